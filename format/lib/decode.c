@@ -1,0 +1,1 @@
+/* in progress */ typedef int adbk_placeholder_decode;

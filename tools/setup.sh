@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs what adbk needs to build, test and benchmark, from Debian packages only.
+# Safe to run any number of times: it installs only what is missing.
+set -eu
+need="build-essential cmake pkg-config clang libzstd-dev libxxhash-dev zstd xxhash libcap-dev"
+[ "${1:-}" = "--bench" ] && need="$need hyperfine time"
+missing=""
+for p in $need; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "setup: installing$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
