@@ -1,1 +1,495 @@
-/* in progress */ typedef int adbk_placeholder_decode;
+/*
+ * decode.c - reading members: the member scan shared by adbk_reader_read_member
+ * and adbk_reader_verify.
+ *
+ * DESIGN
+ * The caller's thread reads each member's frames in file order. Records are
+ * small and checked at once against the index. Each chunk frame is read into
+ * a slot and decompressed by a worker (its own ZSTD_DCtx), which checks the
+ * frame against its seek-table entry. The ordered pipe (opipe.c) hands the
+ * results back in file order, where the member's XXH3-128 is computed and the
+ * content is passed on; a marker item after the member's last chunk compares
+ * the hash with the index. So consecutive members' chunks decompress in
+ * parallel and nothing waits at a member boundary. The span hash (compressed
+ * bytes) is computed on the reading side, which sees the bytes in order too.
+ *
+ * Memory: (threads + 1) slots of compressBound(chunk) + chunk bytes.
+ */
+#include "reader_private.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+enum { ITEM_CHUNK = 1, ITEM_BEGIN, ITEM_END, ITEM_END_BAD_SPAN, ITEM_LOST };
+
+struct dslot {
+    struct scan *s;
+    unsigned index;
+    uint8_t *in, *out;
+    uint32_t csize, dsize, checksum;
+    uint64_t offset;
+    long member;
+    int64_t chunk;
+    adbk_status st;
+    char msg[200];
+};
+
+struct scan {
+    struct adbk_reader *r;
+    struct scan_hooks h;
+    struct pool *pool;
+    ZSTD_DCtx **dctx;
+    unsigned nworkers;
+    struct dslot *slots;
+    unsigned nslots;
+    size_t in_cap;
+    struct opipe pipe;
+    bool piped;
+
+    /* reading side */
+    XXH3_state_t *span;
+    /* emitting side, in file order */
+    XXH3_state_t *content;
+    long cur;
+    uint64_t cur_size;
+    bool cur_damaged;
+    uint64_t content_bytes, frames;
+    bool stopped;            /* a hook asked to stop */
+    struct adbk_error stop_err;
+};
+
+bool scan_report(struct scan *s, adbk_status st, long member, int64_t chunk, uint64_t offset,
+                 const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    struct adbk_damage d = {
+        .status = st,
+        .member = member,
+        .member_name = member >= 0 ? s->r->entries[member].name : NULL,
+        .chunk = chunk,
+        .offset = offset,
+        .message = msg,
+    };
+    bool go_on = s->h.damage ? s->h.damage(s->h.ctx, &d) : false;
+    if (!go_on && !s->stopped) {
+        s->stopped = true;
+        s->stop_err.status = st;
+        snprintf(s->stop_err.message, sizeof s->stop_err.message, "%s", msg);
+    }
+    return go_on;
+}
+
+/* ------------------------------------------------------------ worker */
+
+static void chunk_fail(struct dslot *sl, adbk_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void chunk_fail(struct dslot *sl, adbk_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sl->msg, sizeof sl->msg, fmt, ap);
+    va_end(ap);
+    sl->st = st;
+}
+
+/* Checks a chunk frame against its seek-table entry and decompresses it. */
+static void decompress_job(void *arg, unsigned worker)
+{
+    struct dslot *sl = arg;
+    const uint8_t *in = sl->in;
+    size_t csize = sl->csize;
+    sl->st = ADBK_OK;
+    if (csize < 9 || le_get32(in) != 0xFD2FB528u) {
+        chunk_fail(sl, ADBK_E_CORRUPT, "not a zstd frame");
+        return;
+    }
+    unsigned fhd = in[4];
+    if (!(fhd & 0x04) || (fhd & 0x03)) {
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame %s", (fhd & 0x03) ? "names a dictionary"
+                                                                 : "has no content checksum");
+        return;
+    }
+    unsigned long long fcs = ZSTD_getFrameContentSize(in, csize);
+    if (fcs != sl->dsize) {
+        if (fcs == ZSTD_CONTENTSIZE_UNKNOWN || fcs == ZSTD_CONTENTSIZE_ERROR)
+            chunk_fail(sl, ADBK_E_CORRUPT, "frame header is damaged or has no content size");
+        else
+            chunk_fail(sl, ADBK_E_CORRUPT, "frame declares %llu bytes, the seek table %u", fcs,
+                       sl->dsize);
+        return;
+    }
+    size_t fsize = ZSTD_findFrameCompressedSize(in, csize);
+    if (ZSTD_isError(fsize) || fsize != csize) {
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame is %s bytes long, the seek table says %zu",
+                   ZSTD_isError(fsize) ? "an unreadable number of" : "a different number of",
+                   csize);
+        return;
+    }
+    if (le_get32(in + csize - 4) != sl->checksum) {
+        chunk_fail(sl, ADBK_E_CHECKSUM, "frame checksum %08x differs from the seek table's %08x",
+                   le_get32(in + csize - 4), sl->checksum);
+        return;
+    }
+    size_t z = ZSTD_decompressDCtx(sl->s->dctx[worker], sl->out, sl->dsize, in, csize);
+    if (ZSTD_isError(z))
+        chunk_fail(sl, ZSTD_getErrorCode(z) == ZSTD_error_checksum_wrong ? ADBK_E_CHECKSUM
+                                                                         : ADBK_E_CORRUPT,
+                   "decompression failed: %s", ZSTD_getErrorName(z));
+    else if (z != sl->dsize)
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame gave %zu bytes, expected %u", z, sl->dsize);
+}
+
+/* ------------------------------------------------------------ in order */
+
+static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk_error *err)
+{
+    struct scan *s = ctx;
+    long m = (long)(intptr_t)it->data;
+    const struct adbk_entry *e = m >= 0 ? &s->r->entries[m] : NULL;
+    switch (it->tag) {
+    case ITEM_BEGIN:
+        XXH3_128bits_reset(s->content);
+        s->cur = m;
+        s->cur_size = 0;
+        s->cur_damaged = false;
+        return ADBK_OK;
+    case ITEM_LOST:
+        s->cur_damaged = true;
+        return ADBK_OK;
+    case ITEM_END_BAD_SPAN:
+        /* Reported here, in order, so that a damaged chunk of this member -
+         * the more precise finding - is reported instead when there is one. */
+        if (!s->cur_damaged && !s->stopped)
+            scan_report(s, ADBK_E_CHECKSUM, m, -1, e->offset,
+                        "member \"%s\": archive bytes %llu..%llu do not match the index's span "
+                        "(a damaged frame header?)", e->name, (unsigned long long)e->offset,
+                        (unsigned long long)(e->offset + e->span - 1));
+        return ADBK_OK;
+    case ITEM_END:
+        if (!s->cur_damaged && !s->stopped) {
+            XXH128_canonical_t c;
+            XXH128_canonicalFromHash(&c, XXH3_128bits_digest(s->content));
+            if (memcmp(c.digest, e->xxh128, 16) != 0) {
+                char got[33], want[33];
+                adbk_hex128(c.digest, got);
+                adbk_hex128(e->xxh128, want);
+                scan_report(s, ADBK_E_CHECKSUM, m, -1, e->offset,
+                            "member \"%s\": content hash %s differs from the index's %s",
+                            e->name, got, want);
+            }
+        }
+        return ADBK_OK;
+    }
+    struct dslot *sl = &s->slots[it->slot];
+    s->frames++;
+    if (s->stopped)
+        return ADBK_OK;
+    if (sl->st != ADBK_OK) {
+        s->cur_damaged = true;
+        scan_report(s, sl->st, sl->member, sl->chunk, sl->offset,
+                    "member \"%s\" chunk %lld (bytes %llu..%llu of the archive): %s",
+                    s->r->entries[sl->member].name, (long long)sl->chunk,
+                    (unsigned long long)sl->offset,
+                    (unsigned long long)(sl->offset + sl->csize - 1), sl->msg);
+        return ADBK_OK;
+    }
+    XXH3_128bits_update(s->content, sl->out, sl->dsize);
+    s->cur_size += sl->dsize;
+    s->content_bytes += sl->dsize;
+    if (s->h.out && !s->cur_damaged) {
+        int rc = s->h.out(s->h.out_ctx, sl->out, sl->dsize);
+        if (rc != 0) {
+            s->stopped = true;
+            if (rc < 0)
+                return err_set(err, ADBK_E_ABORTED, "reading member \"%s\": stopped",
+                               s->r->entries[sl->member].name);
+            return err_set(err, ADBK_E_IO, "writing member \"%s\": %s",
+                           s->r->entries[sl->member].name, strerror(rc));
+        }
+    }
+    return ADBK_OK;
+}
+
+/* ------------------------------------------------------------ reading */
+
+static adbk_status push_marker(struct scan *s, int tag, long member, struct adbk_error *err)
+{
+    return opipe_push(&s->pipe,
+                      (struct opipe_item){.slot = -1, .tag = (uint32_t)tag,
+                                          .data = (void *)(intptr_t)member},
+                      NULL, NULL, err);
+}
+
+/* Compares a member record's body with the index entry. */
+static void check_member_record(struct scan *s, long i, const uint8_t *body, size_t blen,
+                                uint64_t off)
+{
+    const struct adbk_entry *e = &s->r->entries[i];
+    struct cursor c = {.p = body, .len = blen};
+    uint64_t number = cur_u64(&c);
+    unsigned kind = cur_u8(&c), bft = cur_u8(&c), flags = cur_u16(&c);
+    (void)cur_u64(&c); /* expected size: informational */
+    int64_t mt = (int64_t)cur_u64(&c);
+    uint32_t mtn = cur_u32(&c), mode = cur_u32(&c);
+    bool nomem = false, nul = false;
+    char *name = cur_str16(&c, &nomem, &nul);
+    char *src = name ? cur_str16(&c, &nomem, &nul) : NULL;
+    const char *what = NULL;
+    if (c.short_read || !name || !src)
+        what = nomem ? "could not be read (no memory)" : "is too short";
+    else if (number != (uint64_t)i)
+        what = "has another member number";
+    else if (kind != e->kind || bft != e->bft)
+        what = "gives another kind";
+    else if ((flags & (ADBK_HAS_MTIME | ADBK_HAS_MODE)) != e->flags || mt != e->mtime_sec ||
+             mtn != e->mtime_nsec || (mode & 07777u) != e->mode)
+        what = "gives other times or modes";
+    else if (strcmp(name, e->name) != 0 || strcmp(src, e->source_path) != 0)
+        what = "gives another name or source path";
+    if (what)
+        scan_report(s, ADBK_E_CORRUPT, i, -1, off,
+                    "member \"%s\": its member record at byte %llu %s than the index", e->name,
+                    (unsigned long long)off, what);
+    free(name);
+    free(src);
+}
+
+static void check_end_record(struct scan *s, long i, const uint8_t *body, size_t blen,
+                             uint64_t off)
+{
+    const struct adbk_entry *e = &s->r->entries[i];
+    struct cursor c = {.p = body, .len = blen};
+    uint64_t number = cur_u64(&c), size = cur_u64(&c), chunks = cur_u64(&c);
+    uint8_t hash[16];
+    cur_bytes(&c, hash, 16);
+    if (c.short_read || number != (uint64_t)i || size != e->size || chunks != e->chunk_count ||
+        memcmp(hash, e->xxh128, 16) != 0)
+        scan_report(s, ADBK_E_CORRUPT, i, -1, off,
+                    "member \"%s\": its member-end record at byte %llu disagrees with the index "
+                    "(size, chunk count or hash)", e->name, (unsigned long long)off);
+}
+
+/* Reads and checks one record frame of the member; false when it stops. */
+static adbk_status scan_record(struct scan *s, long i, uint32_t type, uint64_t off,
+                               const struct seek_entry *se, struct adbk_error *err)
+{
+    const struct adbk_entry *e = &s->r->entries[i];
+    if (se->dsize != 0 || se->checksum != EMPTY_XXH64_LOW32) {
+        scan_report(s, ADBK_E_CORRUPT, i, -1, off,
+                    "member \"%s\": the seek-table entry of its %s at byte %llu is wrong "
+                    "(decompressed size %u, checksum %08x)", e->name, rec_type_name(type),
+                    (unsigned long long)off, se->dsize, se->checksum);
+        return ADBK_OK;
+    }
+    uint8_t *f;
+    const uint8_t *body;
+    size_t blen;
+    struct adbk_error why;
+    adbk_status st = rd_record(s->r, off, se->csize, type, &f, &body, &blen, &why);
+    if (st == ADBK_E_IO || st == ADBK_E_NOMEM) {
+        if (err)
+            *err = why;
+        return st;
+    }
+    if (st != ADBK_OK) {
+        scan_report(s, st, i, -1, off, "member \"%s\": %s", e->name, why.message);
+        return ADBK_OK;
+    }
+    XXH3_64bits_update(s->span, f, se->csize);
+    s->frames++;
+    if (type == REC_MBR)
+        check_member_record(s, i, body, blen, off);
+    else
+        check_end_record(s, i, body, blen, off);
+    free(f);
+    return ADBK_OK;
+}
+
+adbk_status scan_member(struct scan *s, size_t idx, const struct seek_entry *se,
+                        uint64_t *bytes_read, struct adbk_error *err)
+{
+    struct adbk_reader *r = s->r;
+    const struct adbk_entry *e = &r->entries[idx];
+    long i = (long)idx;
+    uint64_t off = e->offset, cs = r->info.chunk_size;
+    size_t bound = ZSTD_compressBound(cs);
+
+    XXH3_64bits_reset(s->span);
+    adbk_status st = push_marker(s, ITEM_BEGIN, i, err);
+    if (st == ADBK_OK)
+        st = scan_record(s, i, REC_MBR, off, &se[0], err);
+    if (st != ADBK_OK)
+        return st;
+    off += se[0].csize;
+    for (uint64_t k = 0; k < e->chunk_count && !s->stopped; k++) {
+        const struct seek_entry *f = &se[1 + k];
+        uint64_t want = k + 1 < e->chunk_count ? cs : e->size - k * cs;
+        if (f->dsize != want || f->csize < 9 || f->csize > bound ||
+            f->dsize > (uint64_t)f->csize * ZSTD_MAX_EXPANSION + ZSTD_EXPANSION_SLACK ||
+            off + f->csize > r->info.index_offset) {
+            scan_report(s, ADBK_E_CORRUPT, i, (int64_t)k, off,
+                        "member \"%s\" chunk %llu at byte %llu: impossible seek-table entry "
+                        "(%u bytes holding %u, expected %llu)", e->name, (unsigned long long)k,
+                        (unsigned long long)off, f->csize, f->dsize, (unsigned long long)want);
+            st = push_marker(s, ITEM_LOST, i, err);
+            if (st != ADBK_OK)
+                return st;
+            off += f->csize;
+            continue;
+        }
+        unsigned slot;
+        st = opipe_take_slot(&s->pipe, &slot, err);
+        if (st != ADBK_OK)
+            return st;
+        struct dslot *sl = &s->slots[slot];
+        st = rd_read(r, off, sl->in, f->csize, "chunk", err);
+        if (st != ADBK_OK)
+            return st;
+        XXH3_64bits_update(s->span, sl->in, f->csize);
+        sl->csize = f->csize;
+        sl->dsize = f->dsize;
+        sl->checksum = f->checksum;
+        sl->offset = off;
+        sl->member = i;
+        sl->chunk = (int64_t)k;
+        st = opipe_push(&s->pipe, (struct opipe_item){.slot = (int)slot, .tag = ITEM_CHUNK},
+                        decompress_job, sl, err);
+        if (st != ADBK_OK)
+            return st;
+        off += f->csize;
+        *bytes_read += f->csize;
+        if (s->h.progress && s->h.progress(s->h.ctx, *bytes_read) != 0)
+            return err_set(err, ADBK_E_ABORTED, "%s: stopped by request", r->src->name);
+    }
+    if (s->stopped)
+        return ADBK_OK;
+    const struct seek_entry *fe = &se[1 + e->chunk_count];
+    st = scan_record(s, i, REC_END, off, fe, err);
+    if (st != ADBK_OK)
+        return st;
+    off += fe->csize;
+    *bytes_read += se[0].csize + fe->csize;
+    bool span_ok = off - e->offset == e->span && XXH3_64bits_digest(s->span) == e->span_xxh64;
+    return push_marker(s, span_ok ? ITEM_END : ITEM_END_BAD_SPAN, i, err);
+}
+
+/* ------------------------------------------------------------ lifetime */
+
+adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, struct scan **out,
+                        struct adbk_error *err)
+{
+    *out = NULL;
+    struct scan *s = calloc(1, sizeof *s);
+    if (!s)
+        return err_set(err, ADBK_E_NOMEM, "%s: no memory to read", r->src->name);
+    s->r = r;
+    s->h = *hooks;
+    s->cur = -1;
+    s->nworkers = r->threads;
+    s->nslots = r->threads + 1;
+    s->in_cap = ZSTD_compressBound(r->info.chunk_size);
+    s->dctx = calloc(s->nworkers, sizeof *s->dctx);
+    s->slots = calloc(s->nslots, sizeof *s->slots);
+    s->span = XXH3_createState();
+    s->content = XXH3_createState();
+    adbk_status st = ADBK_OK;
+    if (!s->dctx || !s->slots || !s->span || !s->content)
+        goto nomem;
+    for (unsigned i = 0; i < s->nslots; i++) {
+        s->slots[i].s = s;
+        s->slots[i].index = i;
+        s->slots[i].in = malloc(s->in_cap);
+        s->slots[i].out = malloc(r->info.chunk_size);
+        if (!s->slots[i].in || !s->slots[i].out)
+            goto nomem;
+    }
+    for (unsigned i = 0; i < s->nworkers; i++)
+        if (!(s->dctx[i] = ZSTD_createDCtx()))
+            goto nomem;
+    st = pool_create(s->nworkers, &s->pool, err);
+    if (st == ADBK_OK)
+        st = opipe_init(&s->pipe, s->pool, s->nslots, emit_item, s, err);
+    if (st != ADBK_OK) {
+        scan_free(s);
+        return st;
+    }
+    s->piped = true;
+    *out = s;
+    return ADBK_OK;
+nomem:
+    scan_free(s);
+    return err_set(err, ADBK_E_NOMEM, "%s: no memory for %u read buffers of %u bytes",
+                   r->src->name, r->threads + 1, r->info.chunk_size);
+}
+
+adbk_status scan_finish(struct scan *s, struct adbk_error *err)
+{
+    return opipe_drain(&s->pipe, err);
+}
+
+uint64_t scan_content_bytes(const struct scan *s) { return s->content_bytes; }
+uint64_t scan_frames(const struct scan *s) { return s->frames; }
+
+void scan_free(struct scan *s)
+{
+    if (!s)
+        return;
+    if (s->piped)
+        opipe_destroy(&s->pipe, NULL); /* markers carry no allocations */
+    pool_free(s->pool);
+    if (s->slots)
+        for (unsigned i = 0; i < s->nslots; i++) {
+            free(s->slots[i].in);
+            free(s->slots[i].out);
+        }
+    if (s->dctx)
+        for (unsigned i = 0; i < s->nworkers; i++)
+            ZSTD_freeDCtx(s->dctx[i]);
+    XXH3_freeState(s->span);
+    XXH3_freeState(s->content);
+    free(s->slots);
+    free(s->dctx);
+    free(s);
+}
+
+/* ------------------------------------------------------------ public */
+
+static bool stop_at_first(void *ctx, const struct adbk_damage *d)
+{
+    (void)ctx;
+    (void)d;
+    return false;
+}
+
+adbk_status adbk_reader_read_member(struct adbk_reader *r, size_t i, adbk_content_fn out,
+                                    void *ctx, struct adbk_error *err)
+{
+    if (!r || i >= r->count)
+        return err_set(err, ADBK_E_ARG, "no member %zu in %s", i, r ? r->src->name : "archive");
+    const struct adbk_entry *e = &r->entries[i];
+    struct seek_entry *se;
+    adbk_status st = rd_seek_entries(r, e->first_frame, e->chunk_count + 2, &se, err);
+    if (st != ADBK_OK)
+        return st;
+    struct scan_hooks h = {.out = out, .out_ctx = ctx, .damage = stop_at_first};
+    struct scan *s;
+    st = scan_create(r, &h, &s, err);
+    uint64_t bytes = 0;
+    if (st == ADBK_OK)
+        st = scan_member(s, i, se, &bytes, err);
+    if (st == ADBK_OK)
+        st = scan_finish(s, err);
+    if (st == ADBK_OK && s->stopped)
+        st = err_set(err, s->stop_err.status, "%s: %s", r->src->name, s->stop_err.message);
+    scan_free(s);
+    free(se);
+    return st;
+}

@@ -1,1 +1,255 @@
-/* in progress */ typedef int adbk_placeholder_error;
+/*
+ * error.c - status strings, error detail, kind names, name rules and the small
+ * helpers (byte buffers, cursors) every part of the container library uses.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *adbk_strerror(adbk_status st)
+{
+    switch (st) {
+    case ADBK_OK: return "success";
+    case ADBK_E_NOMEM: return "out of memory";
+    case ADBK_E_IO: return "input/output error";
+    case ADBK_E_ARG: return "invalid argument";
+    case ADBK_E_STATE: return "call made in the wrong state";
+    case ADBK_E_NOT_ADBK: return "not an adbk archive";
+    case ADBK_E_VERSION: return "unsupported archive format version";
+    case ADBK_E_CORRUPT: return "archive structure damaged";
+    case ADBK_E_CHECKSUM: return "checksum mismatch";
+    case ADBK_E_TRUNCATED: return "archive cut short";
+    case ADBK_E_LIMIT: return "size or count beyond the supported limit";
+    case ADBK_E_ZSTD: return "compression error";
+    case ADBK_E_NOT_FOUND: return "no such member";
+    case ADBK_E_ABORTED: return "stopped by request";
+    case ADBK_E_UNSUPPORTED: return "unsupported member kind";
+    case ADBK_E_EXISTS: return "target exists";
+    case ADBK_E_UNSAFE: return "unsafe member name";
+    case ADBK_E_SOURCE: return "backup source failed";
+    case ADBK_E_PRIVILEGE: return "privilege not held";
+    case ADBK_E_EXPIRED: return "backup expired";
+    case ADBK_E_INTERRUPTED: return "interrupted by a signal";
+    }
+    return "unknown status";
+}
+
+adbk_status err_set(struct adbk_error *err, adbk_status st, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+        err->status = st;
+    }
+    return st;
+}
+
+static const char *const kind_names[] = {
+    NULL, "file", "directory", "expiry-token", "database", "log", "patch", "checkpoint", "unknown",
+};
+
+const char *adbk_kind_name(unsigned kind)
+{
+    return kind < sizeof kind_names / sizeof kind_names[0] ? kind_names[kind] : NULL;
+}
+
+unsigned adbk_kind_from_name(const char *name)
+{
+    for (unsigned k = 1; k < sizeof kind_names / sizeof kind_names[0]; k++)
+        if (strcmp(kind_names[k], name) == 0)
+            return k;
+    if (strcmp(name, "logs") == 0) /* the plural reads naturally on a command line */
+        return ADBK_KIND_LOG;
+    return 0;
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0. Rejects overlongs and
+ * surrogates. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; }
+    else return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3F);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+void name_printable(const char *name, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const unsigned char *s = (const unsigned char *)name; *s && o + 5 < cap; s++) {
+        if (*s < 0x20 || *s == 0x7F || *s == '\\')
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02X", *s);
+        else
+            out[o++] = (char)*s;
+    }
+    if (cap)
+        out[o < cap ? o : cap - 1] = '\0';
+}
+
+adbk_status adbk_name_check(const char *name, struct adbk_error *err)
+{
+    char shown[128];
+    size_t len = strlen(name);
+    name_printable(name, shown, sizeof shown);
+    if (len == 0)
+        return err_set(err, ADBK_E_UNSAFE, "member name is empty");
+    if (len > NAME_MAX_BYTES)
+        return err_set(err, ADBK_E_UNSAFE, "member name \"%.60s...\" is %zu bytes long (at most %u)",
+                       shown, len, NAME_MAX_BYTES);
+    if (name[0] == '/')
+        return err_set(err, ADBK_E_UNSAFE, "member name \"%s\" is an absolute path", shown);
+    const unsigned char *s = (const unsigned char *)name;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = s[i];
+        if (c < 0x20 || c == 0x7F)
+            return err_set(err, ADBK_E_UNSAFE,
+                           "member name \"%s\" holds control character 0x%02X", shown, c);
+        if (c == '\\' || c == ':')
+            return err_set(err, ADBK_E_UNSAFE, "member name \"%s\" holds '%c'", shown, c);
+        size_t n = utf8_seq(s + i);
+        if (n == 0)
+            return err_set(err, ADBK_E_UNSAFE, "member name \"%s\" is not valid UTF-8", shown);
+        i += n;
+    }
+    for (const char *comp = name; comp;) {
+        const char *slash = strchr(comp, '/');
+        size_t clen = slash ? (size_t)(slash - comp) : strlen(comp);
+        if (clen == 0)
+            return err_set(err, ADBK_E_UNSAFE, "member name \"%s\" has an empty component", shown);
+        if ((clen == 1 && comp[0] == '.') || (clen == 2 && comp[0] == '.' && comp[1] == '.'))
+            return err_set(err, ADBK_E_UNSAFE, "member name \"%s\" has a \"%.*s\" component",
+                           shown, (int)clen, comp);
+        comp = slash ? slash + 1 : NULL;
+    }
+    return ADBK_OK;
+}
+
+void adbk_hex128(const uint8_t digest[16], char out[33])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        out[2 * i] = hex[digest[i] >> 4];
+        out[2 * i + 1] = hex[digest[i] & 15];
+    }
+    out[32] = '\0';
+}
+
+unsigned adbk_cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1u : n > 256 ? 256u : (unsigned)n;
+}
+
+/* ------------------------------------------------------------ bytebuf */
+
+void bb_reserve(struct bytebuf *b, size_t more)
+{
+    if (b->failed || b->cap - b->len >= more)
+        return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len < more) {
+        if (cap > SIZE_MAX / 2) {
+            b->failed = true;
+            return;
+        }
+        cap *= 2;
+    }
+    uint8_t *p = realloc(b->p, cap);
+    if (!p) {
+        b->failed = true;
+        return;
+    }
+    b->p = p;
+    b->cap = cap;
+}
+
+void bb_put(struct bytebuf *b, const void *src, size_t n)
+{
+    bb_reserve(b, n);
+    if (b->failed || n == 0)
+        return;
+    memcpy(b->p + b->len, src, n);
+    b->len += n;
+}
+
+void bb_u8(struct bytebuf *b, uint8_t v) { bb_put(b, &v, 1); }
+void bb_u16(struct bytebuf *b, uint16_t v) { uint8_t t[2]; le_put16(t, v); bb_put(b, t, 2); }
+void bb_u32(struct bytebuf *b, uint32_t v) { uint8_t t[4]; le_put32(t, v); bb_put(b, t, 4); }
+void bb_u64(struct bytebuf *b, uint64_t v) { uint8_t t[8]; le_put64(t, v); bb_put(b, t, 8); }
+
+void bb_str16(struct bytebuf *b, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    bb_u16(b, (uint16_t)n);
+    bb_put(b, s, n);
+}
+
+void bb_free(struct bytebuf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+/* ------------------------------------------------------------ cursor */
+
+static const uint8_t *cur_take(struct cursor *c, size_t n)
+{
+    if (c->short_read || c->len - c->pos < n) {
+        c->short_read = true;
+        return NULL;
+    }
+    const uint8_t *p = c->p + c->pos;
+    c->pos += n;
+    return p;
+}
+
+uint8_t cur_u8(struct cursor *c) { const uint8_t *p = cur_take(c, 1); return p ? p[0] : 0; }
+uint16_t cur_u16(struct cursor *c) { const uint8_t *p = cur_take(c, 2); return p ? le_get16(p) : 0; }
+uint32_t cur_u32(struct cursor *c) { const uint8_t *p = cur_take(c, 4); return p ? le_get32(p) : 0; }
+uint64_t cur_u64(struct cursor *c) { const uint8_t *p = cur_take(c, 8); return p ? le_get64(p) : 0; }
+
+void cur_bytes(struct cursor *c, void *dst, size_t n)
+{
+    const uint8_t *p = cur_take(c, n);
+    if (p)
+        memcpy(dst, p, n);
+    else
+        memset(dst, 0, n);
+}
+
+char *cur_str16(struct cursor *c, bool *nomem, bool *has_nul)
+{
+    size_t n = cur_u16(c);
+    const uint8_t *p = cur_take(c, n);
+    if (!p)
+        return NULL;
+    char *s = malloc(n + 1);
+    if (!s) {
+        *nomem = true;
+        return NULL;
+    }
+    memcpy(s, p, n);
+    s[n] = '\0';
+    if (memchr(p, 0, n))
+        *has_nul = true;
+    return s;
+}

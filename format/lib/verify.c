@@ -1,1 +1,89 @@
-/* in progress */ typedef int adbk_placeholder_verify;
+/*
+ * verify.c - adbk_reader_verify: every check of FORMAT.md section 8.
+ *
+ * Open already checked the header record, the footer, the seek-table frame
+ * header, the index record and that the index entries tile the frames between
+ * header and index. Here every member is scanned (decode.c: records, chunks,
+ * content and span hashes), and the seek-table entries of the header and the
+ * index are checked. Findings go to the caller's callback as they are found;
+ * the scan goes on after damage so that everything damaged is reported.
+ */
+#include "reader_private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct vctx {
+    const struct adbk_verify_callbacks *cb;
+    struct adbk_verify_result *res;
+    adbk_status first;
+    uint64_t total;
+};
+
+static bool on_damage(void *ctx, const struct adbk_damage *d)
+{
+    struct vctx *v = ctx;
+    v->res->damaged++;
+    if (v->first == ADBK_OK)
+        v->first = d->status;
+    if (v->cb && v->cb->damage)
+        v->cb->damage(v->cb->ctx, d);
+    return true;
+}
+
+static int on_progress(void *ctx, uint64_t bytes)
+{
+    struct vctx *v = ctx;
+    return v->cb && v->cb->progress ? v->cb->progress(v->cb->ctx, bytes, v->total) : 0;
+}
+
+adbk_status adbk_reader_verify(struct adbk_reader *r, const struct adbk_verify_callbacks *cb,
+                               struct adbk_verify_result *result_out, struct adbk_error *err)
+{
+    struct adbk_verify_result res = {0};
+    struct vctx v = {.cb = cb, .res = &res, .total = r->src->size};
+    struct scan_hooks h = {.damage = on_damage, .progress = on_progress, .ctx = &v};
+    struct scan *s = NULL;
+    struct seek_entry *se = NULL;
+    uint64_t bytes = r->header_len;
+
+    /* The whole seek table: open bounded its size by the file's. */
+    adbk_status st = rd_seek_entries(r, 0, r->info.frame_count, &se, err);
+    if (st == ADBK_OK)
+        st = scan_create(r, &h, &s, err);
+    if (st != ADBK_OK)
+        goto out;
+
+    if (se[0].csize != r->header_len || se[0].dsize != 0 || se[0].checksum != EMPTY_XXH64_LOW32)
+        scan_report(s, ADBK_E_CORRUPT, -1, -1, 0,
+                    "the seek-table entry of the header record is wrong (%u bytes, expected "
+                    "%llu)", se[0].csize, (unsigned long long)r->header_len);
+    for (size_t i = 0; i < r->count && st == ADBK_OK; i++)
+        st = scan_member(s, i, &se[r->entries[i].first_frame], &bytes, err);
+    if (st == ADBK_OK)
+        st = scan_finish(s, err);
+    if (st != ADBK_OK)
+        goto out;
+
+    /* Frame sizes in the seek table must add up to where the table starts. */
+    uint64_t sum = 0;
+    for (uint64_t k = 0; k < r->info.frame_count; k++)
+        sum += se[k].csize;
+    if (sum != r->seek_offset)
+        scan_report(s, ADBK_E_CORRUPT, -1, -1, r->seek_offset,
+                    "the seek table's frame sizes add up to %llu bytes, but it starts at byte "
+                    "%llu", (unsigned long long)sum, (unsigned long long)r->seek_offset);
+    res.frames_checked = scan_frames(s) + 2; /* header and index, checked at open */
+    res.content_bytes = scan_content_bytes(s);
+    res.bytes_checked = r->src->size;
+    st = v.first;
+    if (st != ADBK_OK)
+        err_set(err, st, "%s: %llu damaged %s found", r->src->name,
+                (unsigned long long)res.damaged, res.damaged == 1 ? "place" : "places");
+out:
+    scan_free(s);
+    free(se);
+    if (result_out)
+        *result_out = res;
+    return st;
+}

@@ -1,1 +1,748 @@
-/* in progress */ typedef int adbk_placeholder_writer;
+/*
+ * writer.c - the streaming archive writer (FORMAT.md sections 2-4).
+ *
+ * DESIGN
+ * The caller's thread fills chunk buffers (adbk_writer_write copies into them;
+ * adbk_writer_reserve/commit lets a source read straight into them). A full
+ * chunk is handed to the worker pool, which compresses it into the slot's own
+ * output buffer with that worker's ZSTD_CCtx. Everything that goes to the sink
+ * - records and compressed chunks - passes through one ordered output queue;
+ * the caller's thread emits the head of the queue as soon as it is ready, and
+ * blocks only when it needs a slot that is still being compressed. So reading
+ * (caller), compressing (workers) and writing (caller, between reads) overlap,
+ * and memory is bounded by the slot ring: (threads + 1) x (chunk + bound).
+ *
+ * Emission is the single place that knows file offsets: it appends the seek
+ * table entry, feeds the whole-file hash and the current member's span hash,
+ * and completes index entries when a member-end record goes out.
+ *
+ * Errors are sticky: after a failure every call returns the first failure's
+ * status and message. The writer never seeks.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <xxhash.h>
+#include <zstd.h>
+
+#ifndef ADBK_VERSION_STRING
+#define ADBK_VERSION_STRING "0"
+#endif
+
+/* A chunk buffer and the compressed frame made from it. */
+struct slot {
+    struct adbk_writer *w;
+    unsigned index;
+    uint8_t *in, *out;
+    size_t in_len, out_cap, out_len;
+    size_t zret;       /* ZSTD result of the worker, checked at emission */
+};
+
+/* What the index needs about a member, completed as its frames are emitted. */
+struct member_meta {
+    char *name, *source_path;
+    unsigned kind, bft, flags;
+    int64_t mtime_sec;
+    uint32_t mtime_nsec, mode;
+    uint64_t size, chunk_count;
+    uint8_t xxh128[16];
+    uint64_t first_frame, offset; /* set when the member record is emitted */
+};
+
+/* A built record waiting in the output queue (item tag = its type; chunk
+ * items have tag 0 and a slot). */
+struct rec_item {
+    uint8_t *bytes;
+    size_t len;
+    struct member_meta *meta;   /* member and member-end records */
+};
+
+enum wstate { W_OPEN, W_MEMBER, W_FINISHED, W_FAILED };
+
+struct adbk_writer {
+    struct adbk_sink sink;
+    enum wstate state;
+    struct adbk_error failure;
+
+    int level;
+    uint32_t chunk_size;
+    uint8_t archive_id[16];
+    int64_t created;
+    char *tool;
+
+    struct pool *pool;
+    ZSTD_CCtx **cctx;           /* one per worker */
+    unsigned nworkers;
+
+    struct slot *slots;
+    unsigned nslots;
+    struct slot *fill;          /* slot being filled, or NULL */
+    struct opipe pipe;
+
+    /* emission state */
+    uint64_t offset, frames;
+    struct bytebuf seek;        /* seek-table entries */
+    XXH3_state_t *file_hash;
+    XXH3_state_t *span_hash;
+    bool in_span;               /* between a member record and its end record */
+    struct bytebuf entries;     /* index entries */
+    uint64_t members_emitted;
+
+    /* the member being written */
+    struct member_meta *cur;
+    XXH3_state_t *content_hash;
+    uint64_t member_number;
+
+    struct nameset names;
+    char **prop_keys, **prop_values;
+    size_t nprops;
+
+    uint64_t bytes_in;
+    uint8_t file_xxh128[16];
+};
+
+/* ------------------------------------------------------------ failure */
+
+static adbk_status fail(struct adbk_writer *w, struct adbk_error *err)
+{
+    w->state = W_FAILED;
+    if (err)
+        *err = w->failure;
+    return w->failure.status;
+}
+
+static adbk_status failf(struct adbk_writer *w, struct adbk_error *err, adbk_status st,
+                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static adbk_status failf(struct adbk_writer *w, struct adbk_error *err, adbk_status st,
+                         const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->failure.message, sizeof w->failure.message, fmt, ap);
+    va_end(ap);
+    w->failure.status = st;
+    return fail(w, err);
+}
+
+/* Entry check for every call after open. */
+static adbk_status usable(struct adbk_writer *w, enum wstate want, const char *call,
+                          struct adbk_error *err)
+{
+    if (!w)
+        return err_set(err, ADBK_E_ARG, "%s: no writer", call);
+    if (w->state == W_FAILED) {
+        if (err)
+            *err = w->failure;
+        return w->failure.status;
+    }
+    if (w->state != want) {
+        static const char *const names[] = {"no member is open", "a member is open",
+                                            "the archive is finished", "failed"};
+        return err_set(err, ADBK_E_STATE, "%s: not allowed while %s", call, names[w->state]);
+    }
+    return ADBK_OK;
+}
+
+/* ------------------------------------------------------------ emission */
+
+static adbk_status sink_out(struct adbk_writer *w, const void *buf, size_t len,
+                            struct adbk_error *err)
+{
+    int rc = w->sink.write(w->sink.ctx, buf, len);
+    if (rc != 0)
+        return failf(w, err, ADBK_E_IO, "writing %s at byte %llu: %s", w->sink.name,
+                     (unsigned long long)w->offset, strerror(rc));
+    XXH3_128bits_update(w->file_hash, buf, len);
+    return ADBK_OK;
+}
+
+/* Writes one frame, records it in the seek table, feeds the span hash. */
+static adbk_status emit_frame(struct adbk_writer *w, const uint8_t *buf, size_t len,
+                              uint32_t dsize, uint32_t checksum, struct adbk_error *err)
+{
+    if (len > UINT32_MAX)
+        return failf(w, err, ADBK_E_LIMIT, "%s: a %zu-byte frame does not fit the seek table",
+                     w->sink.name, len);
+    adbk_status st = sink_out(w, buf, len, err);
+    if (st != ADBK_OK)
+        return st;
+    uint8_t e[SEEK_ENTRY_SIZE];
+    le_put32(e, (uint32_t)len);
+    le_put32(e + 4, dsize);
+    le_put32(e + 8, checksum);
+    bb_put(&w->seek, e, sizeof e);
+    if (w->seek.failed)
+        return failf(w, err, ADBK_E_NOMEM, "%s: no memory for the seek table", w->sink.name);
+    if (w->in_span)
+        XXH3_64bits_update(w->span_hash, buf, len);
+    w->offset += len;
+    w->frames++;
+    return ADBK_OK;
+}
+
+static void meta_free(struct member_meta *m)
+{
+    if (m) {
+        free(m->name);
+        free(m->source_path);
+        free(m);
+    }
+}
+
+/* Appends the index entry of a member whose end record was just emitted. */
+static adbk_status add_entry(struct adbk_writer *w, struct member_meta *m, struct adbk_error *err)
+{
+    struct bytebuf *b = &w->entries;
+    size_t nlen = strlen(m->name), plen = strlen(m->source_path);
+    bb_u32(b, (uint32_t)(ENTRY_FIXED + 4 + nlen + plen));
+    bb_u8(b, (uint8_t)m->kind);
+    bb_u8(b, (uint8_t)m->bft);
+    bb_u16(b, (uint16_t)(m->flags & (ADBK_HAS_MTIME | ADBK_HAS_MODE)));
+    bb_u64(b, m->size);
+    bb_u64(b, (uint64_t)m->mtime_sec);
+    bb_u32(b, m->mtime_nsec);
+    bb_u32(b, m->mode);
+    bb_u64(b, m->first_frame);
+    bb_u64(b, m->offset);
+    bb_u64(b, m->chunk_count);
+    bb_u64(b, w->offset - m->offset);
+    bb_put(b, m->xxh128, 16);
+    bb_u64(b, XXH3_64bits_digest(w->span_hash));
+    bb_str16(b, m->name);
+    bb_str16(b, m->source_path);
+    if (b->failed)
+        return failf(w, err, ADBK_E_NOMEM, "%s: no memory for the index", w->sink.name);
+    w->members_emitted++;
+    return ADBK_OK;
+}
+
+static void rec_item_free(struct rec_item *r, bool with_meta)
+{
+    if (!r)
+        return;
+    free(r->bytes);
+    if (with_meta)
+        meta_free(r->meta);
+    free(r);
+}
+
+/* The pipe's emit callback: the next item in archive order is ready. */
+static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk_error *err)
+{
+    struct adbk_writer *w = ctx;
+    if (it->slot >= 0) {
+        struct slot *s = &w->slots[it->slot];
+        if (ZSTD_isError(s->zret))
+            return failf(w, err, ADBK_E_ZSTD, "%s: compressing the chunk at byte %llu: %s",
+                         w->sink.name, (unsigned long long)w->offset, ZSTD_getErrorName(s->zret));
+        /* A zstd frame with a checksum ends with the low 32 bits of XXH64 of
+         * its content: exactly the seek table's checksum field. */
+        return emit_frame(w, s->out, s->out_len, (uint32_t)s->in_len,
+                          le_get32(s->out + s->out_len - 4), err);
+    }
+    struct rec_item *r = it->data;
+    if (it->tag == REC_MBR) {
+        r->meta->offset = w->offset;
+        r->meta->first_frame = w->frames;
+        XXH3_64bits_reset(w->span_hash);
+        w->in_span = true;
+    }
+    adbk_status st = emit_frame(w, r->bytes, r->len, 0, EMPTY_XXH64_LOW32, err);
+    if (st == ADBK_OK && it->tag == REC_END) {
+        w->in_span = false;
+        st = add_entry(w, r->meta, err);
+    }
+    rec_item_free(r, it->tag == REC_END);
+    return st;
+}
+
+/* The pipe's drop callback, for items never emitted (writer freed early). */
+static void drop_item(void *ctx, const struct opipe_item *it)
+{
+    (void)ctx;
+    if (it->slot < 0)
+        rec_item_free(it->data, it->tag == REC_END);
+}
+
+/* Builds a record and queues it behind everything before it. */
+static adbk_status push_record(struct adbk_writer *w, uint32_t type, struct bytebuf *body,
+                               struct member_meta *meta, struct adbk_error *err)
+{
+    if (body->failed) {
+        bb_free(body);
+        return failf(w, err, ADBK_E_NOMEM, "%s: no memory for a %s", w->sink.name,
+                     rec_type_name(type));
+    }
+    struct rec_item *r = calloc(1, sizeof *r);
+    adbk_status st = r ? rec_build(type, body->p, body->len, &r->bytes, &r->len, &w->failure)
+                       : err_set(&w->failure, ADBK_E_NOMEM, "%s: no memory for a %s",
+                                 w->sink.name, rec_type_name(type));
+    bb_free(body);
+    if (st != ADBK_OK) {
+        if (type == REC_END)
+            meta_free(meta);
+        free(r);
+        return fail(w, err);
+    }
+    r->meta = meta;
+    st = opipe_push(&w->pipe, (struct opipe_item){.slot = -1, .tag = type, .data = r}, NULL,
+                    NULL, err);
+    if (st != ADBK_OK)
+        rec_item_free(r, type == REC_END);
+    return st;
+}
+
+/* ------------------------------------------------------------ chunks */
+
+static void compress_job(void *arg, unsigned worker)
+{
+    struct slot *s = arg;
+    s->zret = ZSTD_compress2(s->w->cctx[worker], s->out, s->out_cap, s->in, s->in_len);
+    s->out_len = ZSTD_isError(s->zret) ? 0 : s->zret;
+}
+
+/* Hands the slot being filled to the workers. */
+static adbk_status submit_fill(struct adbk_writer *w, struct adbk_error *err)
+{
+    struct slot *s = w->fill;
+    w->fill = NULL;
+    if (!s || s->in_len == 0)
+        return ADBK_OK;
+    w->cur->chunk_count++;
+    return opipe_push(&w->pipe, (struct opipe_item){.slot = (int)s->index}, compress_job, s, err);
+}
+
+/* Makes w->fill a slot with free space. Slots are reused round-robin, so the
+ * next one is the oldest in flight: emitting up to it keeps the order. */
+static adbk_status ensure_fill(struct adbk_writer *w, struct adbk_error *err)
+{
+    if (w->fill && w->fill->in_len < w->chunk_size)
+        return ADBK_OK;
+    adbk_status st = submit_fill(w, err);
+    if (st != ADBK_OK)
+        return st;
+    unsigned i;
+    st = opipe_take_slot(&w->pipe, &i, err);
+    if (st != ADBK_OK)
+        return st;
+    w->fill = &w->slots[i];
+    w->fill->in_len = 0;
+    return ADBK_OK;
+}
+
+/* ------------------------------------------------------------ public */
+
+adbk_status adbk_writer_open(const struct adbk_sink *sink,
+                             const struct adbk_writer_options *options,
+                             struct adbk_writer **w_out, struct adbk_error *err)
+{
+    static const struct adbk_writer_options defaults;
+    const struct adbk_writer_options *o = options ? options : &defaults;
+    *w_out = NULL;
+    if (!sink || !sink->write)
+        return err_set(err, ADBK_E_ARG, "adbk_writer_open: no sink");
+    const char *sname = sink->name ? sink->name : "archive";
+    int level = o->level ? o->level : 3;
+    if (level < 1 || level > 19)
+        return err_set(err, ADBK_E_ARG, "%s: compression level %d is outside 1..19", sname,
+                       o->level);
+    uint32_t chunk = o->chunk_size ? o->chunk_size : ADBK_CHUNK_DEFAULT;
+    if (chunk < ADBK_CHUNK_MIN || chunk > ADBK_CHUNK_MAX)
+        return err_set(err, ADBK_E_ARG, "%s: chunk size %u is outside %u..%u bytes", sname,
+                       chunk, ADBK_CHUNK_MIN, ADBK_CHUNK_MAX);
+    unsigned threads = o->threads ? o->threads : adbk_cpu_count();
+    if (threads > 256)
+        threads = 256;
+
+    struct adbk_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return err_set(err, ADBK_E_NOMEM, "%s: no memory for a writer", sname);
+    w->sink = *sink;
+    w->sink.name = sname;
+    w->level = level;
+    w->chunk_size = chunk;
+    w->created = o->has_created ? o->created_sec : (int64_t)time(NULL);
+    w->tool = strdup(o->tool ? o->tool : "adbk " ADBK_VERSION_STRING);
+    w->nworkers = threads;
+    w->nslots = threads + 1;
+    w->cctx = calloc(threads, sizeof *w->cctx);
+    w->slots = calloc(w->nslots, sizeof *w->slots);
+    w->file_hash = XXH3_createState();
+    w->span_hash = XXH3_createState();
+    w->content_hash = XXH3_createState();
+    adbk_status st = ADBK_E_NOMEM;
+    if (!w->tool || !w->cctx || !w->slots || !w->file_hash || !w->span_hash ||
+        !w->content_hash)
+        goto nomem;
+    if (strlen(w->tool) > 255) {
+        st = err_set(err, ADBK_E_ARG, "%s: tool string longer than 255 bytes", sname);
+        goto fail;
+    }
+    if (o->archive_id) {
+        memcpy(w->archive_id, o->archive_id, 16);
+    } else if (getrandom(w->archive_id, 16, 0) != 16) {
+        st = err_set(err, ADBK_E_IO, "%s: cannot get random bytes for the archive id: %s", sname,
+                     strerror(errno));
+        goto fail;
+    }
+    size_t bound = ZSTD_compressBound(chunk);
+    for (unsigned i = 0; i < w->nslots; i++) {
+        struct slot *s = &w->slots[i];
+        s->w = w;
+        s->index = i;
+        s->in = malloc(chunk);
+        s->out = malloc(bound);
+        s->out_cap = bound;
+        if (!s->in || !s->out)
+            goto nomem;
+    }
+    for (unsigned i = 0; i < threads; i++) {
+        ZSTD_CCtx *c = w->cctx[i] = ZSTD_createCCtx();
+        if (!c)
+            goto nomem;
+        size_t r = ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
+        if (!ZSTD_isError(r))
+            r = ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+        if (!ZSTD_isError(r))
+            r = ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 1);
+        if (ZSTD_isError(r)) {
+            st = err_set(err, ADBK_E_ZSTD, "%s: setting up the compressor: %s", sname,
+                         ZSTD_getErrorName(r));
+            goto fail;
+        }
+    }
+    st = pool_create(threads, &w->pool, err);
+    if (st == ADBK_OK)
+        st = opipe_init(&w->pipe, w->pool, w->nslots, emit_item, w, err);
+    if (st != ADBK_OK)
+        goto fail;
+    XXH3_128bits_reset(w->file_hash);
+
+    /* Header record (FORMAT.md 3.1). */
+    struct bytebuf b = {0};
+    bb_u16(&b, ADBK_FORMAT_MAJOR);
+    bb_u16(&b, ADBK_FORMAT_MINOR);
+    bb_u32(&b, 0);
+    bb_put(&b, w->archive_id, 16);
+    bb_u64(&b, (uint64_t)w->created);
+    bb_u32(&b, chunk);
+    bb_str16(&b, w->tool);
+    w->state = W_OPEN;
+    st = push_record(w, REC_HDR, &b, NULL, err);
+    if (st == ADBK_OK)
+        st = opipe_drain(&w->pipe, err);
+    if (st != ADBK_OK) {
+        adbk_writer_free(w);
+        return st;
+    }
+    *w_out = w;
+    return ADBK_OK;
+
+nomem:
+    st = err_set(err, ADBK_E_NOMEM, "%s: no memory for %u compression buffers of %u bytes", sname,
+                 w->nslots, chunk);
+fail:
+    adbk_writer_free(w);
+    return st;
+}
+
+static bool valid_key(const char *k)
+{
+    size_t n = strlen(k);
+    if (n == 0 || n > PROP_KEY_MAX)
+        return false;
+    for (; *k; k++)
+        if (!((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') || *k == '.' || *k == '_' ||
+              *k == '-'))
+            return false;
+    return true;
+}
+
+adbk_status adbk_writer_set_property(struct adbk_writer *w, const char *key, const char *value,
+                                     struct adbk_error *err)
+{
+    if (!w || (w->state != W_OPEN && w->state != W_MEMBER))
+        return usable(w, W_OPEN, "adbk_writer_set_property", err);
+    if (!key || !valid_key(key))
+        return err_set(err, ADBK_E_ARG, "property key \"%s\" is not 1-%u of [a-z0-9._-]",
+                       key ? key : "(null)", PROP_KEY_MAX);
+    if (!value || strlen(value) > PROP_VALUE_MAX)
+        return err_set(err, ADBK_E_ARG, "property \"%s\": value missing or over %u bytes", key,
+                       PROP_VALUE_MAX);
+    char *v = strdup(value);
+    if (!v)
+        return err_set(err, ADBK_E_NOMEM, "no memory for property \"%s\"", key);
+    for (size_t i = 0; i < w->nprops; i++) {
+        if (strcmp(w->prop_keys[i], key) == 0) {
+            free(w->prop_values[i]);
+            w->prop_values[i] = v;
+            return ADBK_OK;
+        }
+    }
+    char *k = strdup(key);
+    char **nk = realloc(w->prop_keys, (w->nprops + 1) * sizeof *nk);
+    if (nk)
+        w->prop_keys = nk;
+    char **nv = nk ? realloc(w->prop_values, (w->nprops + 1) * sizeof *nv) : NULL;
+    if (nv)
+        w->prop_values = nv;
+    if (!k || !nk || !nv) {
+        free(k);
+        free(v);
+        return err_set(err, ADBK_E_NOMEM, "no memory for property \"%s\"", key);
+    }
+    w->prop_keys[w->nprops] = k;
+    w->prop_values[w->nprops] = v;
+    w->nprops++;
+    return ADBK_OK;
+}
+
+adbk_status adbk_writer_begin_member(struct adbk_writer *w, const struct adbk_member_info *info,
+                                     struct adbk_error *err)
+{
+    adbk_status st = usable(w, W_OPEN, "adbk_writer_begin_member", err);
+    if (st != ADBK_OK)
+        return st;
+    if (!info || !info->name)
+        return err_set(err, ADBK_E_ARG, "adbk_writer_begin_member: no member name");
+    struct adbk_error why;
+    if (adbk_name_check(info->name, &why) != ADBK_OK)
+        return err_set(err, ADBK_E_ARG, "%s: %s", w->sink.name, why.message);
+    const char *src = info->source_path ? info->source_path : "";
+    if (strlen(src) > 65535)
+        return err_set(err, ADBK_E_ARG, "member \"%s\": source path longer than 65535 bytes",
+                       info->name);
+    if (info->kind < 1 || info->kind > ADBK_KIND_UNKNOWN || info->bft > 255)
+        return err_set(err, ADBK_E_ARG, "member \"%s\": kind %u / BFT %u not valid", info->name,
+                       info->kind, info->bft);
+    if ((info->flags & ADBK_HAS_MTIME) && info->mtime_nsec > 999999999u)
+        return err_set(err, ADBK_E_ARG, "member \"%s\": mtime nanoseconds %u out of range",
+                       info->name, info->mtime_nsec);
+    switch (nameset_add(&w->names, info->name, 0, NULL)) {
+    case ADBK_OK: break;
+    case ADBK_E_EXISTS:
+        return err_set(err, ADBK_E_ARG, "%s: member name \"%s\" is already in the archive",
+                       w->sink.name, info->name);
+    default:
+        return failf(w, err, ADBK_E_NOMEM, "%s: no memory for member names", w->sink.name);
+    }
+
+    struct member_meta *m = calloc(1, sizeof *m);
+    if (!m || !(m->name = strdup(info->name)) || !(m->source_path = strdup(src))) {
+        meta_free(m);
+        return failf(w, err, ADBK_E_NOMEM, "%s: no memory for member \"%s\"", w->sink.name,
+                     info->name);
+    }
+    m->kind = info->kind;
+    m->bft = info->bft;
+    m->flags = info->flags & (ADBK_HAS_MTIME | ADBK_HAS_MODE | ADBK_HAS_EXPECTED_SIZE);
+    m->mtime_sec = (m->flags & ADBK_HAS_MTIME) ? info->mtime_sec : 0;
+    m->mtime_nsec = (m->flags & ADBK_HAS_MTIME) ? info->mtime_nsec : 0;
+    m->mode = (m->flags & ADBK_HAS_MODE) ? (info->mode & 07777u) : 0;
+
+    /* Member record (FORMAT.md 3.2). */
+    struct bytebuf b = {0};
+    bb_u64(&b, w->member_number);
+    bb_u8(&b, (uint8_t)m->kind);
+    bb_u8(&b, (uint8_t)m->bft);
+    bb_u16(&b, (uint16_t)m->flags);
+    bb_u64(&b, (m->flags & ADBK_HAS_EXPECTED_SIZE) ? info->expected_size : 0);
+    bb_u64(&b, (uint64_t)m->mtime_sec);
+    bb_u32(&b, m->mtime_nsec);
+    bb_u32(&b, m->mode);
+    bb_str16(&b, m->name);
+    bb_str16(&b, m->source_path);
+    m->flags &= ADBK_HAS_MTIME | ADBK_HAS_MODE;
+    w->cur = m;
+    w->state = W_MEMBER;
+    XXH3_128bits_reset(w->content_hash);
+    return push_record(w, REC_MBR, &b, m, err);
+}
+
+adbk_status adbk_writer_reserve(struct adbk_writer *w, void **buf_out, size_t *cap_out,
+                                struct adbk_error *err)
+{
+    adbk_status st = usable(w, W_MEMBER, "adbk_writer_reserve", err);
+    if (st != ADBK_OK)
+        return st;
+    if (w->cur->kind == ADBK_KIND_DIRECTORY)
+        return err_set(err, ADBK_E_STATE, "member \"%s\" is a directory and has no content",
+                       w->cur->name);
+    st = ensure_fill(w, err);
+    if (st != ADBK_OK)
+        return st;
+    *buf_out = w->fill->in + w->fill->in_len;
+    *cap_out = w->chunk_size - w->fill->in_len;
+    return ADBK_OK;
+}
+
+adbk_status adbk_writer_commit(struct adbk_writer *w, size_t n, struct adbk_error *err)
+{
+    adbk_status st = usable(w, W_MEMBER, "adbk_writer_commit", err);
+    if (st != ADBK_OK)
+        return st;
+    if (n == 0)
+        return ADBK_OK;
+    if (!w->fill || n > w->chunk_size - w->fill->in_len)
+        return err_set(err, ADBK_E_ARG, "adbk_writer_commit: %zu bytes is more than reserved", n);
+    XXH3_128bits_update(w->content_hash, w->fill->in + w->fill->in_len, n);
+    w->fill->in_len += n;
+    w->cur->size += n;
+    w->bytes_in += n;
+    if (w->fill->in_len == w->chunk_size)
+        return submit_fill(w, err); /* start compressing at once */
+    return ADBK_OK;
+}
+
+adbk_status adbk_writer_write(struct adbk_writer *w, const void *buf, size_t len,
+                              struct adbk_error *err)
+{
+    const uint8_t *p = buf;
+    while (len) {
+        void *dst;
+        size_t cap;
+        adbk_status st = adbk_writer_reserve(w, &dst, &cap, err);
+        if (st != ADBK_OK)
+            return st;
+        size_t n = len < cap ? len : cap;
+        memcpy(dst, p, n);
+        st = adbk_writer_commit(w, n, err);
+        if (st != ADBK_OK)
+            return st;
+        p += n;
+        len -= n;
+    }
+    return ADBK_OK;
+}
+
+adbk_status adbk_writer_end_member(struct adbk_writer *w, struct adbk_error *err)
+{
+    adbk_status st = usable(w, W_MEMBER, "adbk_writer_end_member", err);
+    if (st != ADBK_OK)
+        return st;
+    st = submit_fill(w, err);
+    if (st != ADBK_OK)
+        return st;
+    struct member_meta *m = w->cur;
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(w->content_hash));
+    memcpy(m->xxh128, c.digest, 16);
+
+    /* Member-end record (FORMAT.md 3.4). */
+    struct bytebuf b = {0};
+    bb_u64(&b, w->member_number);
+    bb_u64(&b, m->size);
+    bb_u64(&b, m->chunk_count);
+    bb_put(&b, m->xxh128, 16);
+    w->member_number++;
+    w->cur = NULL;
+    w->state = W_OPEN;
+    return push_record(w, REC_END, &b, m, err);
+}
+
+adbk_status adbk_writer_finish(struct adbk_writer *w, struct adbk_error *err)
+{
+    adbk_status st = usable(w, W_OPEN, "adbk_writer_finish", err);
+    if (st != ADBK_OK)
+        return st;
+    st = opipe_drain(&w->pipe, err);
+    if (st != ADBK_OK)
+        return st;
+
+    /* Index record (FORMAT.md 3.5). */
+    struct bytebuf b = {0};
+    bb_put(&b, w->archive_id, 16);
+    bb_u64(&b, (uint64_t)w->created);
+    bb_u64(&b, w->members_emitted);
+    bb_u64(&b, w->frames);
+    bb_u64(&b, w->offset);
+    bb_str16(&b, w->tool);
+    bb_u32(&b, (uint32_t)w->nprops);
+    for (size_t i = 0; i < w->nprops; i++) {
+        bb_str16(&b, w->prop_keys[i]);
+        bb_str16(&b, w->prop_values[i]);
+    }
+    bb_put(&b, w->entries.p, w->entries.len);
+    st = push_record(w, REC_IDX, &b, NULL, err);
+    if (st == ADBK_OK)
+        st = opipe_drain(&w->pipe, err);
+    if (st != ADBK_OK)
+        return st;
+
+    /* Seek table (FORMAT.md 4): every frame so far, then the footer. */
+    if (w->frames > UINT32_MAX || w->seek.len > UINT32_MAX - 64)
+        return failf(w, err, ADBK_E_LIMIT, "%s: %llu frames do not fit a seek table",
+                     w->sink.name, (unsigned long long)w->frames);
+    uint8_t head[SKIPPABLE_HEADER], foot[SEEK_FOOTER_SIZE];
+    le_put32(head, SEEK_MAGIC);
+    le_put32(head + 4, (uint32_t)(w->seek.len + SEEK_FOOTER_SIZE));
+    le_put32(foot, (uint32_t)w->frames);
+    foot[4] = SEEK_DESCRIPTOR;
+    le_put32(foot + 5, SEEKABLE_FOOTER_MAGIC);
+    if ((st = sink_out(w, head, sizeof head, err)) != ADBK_OK ||
+        (st = sink_out(w, w->seek.p, w->seek.len, err)) != ADBK_OK ||
+        (st = sink_out(w, foot, sizeof foot, err)) != ADBK_OK)
+        return st;
+    w->offset += sizeof head + w->seek.len + sizeof foot;
+    if (w->sink.finish) {
+        int rc = w->sink.finish(w->sink.ctx);
+        if (rc != 0)
+            return failf(w, err, ADBK_E_IO, "finishing %s: %s", w->sink.name, strerror(rc));
+    }
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(w->file_hash));
+    memcpy(w->file_xxh128, c.digest, 16);
+    w->state = W_FINISHED;
+    return ADBK_OK;
+}
+
+void adbk_writer_get_stats(const struct adbk_writer *w, struct adbk_writer_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!w)
+        return;
+    out->members = w->member_number;
+    out->bytes_in = w->bytes_in;
+    out->bytes_out = w->offset;
+    out->frames = w->frames;
+    memcpy(out->file_xxh128, w->file_xxh128, 16);
+}
+
+void adbk_writer_free(struct adbk_writer *w)
+{
+    if (!w)
+        return;
+    if (w->pool)
+        opipe_destroy(&w->pipe, drop_item); /* end records own their member's meta */
+    pool_free(w->pool);
+    meta_free(w->cur); /* an open member has no end record yet: its meta is ours */
+    if (w->slots)
+        for (unsigned i = 0; i < w->nslots; i++) {
+            free(w->slots[i].in);
+            free(w->slots[i].out);
+        }
+    if (w->cctx)
+        for (unsigned i = 0; i < w->nworkers; i++)
+            ZSTD_freeCCtx(w->cctx[i]);
+    for (size_t i = 0; i < w->nprops; i++) {
+        free(w->prop_keys[i]);
+        free(w->prop_values[i]);
+    }
+    free(w->prop_keys);
+    free(w->prop_values);
+    nameset_free(&w->names);
+    bb_free(&w->seek);
+    bb_free(&w->entries);
+    XXH3_freeState(w->file_hash);
+    XXH3_freeState(w->span_hash);
+    XXH3_freeState(w->content_hash);
+    free(w->slots);
+    free(w->cctx);
+    free(w->tool);
+    free(w);
+}

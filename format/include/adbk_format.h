@@ -1,0 +1,347 @@
+/*
+ * adbk_format.h - the .adbk container: streaming writer, reader, verifier.
+ *
+ * The format is specified in format/FORMAT.md; this header is the only way in.
+ * The library never prints and never exits: every function that can fail
+ * returns an adbk_status and, when given a non-NULL `struct adbk_error *`,
+ * fills it with a message that names the object (archive, member, chunk,
+ * byte offset) and the cause.
+ *
+ * How to write an archive:
+ *   1. adbk_writer_open(&sink, &options, &w, &err)      sink = where bytes go
+ *   2. adbk_writer_set_property(w, "server", "DC01", &err)   (any time before 5)
+ *   3. adbk_writer_begin_member(w, &info, &err)
+ *   4. adbk_writer_write(w, buf, len, &err) as often as needed, or, to read
+ *      straight into the chunk buffer without a copy, adbk_writer_reserve()
+ *      then adbk_writer_commit(); then adbk_writer_end_member(w, &err).
+ *      Repeat 3-4 per member.
+ *   5. adbk_writer_finish(w, &err)     index + seek table, then sink->finish
+ *   6. adbk_writer_free(w)             always; frees a failed writer too
+ *
+ * How to read one:
+ *   1. adbk_reader_open(path, &options, &r, &err)   reads only the file's tail
+ *   2. adbk_reader_info(r), adbk_reader_count(r), adbk_reader_member(r, i)
+ *   3. adbk_reader_read_member(r, i, out_fn, ctx, &err)  checked, in order
+ *      or adbk_reader_verify(r, &report_fn, ctx, &err)   everything
+ *   4. adbk_reader_close(r)
+ *
+ * Thread safety: a writer or reader handle is used by one thread at a time;
+ * the library runs its own worker threads behind it. Different handles are
+ * independent.
+ */
+#ifndef ADBK_FORMAT_H
+#define ADBK_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Format version this library writes. It reads every 1.x archive and refuses
+ * a newer major version with ADBK_E_VERSION. */
+#define ADBK_FORMAT_MAJOR 1
+#define ADBK_FORMAT_MINOR 0
+
+/* Status codes. Values are pinned: once released a value never changes. */
+typedef enum adbk_status {
+    ADBK_OK = 0,
+    ADBK_E_NOMEM = 1,       /* an allocation failed */
+    ADBK_E_IO = 2,          /* reading or writing a file or stream failed */
+    ADBK_E_ARG = 3,         /* an argument is invalid (bad name, size, option) */
+    ADBK_E_STATE = 4,       /* call made in the wrong state */
+    ADBK_E_NOT_ADBK = 5,    /* the file is not an adbk archive */
+    ADBK_E_VERSION = 6,     /* archive written by a newer, incompatible version */
+    ADBK_E_CORRUPT = 7,     /* a structure is damaged or inconsistent */
+    ADBK_E_CHECKSUM = 8,    /* a checksum does not match the data */
+    ADBK_E_TRUNCATED = 9,   /* the file ends before the structure does */
+    ADBK_E_LIMIT = 10,      /* a size or count beyond what this library accepts */
+    ADBK_E_ZSTD = 11,       /* the compressor or decompressor failed */
+    ADBK_E_NOT_FOUND = 12,  /* no member by that name */
+    ADBK_E_ABORTED = 13,    /* a callback asked to stop */
+    ADBK_E_UNSUPPORTED = 14,/* a member kind this version cannot handle */
+    ADBK_E_EXISTS = 15,     /* the target exists and overwriting was not allowed */
+    ADBK_E_UNSAFE = 16,     /* a member name would land outside the target */
+    ADBK_E_SOURCE = 17,     /* the backup source (directory service) failed */
+    ADBK_E_PRIVILEGE = 18,  /* a needed privilege is not held */
+    ADBK_E_EXPIRED = 19,    /* the backup is older than the tombstone lifetime */
+    ADBK_E_INTERRUPTED = 20 /* stopped by a signal */
+} adbk_status;
+
+/* A short, constant description of a status ("checksum mismatch"). */
+const char *adbk_strerror(adbk_status st);
+
+/* Error detail. Functions that take one fill it on failure and leave it alone
+ * on success; message names the object and the cause. */
+struct adbk_error {
+    adbk_status status;
+    char message[640];
+};
+
+/* Member kinds (FORMAT.md, "Kinds"). The value is stored in the archive. */
+typedef enum adbk_kind {
+    ADBK_KIND_FILE = 1,         /* plain file */
+    ADBK_KIND_DIRECTORY = 2,    /* folder, no content */
+    ADBK_KIND_EXPIRY_TOKEN = 3, /* backup expiry token, stored byte-exact */
+    ADBK_KIND_DATABASE = 4,     /* BFT_NTDS_DATABASE ('D', 0x44) */
+    ADBK_KIND_LOG = 5,          /* BFT_LOG ('!', 0x21) */
+    ADBK_KIND_PATCH = 6,        /* BFT_PATCH_FILE ('%', 0x25) */
+    ADBK_KIND_CHECKPOINT = 7,   /* checkpoint file (edb.chk) */
+    ADBK_KIND_UNKNOWN = 8       /* a BFT code this version does not know */
+} adbk_kind;
+
+/* "database", "log", ...; "kind-N" style names are the caller's business for
+ * values this version does not know, for which this returns NULL. */
+const char *adbk_kind_name(unsigned kind);
+/* Parses a kind name as printed by adbk_kind_name; 0 if unknown. */
+unsigned adbk_kind_from_name(const char *name);
+
+#define ADBK_HAS_MTIME 0x1u
+#define ADBK_HAS_MODE 0x2u
+#define ADBK_HAS_EXPECTED_SIZE 0x4u
+
+/* What the writer is told about a member when it begins. Strings are copied. */
+struct adbk_member_info {
+    const char *name;        /* archive name: UTF-8, '/'-separated, relative */
+    const char *source_path; /* path as the source gave it; NULL = none */
+    unsigned kind;           /* adbk_kind */
+    unsigned bft;            /* raw BFT byte from the source list, 0 = none */
+    unsigned flags;          /* ADBK_HAS_* */
+    uint64_t expected_size;  /* with ADBK_HAS_EXPECTED_SIZE: what the source announced */
+    int64_t mtime_sec;       /* with ADBK_HAS_MTIME: Unix seconds */
+    uint32_t mtime_nsec;
+    uint32_t mode;           /* with ADBK_HAS_MODE: POSIX permission bits */
+};
+
+/* A member as the index describes it. Valid until adbk_reader_close. */
+struct adbk_entry {
+    const char *name;
+    const char *source_path; /* "" when none was stored */
+    unsigned kind;
+    unsigned bft;
+    unsigned flags;          /* ADBK_HAS_MTIME | ADBK_HAS_MODE */
+    uint64_t size;           /* content bytes */
+    int64_t mtime_sec;
+    uint32_t mtime_nsec;
+    uint32_t mode;
+    uint64_t first_frame;    /* seek-table index of the member record */
+    uint64_t offset;         /* byte offset of the member record */
+    uint64_t chunk_count;
+    uint64_t span;           /* bytes from the member record to the end record, inclusive */
+    uint8_t xxh128[16];      /* XXH3-128 of the content, canonical (big-endian) bytes */
+    uint64_t span_xxh64;     /* XXH3-64 of the span bytes */
+};
+
+/* ---------------------------------------------------------------- sinks */
+
+/* Where a writer puts its bytes. The writer only ever appends (never seeks),
+ * so a pipe works. write() must take all len bytes or fail; both return 0 or
+ * an errno value. finish (may be NULL) is called once by adbk_writer_finish
+ * after the last byte: flush, fsync. name is used in messages. */
+struct adbk_sink {
+    int (*write)(void *ctx, const void *buf, size_t len);
+    int (*finish)(void *ctx);
+    void *ctx;
+    const char *name;
+};
+
+/* A sink over an open file descriptor (borrowed; not closed). finish fsyncs
+ * when fd is a regular file. sink->ctx points into *fds, which must outlive it. */
+struct adbk_fd_sink {
+    int fd;
+};
+void adbk_sink_fd(struct adbk_sink *sink, struct adbk_fd_sink *fds, int fd, const char *name);
+
+/* ---------------------------------------------------------------- writer */
+
+#define ADBK_CHUNK_DEFAULT (4u << 20)   /* 4 MiB */
+#define ADBK_CHUNK_MIN (4u << 10)       /* 4 KiB */
+#define ADBK_CHUNK_MAX (256u << 20)     /* 256 MiB */
+
+struct adbk_writer_options {
+    int level;               /* zstd level 1..19; 0 = 3 */
+    unsigned threads;        /* compression threads; 0 = number of cores */
+    uint32_t chunk_size;     /* uncompressed bytes per chunk; 0 = ADBK_CHUNK_DEFAULT */
+    const uint8_t *archive_id; /* 16 bytes, copied; NULL = random */
+    int has_created;         /* nonzero: use created_sec instead of now */
+    int64_t created_sec;     /* Unix seconds, UTC */
+    const char *tool;        /* tool name and version; NULL = "adbk <version>" */
+};
+
+struct adbk_writer;
+
+/* Starts an archive: writes the header record through sink (borrowed: must
+ * outlive the writer). options may be NULL for defaults. On success *w_out
+ * must be released with adbk_writer_free.
+ * Returns ADBK_OK, ADBK_E_ARG (bad level, chunk size), ADBK_E_NOMEM, ADBK_E_IO. */
+adbk_status adbk_writer_open(const struct adbk_sink *sink,
+                             const struct adbk_writer_options *options,
+                             struct adbk_writer **w_out, struct adbk_error *err);
+
+/* Adds a key/value to the archive's source description (FORMAT.md,
+ * "Properties"). Key: 1..64 of [a-z0-9._-]; value: UTF-8, up to 4096 bytes.
+ * Setting a key again replaces it. Copied. */
+adbk_status adbk_writer_set_property(struct adbk_writer *w, const char *key,
+                                     const char *value, struct adbk_error *err);
+
+/* Begins a member. Fails with ADBK_E_ARG for an invalid or duplicate name,
+ * ADBK_E_STATE if a member is already open or the writer failed before. */
+adbk_status adbk_writer_begin_member(struct adbk_writer *w,
+                                     const struct adbk_member_info *info,
+                                     struct adbk_error *err);
+
+/* Appends content to the open member; buf is copied. */
+adbk_status adbk_writer_write(struct adbk_writer *w, const void *buf, size_t len,
+                              struct adbk_error *err);
+
+/* Zero-copy path: *buf_out and *cap_out receive free space (cap >= 1) in the
+ * current chunk. Fill up to cap bytes, then adbk_writer_commit(w, n) with
+ * n <= cap. The space is valid until the next call on w. */
+adbk_status adbk_writer_reserve(struct adbk_writer *w, void **buf_out, size_t *cap_out,
+                                struct adbk_error *err);
+adbk_status adbk_writer_commit(struct adbk_writer *w, size_t n, struct adbk_error *err);
+
+/* Ends the open member: flushes its last chunk and writes its end record. */
+adbk_status adbk_writer_end_member(struct adbk_writer *w, struct adbk_error *err);
+
+/* Writes the index and the seek table, then calls sink->finish. */
+adbk_status adbk_writer_finish(struct adbk_writer *w, struct adbk_error *err);
+
+struct adbk_writer_stats {
+    uint64_t members;
+    uint64_t bytes_in;       /* content bytes accepted */
+    uint64_t bytes_out;      /* archive bytes handed to the sink */
+    uint64_t frames;
+    uint8_t file_xxh128[16]; /* after finish: XXH3-128 of every archive byte */
+};
+void adbk_writer_get_stats(const struct adbk_writer *w, struct adbk_writer_stats *out);
+
+/* Stops the workers and frees everything; the sink is not finished. NULL ok. */
+void adbk_writer_free(struct adbk_writer *w);
+
+/* ---------------------------------------------------------------- reader */
+
+/* Random-access input. read_at returns 0 and fills exactly len bytes, or an
+ * errno value (EIO for a short read). size is the whole input's length. */
+struct adbk_source {
+    int (*read_at)(void *ctx, uint64_t offset, void *buf, size_t len);
+    void *ctx;
+    uint64_t size;
+    const char *name;
+};
+
+struct adbk_reader_options {
+    unsigned threads;        /* decompression threads; 0 = number of cores */
+};
+
+struct adbk_property {
+    const char *key;
+    const char *value;
+};
+
+struct adbk_archive_info {
+    unsigned format_major, format_minor;
+    uint8_t archive_id[16];
+    int64_t created_sec;
+    const char *tool;
+    uint32_t chunk_size;
+    uint64_t file_size;
+    uint64_t frame_count;    /* frames in the seek table */
+    uint64_t index_offset;
+    size_t property_count;
+    const struct adbk_property *properties;
+};
+
+struct adbk_reader;
+
+/* Opens an archive by path, reading only its tail (footer, last seek-table
+ * entry, index) and its header record. Returns ADBK_E_IO, ADBK_E_NOT_ADBK,
+ * ADBK_E_VERSION, ADBK_E_TRUNCATED, ADBK_E_CORRUPT, ADBK_E_CHECKSUM,
+ * ADBK_E_LIMIT, ADBK_E_NOMEM. Close with adbk_reader_close. */
+adbk_status adbk_reader_open(const char *path, const struct adbk_reader_options *options,
+                             struct adbk_reader **r_out, struct adbk_error *err);
+/* Same over a caller's source (borrowed: must outlive the reader). */
+adbk_status adbk_reader_open_source(const struct adbk_source *src,
+                                    const struct adbk_reader_options *options,
+                                    struct adbk_reader **r_out, struct adbk_error *err);
+
+const struct adbk_archive_info *adbk_reader_info(const struct adbk_reader *r);
+size_t adbk_reader_count(const struct adbk_reader *r);
+const struct adbk_entry *adbk_reader_member(const struct adbk_reader *r, size_t i);
+/* Index of the member called name, or -1. */
+long adbk_reader_find(const struct adbk_reader *r, const char *name);
+/* Value of a property, or NULL. */
+const char *adbk_reader_property(const struct adbk_reader *r, const char *key);
+
+/* Receives a member's content in order, piece by piece. Return 0 to go on,
+ * an errno value to stop (reported as ADBK_E_IO naming the member), or -1 to
+ * stop with ADBK_E_ABORTED. A piece is valid only during the call. */
+typedef int (*adbk_content_fn)(void *ctx, const void *buf, size_t len);
+
+/* Reads member i: only its own frames, decompressed in parallel, every chunk
+ * checked (zstd checksum, seek-table entry), then the whole content's XXH3-128
+ * and the span hash against the index. out may be NULL (check only).
+ * Content already delivered before a failure was good chunk by chunk, but the
+ * member as a whole is only good when this returns ADBK_OK. */
+adbk_status adbk_reader_read_member(struct adbk_reader *r, size_t i, adbk_content_fn out,
+                                    void *ctx, struct adbk_error *err);
+
+/* One finding of verify. offset is the archive byte offset of the damaged
+ * frame (or structure); member is -1 when the damage is outside any member;
+ * chunk is -1 when not about one chunk. */
+struct adbk_damage {
+    adbk_status status;
+    long member;
+    const char *member_name;  /* NULL when member is -1 */
+    int64_t chunk;
+    uint64_t offset;
+    const char *message;      /* valid during the callback */
+};
+
+struct adbk_verify_callbacks {
+    /* Called once per finding; may be NULL. */
+    void (*damage)(void *ctx, const struct adbk_damage *d);
+    /* Progress: archive bytes checked so far of total. May be NULL. Return
+     * nonzero to stop (verify then returns ADBK_E_ABORTED). */
+    int (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *ctx;
+};
+
+struct adbk_verify_result {
+    uint64_t frames_checked;
+    uint64_t bytes_checked;   /* archive bytes read */
+    uint64_t content_bytes;   /* decompressed bytes checked */
+    uint64_t damaged;         /* findings reported */
+};
+
+/* Checks everything FORMAT.md promises: every frame against the seek table,
+ * every record checksum, every chunk (zstd content checksum, sizes), every
+ * member's content hash, size, chunk count and span hash against the index,
+ * the header against the index, and the seek table byte for byte. Goes on
+ * after damage to report all of it. Returns ADBK_OK when intact, the first
+ * damage's status otherwise (ADBK_E_CHECKSUM, ADBK_E_CORRUPT, ...), or
+ * ADBK_E_IO / ADBK_E_NOMEM / ADBK_E_ABORTED when it could not finish. */
+adbk_status adbk_reader_verify(struct adbk_reader *r, const struct adbk_verify_callbacks *cb,
+                               struct adbk_verify_result *result_out, struct adbk_error *err);
+
+void adbk_reader_close(struct adbk_reader *r);
+
+/* ---------------------------------------------------------------- utils */
+
+/* Checks an archive member name (FORMAT.md, "Names"): non-empty UTF-8, at
+ * most 4095 bytes, '/'-separated, no empty, "." or ".." component, no leading
+ * '/', no backslash, no control characters. Returns ADBK_OK or ADBK_E_UNSAFE
+ * with the reason in err. */
+adbk_status adbk_name_check(const char *name, struct adbk_error *err);
+
+/* Hex form of an XXH3-128 digest as xxhsum prints it (32 chars + NUL). */
+void adbk_hex128(const uint8_t digest[16], char out[33]);
+
+/* Number of online CPUs, at least 1. */
+unsigned adbk_cpu_count(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

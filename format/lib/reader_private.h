@@ -1,0 +1,76 @@
+/*
+ * reader_private.h - the reader handle, shared by reader.c (open, index),
+ * decode.c (reading members) and verify.c (checking everything).
+ */
+#ifndef ADBK_READER_PRIVATE_H
+#define ADBK_READER_PRIVATE_H
+
+#include "internal.h"
+
+struct seek_entry {
+    uint32_t csize, dsize, checksum;
+};
+
+struct adbk_reader {
+    const struct adbk_source *src;
+    struct adbk_source *owned_src; /* opened by path: ours to close */
+    unsigned threads;
+    struct adbk_archive_info info;
+    char *tool;
+    struct adbk_property *props;
+    struct adbk_entry *entries;
+    size_t count;
+    struct nameset names;
+    uint64_t header_len;  /* bytes of the header record */
+    uint64_t seek_offset; /* where the seek-table frame starts */
+};
+
+/* Reads len bytes at off; names `what` in errors. A range past the end of the
+ * file is ADBK_E_TRUNCATED. */
+adbk_status rd_read(struct adbk_reader *r, uint64_t off, void *buf, size_t len, const char *what,
+                    struct adbk_error *err);
+/* Reads and checks a whole record frame of len bytes at off (rec_check);
+ * *frame_out is malloc'd and holds body. */
+adbk_status rd_record(struct adbk_reader *r, uint64_t off, uint64_t len, uint32_t type,
+                      uint8_t **frame_out, const uint8_t **body, size_t *body_len,
+                      struct adbk_error *err);
+/* Reads seek-table entries first .. first+count-1 (malloc'd array). */
+adbk_status rd_seek_entries(struct adbk_reader *r, uint64_t first, uint64_t count,
+                            struct seek_entry **out, struct adbk_error *err);
+
+/* ------------------------------------------------------------ member scan */
+
+/* Checks members one after another through one decoder, so chunks of
+ * consecutive members decompress in parallel. Each finding goes to `damage`;
+ * content goes to `out` in order. Shared by read_member and verify. */
+struct scan;
+struct scan_hooks {
+    adbk_content_fn out;        /* may be NULL */
+    void *out_ctx;
+    /* Called per finding. Returns true to go on (verify), false to stop at
+     * the first one (read_member). */
+    bool (*damage)(void *ctx, const struct adbk_damage *d);
+    /* Archive bytes read so far; nonzero stops with ADBK_E_ABORTED. May be NULL. */
+    int (*progress)(void *ctx, uint64_t bytes_read);
+    void *ctx;                  /* for damage and progress */
+};
+
+adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, struct scan **out,
+                        struct adbk_error *err);
+/* Reads member i's frames (seek-table entries `se`, chunk_count + 2 of them,
+ * frame offsets from the entry's offset), checking its records against the
+ * index at once and queueing its chunks; the content checks complete in
+ * order as the decoder emits. *bytes_read counts archive bytes read. */
+adbk_status scan_member(struct scan *s, size_t i, const struct seek_entry *se,
+                        uint64_t *bytes_read, struct adbk_error *err);
+/* Waits for everything queued. */
+adbk_status scan_finish(struct scan *s, struct adbk_error *err);
+uint64_t scan_content_bytes(const struct scan *s);
+uint64_t scan_frames(const struct scan *s);
+void scan_free(struct scan *s);
+
+/* Formats a finding and passes it to the hooks; returns the hook's answer. */
+bool scan_report(struct scan *s, adbk_status st, long member, int64_t chunk, uint64_t offset,
+                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+#endif

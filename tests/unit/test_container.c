@@ -1,0 +1,441 @@
+/*
+ * test_container.c - the container library through its public API: round
+ * trips, names, limits, damage and truncation, failing sinks, tail-only
+ * listing and member-only reads.
+ */
+#include "harness.h"
+#include "memio.h"
+
+#include <xxhash.h>
+
+#define SMALL_CHUNK 4096u
+
+struct spec {
+    const char *name;
+    size_t size;
+    unsigned kind;
+};
+
+/* Writes members of the given sizes (content from fill_pattern(seed = index))
+ * into m, alternating write() in odd pieces and reserve/commit. */
+static adbk_status build(struct membuf *m, const struct spec *specs, size_t n, uint32_t chunk,
+                         unsigned threads, struct adbk_error *err)
+{
+    static const uint8_t id[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    struct adbk_writer_options o = {.level = 3, .threads = threads, .chunk_size = chunk,
+                                    .archive_id = id, .has_created = 1,
+                                    .created_sec = 1700000000, .tool = "adbk test"};
+    struct adbk_sink sink = membuf_sink(m);
+    struct adbk_writer *w;
+    adbk_status st = adbk_writer_open(&sink, &o, &w, err);
+    if (st != ADBK_OK)
+        return st;
+    st = adbk_writer_set_property(w, "source", "files", err);
+    for (size_t i = 0; i < n && st == ADBK_OK; i++) {
+        struct adbk_member_info mi = {.name = specs[i].name, .kind = specs[i].kind ? specs[i].kind : ADBK_KIND_FILE,
+                                      .flags = ADBK_HAS_MTIME | ADBK_HAS_MODE,
+                                      .mtime_sec = 1600000000 + (int64_t)i, .mode = 0640};
+        st = adbk_writer_begin_member(w, &mi, err);
+        uint8_t *data = malloc(specs[i].size + 1);
+        fill_pattern(data, specs[i].size, i);
+        size_t done = 0, piece = 1;
+        while (st == ADBK_OK && done < specs[i].size) {
+            if (i % 2 == 0) {
+                size_t k = piece < specs[i].size - done ? piece : specs[i].size - done;
+                st = adbk_writer_write(w, data + done, k, err);
+                done += k;
+                piece = piece * 3 + 7; /* sizes that straddle chunk ends */
+            } else {
+                void *dst;
+                size_t cap;
+                st = adbk_writer_reserve(w, &dst, &cap, err);
+                if (st != ADBK_OK)
+                    break;
+                size_t k = cap < specs[i].size - done ? cap : specs[i].size - done;
+                k = k > 1000 ? k - 999 : k; /* commit less than offered, too */
+                memcpy(dst, data + done, k);
+                st = adbk_writer_commit(w, k, err);
+                done += k;
+            }
+        }
+        free(data);
+        if (st == ADBK_OK)
+            st = adbk_writer_end_member(w, err);
+    }
+    if (st == ADBK_OK)
+        st = adbk_writer_finish(w, err);
+    adbk_writer_free(w);
+    return st;
+}
+
+static void check_roundtrip(struct membuf *m, const struct spec *specs, size_t n, unsigned threads)
+{
+    struct adbk_source src = membuf_source(m);
+    struct adbk_reader_options ro = {.threads = threads};
+    struct adbk_reader *r;
+    struct adbk_error err = {0};
+    adbk_status st = adbk_reader_open_source(&src, &ro, &r, &err);
+    if (st != ADBK_OK) {
+        TEST_FAIL_AT("open: %s", err.message);
+        return;
+    }
+    EXPECT_EQ_U64(n, adbk_reader_count(r));
+    EXPECT_STR("files", adbk_reader_property(r, "source"));
+    for (size_t i = 0; i < n && i < adbk_reader_count(r); i++) {
+        const struct adbk_entry *e = adbk_reader_member(r, i);
+        EXPECT_STR(specs[i].name, e->name);
+        EXPECT_EQ_U64(specs[i].size, e->size);
+        EXPECT_EQ_U64(0640, e->mode);
+        EXPECT_EQ_U64(1600000000 + i, (uint64_t)e->mtime_sec);
+        EXPECT_EQ_U64(i, (uint64_t)adbk_reader_find(r, specs[i].name));
+        uint8_t *want = malloc(specs[i].size + 1);
+        fill_pattern(want, specs[i].size, i);
+        XXH128_canonical_t c;
+        XXH128_canonicalFromHash(&c, XXH3_128bits(want, specs[i].size));
+        EXPECT_TRUE(memcmp(c.digest, e->xxh128, 16) == 0);
+        struct membuf got = {0};
+        st = adbk_reader_read_member(r, i, collect, &got, &err);
+        if (st != ADBK_OK)
+            TEST_FAIL_AT("read member %s: %s", specs[i].name, err.message);
+        EXPECT_EQ_U64(specs[i].size, got.len);
+        EXPECT_TRUE(got.len == specs[i].size && (got.len == 0 || memcmp(got.p, want, got.len) == 0));
+        free(got.p);
+        free(want);
+    }
+    struct adbk_verify_result vr;
+    st = adbk_reader_verify(r, NULL, &vr, &err);
+    if (st != ADBK_OK)
+        TEST_FAIL_AT("verify: %s", err.message);
+    EXPECT_EQ_U64(0, vr.damaged);
+    adbk_reader_close(r);
+}
+
+/* Sizes around the chunk size: -1, 0, +1, and several chunks. */
+TEST(roundtrip_sizes_around_chunk_size)
+{
+    const struct spec specs[] = {
+        {"empty", 0, 0}, {"one", 1, 0}, {"chunk-1", SMALL_CHUNK - 1, 0},
+        {"chunk", SMALL_CHUNK, 0}, {"chunk+1", SMALL_CHUNK + 1, 0},
+        {"three-chunks", 3 * SMALL_CHUNK, 0}, {"three-chunks+1", 3 * SMALL_CHUNK + 1, 0},
+        {"dir/sub/big", 100000, 0},
+    };
+    for (unsigned threads = 1; threads <= 3; threads++) {
+        struct membuf m = {0};
+        struct adbk_error err = {0};
+        adbk_status st = build(&m, specs, sizeof specs / sizeof specs[0], SMALL_CHUNK, threads, &err);
+        if (st != ADBK_OK)
+            TEST_FAIL_AT("build: %s", err.message);
+        else
+            check_roundtrip(&m, specs, sizeof specs / sizeof specs[0], threads);
+        EXPECT_TRUE(m.finished);
+        free(m.p);
+    }
+}
+
+TEST(roundtrip_default_chunk_size)
+{
+    const struct spec specs[] = {{"ntds.dit", 9u << 20, ADBK_KIND_DATABASE},
+                                 {"edb00001.log", 1u << 20, ADBK_KIND_LOG}};
+    struct membuf m = {0};
+    struct adbk_error err = {0};
+    if (build(&m, specs, 2, 0, 0, &err) != ADBK_OK)
+        TEST_FAIL_AT("build: %s", err.message);
+    else
+        check_roundtrip(&m, specs, 2, 0);
+    free(m.p);
+}
+
+TEST(many_small_members)
+{
+    enum { N = 1500 };
+    struct spec *specs = calloc(N, sizeof *specs);
+    char (*names)[32] = calloc(N, 32);
+    for (size_t i = 0; i < N; i++) {
+        snprintf(names[i], 32, "d%zu/f%zu", i % 7, i);
+        specs[i].name = names[i];
+        specs[i].size = i % 97;
+    }
+    struct membuf m = {0};
+    struct adbk_error err = {0};
+    if (build(&m, specs, N, SMALL_CHUNK, 2, &err) != ADBK_OK)
+        TEST_FAIL_AT("build: %s", err.message);
+    else
+        check_roundtrip(&m, specs, N, 2);
+    free(m.p);
+    free(specs);
+    free(names);
+}
+
+TEST(non_ascii_names)
+{
+    const struct spec specs[] = {{"Active Directory/ntds.dit", 5000, ADBK_KIND_DATABASE},
+                                 {"\xC3\x84mter/\xE6\x97\xA5\xE6\x9C\xAC.txt", 10, 0},
+                                 {"emoji-\xF0\x9F\x98\x80", 3, 0}};
+    struct membuf m = {0};
+    struct adbk_error err = {0};
+    if (build(&m, specs, 3, SMALL_CHUNK, 1, &err) != ADBK_OK)
+        TEST_FAIL_AT("build: %s", err.message);
+    else
+        check_roundtrip(&m, specs, 3, 1);
+    free(m.p);
+}
+
+TEST(writer_refuses_unsafe_and_duplicate_names)
+{
+    static const char *const bad[] = {
+        "", "/etc/passwd", "../up", "a/../b", "a//b", "a/", "./a", "a\\b", "C:x",
+        "ctl\x01", "bad\xC3", "over\xC0\xAF", "del\x7F",
+    };
+    struct membuf m = {0};
+    struct adbk_sink sink = membuf_sink(&m);
+    struct adbk_writer *w;
+    struct adbk_error err = {0};
+    REQUIRE_TRUE(adbk_writer_open(&sink, NULL, &w, &err) == ADBK_OK);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct adbk_member_info mi = {.name = bad[i], .kind = ADBK_KIND_FILE};
+        err.message[0] = '\0';
+        adbk_status st = adbk_writer_begin_member(w, &mi, &err);
+        if (st != ADBK_E_ARG)
+            TEST_FAIL_AT("name %zu was accepted (status %d)", i, st);
+        EXPECT_TRUE(err.message[0] != '\0');
+    }
+    struct adbk_member_info ok = {.name = "same", .kind = ADBK_KIND_FILE};
+    EXPECT_TRUE(adbk_writer_begin_member(w, &ok, &err) == ADBK_OK);
+    EXPECT_TRUE(adbk_writer_end_member(w, &err) == ADBK_OK);
+    EXPECT_EQ_U64(ADBK_E_ARG, adbk_writer_begin_member(w, &ok, &err));
+    EXPECT_TRUE(strstr(err.message, "already") != NULL);
+    /* Wrong-state calls. */
+    EXPECT_EQ_U64(ADBK_E_STATE, adbk_writer_write(w, "x", 1, &err));
+    EXPECT_EQ_U64(ADBK_E_STATE, adbk_writer_end_member(w, &err));
+    EXPECT_TRUE(adbk_writer_finish(w, &err) == ADBK_OK);
+    EXPECT_EQ_U64(ADBK_E_STATE, adbk_writer_begin_member(w, &ok, &err));
+    adbk_writer_free(w);
+    free(m.p);
+}
+
+static const struct spec small_specs[] = {
+    {"ntds.dit", 2 * SMALL_CHUNK + 100, ADBK_KIND_DATABASE},
+    {"empty.log", 0, ADBK_KIND_LOG},
+    {"token", 40, ADBK_KIND_EXPIRY_TOKEN},
+};
+
+static int open_and_verify(struct membuf *m, struct adbk_error *err)
+{
+    struct adbk_source src = membuf_source(m);
+    struct adbk_reader_options ro = {.threads = 1};
+    struct adbk_reader *r;
+    adbk_status st = adbk_reader_open_source(&src, &ro, &r, err);
+    if (st != ADBK_OK)
+        return st;
+    st = adbk_reader_verify(r, NULL, NULL, err);
+    adbk_reader_close(r);
+    return st;
+}
+
+/* Every single flipped byte anywhere in the file is detected. */
+TEST(every_flipped_byte_is_detected)
+{
+    struct membuf m = {0};
+    struct adbk_error err = {0};
+    REQUIRE_TRUE(build(&m, small_specs, 3, SMALL_CHUNK, 1, &err) == ADBK_OK);
+    REQUIRE_TRUE(open_and_verify(&m, &err) == ADBK_OK);
+    size_t missed = 0;
+    for (size_t i = 0; i < m.len; i++) {
+        for (unsigned mask = 0x01; mask <= 0x80; mask <<= 7) { /* low and high bit */
+            m.p[i] ^= (uint8_t)mask;
+            adbk_status st = open_and_verify(&m, &err);
+            m.p[i] ^= (uint8_t)mask;
+            if (st == ADBK_OK) {
+                if (missed++ < 10)
+                    TEST_FAIL_AT("flip 0x%02X at byte %zu of %zu not detected", mask, i, m.len);
+            } else if (err.message[0] == '\0') {
+                TEST_FAIL_AT("flip at %zu: status %d without a message", i, st);
+            }
+        }
+    }
+    EXPECT_EQ_U64(0, missed);
+    fprintf(stderr, "flipped 2 bits in each of %zu bytes: all detected\n", m.len);
+    free(m.p);
+}
+
+/* Cut at every offset: open or verify fails with a clear status. */
+TEST(every_truncation_fails_cleanly)
+{
+    struct membuf m = {0};
+    struct adbk_error err = {0};
+    REQUIRE_TRUE(build(&m, small_specs, 3, SMALL_CHUNK, 1, &err) == ADBK_OK);
+    size_t full = m.len, accepted = 0;
+    for (size_t cut = 0; cut < full; cut++) {
+        m.len = cut;
+        err.message[0] = '\0';
+        adbk_status st = open_and_verify(&m, &err);
+        if (st == ADBK_OK)
+            accepted++;
+        else if (st != ADBK_E_TRUNCATED && st != ADBK_E_CORRUPT && st != ADBK_E_NOT_ADBK)
+            TEST_FAIL_AT("cut at %zu: unexpected status %d (%s)", cut, st, err.message);
+    }
+    EXPECT_EQ_U64(0, accepted);
+    m.len = full;
+    EXPECT_EQ_U64(ADBK_OK, open_and_verify(&m, &err));
+    fprintf(stderr, "cut at %zu offsets: all refused\n", full);
+    free(m.p);
+}
+
+/* Rewrites the header's major version and fixes its checksum. */
+TEST(newer_major_version_is_refused_with_a_clear_message)
+{
+    struct membuf m = {0};
+    struct adbk_error err = {0};
+    REQUIRE_TRUE(build(&m, small_specs, 3, SMALL_CHUNK, 1, &err) == ADBK_OK);
+    uint32_t payload = (uint32_t)m.p[4] | (uint32_t)m.p[5] << 8;
+    m.p[12] = 2; /* Format_Major = 2 */
+    uint64_t sum = XXH3_64bits(m.p + 8, payload - 8);
+    for (int i = 0; i < 8; i++)
+        m.p[8 + payload - 8 + i] = (uint8_t)(sum >> (8 * i));
+    EXPECT_EQ_U64(ADBK_E_VERSION, open_and_verify(&m, &err));
+    EXPECT_TRUE(strstr(err.message, "2.0 is newer") != NULL);
+    free(m.p);
+}
+
+TEST(not_an_archive_is_named_as_such)
+{
+    struct membuf m = {0};
+    struct adbk_error err = {0};
+    membuf_write(&m, "hello, this is plain text and not an archive at all", 51);
+    EXPECT_EQ_U64(ADBK_E_NOT_ADBK, open_and_verify(&m, &err));
+    EXPECT_TRUE(strstr(err.message, "not an adbk archive") != NULL);
+    free(m.p);
+}
+
+/* The Nth write of the sink fails: the writer reports it and frees cleanly. */
+TEST(failing_sink_is_reported_at_every_write)
+{
+    struct membuf probe = {0};
+    struct adbk_error err = {0};
+    probe.fail_write = 0;
+    REQUIRE_TRUE(build(&probe, small_specs, 3, SMALL_CHUNK, 2, &err) == ADBK_OK);
+    long writes = 0;
+    {
+        struct membuf count = {.fail_write = 1000000};
+        build(&count, small_specs, 3, SMALL_CHUNK, 2, &err);
+        writes = count.writes;
+        free(count.p);
+    }
+    REQUIRE_TRUE(writes > 5);
+    for (long n = 1; n <= writes; n++) {
+        struct membuf m = {.fail_write = n};
+        err.message[0] = '\0';
+        adbk_status st = build(&m, small_specs, 3, SMALL_CHUNK, 2, &err);
+        if (st != ADBK_E_IO)
+            TEST_FAIL_AT("write %ld failing gave status %d", n, st);
+        EXPECT_TRUE(strstr(err.message, "memory archive") != NULL);
+        EXPECT_TRUE(!m.finished);
+        free(m.p);
+    }
+    free(probe.p);
+}
+
+/* A source that counts the bytes read and remembers the lowest offset. */
+struct counting {
+    struct membuf *m;
+    uint64_t bytes, lowest;
+};
+static int counting_read_at(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    struct counting *c = ctx;
+    c->bytes += len;
+    if (off < c->lowest && off > 64) /* the header at 0 is always read */
+        c->lowest = off;
+    return membuf_read_at(c->m, off, buf, len);
+}
+
+/* Opening reads the header and the tail only, whatever the content size. */
+TEST(open_reads_only_the_tail)
+{
+    uint64_t read_small = 0, read_big = 0;
+    for (int big = 0; big <= 1; big++) {
+        struct spec specs[] = {{"a", big ? 6u << 20 : 1000, 0}, {"b", 10, 0}};
+        struct membuf m = {0};
+        struct adbk_error err = {0};
+        REQUIRE_TRUE(build(&m, specs, 2, 64u << 10, 2, &err) == ADBK_OK);
+        struct counting c = {.m = &m, .lowest = UINT64_MAX};
+        struct adbk_source src = {counting_read_at, &c, m.len, "counted"};
+        struct adbk_reader *r;
+        REQUIRE_TRUE(adbk_reader_open_source(&src, NULL, &r, &err) == ADBK_OK);
+        EXPECT_TRUE(c.lowest >= adbk_reader_member(r, 1)->offset);
+        adbk_reader_close(r);
+        *(big ? &read_big : &read_small) = c.bytes;
+        free(m.p);
+    }
+    EXPECT_EQ_U64(read_small, read_big);
+}
+
+/* Reading one member touches none of the other members' bytes. */
+TEST(read_member_reads_only_its_frames)
+{
+    struct spec specs[] = {{"first", 50000, 0}, {"second", 30000, 0}};
+    struct membuf m = {0};
+    struct adbk_error err = {0};
+    REQUIRE_TRUE(build(&m, specs, 2, SMALL_CHUNK, 2, &err) == ADBK_OK);
+    struct counting c = {.m = &m, .lowest = UINT64_MAX};
+    struct adbk_source src = {counting_read_at, &c, m.len, "counted"};
+    struct adbk_reader *r;
+    REQUIRE_TRUE(adbk_reader_open_source(&src, NULL, &r, &err) == ADBK_OK);
+    c.lowest = UINT64_MAX;
+    REQUIRE_TRUE(adbk_reader_read_member(r, 1, NULL, NULL, &err) == ADBK_OK);
+    EXPECT_TRUE(c.lowest >= adbk_reader_member(r, 1)->offset);
+    adbk_reader_close(r);
+    free(m.p);
+}
+
+/* A damaged chunk is named: member, chunk number and byte offset. */
+TEST(damage_report_names_member_chunk_and_offset)
+{
+    struct membuf m = {0};
+    struct adbk_error err = {0};
+    REQUIRE_TRUE(build(&m, small_specs, 3, SMALL_CHUNK, 1, &err) == ADBK_OK);
+    struct adbk_source src = membuf_source(&m);
+    struct adbk_reader *r;
+    REQUIRE_TRUE(adbk_reader_open_source(&src, NULL, &r, &err) == ADBK_OK);
+    const struct adbk_entry *e = adbk_reader_member(r, 0);
+    /* Damage the middle of the second chunk frame of ntds.dit. */
+    struct adbk_verify_result vr;
+    uint64_t member_rec = e->offset;
+    adbk_reader_close(r);
+    uint32_t rec_len = 8u + ((uint32_t)m.p[member_rec + 4] | (uint32_t)m.p[member_rec + 5] << 8);
+    uint64_t chunk0 = member_rec + rec_len;
+    /* chunk 0's length: find the next zstd magic after it */
+    uint64_t chunk1 = chunk0 + 4;
+    while (!(m.p[chunk1] == 0x28 && m.p[chunk1 + 1] == 0xB5 && m.p[chunk1 + 2] == 0x2F))
+        chunk1++;
+    m.p[chunk1 + 20] ^= 0x55;
+    REQUIRE_TRUE(adbk_reader_open_source(&src, NULL, &r, &err) == ADBK_OK);
+    struct found { int n; long member; int64_t chunk; uint64_t offset; } f = {0, -2, -2, 0};
+    struct adbk_verify_callbacks cb = {0};
+    cb.ctx = &f;
+    cb.damage = NULL;
+    adbk_status st = adbk_reader_verify(r, &cb, &vr, &err);
+    EXPECT_TRUE(st == ADBK_E_CHECKSUM || st == ADBK_E_CORRUPT);
+    EXPECT_TRUE(vr.damaged >= 1);
+    /* And read_member says the same, with the chunk's place. */
+    st = adbk_reader_read_member(r, 0, NULL, NULL, &err);
+    EXPECT_TRUE(st == ADBK_E_CHECKSUM || st == ADBK_E_CORRUPT);
+    char where[64];
+    snprintf(where, sizeof where, "chunk 1 (bytes %llu..", (unsigned long long)chunk1);
+    if (!strstr(err.message, where))
+        TEST_FAIL_AT("message lacks \"%s\": %s", where, err.message);
+    EXPECT_TRUE(strstr(err.message, "ntds.dit") != NULL);
+    /* The intact members still read. */
+    EXPECT_EQ_U64(ADBK_OK, adbk_reader_read_member(r, 2, NULL, NULL, &err));
+    adbk_reader_close(r);
+    free(m.p);
+}
+
+TEST_LIST(T(roundtrip_sizes_around_chunk_size), T(roundtrip_default_chunk_size),
+          T(many_small_members), T(non_ascii_names), T(writer_refuses_unsafe_and_duplicate_names),
+          T(every_flipped_byte_is_detected), T(every_truncation_fails_cleanly),
+          T(newer_major_version_is_refused_with_a_clear_message),
+          T(not_an_archive_is_named_as_such), T(failing_sink_is_reported_at_every_write),
+          T(open_reads_only_the_tail), T(read_member_reads_only_its_frames),
+          T(damage_report_names_member_chunk_and_offset));
+TEST_MAIN()
