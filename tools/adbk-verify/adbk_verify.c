@@ -1,1 +1,38 @@
-int main(void) { return 0; }
+/*
+ * adbk_verify.c - the offsite check: lists and verifies archives on machines
+ * with no directory service. Links the container library only.
+ */
+#include "cli.h"
+
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: adbk-verify [verify] [-T N] [--json] [--quiet] ARCHIVE\n"
+            "       adbk-verify list [--long] [--json] ARCHIVE\n\n"
+            "Checks an adbk archive before it is shipped offsite, or after it comes back:\n"
+            "every chunk, checksum and hash, with nothing but the file. It needs no\n"
+            "directory service and writes nothing.\n\n"
+            "Exit: 0 intact, 1 damaged (each damaged member, chunk and byte offset is\n"
+            "named), 2 usage or I/O error. 'adbk-verify verify --help' and\n"
+            "'adbk-verify list --help' describe the options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    cli_prog = "adbk-verify";
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_ERROR;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(argv[1], "list"))
+        return cli_list(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "verify"))
+        return cli_verify(argc - 1, argv + 1);
+    return cli_verify(argc, argv); /* the default command */
+}

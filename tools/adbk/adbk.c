@@ -1,1 +1,438 @@
-int main(void) { return 0; }
+/*
+ * adbk.c - the main program: create, list, extract, verify. Parses arguments,
+ * calls the libraries, draws progress, prints messages and maps statuses to
+ * exit codes; nothing else.
+ */
+#include "adbk.h"
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef ADBK_VERSION_STRING
+#define ADBK_VERSION_STRING "0"
+#endif
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: adbk COMMAND [OPTIONS] ...\n\n"
+            "adbk keeps Active Directory backups in one portable, self-checking .adbk file.\n\n"
+            "Commands:\n"
+            "  create -o OUT.adbk PATH...   pack files and folders (e.g. an IFM media folder)\n"
+            "  list ARCHIVE                 show the source and the members (instant)\n"
+            "  verify ARCHIVE               check every byte; exit 1 if damaged\n"
+            "  extract ARCHIVE [-C DIR] [NAME...]\n"
+            "                               unpack members, checking them as they go\n\n"
+            "Run 'adbk COMMAND --help' for a command's options. An archive is a standard\n"
+            "zstd file too: 'zstd -t' tests it and 'zstd -dc' prints its contents.\n"
+            "format/FORMAT.md specifies it for anyone who must read it without adbk.\n");
+}
+
+/* ------------------------------------------------------------ create */
+
+struct cstate {
+    struct cli_progress prog;
+    uint64_t base;      /* content bytes of members already finished */
+    uint64_t cur_size;
+    const char *cur;
+    unsigned warnings;
+    bool quiet;
+};
+
+static void c_member(void *ctx, const char *name, uint64_t size)
+{
+    struct cstate *c = ctx;
+    c->base += c->cur_size;
+    c->cur_size = size;
+    c->cur = name;
+}
+
+static void c_progress(void *ctx, uint64_t done)
+{
+    struct cstate *c = ctx;
+    cli_progress_update(&c->prog, c->base + done, c->cur);
+}
+
+static void c_warning(void *ctx, const char *msg)
+{
+    struct cstate *c = ctx;
+    c->warnings++;
+    cli_progress_end(&c->prog);
+    cli_warn("%s", msg);
+}
+
+static int c_cancelled(void *ctx)
+{
+    (void)ctx;
+    return cli_interrupted;
+}
+
+static int cmd_create(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'}, {"threads", required_argument, NULL, 'T'},
+        {"chunk-size", required_argument, NULL, 'C'}, {"force", no_argument, NULL, 'f'},
+        {"xxh128", no_argument, NULL, 'x'}, {"json", no_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct adbk_writer_options wo = {0};
+    const char *out = NULL;
+    bool force = false, sidecar = false, json = false;
+    struct cstate cs = {0};
+    /* -1 .. -19 are levels; take them out before getopt sees them. */
+    int n = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] == '-' && a[1] >= '0' && a[1] <= '9' && strspn(a + 1, "0123456789") == strlen(a + 1)) {
+            wo.level = atoi(a + 1);
+            if (wo.level < 1 || wo.level > 19) {
+                cli_err("compression level %s is outside -1..-19", a);
+                return EXIT_ERROR;
+            }
+        } else {
+            argv[n++] = argv[i];
+        }
+    }
+    argc = n;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:T:fjqh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'T':
+            if (!cli_parse_threads(optarg, &wo.threads)) {
+                cli_err("-T wants a thread count from 1 to 256, not '%s'", optarg);
+                return EXIT_ERROR;
+            }
+            break;
+        case 'C': {
+            uint64_t v;
+            if (!cli_parse_size(optarg, &v) || v < ADBK_CHUNK_MIN || v > ADBK_CHUNK_MAX) {
+                cli_err("--chunk-size wants a size from 4K to 256M, not '%s'", optarg);
+                return EXIT_ERROR;
+            }
+            wo.chunk_size = (uint32_t)v;
+            break;
+        }
+        case 'f': force = true; break;
+        case 'x': sidecar = true; break;
+        case 'j': json = true; break;
+        case 'q': cs.quiet = true; break;
+        case 'h':
+            printf("usage: adbk create -o OUT.adbk [OPTIONS] PATH...\n\n"
+                   "Packs files and folders into one archive. Each PATH is stored under its own\n"
+                   "name: 'adbk create -o ifm.adbk /srv/ifm' stores ifm/Active Directory/...\n"
+                   "Folders are walked in name order; modes and times are kept; symbolic links\n"
+                   "and special files are skipped with a warning. The archive is written to a\n"
+                   "temporary file beside OUT and takes its name only once complete and synced\n"
+                   "to disk, so OUT is never a half-written archive.\n\n"
+                   "  -o, --output OUT    the archive; '-' writes to standard output\n"
+                   "  -1 .. -19           zstd level (default 3; 1 fastest, 19 smallest)\n"
+                   "  -T, --threads N     compression threads (default: all cores)\n"
+                   "  --chunk-size SIZE   content per independent zstd frame (default 4M);\n"
+                   "                      memory is about (threads + 1) x 2 x SIZE\n"
+                   "  -f, --force         replace OUT if it exists\n"
+                   "  --xxh128            also write OUT.xxh128 for 'xxhsum -c' after a copy\n"
+                   "  --json              print a JSON summary on standard output\n"
+                   "  -q, --quiet         no progress, no summary\n\n"
+                   "Exit: 0 done, 1 done but some files were skipped (see warnings),\n"
+                   "2 error (no archive was written).\n");
+            return EXIT_OK;
+        default: return EXIT_ERROR;
+        }
+    }
+    if (!out) {
+        cli_err("create needs -o OUT.adbk (or -o - for standard output)");
+        return EXIT_ERROR;
+    }
+    if (optind >= argc) {
+        cli_err("create needs at least one file or folder to pack");
+        return EXIT_ERROR;
+    }
+    bool to_stdout = strcmp(out, "-") == 0;
+    if (to_stdout && isatty(STDOUT_FILENO)) {
+        cli_err("refusing to write an archive to a terminal; redirect standard output");
+        return EXIT_ERROR;
+    }
+    if (to_stdout && sidecar) {
+        cli_err("--xxh128 needs a file name: it cannot be used with -o -");
+        return EXIT_ERROR;
+    }
+    cli_catch_signals();
+
+    struct adbk_error err = {0};
+    struct adbk_outfile *of = NULL;
+    struct adbk_writer *w = NULL;
+    adbk_status st = adbk_outfile_open(out, force, &of, &err);
+    if (st == ADBK_OK)
+        st = adbk_writer_open(adbk_outfile_sink(of), &wo, &w, &err);
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    if (st == ADBK_OK)
+        st = adbk_writer_set_property(w, "source", "files", &err);
+    if (st == ADBK_OK && host[0])
+        st = adbk_writer_set_property(w, "host", host, &err);
+    double t0 = cli_now();
+    cli_progress_init(&cs.prog, "packing", 0, cs.quiet);
+    struct adbk_add_callbacks cb = {c_member, c_progress, c_warning, c_cancelled, &cs};
+    for (int i = optind; i < argc && st == ADBK_OK; i++)
+        st = adbk_add_path(w, argv[i], &cb, &err);
+    if (st == ADBK_OK && cli_interrupted)
+        st = ADBK_E_INTERRUPTED;
+    if (st == ADBK_OK)
+        st = adbk_writer_finish(w, &err);
+    if (st == ADBK_OK)
+        st = adbk_outfile_commit(of, &err);
+    cli_progress_end(&cs.prog);
+    struct adbk_writer_stats ws;
+    adbk_writer_get_stats(w, &ws);
+    adbk_writer_free(w);
+    adbk_outfile_abort(of); /* removes the temporary file unless committed */
+    if (st == ADBK_E_INTERRUPTED) {
+        cli_err("interrupted; no archive was written");
+        return EXIT_ERROR;
+    }
+    if (st != ADBK_OK) {
+        cli_err("%s; no archive was written", err.message);
+        return EXIT_ERROR;
+    }
+    if (sidecar) {
+        size_t len = strlen(out) + 8;
+        char *side = malloc(len);
+        snprintf(side, len, "%s.xxh128", out);
+        st = adbk_write_xxh128_sidecar(side, out, ws.file_xxh128, &err);
+        free(side);
+        if (st != ADBK_OK) {
+            cli_err("the archive is complete, but its checksum file is not: %s", err.message);
+            return EXIT_ERROR;
+        }
+    }
+    double secs = cli_now() - t0;
+    FILE *sf = json && !to_stdout ? stdout : stderr;
+    if (json) {
+        char hex[33];
+        adbk_hex128(ws.file_xxh128, hex);
+        fprintf(sf, "{\"archive\":");
+        cli_json_str(sf, out);
+        fprintf(sf, ",\"members\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
+                ",\"seconds\":%.3f,\"warnings\":%u,\"xxh128\":\"%s\"}\n", ws.members, ws.bytes_in,
+                ws.bytes_out, secs, cs.warnings, hex);
+    } else if (!cs.quiet) {
+        char a[16], b[16];
+        fprintf(stderr, "%s: %" PRIu64 " members, %s packed into %s (ratio %.2f) in %.2f s%s\n",
+                out, ws.members, cli_size(ws.bytes_in, a, sizeof a),
+                cli_size(ws.bytes_out, b, sizeof b),
+                ws.bytes_out ? (double)ws.bytes_in / (double)ws.bytes_out : 0.0, secs,
+                cs.warnings ? "; some files were skipped, see the warnings above" : "");
+    }
+    return cs.warnings ? EXIT_DAMAGED : EXIT_OK;
+}
+
+/* ------------------------------------------------------------ extract */
+
+struct xstate {
+    struct cli_progress prog;
+    uint64_t base, cur_size;
+    const char *cur;
+    bool verbose;
+};
+
+static void x_member(void *ctx, const struct adbk_entry *e)
+{
+    struct xstate *x = ctx;
+    x->base += x->cur_size;
+    x->cur_size = e->size;
+    x->cur = e->name;
+    if (x->verbose) {
+        cli_progress_end(&x->prog);
+        cli_safe_str(stderr, e->name);
+        fputc('\n', stderr);
+    }
+}
+
+static void x_progress(void *ctx, uint64_t done)
+{
+    struct xstate *x = ctx;
+    cli_progress_update(&x->prog, x->base + done, x->cur);
+}
+
+static void x_warning(void *ctx, const char *msg)
+{
+    struct xstate *x = ctx;
+    cli_progress_end(&x->prog);
+    cli_warn("%s", msg);
+}
+
+static int to_stdout_fn(void *ctx, const void *buf, size_t len)
+{
+    (void)ctx;
+    if (fwrite(buf, 1, len, stdout) != len)
+        return errno ? errno : EIO;
+    return cli_interrupted ? -1 : 0;
+}
+
+static int cmd_extract(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"directory", required_argument, NULL, 'C'}, {"force", no_argument, NULL, 'f'},
+        {"kind", required_argument, NULL, 'k'}, {"to-stdout", no_argument, NULL, 'O'},
+        {"threads", required_argument, NULL, 'T'}, {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct adbk_extract_options xo = {.dir = "."};
+    struct adbk_reader_options ro = {0};
+    struct xstate xs = {0};
+    bool to_stdout = false, quiet = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "C:fk:OT:vqh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'C': xo.dir = optarg; break;
+        case 'f': xo.force = true; break;
+        case 'k':
+            xo.kind = adbk_kind_from_name(optarg);
+            if (!xo.kind) {
+                cli_err("unknown kind '%s' (file, directory, expiry-token, database, log, "
+                        "patch, checkpoint, unknown)", optarg);
+                return EXIT_ERROR;
+            }
+            break;
+        case 'O': to_stdout = true; break;
+        case 'T':
+            if (!cli_parse_threads(optarg, &ro.threads)) {
+                cli_err("-T wants a thread count from 1 to 256, not '%s'", optarg);
+                return EXIT_ERROR;
+            }
+            break;
+        case 'v': xs.verbose = true; break;
+        case 'q': quiet = true; break;
+        case 'h':
+            printf("usage: adbk extract ARCHIVE [OPTIONS] [NAME...]\n\n"
+                   "Unpacks members (all, or those NAMEd: a member or a folder of members) into\n"
+                   "a folder. Every chunk and every member's XXH128 is checked as it streams; a\n"
+                   "file takes its name only once its content checked out. Names that would land\n"
+                   "outside the folder ('..', absolute paths, symlinks already there) are refused.\n\n"
+                   "  -C, --directory DIR  extract into DIR (default: the current folder)\n"
+                   "  -k, --kind KIND      only members of this kind: database, log, file, ...\n"
+                   "  -O, --to-stdout      write the selected contents to standard output\n"
+                   "  -f, --force          replace existing files\n"
+                   "  -T, --threads N      decompression threads (default: all cores)\n"
+                   "  -v, --verbose        name each member as it is extracted\n"
+                   "  -q, --quiet          no progress\n\n"
+                   "Exit: 0 all extracted, 1 some member was damaged or refused, 2 error.\n");
+            return EXIT_OK;
+        default: return EXIT_ERROR;
+        }
+    }
+    if (optind >= argc) {
+        cli_err("extract needs an archive (try 'adbk extract --help')");
+        return EXIT_ERROR;
+    }
+    const char *path = argv[optind++];
+    xo.names = (const char *const *)&argv[optind];
+    xo.name_count = (size_t)(argc - optind);
+    cli_catch_signals();
+    struct adbk_error err = {0};
+    struct adbk_reader *r;
+    adbk_status st = adbk_reader_open(path, &ro, &r, &err);
+    if (st != ADBK_OK) {
+        cli_err("%s", err.message);
+        return cli_exit_for(st);
+    }
+    for (size_t i = 0; i < xo.name_count; i++) {
+        struct adbk_extract_options one = {.names = &xo.names[i], .name_count = 1};
+        bool any = false;
+        for (size_t k = 0; k < adbk_reader_count(r) && !any; k++)
+            any = adbk_extract_selects(&one, adbk_reader_member(r, k));
+        if (!any) {
+            cli_err("%s holds no member named '%s'", path, xo.names[i]);
+            adbk_reader_close(r);
+            return EXIT_ERROR;
+        }
+    }
+    int rc = EXIT_OK;
+    if (to_stdout) {
+        for (size_t i = 0; i < adbk_reader_count(r) && rc == EXIT_OK; i++) {
+            bool sel = adbk_extract_selects(&xo, adbk_reader_member(r, i));
+            if (!sel)
+                continue;
+            st = adbk_reader_read_member(r, i, to_stdout_fn, NULL, &err);
+            if (st != ADBK_OK) {
+                cli_err("%s", err.message);
+                rc = cli_exit_for(st);
+            }
+        }
+        if (fflush(stdout) != 0 && rc == EXIT_OK) {
+            cli_err("writing to standard output: %s", strerror(errno));
+            rc = EXIT_ERROR;
+        }
+        adbk_reader_close(r);
+        return rc;
+    }
+    uint64_t total = 0;
+    for (size_t i = 0; i < adbk_reader_count(r); i++)
+        total += adbk_reader_member(r, i)->size;
+    if (mkdir(xo.dir, 0777) != 0 && errno != EEXIST) {
+        cli_err("cannot create target folder %s: %s", xo.dir, strerror(errno));
+        adbk_reader_close(r);
+        return EXIT_ERROR;
+    }
+    cli_progress_init(&xs.prog, "extracting", total, quiet);
+    struct adbk_extract_callbacks cb = {x_member, x_progress, x_warning, c_cancelled, &xs};
+    struct adbk_extract_result res;
+    st = adbk_extract(r, &xo, &cb, &res, &err);
+    cli_progress_end(&xs.prog);
+    adbk_reader_close(r);
+    if (st != ADBK_OK) {
+        if (st == ADBK_E_INTERRUPTED || st == ADBK_E_IO || st == ADBK_E_NOMEM) {
+            cli_err("%s", err.message);
+            return EXIT_ERROR;
+        }
+        fprintf(stderr, "%s: %" PRIu64 " extracted, %" PRIu64 " failed (see above)\n", cli_prog,
+                res.members, res.failed);
+        return EXIT_DAMAGED;
+    }
+    if (!quiet) {
+        char a[16];
+        fprintf(stderr, "%" PRIu64 " members (%s) extracted into %s%s\n", res.members,
+                cli_size(res.bytes, a, sizeof a), xo.dir,
+                res.skipped ? ", some skipped (see above)" : "");
+    }
+    return res.skipped ? EXIT_DAMAGED : EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    cli_prog = "adbk";
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_ERROR;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("adbk %s (archive format %d.%d)\n", ADBK_VERSION_STRING, ADBK_FORMAT_MAJOR,
+               ADBK_FORMAT_MINOR);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "create"))
+        return cmd_create(argc - 1, argv + 1);
+    if (!strcmp(cmd, "list"))
+        return cli_list(argc - 1, argv + 1);
+    if (!strcmp(cmd, "verify"))
+        return cli_verify(argc - 1, argv + 1);
+    if (!strcmp(cmd, "extract"))
+        return cmd_extract(argc - 1, argv + 1);
+    cli_err("unknown command '%s'", cmd);
+    usage(stderr);
+    return EXIT_ERROR;
+}

@@ -1,1 +1,505 @@
-/* in progress */ typedef int adbk_placeholder_cli;
+/*
+ * cli.c - the list and verify commands and the helpers both front ends use.
+ * Reads archives through the public reader API only, so it checks the format
+ * as FORMAT.md defines it.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *cli_prog = "adbk";
+volatile int cli_interrupted;
+
+void cli_err(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: error: ", cli_prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: warning: ", cli_prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_exit_for(adbk_status st)
+{
+    switch (st) {
+    case ADBK_OK: return EXIT_OK;
+    case ADBK_E_CORRUPT: case ADBK_E_CHECKSUM: case ADBK_E_TRUNCATED: case ADBK_E_NOT_ADBK:
+        return EXIT_DAMAGED;
+    default: return EXIT_ERROR;
+    }
+}
+
+const char *cli_size(uint64_t b, char *buf, size_t cap)
+{
+    static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double v = (double)b;
+    int u = 0;
+    while (v >= 1024 && u < 5) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, cap, "%" PRIu64 " B", b);
+    else
+        snprintf(buf, cap, "%.1f %s", v, unit[u]);
+    return buf;
+}
+
+bool cli_parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || s[0] == '-')
+        return false;
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    case '\0': break;
+    default: return false;
+    }
+    if (*end == 'i' && shift)
+        end++;
+    if ((*end == 'B' || *end == 'b') && shift)
+        end++;
+    if (*end || v > (UINT64_MAX >> shift))
+        return false;
+    *out = (uint64_t)v << shift;
+    return true;
+}
+
+bool cli_parse_threads(const char *s, unsigned *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || end == s || v < 1 || v > 256)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Length of a valid UTF-8 sequence at s (1 for ASCII), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t n = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 && s[0] < 0xE0 ? 2 : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+void cli_json_str(FILE *f, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    fputc('"', f);
+    while (*s) {
+        size_t n = utf8_len(s);
+        if (*s == '"' || *s == '\\') {
+            fprintf(f, "\\%c", *s);
+        } else if (*s < 0x20 || *s == 0x7F || n == 0) {
+            fprintf(f, "\\u%04x", *s); /* invalid bytes shown by value */
+            n = 1;
+        } else {
+            fwrite(s, 1, n, f);
+        }
+        s += n ? n : 1;
+    }
+    fputc('"', f);
+}
+
+void cli_safe_str(FILE *f, const char *str)
+{
+    for (const unsigned char *s = (const unsigned char *)str; *s; s++) {
+        if (*s < 0x20 || *s == 0x7F)
+            fprintf(f, "\\x%02X", *s);
+        else
+            fputc(*s, f);
+    }
+}
+
+void cli_progress_init(struct cli_progress *p, const char *verb, uint64_t total, bool quiet)
+{
+    memset(p, 0, sizeof *p);
+    p->enabled = !quiet && isatty(STDERR_FILENO);
+    p->verb = verb;
+    p->total = total;
+    p->start = cli_now();
+}
+
+void cli_progress_update(struct cli_progress *p, uint64_t done, const char *what)
+{
+    if (!p->enabled)
+        return;
+    double now = cli_now();
+    if (now - p->last < 0.1)
+        return;
+    p->last = now;
+    double secs = now - p->start;
+    double rate = secs > 0 ? (double)done / secs : 0;
+    char a[16], b[16], c[16];
+    fprintf(stderr, "\r\033[K%s %s", p->verb, cli_size(done, a, sizeof a));
+    if (p->total) {
+        fprintf(stderr, " of %s (%.0f%%)", cli_size(p->total, b, sizeof b),
+                100.0 * (double)done / (double)p->total);
+        if (rate > 0 && done < p->total)
+            fprintf(stderr, ", %.0f s left", (double)(p->total - done) / rate);
+    }
+    fprintf(stderr, ", %s/s", cli_size((uint64_t)rate, c, sizeof c));
+    if (what) {
+        fputs("  ", stderr);
+        cli_safe_str(stderr, what);
+    }
+    fflush(stderr);
+}
+
+void cli_progress_end(struct cli_progress *p)
+{
+    if (p->enabled && p->last > 0)
+        fputs("\r\033[K", stderr);
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    cli_interrupted = 1;
+}
+
+void cli_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, reported as such */
+}
+
+/* ------------------------------------------------------------ list */
+
+static const char *kind_label(unsigned kind, char *buf, size_t cap)
+{
+    const char *k = adbk_kind_name(kind);
+    if (k)
+        return k;
+    snprintf(buf, cap, "kind-%u", kind);
+    return buf;
+}
+
+static void fmt_time(int64_t t, char *buf, size_t cap)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (gmtime_r(&tt, &tm))
+        strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm);
+    else
+        snprintf(buf, cap, "%lld", (long long)t);
+}
+
+static void list_json(const char *path, struct adbk_reader *r)
+{
+    const struct adbk_archive_info *ai = adbk_reader_info(r);
+    char id[33], tbuf[32], kb[16];
+    adbk_hex128(ai->archive_id, id);
+    fmt_time(ai->created_sec, tbuf, sizeof tbuf);
+    printf("{\"archive\":");
+    cli_json_str(stdout, path);
+    printf(",\"format\":\"%u.%u\",\"id\":\"%s\",\"created\":%lld,\"created_utc\":\"%sZ\","
+           "\"tool\":", ai->format_major, ai->format_minor, id, (long long)ai->created_sec, tbuf);
+    cli_json_str(stdout, ai->tool ? ai->tool : "");
+    printf(",\"chunk_size\":%u,\"file_size\":%" PRIu64 ",\"properties\":{", ai->chunk_size,
+           ai->file_size);
+    for (size_t i = 0; i < ai->property_count; i++) {
+        printf(i ? "," : "");
+        cli_json_str(stdout, ai->properties[i].key);
+        putchar(':');
+        cli_json_str(stdout, ai->properties[i].value);
+    }
+    printf("},\"members\":[");
+    for (size_t i = 0; i < adbk_reader_count(r); i++) {
+        const struct adbk_entry *e = adbk_reader_member(r, i);
+        char hex[33];
+        adbk_hex128(e->xxh128, hex);
+        printf("%s{\"name\":", i ? "," : "");
+        cli_json_str(stdout, e->name);
+        printf(",\"kind\":\"%s\",\"bft\":%u,\"size\":%" PRIu64 ",\"stored\":%" PRIu64
+               ",\"chunks\":%" PRIu64 ",\"offset\":%" PRIu64 ",\"xxh128\":\"%s\"",
+               kind_label(e->kind, kb, sizeof kb), e->bft, e->size, e->span, e->chunk_count,
+               e->offset, hex);
+        if (e->flags & ADBK_HAS_MTIME)
+            printf(",\"mtime\":%lld", (long long)e->mtime_sec);
+        if (e->flags & ADBK_HAS_MODE)
+            printf(",\"mode\":\"%04o\"", e->mode);
+        if (e->source_path[0]) {
+            printf(",\"source_path\":");
+            cli_json_str(stdout, e->source_path);
+        }
+        putchar('}');
+    }
+    printf("]}\n");
+}
+
+static void list_text(const char *path, struct adbk_reader *r, bool lng)
+{
+    const struct adbk_archive_info *ai = adbk_reader_info(r);
+    uint64_t total = 0;
+    for (size_t i = 0; i < adbk_reader_count(r); i++)
+        total += adbk_reader_member(r, i)->size;
+    char id[33], tbuf[32], a[16], b[16], kb[16];
+    adbk_hex128(ai->archive_id, id);
+    fmt_time(ai->created_sec, tbuf, sizeof tbuf);
+    printf("archive   ");
+    cli_safe_str(stdout, path);
+    printf("\nformat    %u.%u, written by ", ai->format_major, ai->format_minor);
+    cli_safe_str(stdout, ai->tool ? ai->tool : "?");
+    printf("\nid        %s\ncreated   %s UTC\n", id, tbuf);
+    for (size_t i = 0; i < ai->property_count; i++) {
+        printf("%-9s ", ai->properties[i].key);
+        cli_safe_str(stdout, ai->properties[i].value);
+        putchar('\n');
+    }
+    printf("members   %zu, %s in %s", adbk_reader_count(r), cli_size(total, a, sizeof a),
+           cli_size(ai->file_size, b, sizeof b));
+    if (ai->file_size)
+        printf(" (ratio %.2f)", (double)total / (double)ai->file_size);
+    printf("\n\n%-12s %14s  %-19s  %s%s\n", "KIND", "SIZE", "MODIFIED (UTC)",
+           lng ? "XXH128                            " : "", "NAME");
+    for (size_t i = 0; i < adbk_reader_count(r); i++) {
+        const struct adbk_entry *e = adbk_reader_member(r, i);
+        char mt[32] = "-";
+        if (e->flags & ADBK_HAS_MTIME)
+            fmt_time(e->mtime_sec, mt, sizeof mt);
+        printf("%-12s %14" PRIu64 "  %-19s  ", kind_label(e->kind, kb, sizeof kb), e->size, mt);
+        if (lng) {
+            char hex[33];
+            adbk_hex128(e->xxh128, hex);
+            printf("%s  ", hex);
+        }
+        cli_safe_str(stdout, e->name);
+        if (lng && e->source_path[0]) {
+            printf("  <- ");
+            cli_safe_str(stdout, e->source_path);
+        }
+        putchar('\n');
+    }
+}
+
+int cli_list(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'}, {"long", no_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    bool json = false, lng = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "jlh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': json = true; break;
+        case 'l': lng = true; break;
+        case 'h':
+            printf("usage: %s list [--long] [--json] ARCHIVE\n\n"
+                   "Shows what an archive holds: its source (server, domain, log range), and\n"
+                   "each member's kind, size, time and name. Reads only the end of the file, so\n"
+                   "it is instant on any size; it does not check the content (use verify).\n\n"
+                   "  -l, --long   also show each member's XXH128 (as xxhsum -H2 prints it for\n"
+                   "               the extracted file) and the path the source gave\n"
+                   "  --json       one JSON object on standard output, for scripts\n\n"
+                   "Exit: 0 listed, 1 the archive is damaged or not an archive, 2 usage or I/O\n"
+                   "error.\n", cli_prog);
+            return EXIT_OK;
+        default: return EXIT_ERROR;
+        }
+    }
+    if (optind != argc - 1) {
+        cli_err("list takes one archive (try '%s list --help')", cli_prog);
+        return EXIT_ERROR;
+    }
+    const char *path = argv[optind];
+    struct adbk_reader *r;
+    struct adbk_error err = {0};
+    adbk_status st = adbk_reader_open(path, NULL, &r, &err);
+    if (st != ADBK_OK) {
+        cli_err("%s", err.message);
+        return cli_exit_for(st);
+    }
+    if (json)
+        list_json(path, r);
+    else
+        list_text(path, r, lng);
+    adbk_reader_close(r);
+    if (fflush(stdout) != 0) {
+        cli_err("writing the listing: %s", strerror(errno));
+        return EXIT_ERROR;
+    }
+    return EXIT_OK;
+}
+
+/* ------------------------------------------------------------ verify */
+
+struct vstate {
+    bool json, quiet;
+    unsigned shown;
+    struct cli_progress prog;
+    const char *path;
+};
+
+static void on_damage(void *ctx, const struct adbk_damage *d)
+{
+    struct vstate *v = ctx;
+    v->shown++;
+    if (v->json) {
+        printf("%s{\"status\":\"%s\",\"member\":", v->shown > 1 ? "," : "", adbk_strerror(d->status));
+        if (d->member_name)
+            cli_json_str(stdout, d->member_name);
+        else
+            printf("null");
+        printf(",\"chunk\":%lld,\"offset\":%" PRIu64 ",\"message\":", (long long)d->chunk,
+               d->offset);
+        cli_json_str(stdout, d->message);
+        putchar('}');
+        return;
+    }
+    cli_progress_end(&v->prog);
+    fprintf(stderr, "%s: DAMAGED at byte %" PRIu64 ": ", v->path, d->offset);
+    cli_safe_str(stderr, d->message);
+    fputc('\n', stderr);
+}
+
+static int on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    struct vstate *v = ctx;
+    (void)total;
+    cli_progress_update(&v->prog, done, NULL);
+    return cli_interrupted;
+}
+
+int cli_verify(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'}, {"quiet", no_argument, NULL, 'q'},
+        {"threads", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct vstate v = {0};
+    struct adbk_reader_options ro = {0};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "jqT:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': v.json = true; break;
+        case 'q': v.quiet = true; break;
+        case 'T':
+            if (!cli_parse_threads(optarg, &ro.threads)) {
+                cli_err("-T wants a thread count from 1 to 256, not '%s'", optarg);
+                return EXIT_ERROR;
+            }
+            break;
+        case 'h':
+            printf("usage: %s verify [-T N] [--json] [--quiet] ARCHIVE\n\n"
+                   "Checks every byte of an archive without a directory service: every chunk\n"
+                   "decompressed and checked against its checksum and the seek table, every\n"
+                   "member's XXH128 and size against the index, every record's checksum, and\n"
+                   "the header, index and seek table against each other. It goes on after\n"
+                   "damage and names each damaged member, chunk and byte offset. Run it before\n"
+                   "shipping an archive offsite, and again after copying it back.\n\n"
+                   "  -T, --threads N  decompression threads (default: all cores)\n"
+                   "  --json           a JSON report on standard output\n"
+                   "  -q, --quiet      print nothing when the archive is intact\n\n"
+                   "Exit: 0 intact, 1 damaged (or not an archive), 2 usage or I/O error.\n",
+                   cli_prog);
+            return EXIT_OK;
+        default: return EXIT_ERROR;
+        }
+    }
+    if (optind != argc - 1) {
+        cli_err("verify takes one archive (try '%s verify --help')", cli_prog);
+        return EXIT_ERROR;
+    }
+    v.path = argv[optind];
+    cli_catch_signals();
+    double t0 = cli_now();
+    struct adbk_reader *r;
+    struct adbk_error err = {0};
+    adbk_status st = adbk_reader_open(v.path, &ro, &r, &err);
+    if (st != ADBK_OK) {
+        if (v.json) {
+            printf("{\"archive\":");
+            cli_json_str(stdout, v.path);
+            printf(",\"intact\":false,\"status\":\"%s\",\"message\":", adbk_strerror(st));
+            cli_json_str(stdout, err.message);
+            printf("}\n");
+        } else {
+            cli_err("%s", err.message);
+        }
+        return cli_exit_for(st);
+    }
+    cli_progress_init(&v.prog, "verifying", adbk_reader_info(r)->file_size, v.quiet || v.json);
+    if (v.json) {
+        printf("{\"archive\":");
+        cli_json_str(stdout, v.path);
+        printf(",\"damage\":[");
+    }
+    struct adbk_verify_callbacks cb = {.damage = on_damage, .progress = on_progress, .ctx = &v};
+    struct adbk_verify_result res;
+    st = adbk_reader_verify(r, &cb, &res, &err);
+    cli_progress_end(&v.prog);
+    double secs = cli_now() - t0;
+    size_t members = adbk_reader_count(r);
+    adbk_reader_close(r);
+    if (st == ADBK_E_ABORTED && cli_interrupted)
+        st = ADBK_E_INTERRUPTED;
+    bool intact = st == ADBK_OK;
+    bool finished = intact || cli_exit_for(st) == EXIT_DAMAGED;
+    if (v.json) {
+        printf("],\"intact\":%s,\"complete\":%s,\"members\":%zu,\"frames\":%" PRIu64
+               ",\"archive_bytes\":%" PRIu64 ",\"content_bytes\":%" PRIu64 ",\"seconds\":%.3f",
+               intact ? "true" : "false", finished ? "true" : "false", members,
+               res.frames_checked, res.bytes_checked, res.content_bytes, secs);
+        if (!intact) {
+            printf(",\"message\":");
+            cli_json_str(stdout, err.message);
+        }
+        printf("}\n");
+    } else if (!finished) {
+        cli_err("%s", err.message);
+    } else if (!intact) {
+        fprintf(stderr, "%s: DAMAGED: %" PRIu64 " damaged %s; intact members can still be "
+                "extracted\n", v.path, res.damaged, res.damaged == 1 ? "place" : "places");
+    } else if (!v.quiet) {
+        char a[16], b[16];
+        printf("%s: OK: %zu members, %s of content in %s, checked in %.2f s\n", v.path, members,
+               cli_size(res.content_bytes, a, sizeof a), cli_size(res.bytes_checked, b, sizeof b),
+               secs);
+    }
+    return cli_exit_for(st);
+}

@@ -1,0 +1,60 @@
+/*
+ * cli.h - what the two front ends (adbk, adbk-verify) share: the list and
+ * verify commands, which need only the container library, and the helpers
+ * for messages, sizes, JSON and progress. Everything here prints; nothing in
+ * the libraries does.
+ */
+#ifndef ADBK_CLI_H
+#define ADBK_CLI_H
+
+#include "adbk_format.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes shared by every command. */
+enum { EXIT_OK = 0, EXIT_DAMAGED = 1, EXIT_ERROR = 2 };
+
+extern const char *cli_prog;
+
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Exit code for a library status: damage is 1, everything else 2. */
+int cli_exit_for(adbk_status st);
+
+/* "1.5 GiB" style; buf of at least 16 bytes. */
+const char *cli_size(uint64_t bytes, char *buf, size_t cap);
+/* Parses "4M", "64k", "1G", "1048576"; false when malformed. */
+bool cli_parse_size(const char *s, uint64_t *out);
+/* Parses a thread count 1..256. */
+bool cli_parse_threads(const char *s, unsigned *out);
+double cli_now(void);
+
+/* Writes s as a JSON string (quotes included), escaping everything that is
+ * not printable ASCII or valid UTF-8. */
+void cli_json_str(FILE *f, const char *s);
+/* Writes s for a terminal: control bytes shown as \xNN, so a hostile name
+ * cannot send escape sequences. */
+void cli_safe_str(FILE *f, const char *s);
+
+/* A one-line progress display on stderr, drawn only when stderr is a
+ * terminal, at most ten times a second. */
+struct cli_progress {
+    bool enabled;
+    const char *verb;
+    uint64_t total;
+    double start, last;
+};
+void cli_progress_init(struct cli_progress *p, const char *verb, uint64_t total, bool quiet);
+void cli_progress_update(struct cli_progress *p, uint64_t done, const char *what);
+void cli_progress_end(struct cli_progress *p);
+
+/* SIGINT/SIGTERM set a flag that long commands poll. */
+void cli_catch_signals(void);
+extern volatile int cli_interrupted;
+
+int cli_list(int argc, char **argv);
+int cli_verify(int argc, char **argv);
+
+#endif
