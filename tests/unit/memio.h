@@ -20,7 +20,7 @@ struct membuf {
     int finished;
 };
 
-static int membuf_write(void *ctx, const void *buf, size_t len)
+static inline int membuf_write(void *ctx, const void *buf, size_t len)
 {
     struct membuf *m = ctx;
     if (m->fail_write && ++m->writes == m->fail_write)
@@ -40,7 +40,7 @@ static int membuf_write(void *ctx, const void *buf, size_t len)
     return 0;
 }
 
-static int membuf_finish(void *ctx)
+static inline int membuf_finish(void *ctx)
 {
     ((struct membuf *)ctx)->finished = 1;
     return 0;
@@ -52,7 +52,7 @@ static inline struct adbk_sink membuf_sink(struct membuf *m)
     return s;
 }
 
-static int membuf_read_at(void *ctx, uint64_t off, void *buf, size_t len)
+static inline int membuf_read_at(void *ctx, uint64_t off, void *buf, size_t len)
 {
     struct membuf *m = ctx;
     if (off > m->len || len > m->len - off)
@@ -90,7 +90,7 @@ static inline void fill_pattern(uint8_t *p, size_t n, uint64_t seed)
 }
 
 /* Collects a member's content in memory. */
-static int collect(void *ctx, const void *buf, size_t len)
+static inline int collect(void *ctx, const void *buf, size_t len)
 {
     return membuf_write(ctx, buf, len);
 }

@@ -1,1 +1,2 @@
 adbk_unit_test(test_container SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_container.c LIBS adbk_format)
+adbk_unit_test(test_large SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_large.c LIBS adbk_format LABELS slow)
