@@ -174,10 +174,12 @@ static adbk_status extract_one(struct adbk_reader *r, size_t i, int root, struct
         return fail(err, ADBK_E_UNSAFE, "refused to extract: %s", why.message);
     const char *last;
     int parent = open_parent(root, e->name, true, &last);
+    if (parent < 0 && (errno == ENOTDIR || errno == ELOOP))
+        return fail(err, ADBK_E_UNSAFE, "refused to extract %s/%s: a file or symlink is in the "
+                    "way, and symlinks are never followed", x->o->dir, e->name);
     if (parent < 0)
-        return fail(err, ADBK_E_IO, "cannot open the folder for %s/%s: %s%s", x->o->dir, e->name,
-                    strerror(errno), errno == ENOTDIR || errno == ELOOP
-                                         ? " (a file or symlink is in the way)" : "");
+        return fail(err, ADBK_E_IO, "cannot open the folder for %s/%s: %s", x->o->dir, e->name,
+                    strerror(errno));
     adbk_status st;
     if (e->kind == ADBK_KIND_DIRECTORY) {
         st = ADBK_OK;
@@ -188,8 +190,9 @@ static adbk_status extract_one(struct adbk_reader *r, size_t i, int root, struct
         else {
             int d = openat(parent, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (d < 0)
-                st = fail(err, ADBK_E_IO, "%s/%s is not a folder: %s", x->o->dir, e->name,
-                          strerror(errno));
+                st = fail(err, errno == ENOTDIR || errno == ELOOP ? ADBK_E_UNSAFE : ADBK_E_IO,
+                          "refused to extract folder %s/%s: %s there is not a folder (symlinks "
+                          "are never followed)", x->o->dir, e->name, e->name);
             else
                 close(d);
         }

@@ -1,0 +1,206 @@
+#!/bin/sh
+# cli_test.sh CASE - the programs as a user runs them, checked against the
+# stock zstd, xxhsum and python3's json module where they can say what is
+# right independently of adbk. Each t_NAME function is one ctest case.
+# Environment: ADBK, ADBK_VERIFY (programs), ADBK_TEST_TMP (scratch).
+set -eu
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_rc() { # expect_rc WANT CMD... : runs CMD, checks its exit code
+    want=$1; shift
+    set +e; "$@" >"$W/out" 2>"$W/err"; rc=$?; set -e
+    [ "$rc" -eq "$want" ] || { cat "$W/err" >&2; fail "'$*' exited $rc, expected $want"; }
+}
+py() { /usr/bin/python3 "$@"; }
+
+# A small folder with the shapes that matter: empty file, multi-chunk file,
+# nested folder, a non-ASCII name, modes and times.
+make_tree() {
+    mkdir -p "$1/media/Active Directory" "$1/media/registry" "$1/media/empty dir"
+    head -c 300000 /dev/urandom > "$1/media/Active Directory/ntds.dit"
+    seq 1 100000 > "$1/media/registry/SYSTEM"
+    : > "$1/media/registry/SECURITY"
+    printf 'gr\303\274\303\237e\n' > "$1/media/registry/$(printf 'gr\303\274\303\237e.txt')"
+    chmod 600 "$1/media/registry/SYSTEM"
+    touch -d '2020-02-02 02:02:02' "$1/media/registry/SYSTEM"
+}
+
+t_stock_zstd_test_passes() {
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/a.adbk" --chunk-size 64K "$W/in/media"
+    zstd -t -q "$W/a.adbk" || fail "zstd -t rejected the archive"
+}
+
+t_stock_zstd_decompresses_members_in_archive_order() {
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/a.adbk" --chunk-size 64K "$W/in/media"
+    # Archive order is the byte order of names, folder by folder.
+    (cd "$W/in/media" && cat "Active Directory/ntds.dit" registry/SECURITY registry/SYSTEM \
+        "registry/gr$(printf '\303\274\303\237')e.txt") > "$W/want"
+    zstd -dc "$W/a.adbk" > "$W/got"
+    cmp "$W/want" "$W/got" || fail "zstd -dc output differs from the files in order"
+}
+
+t_stock_zstd_lists_every_frame() {
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/a.adbk" --chunk-size 64K "$W/in/media"
+    "$ADBK" list --json "$W/a.adbk" > "$W/list.json"
+    # zstd -l counts all frames, then the skippable ones among them: header,
+    # 2 per member, index and seek table are skippable; chunks are not.
+    want=$(py -c 'import json,sys; m=json.load(open(sys.argv[1]))["members"]
+s=2*len(m)+3; print(sum(x["chunks"] for x in m)+s, s)' "$W/list.json")
+    zstd -l "$W/a.adbk" > "$W/l" || fail "zstd -l failed"
+    got=$(awk 'NR==2 {print $1, $2}' "$W/l")
+    [ "$got" = "$want" ] || fail "zstd -l counts '$got', expected '$want'"
+}
+
+t_member_hash_equals_xxhsum_of_the_file() {
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/a.adbk" --chunk-size 64K "$W/in/media"
+    want=$(xxhsum -H2 "$W/in/media/registry/SYSTEM" | cut -d' ' -f1)
+    "$ADBK" list --long "$W/a.adbk" | grep 'media/registry/SYSTEM' > "$W/line"
+    grep -q "$want" "$W/line" || fail "list shows $(cat "$W/line"), xxhsum says $want"
+}
+
+t_sidecar_is_checked_by_stock_xxhsum() {
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/a.adbk" --xxh128 "$W/in/media"
+    mkdir "$W/copy" && cp "$W/a.adbk" "$W/a.adbk.xxh128" "$W/copy/"
+    (cd "$W/copy" && xxhsum -c a.adbk.xxh128 >/dev/null) || fail "xxhsum -c rejected a good copy"
+    printf '\001' | dd of="$W/copy/a.adbk" bs=1 seek=100 conv=notrunc 2>/dev/null
+    if (cd "$W/copy" && xxhsum -c a.adbk.xxh128 >/dev/null 2>&1); then
+        fail "xxhsum -c accepted a damaged copy"
+    fi
+}
+
+t_create_to_a_pipe_writes_a_valid_archive() {
+    make_tree "$W/in"
+    "$ADBK" create -q -o - "$W/in/media" | cat > "$W/piped.adbk"
+    expect_rc 0 "$ADBK" verify "$W/piped.adbk"
+    zstd -t -q "$W/piped.adbk" || fail "zstd -t rejected the piped archive"
+}
+
+t_create_refuses_to_overwrite_without_force() {
+    make_tree "$W/in"
+    echo precious > "$W/a.adbk"
+    expect_rc 2 "$ADBK" create -q -o "$W/a.adbk" "$W/in/media"
+    grep -q -- "--force" "$W/err" || fail "the message does not mention --force"
+    [ "$(cat "$W/a.adbk")" = precious ] || fail "the existing file was changed"
+    expect_rc 0 "$ADBK" create -q -f -o "$W/a.adbk" "$W/in/media"
+    expect_rc 0 "$ADBK" verify -q "$W/a.adbk"
+}
+
+t_interrupted_create_leaves_no_file() {
+    mkdir -p "$W/in/big"
+    head -c 64000000 /dev/urandom > "$W/in/big/data"
+    for sig in INT TERM; do
+        "$ADBK" create -q -19 -T 1 -o "$W/a.adbk" "$W/in/big" 2>"$W/err" &
+        pid=$!
+        sleep 0.5
+        kill -s "$sig" "$pid"
+        set +e; wait "$pid"; rc=$?; set -e
+        [ "$rc" -eq 2 ] || fail "SIG$sig: exit $rc, expected 2"
+        grep -q "no archive was written" "$W/err" || fail "SIG$sig: message: $(cat "$W/err")"
+        [ -z "$(ls "$W" | grep 'a\.adbk')" ] || fail "SIG$sig left: $(ls "$W")"
+    done
+}
+
+t_verify_exit_codes_and_damage_report() {
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/a.adbk" --chunk-size 64K "$W/in/media"
+    expect_rc 0 "$ADBK_VERIFY" "$W/a.adbk"
+    grep -q "OK" "$W/out" || fail "no OK line"
+    # Damage the middle of ntds.dit's second chunk: found, named, exit 1.
+    off=$("$ADBK" list --json "$W/a.adbk" | py -c 'import json,sys
+m=[x for x in json.load(sys.stdin)["members"] if x["name"].endswith("ntds.dit")][0]
+print(m["offset"] + m["stored"] // 2)')
+    cp "$W/a.adbk" "$W/bad.adbk"
+    printf '\377' | dd of="$W/bad.adbk" bs=1 seek="$off" conv=notrunc 2>/dev/null
+    expect_rc 1 "$ADBK_VERIFY" "$W/bad.adbk"
+    grep -q 'ntds.dit' "$W/err" || fail "the report does not name the member: $(cat "$W/err")"
+    grep -q 'chunk' "$W/err" || fail "the report does not name the chunk"
+    expect_rc 1 "$ADBK" verify "$W/bad.adbk"
+    expect_rc 2 "$ADBK_VERIFY" "$W/missing.adbk"
+    expect_rc 2 "$ADBK_VERIFY" --no-such-option "$W/a.adbk"
+    head -c 1000 /dev/urandom > "$W/noise"
+    expect_rc 1 "$ADBK_VERIFY" "$W/noise"
+    grep -q "not an adbk archive" "$W/err" || fail "noise: $(cat "$W/err")"
+}
+
+t_verify_and_list_json_are_valid() {
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/a.adbk" "$W/in/media"
+    "$ADBK_VERIFY" --json "$W/a.adbk" | py -c 'import json,sys
+r=json.load(sys.stdin); assert r["intact"] is True and r["damage"] == [], r'
+    "$ADBK_VERIFY" list --json "$W/a.adbk" | py -c 'import json,sys
+r=json.load(sys.stdin); names=[m["name"] for m in r["members"]]
+assert "media/registry/gr\u00fc\u00dfe.txt" in names, names
+s=[m for m in r["members"] if m["name"]=="media/registry/SYSTEM"][0]
+assert s["mode"]=="0600" and s["kind"]=="file", s'
+    head -c -1 "$W/a.adbk" > "$W/cut.adbk"
+    set +e; "$ADBK_VERIFY" --json "$W/cut.adbk" > "$W/cut.json"; rc=$?; set -e
+    [ "$rc" -eq 1 ] || fail "cut archive: exit $rc"
+    py -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["intact"] is False' "$W/cut.json"
+}
+
+t_extract_round_trip_keeps_content_modes_and_times() {
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/a.adbk" --chunk-size 64K "$W/in/media"
+    expect_rc 0 "$ADBK" extract -q "$W/a.adbk" -C "$W/x"
+    diff -r "$W/in/media" "$W/x/media" || fail "extracted tree differs"
+    [ "$(stat -c '%a %Y' "$W/x/media/registry/SYSTEM")" = \
+      "$(stat -c '%a %Y' "$W/in/media/registry/SYSTEM")" ] || fail "mode or time not restored"
+    [ -d "$W/x/media/empty dir" ] || fail "empty folder not restored"
+}
+
+t_extract_refuses_existing_files_without_force() {
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/a.adbk" "$W/in/media"
+    mkdir -p "$W/x/media/registry"
+    echo mine > "$W/x/media/registry/SYSTEM"
+    expect_rc 1 "$ADBK" extract -q "$W/a.adbk" -C "$W/x"
+    [ "$(cat "$W/x/media/registry/SYSTEM")" = mine ] || fail "existing file overwritten"
+    expect_rc 0 "$ADBK" extract -q -f "$W/a.adbk" -C "$W/x"
+    cmp "$W/in/media/registry/SYSTEM" "$W/x/media/registry/SYSTEM" || fail "--force did not replace"
+}
+
+t_extract_never_follows_a_symlink_out_of_the_target() {
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/a.adbk" "$W/in/media"
+    mkdir -p "$W/x" "$W/outside"
+    ln -s "$W/outside" "$W/x/media"
+    expect_rc 1 "$ADBK" extract -q "$W/a.adbk" -C "$W/x"
+    [ -z "$(ls -A "$W/outside")" ] || fail "wrote through the symlink: $(ls -R "$W/outside")"
+}
+
+t_extract_selects_by_name_and_kind_and_to_stdout() {
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/a.adbk" "$W/in/media"
+    expect_rc 0 "$ADBK" extract -q "$W/a.adbk" -C "$W/x" media/registry
+    [ -f "$W/x/media/registry/SYSTEM" ] || fail "named folder not extracted"
+    [ ! -e "$W/x/media/Active Directory" ] || fail "unnamed member extracted"
+    "$ADBK" extract "$W/a.adbk" -O media/registry/SYSTEM > "$W/sys"
+    cmp "$W/sys" "$W/in/media/registry/SYSTEM" || fail "--to-stdout content differs"
+    expect_rc 2 "$ADBK" extract -q "$W/a.adbk" -C "$W/y" no/such/member
+    expect_rc 0 "$ADBK" extract -q "$W/a.adbk" -C "$W/z" --kind directory
+    [ -d "$W/z/media/empty dir" ] && [ ! -e "$W/z/media/registry/SYSTEM" ] || fail "--kind"
+}
+
+t_usage_errors_exit_2_and_help_exits_0() {
+    expect_rc 2 "$ADBK"
+    expect_rc 2 "$ADBK" frobnicate
+    expect_rc 2 "$ADBK" create "$W"
+    grep -q -- "-o" "$W/err" || fail "create without -o does not say what is missing"
+    expect_rc 2 "$ADBK" create -o "$W/a.adbk" -25 "$W"
+    for c in create list verify extract; do
+        expect_rc 0 "$ADBK" "$c" --help
+        grep -q "usage: adbk $c" "$W/out" || fail "$c --help has no usage line"
+    done
+    expect_rc 0 "$ADBK_VERIFY" --help
+}
+
+case_name=${1:?usage: cli_test.sh CASE}
+W=$(mktemp -d "${ADBK_TEST_TMP:-/tmp}/cli.$case_name.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+"t_$case_name"
+echo "ok $case_name"
