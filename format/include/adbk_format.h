@@ -157,7 +157,7 @@ void adbk_sink_fd(struct adbk_sink *sink, struct adbk_fd_sink *fds, int fd, cons
 
 #define ADBK_CHUNK_DEFAULT (4u << 20)   /* 4 MiB */
 #define ADBK_CHUNK_MIN (4u << 10)       /* 4 KiB */
-#define ADBK_CHUNK_MAX (256u << 20)     /* 256 MiB */
+#define ADBK_CHUNK_MAX (128u << 20)     /* 128 MiB: stock zstd decodes it */
 
 struct adbk_writer_options {
     int level;               /* zstd level 1..19; 0 = 3 */

@@ -145,7 +145,7 @@ static adbk_status extract_file(struct adbk_reader *r, size_t i, int parent, con
         st2 = fail(err, ADBK_E_INTERRUPTED, "interrupted while extracting %s", e->name);
     if (st2 == ADBK_OK) {
         mode_t mode = (e->flags & ADBK_HAS_MODE) ? (mode_t)e->mode : 0644;
-        if (fchmod(fd, mode & 07777) != 0)
+        if (fchmod(fd, mode & 0777) != 0) /* never set-id bits from an archive */
             st2 = fail(err, ADBK_E_IO, "cannot set the mode of %s: %s", e->name, strerror(errno));
         if (st2 == ADBK_OK && (e->flags & ADBK_HAS_MTIME)) {
             struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT},
@@ -183,7 +183,7 @@ static adbk_status extract_one(struct adbk_reader *r, size_t i, int root, struct
     adbk_status st;
     if (e->kind == ADBK_KIND_DIRECTORY) {
         st = ADBK_OK;
-        if (mkdirat(parent, last, (e->flags & ADBK_HAS_MODE) ? (mode_t)e->mode : 0755) != 0 &&
+        if (mkdirat(parent, last, (e->flags & ADBK_HAS_MODE) ? (mode_t)(e->mode & 0777) : 0755) != 0 &&
             errno != EEXIST)
             st = fail(err, ADBK_E_IO, "cannot create folder %s/%s: %s", x->o->dir, e->name,
                       strerror(errno));

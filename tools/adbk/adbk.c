@@ -114,7 +114,7 @@ static int cmd_create(int argc, char **argv)
         case 'C': {
             uint64_t v;
             if (!cli_parse_size(optarg, &v) || v < ADBK_CHUNK_MIN || v > ADBK_CHUNK_MAX) {
-                cli_err("--chunk-size wants a size from 4K to 256M, not '%s'", optarg);
+                cli_err("--chunk-size wants a size from 4K to 128M, not '%s'", optarg);
                 return EXIT_ERROR;
             }
             wo.chunk_size = (uint32_t)v;
