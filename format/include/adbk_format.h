@@ -79,6 +79,11 @@ struct adbk_error {
     char message[640];
 };
 
+/* Fills err (when not NULL) with st and a printf-style message; returns st.
+ * For the engine and front ends, so every error is built one way. */
+adbk_status adbk_error_set(struct adbk_error *err, adbk_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Member kinds (FORMAT.md, "Kinds"). The value is stored in the archive. */
 typedef enum adbk_kind {
     ADBK_KIND_FILE = 1,         /* plain file */

@@ -37,7 +37,7 @@ const char *adbk_strerror(adbk_status st)
     return "unknown status";
 }
 
-adbk_status err_set(struct adbk_error *err, adbk_status st, const char *fmt, ...)
+adbk_status adbk_error_set(struct adbk_error *err, adbk_status st, const char *fmt, ...)
 {
     if (err) {
         va_list ap;

@@ -79,9 +79,8 @@ static inline uint64_t le_get64(const uint8_t *p)
 
 /* ------------------------------------------------------------ errors */
 
-/* Fills err (if any) with st and a formatted message; returns st. */
-adbk_status err_set(struct adbk_error *err, adbk_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* The library's short name for adbk_error_set. */
+#define err_set adbk_error_set
 
 /* ------------------------------------------------------------ buffers */
 

@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,23 +21,12 @@
 struct xctx {
     const struct adbk_extract_options *o;
     const struct adbk_extract_callbacks *cb;
-    int fd;
+    struct adbk_fd_sink fds;
+    struct adbk_sink sink; /* the file being written */
     uint64_t done;
 };
 
-static adbk_status fail(struct adbk_error *err, adbk_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static adbk_status fail(struct adbk_error *err, adbk_status st, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-        err->status = st;
-    }
-    return st;
-}
+#define fail adbk_error_set
 
 /* Opens (creating when asked) the folder holding the last component of name,
  * below dirfd. Returns a descriptor or -1 with errno; *last points to the
@@ -78,18 +66,9 @@ static int open_parent(int dirfd, const char *name, bool create, const char **la
 static int write_piece(void *ctx, const void *buf, size_t len)
 {
     struct xctx *x = ctx;
-    const uint8_t *p = buf;
-    size_t left = len;
-    while (left) {
-        ssize_t n = write(x->fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno;
-        }
-        p += n;
-        left -= (size_t)n;
-    }
+    int rc = x->sink.write(x->sink.ctx, buf, len);
+    if (rc != 0)
+        return rc;
     x->done += len;
     if (x->cb && x->cb->progress)
         x->cb->progress(x->cb->ctx, x->done);
@@ -138,7 +117,7 @@ static adbk_status extract_file(struct adbk_reader *r, size_t i, int parent, con
     if (fd < 0)
         return fail(err, ADBK_E_IO, "cannot create a file in the folder of %s/%s: %s",
                     x->o->dir, e->name, strerror(errno));
-    x->fd = fd;
+    adbk_sink_fd(&x->sink, &x->fds, fd, e->name);
     x->done = 0;
     adbk_status st2 = adbk_reader_read_member(r, i, write_piece, x, err);
     if (st2 == ADBK_E_ABORTED)

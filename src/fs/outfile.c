@@ -23,12 +23,8 @@ struct adbk_outfile {
 
 static adbk_status set_io(struct adbk_error *err, const char *what, const char *path, int e)
 {
-    struct adbk_error tmp;
-    if (!err)
-        err = &tmp;
-    err->status = e == EEXIST ? ADBK_E_EXISTS : ADBK_E_IO;
-    snprintf(err->message, sizeof err->message, "%s %s: %s", what, path, strerror(e));
-    return err->status;
+    return adbk_error_set(err, e == EEXIST ? ADBK_E_EXISTS : ADBK_E_IO, "%s %s: %s", what, path,
+                          strerror(e));
 }
 
 adbk_status adbk_outfile_open(const char *path, bool force, struct adbk_outfile **out,
@@ -50,12 +46,8 @@ adbk_status adbk_outfile_open(const char *path, bool force, struct adbk_outfile 
     struct stat st;
     if (!force && lstat(path, &st) == 0) {
         adbk_outfile_abort(f);
-        if (err) {
-            err->status = ADBK_E_EXISTS;
-            snprintf(err->message, sizeof err->message,
-                     "%s already exists; use --force to replace it", path);
-        }
-        return ADBK_E_EXISTS;
+        return adbk_error_set(err, ADBK_E_EXISTS, "%s already exists; use --force to replace it",
+                              path);
     }
     char *copy = strdup(path);
     if (!copy)
@@ -82,11 +74,7 @@ adbk_status adbk_outfile_open(const char *path, bool force, struct adbk_outfile 
     return ADBK_OK;
 nomem:
     adbk_outfile_abort(f);
-    if (err) {
-        err->status = ADBK_E_NOMEM;
-        snprintf(err->message, sizeof err->message, "no memory to open %s", path);
-    }
-    return ADBK_E_NOMEM;
+    return adbk_error_set(err, ADBK_E_NOMEM, "no memory to open %s", path);
 }
 
 const struct adbk_sink *adbk_outfile_sink(struct adbk_outfile *f) { return &f->sink; }
@@ -117,15 +105,9 @@ adbk_status adbk_outfile_commit(struct adbk_outfile *f, struct adbk_error *err)
     }
     f->fd = -1;
     int e = publish(f);
-    if (e == EEXIST) {
-        if (err) {
-            err->status = ADBK_E_EXISTS;
-            snprintf(err->message, sizeof err->message,
-                     "%s appeared while the archive was written; left it alone (use --force "
-                     "to replace it)", f->path);
-        }
-        return ADBK_E_EXISTS;
-    }
+    if (e == EEXIST)
+        return adbk_error_set(err, ADBK_E_EXISTS, "%s appeared while the archive was written; "
+                              "left it alone (use --force to replace it)", f->path);
     if (e != 0)
         return set_io(err, "cannot rename the finished archive to", f->path, e);
     f->committed = true;

@@ -33,11 +33,7 @@ static void warn(const struct adbk_add_callbacks *cb, const char *fmt, ...)
 
 static adbk_status io_error(struct adbk_error *err, const char *what, const char *path, int e)
 {
-    if (err) {
-        err->status = ADBK_E_IO;
-        snprintf(err->message, sizeof err->message, "%s %s: %s", what, path, strerror(e));
-    }
-    return ADBK_E_IO;
+    return adbk_error_set(err, ADBK_E_IO, "%s %s: %s", what, path, strerror(e));
 }
 
 static void fill_info(struct adbk_member_info *mi, const char *name, const char *path,
@@ -76,11 +72,7 @@ static adbk_status add_file(struct adbk_writer *w, const char *path, const char 
     uint64_t done = 0;
     while (s == ADBK_OK) {
         if (cb && cb->cancelled && cb->cancelled(cb->ctx)) {
-            s = ADBK_E_INTERRUPTED;
-            if (err) {
-                err->status = s;
-                snprintf(err->message, sizeof err->message, "interrupted while reading %s", path);
-            }
+            s = adbk_error_set(err, ADBK_E_INTERRUPTED, "interrupted while reading %s", path);
             break;
         }
         void *buf;
@@ -155,11 +147,7 @@ static adbk_status add_tree(struct adbk_writer *w, const char *path, const char 
             size_t pl = strlen(path) + strlen(d) + 2, nl = strlen(name) + strlen(d) + 2;
             char *cpath = malloc(pl), *cname = malloc(nl);
             if (!cpath || !cname) {
-                s = ADBK_E_NOMEM;
-                if (err) {
-                    err->status = s;
-                    snprintf(err->message, sizeof err->message, "no memory walking %s", path);
-                }
+                s = adbk_error_set(err, ADBK_E_NOMEM, "no memory walking %s", path);
             } else {
                 snprintf(cpath, pl, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", d);
                 snprintf(cname, nl, "%s/%s", name, d);
@@ -187,13 +175,8 @@ adbk_status adbk_add_path(struct adbk_writer *w, const char *path,
         return io_error(err, "cannot find", path, errno);
     const char *slash = strrchr(base_src, '/');
     const char *base = slash ? slash + 1 : base_src;
-    if (*base == '\0') {
-        if (err) {
-            err->status = ADBK_E_ARG;
-            snprintf(err->message, sizeof err->message,
-                     "cannot pack %s: name a folder below the root", path);
-        }
-        return ADBK_E_ARG;
-    }
+    if (*base == '\0')
+        return adbk_error_set(err, ADBK_E_ARG, "cannot pack %s: name a folder below the root",
+                              path);
     return add_tree(w, path, base, cb, err);
 }
