@@ -102,4 +102,87 @@ adbk_status adbk_extract(struct adbk_reader *r, const struct adbk_extract_option
                          const struct adbk_extract_callbacks *cb,
                          struct adbk_extract_result *res, struct adbk_error *err);
 
+/* ------------------------------------------------------------ backup */
+
+struct source; /* src/source/source.h */
+
+/* When to truncate the server's logs (DsBackupTruncateLogs) after a backup.
+ * It only ever happens once the archive is complete and durable. */
+enum adbk_truncate {
+    ADBK_TRUNCATE_AUTO = 0, /* when the archive is a file; not when it goes to a pipe */
+    ADBK_TRUNCATE_YES,      /* also when writing to a pipe (the caller vouches for it) */
+    ADBK_TRUNCATE_NO        /* never */
+};
+
+struct adbk_backup_options {
+    const char *output;                 /* archive path, or "-" for standard output */
+    bool force;                         /* replace an existing archive */
+    struct adbk_writer_options writer;  /* level, threads, chunk size, ... */
+    enum adbk_truncate truncate;
+    const char *server_label;           /* "server" property when the source cannot
+                                         * name itself; NULL = "(local)" */
+};
+
+struct adbk_backup_callbacks {
+    /* A file of the backup begins: archive member name, kind (adbk_kind) and
+     * the size the server announced. May be NULL. */
+    void (*file_begin)(void *ctx, const char *name, unsigned kind, uint64_t size);
+    /* Bytes of the current file read so far. May be NULL. */
+    void (*progress)(void *ctx, uint64_t done);
+    /* The backup is good but something is worth saying (truncation failed,
+     * a log name that carries no generation). May be NULL. */
+    void (*warning)(void *ctx, const char *message);
+    /* Polled between reads; nonzero stops with ADBK_E_INTERRUPTED. May be NULL. */
+    int (*cancelled)(void *ctx);
+    void *ctx;
+};
+
+struct adbk_backup_result {
+    uint64_t files;          /* members written: token, databases, logs */
+    uint64_t bytes_in;       /* content bytes read from the server */
+    uint64_t bytes_out;      /* archive bytes written */
+    uint32_t gen_low, gen_high; /* log generations in the archive (has_logs) */
+    bool has_logs;
+    bool truncated;          /* DsBackupTruncateLogs succeeded */
+    uint8_t xxh128[16];      /* XXH3-128 of the whole archive file */
+    char server[64];         /* as stored in the archive */
+    char domain[128];
+};
+
+/* Runs one full backup of src (open, not yet prepared; borrowed) into
+ * o->output, the DsBackup way (the DsBackup API reference, dsbackup-api.md,
+ * §1): online check, prepare (the expiry token is stored first, as member
+ * "expiry-token"), every database ("database/<name>"), then every log
+ * ("logs/<name>"; patch files "patch/<name>"), each read straight into the
+ * writer's chunk buffers; then the archive is finished and made durable
+ * (fsync, rename, fsync of the folder), and only then, if wanted, the logs
+ * are truncated. The backup context is ended on every path. On any failure
+ * or cancellation no archive is left (not even the temporary file) and the
+ * logs are not truncated.
+ * Enables the backup privilege (plat_enable_privilege) before anything else,
+ * so call it before starting threads of your own that must share it.
+ * res (may be NULL) is filled on success and, as far as it got, on failure.
+ * Returns ADBK_OK; ADBK_E_PRIVILEGE (privilege not held, here or refused by
+ * the server; err says how to grant it); ADBK_E_SOURCE (the server failed,
+ * is offline, a stream was shorter or longer than announced, the logs have a
+ * gap); ADBK_E_EXISTS (the archive exists and !force); ADBK_E_INTERRUPTED;
+ * ADBK_E_IO, ADBK_E_NOMEM, ADBK_E_ARG and the writer's statuses.
+ * A failed truncation is not a failure: a warning, and res->truncated false. */
+adbk_status adbk_backup(struct source *src, const struct adbk_backup_options *o,
+                        const struct adbk_backup_callbacks *cb, struct adbk_backup_result *res,
+                        struct adbk_error *err);
+
+/* Opens the backup source named by server_or_dir (Linux: the simulated DC).
+ *  - a folder holding dcsim.ini: that DC, bound under its own server name;
+ *  - another non-empty string: a server name, resolved by the simulator's
+ *    binding (ADBK_DCSIM_DIR for this machine);
+ *  - NULL or "": ADBK_DCSIM_DIR when set, else the built-in DC in
+ *    $XDG_CACHE_HOME/adbk/builtin-dc (or ~/.cache/adbk/builtin-dc),
+ *    provisioned (256 MiB database, seed 1) when missing and started when
+ *    offline.
+ * *out is released with src_destroy. Returns ADBK_OK, ADBK_E_SOURCE (not a
+ * DC folder, cannot provision or start), ADBK_E_NOMEM. */
+adbk_status adbk_open_source(const char *server_or_dir, struct source **out,
+                             struct adbk_error *err);
+
 #endif

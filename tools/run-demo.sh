@@ -1,7 +1,9 @@
 #!/bin/sh
-# The main job on built-in data: installs what is missing, builds, makes a
-# simulated domain controller's NTDS folder, packs it into one archive, then
-# lists and verifies the archive. Everything lands in out/demo/.
+# The main job on built-in data: installs what is missing, builds, then runs
+# `adbk backup` of the built-in simulated domain controller (made on first
+# use in ~/.cache/adbk/builtin-dc, or $XDG_CACHE_HOME/adbk/builtin-dc) into
+# one archive, then lists and verifies the archive. The archive lands in
+# out/demo/.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/tools/setup.sh"
@@ -9,14 +11,11 @@ cmake -S "$top" -B "$top/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$top/build" -j "$(nproc 2>/dev/null || echo 2)" --target adbk adbk-verify dcsim
 bin="$top/build/tools"
 demo="$top/out/demo"
-size=${ADBK_DEMO_SIZE:-256M}
 
 rm -rf "$demo"
 mkdir -p "$demo"
-echo "== provisioning a simulated DC ($size database) in $demo/NTDS"
-"$bin/dcsim/dcsim" provision "$demo/NTDS" --size "$size" --seed 1
-echo "== packing it into $demo/demo.adbk"
-"$bin/adbk" create -o "$demo/demo.adbk" --xxh128 "$demo/NTDS"
+echo "== backing up the built-in simulated DC into $demo/demo.adbk"
+"$bin/adbk" backup -o "$demo/demo.adbk" --xxh128
 echo "== listing"
 "$bin/adbk" list "$demo/demo.adbk"
 echo "== verifying with the offsite tool"

@@ -5,7 +5,7 @@
  * live state (online/offline, churn), the recovery check, fault injection and
  * a UTF-8 twin of every ntdsbcli.dll function (DsBackup*, DsRestore*,
  * DsSetAuthIdentity, DsSetCurrentBackupLog) with the same semantics and the
- * same HRESULT codes as /work/shared/reference/dsbackup-api.md (cited as
+ * same HRESULT codes as the DsBackup API reference (dsbackup-api.md; cited as
  * "ref §N" and "R<n>" for the contract rules of ref §8).
  * Does not own: the container, the backup driver (src/source/ adapts this API
  * to the driver), printing (tools/dcsim).

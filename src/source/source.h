@@ -2,7 +2,7 @@
  * source.h - the backup driver's view of a directory server.
  *
  * Owns: the interface between adbk's backup/restore driver and a server that
- * speaks the DsBackup/DsRestore contract (/work/shared/reference/
+ * speaks the DsBackup/DsRestore contract (the DsBackup API reference,
  * dsbackup-api.md). One table of function pointers mirrors the call order:
  *
  *   backup:  is_online -> prepare(token) -> list_databases -> for each:
@@ -132,6 +132,15 @@ struct src_ops {
 
     /* Ends whatever is open and frees s. */
     void (*destroy)(struct source *s);
+
+    /* Optional (NULL when the backend cannot tell): the server's NetBIOS name
+     * and DNS domain, for the archive's description. Truncated to fit. */
+    src_status (*identity)(struct source *s, char *server, size_t server_cap,
+                           char *domain, size_t domain_cap);
+    /* Optional: after prepare, the oldest log generation this backup needs
+     * (the checkpoint at prepare, ref §5), so the driver can tell a list
+     * that starts too late from a complete one. *gen_out = 0: unknown. */
+    src_status (*log_floor)(struct source *s, uint32_t *gen_out);
 };
 
 struct source {

@@ -289,6 +289,56 @@ static src_status d_restore_end(struct source *s)
     return SRC_OK;
 }
 
+/* The folder of the DC this source is bound to: the simulator maps the UNC
+ * share root of the server (or of "this machine" for the empty name). */
+static src_status dc_dir(struct source *s, const char *call, char **dir_out)
+{
+    char unc[128];
+    snprintf(unc, sizeof unc, "\\\\%s\\C$\\Windows\\NTDS", D(s)->server ? D(s)->server : "");
+    if (D(s)->server && D(s)->server[0] == '\\' && D(s)->server[1] == '\\')
+        snprintf(unc, sizeof unc, "%s\\C$\\Windows\\NTDS", D(s)->server);
+    if (dcsim_unc_to_local(unc, dir_out) != DCSIM_OK)
+        return src_fail(s, SRC_E_CONNECT, call, srv_name(s), "%s", dcsim_last_error());
+    return SRC_OK;
+}
+
+static src_status d_identity(struct source *s, char *server, size_t server_cap, char *domain,
+                             size_t domain_cap)
+{
+    char *dir = NULL;
+    src_clear_error(s);
+    src_status st = dc_dir(s, "identity", &dir);
+    if (st)
+        return st;
+    struct dcsim_info in;
+    dcsim_status ds = dcsim_info_read(dir, &in);
+    free(dir);
+    if (ds != DCSIM_OK)
+        return src_fail(s, SRC_E_CONNECT, "identity", srv_name(s), "%s", dcsim_last_error());
+    if (server && server_cap)
+        snprintf(server, server_cap, "%s", in.server);
+    if (domain && domain_cap)
+        snprintf(domain, domain_cap, "%s", in.domain);
+    return SRC_OK;
+}
+
+static src_status d_log_floor(struct source *s, uint32_t *gen_out)
+{
+    char *dir = NULL;
+    src_clear_error(s);
+    *gen_out = 0;
+    src_status st = dc_dir(s, "log_floor", &dir);
+    if (st)
+        return st;
+    struct dcsim_info in;
+    dcsim_status ds = dcsim_info_read(dir, &in);
+    free(dir);
+    if (ds != DCSIM_OK)
+        return src_fail(s, SRC_E_CONNECT, "log_floor", srv_name(s), "%s", dcsim_last_error());
+    *gen_out = in.backup_gen_hold;
+    return SRC_OK;
+}
+
 static void d_destroy(struct source *s)
 {
     d_end(s);
@@ -315,6 +365,8 @@ static const struct src_ops dcsim_ops = {
     .restore_complete = d_restore_complete,
     .restore_end = d_restore_end,
     .destroy = d_destroy,
+    .identity = d_identity,
+    .log_floor = d_log_floor,
 };
 
 src_status src_dcsim_open(const struct src_config *cfg, struct source **out)

@@ -24,6 +24,7 @@ static void usage(FILE *f)
             "usage: adbk COMMAND [OPTIONS] ...\n\n"
             "adbk keeps Active Directory backups in one portable, self-checking .adbk file.\n\n"
             "Commands:\n"
+            "  backup -o OUT.adbk           online backup of a domain controller (--server NAME)\n"
             "  create -o OUT.adbk PATH...   pack files and folders (e.g. an IFM media folder)\n"
             "  list ARCHIVE                 show the source and the members (instant)\n"
             "  verify ARCHIVE               check every byte; exit 1 if damaged\n"
@@ -424,6 +425,7 @@ int main(int argc, char **argv)
                ADBK_FORMAT_MINOR);
         return EXIT_OK;
     }
+    if (!strcmp(cmd, "backup")) { int cmd_backup(int, char **); return cmd_backup(argc - 1, argv + 1); }
     if (!strcmp(cmd, "create"))
         return cmd_create(argc - 1, argv + 1);
     if (!strcmp(cmd, "list"))

@@ -18,6 +18,7 @@
 const char *cli_prog = "adbk";
 volatile int cli_interrupted;
 
+static void say(const char *what, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void say(const char *what, const char *fmt, va_list ap)
 {
     fprintf(stderr, "%s: %s: ", cli_prog, what);

@@ -1,0 +1,174 @@
+#!/bin/sh
+# backup_cli.sh CASE - `adbk backup` as a user runs it, against a small
+# simulated DC made with the dcsim program. Each t_NAME function is one case.
+# Environment: ADBK, ADBK_VERIFY, DCSIM (programs), ADBK_TEST_TMP (scratch).
+set -eu
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_rc() { # expect_rc WANT CMD... : runs CMD, checks its exit code
+    want=$1; shift
+    set +e; "$@" >"$W/out" 2>"$W/err"; rc=$?; set -e
+    [ "$rc" -eq "$want" ] || { cat "$W/err" >&2; fail "'$*' exited $rc, expected $want"; }
+}
+
+# The closed logs a backup holds (checkpoint generation on) into $W/logs.before:
+# only truncation may delete those; older ones the DC recycles by itself.
+held_logs() {
+    cp=$(sed -n 's/^checkpoint_gen=//p' "$W/dc/dcsim.ini")
+    for f in $(cd "$W/dc" && ls edb?????.log); do
+        g=${f#edb}; g=${g%.log}
+        [ $((0x$g)) -lt $((cp)) ] || echo "$f"
+    done > "$W/logs.before"
+    [ -s "$W/logs.before" ] || fail "the DC holds no closed log"
+}
+
+# A 4 MiB DC with two closed logs, online.
+make_dc() {
+    "$DCSIM" provision "$W/dc" --size 4M --seed 5 --logs 2 >/dev/null
+    "$DCSIM" start "$W/dc" >/dev/null
+    held_logs
+}
+
+# Every log that was there before is still there, and no archive or partial
+# file is left in $W/o.
+expect_untouched() {
+    for f in $(cat "$W/logs.before"); do
+        [ -f "$W/dc/$f" ] || fail "log $f was truncated after a failed backup"
+    done
+    [ -z "$(ls -A "$W/o")" ] || fail "left behind: $(ls -A "$W/o")"
+    grep -q '^backup_pid=0$' "$W/dc/dcsim.ini" ||
+        fail "the backup context was not ended: $(cat "$W/dc/dcsim.ini")"
+}
+
+t_backup_then_verify_and_list() {
+    make_dc; mkdir "$W/o"
+    expect_rc 0 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" --chunk-size 256K --xxh128
+    grep -q "logs 0x" "$W/err" || fail "the summary names no log range"
+    grep -q "truncated on the server" "$W/err" || fail "the summary does not say logs were truncated"
+    expect_rc 0 "$ADBK_VERIFY" "$W/o/a.adbk"
+    zstd -t -q "$W/o/a.adbk" || fail "zstd -t rejected the archive"
+    (cd "$W/o" && xxhsum -c a.adbk.xxh128 >/dev/null) || fail "xxhsum -c rejected the archive"
+    expect_rc 0 "$ADBK" list "$W/o/a.adbk"
+    for w in "source *dsbackup" "server *DC01" "database/ntds.dit" "expiry-token" "logs/edb"; do
+        grep -q "$w" "$W/out" || fail "list shows no '$w'"
+    done
+    "$ADBK" extract -q "$W/o/a.adbk" -C "$W/x" database logs
+    "$DCSIM" check "$W/x/database" --log-dir "$W/x/logs" >/dev/null ||
+        fail "dcsim check rejects the extracted backup"
+}
+
+t_json_summary_is_valid() {
+    make_dc; mkdir "$W/o"
+    expect_rc 0 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" --json --no-truncate-logs
+    /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+assert d["server"]=="DC01" and d["files"]==4 and d["logs_truncated"] is False, d
+assert d["bytes_in"]>4<<20 and d["bytes_out"]>0 and len(d["xxh128"])==32, d
+assert d["log_generation_high"]>=d["log_generation_low"], d' "$W/out" || fail "bad JSON: $(cat "$W/out")"
+    for f in $(cat "$W/logs.before"); do
+        [ -f "$W/dc/$f" ] || fail "--no-truncate-logs truncated $f"
+    done
+}
+
+t_existing_archive_is_not_replaced() {
+    make_dc; mkdir "$W/o"
+    echo precious > "$W/o/a.adbk"
+    expect_rc 2 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk"
+    grep -q -- "--force" "$W/err" || fail "the refusal does not mention --force"
+    [ "$(cat "$W/o/a.adbk")" = precious ] || fail "the existing file was changed"
+    expect_rc 0 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" --force -q
+    expect_rc 0 "$ADBK_VERIFY" "$W/o/a.adbk"
+}
+
+t_pipe_does_not_truncate_unless_asked() {
+    make_dc; mkdir "$W/o"
+    "$ADBK" backup --server "$W/dc" -o - -q > "$W/p.adbk"
+    expect_rc 0 "$ADBK_VERIFY" "$W/p.adbk"
+    for f in $(cat "$W/logs.before"); do
+        [ -f "$W/dc/$f" ] || fail "a backup to a pipe truncated $f"
+    done
+    "$ADBK" backup --server "$W/dc" -o - -q --truncate-logs > "$W/p2.adbk"
+    gone=0
+    for f in $(cat "$W/logs.before"); do [ -f "$W/dc/$f" ] || gone=1; done
+    [ $gone -eq 1 ] || fail "--truncate-logs to a pipe truncated nothing"
+}
+
+t_privilege_denied_is_explained() {
+    make_dc; mkdir "$W/o"
+    DCSIM_PRIVILEGE=deny expect_rc 2 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk"
+    grep -q "CAP_DAC_READ_SEARCH" "$W/err" || fail "no privilege named: $(cat "$W/err")"
+    grep -q "setcap cap_dac_read_search+p" "$W/err" || fail "no how-to-grant: $(cat "$W/err")"
+    expect_untouched
+}
+
+t_missing_capability_is_explained() {
+    command -v capsh >/dev/null || { echo "capsh not installed: skipped"; return 0; }
+    [ "$(id -u)" -eq 0 ] || { echo "not root: skipped"; return 0; }
+    make_dc; mkdir "$W/o"
+    set +e
+    capsh --drop=cap_dac_read_search -- -c "'$ADBK' backup --server '$W/dc' -o '$W/o/a.adbk'" \
+        >"$W/out" 2>"$W/err"
+    rc=$?
+    set -e
+    [ $rc -eq 2 ] || fail "exit $rc without CAP_DAC_READ_SEARCH: $(cat "$W/err")"
+    grep -q "setcap cap_dac_read_search+p" "$W/err" || fail "no how-to-grant: $(cat "$W/err")"
+    expect_untouched
+}
+
+t_offline_dc_is_an_error() {
+    "$DCSIM" provision "$W/dc" --size 4M --seed 5 --logs 2 >/dev/null
+    held_logs
+    mkdir "$W/o"
+    expect_rc 2 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk"
+    grep -q "not running" "$W/err" || fail "unclear: $(cat "$W/err")"
+    expect_untouched
+}
+
+t_faults_leave_nothing() {
+    make_dc; mkdir "$W/o"
+    for f in fail_read=2 offline_after=1048576 bad_page=50; do
+        DCSIM_FAULTS=$f expect_rc 2 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" -q
+        grep -q "DC01" "$W/err" || fail "$f: the error names no server: $(cat "$W/err")"
+        expect_untouched
+        "$DCSIM" start "$W/dc" >/dev/null # offline_after took it down
+    done
+    gen=$(sed -n 's/^checkpoint_gen=//p' "$W/dc/dcsim.ini")
+    DCSIM_FAULTS=missing_log=$gen expect_rc 2 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" -q
+    grep -q "not be restorable" "$W/err" || fail "missing_log: unclear: $(cat "$W/err")"
+    [ -z "$(ls -A "$W/o")" ] || fail "missing_log: left behind: $(ls -A "$W/o")"
+}
+
+# SIGINT or SIGTERM mid-backup: exit 2, no archive, no partial, logs intact,
+# the backup context ended.
+interrupt_with() {
+    make_dc; mkdir "$W/o"
+    DCSIM_FAULTS=slow_read_ms=100 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" \
+        --chunk-size 64K >"$W/out" 2>"$W/err" &
+    pid=$!
+    i=0
+    while [ -z "$(ls -A "$W/o")" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    sleep 0.3
+    kill "-$1" $pid
+    set +e; wait $pid; rc=$?; set -e
+    [ $rc -eq 2 ] || fail "exit $rc after SIG$1: $(cat "$W/err")"
+    grep -q "interrupted" "$W/err" || fail "no word of the interruption: $(cat "$W/err")"
+    expect_untouched
+}
+t_sigint_leaves_nothing() { interrupt_with INT; }
+t_sigterm_leaves_nothing() { interrupt_with TERM; }
+
+t_usage_errors() {
+    expect_rc 2 "$ADBK" backup
+    grep -q -- "-o" "$W/err" || fail "backup without -o does not say what is missing"
+    expect_rc 2 "$ADBK" backup -o "$W/a.adbk" --truncate-logs --no-truncate-logs
+    expect_rc 2 "$ADBK" backup -o "$W/a.adbk" -25
+    expect_rc 2 "$ADBK" backup -o "$W/a.adbk" --server "$W/nowhere/dc"
+    grep -q "dcsim.ini" "$W/err" || fail "a wrong folder is not explained: $(cat "$W/err")"
+    expect_rc 0 "$ADBK" backup --help
+    grep -q "usage: adbk backup" "$W/out" || fail "backup --help has no usage line"
+}
+
+case_name=${1:?usage: backup_cli.sh CASE}
+W=$(mktemp -d "${ADBK_TEST_TMP:-/tmp}/backup.$case_name.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+"t_$case_name"
+echo "ok $case_name"

@@ -1,0 +1,273 @@
+/*
+ * backup_cmd.c - `adbk backup`: parses options, opens the source, runs
+ * adbk_backup, draws its progress and prints the summary. Nothing else.
+ */
+#include "adbk.h"
+#include "cli.h"
+#include "source.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int cmd_backup(int argc, char **argv);
+
+#define PLAIN_EVERY 5.0 /* seconds between progress lines when stderr is no terminal */
+
+struct bstate {
+    struct cli_progress prog;
+    bool quiet, plain;
+    char cur[600];
+    uint64_t cur_size;
+    double last_plain, file_start;
+    unsigned warnings;
+};
+
+static void b_file_begin(void *ctx, const char *name, unsigned kind, uint64_t size)
+{
+    struct bstate *b = ctx;
+    (void)kind;
+    cli_progress_end(&b->prog);
+    cli_progress_init(&b->prog, "reading", size, b->quiet);
+    snprintf(b->cur, sizeof b->cur, "%s", name);
+    b->cur_size = size;
+    b->file_start = cli_now();
+}
+
+static void b_progress(void *ctx, uint64_t done)
+{
+    struct bstate *b = ctx;
+    cli_progress_update(&b->prog, done, b->cur);
+    if (!b->plain)
+        return;
+    double now = cli_now();
+    if (now - b->last_plain < PLAIN_EVERY)
+        return;
+    b->last_plain = now;
+    double secs = now - b->file_start;
+    double rate = secs > 0 ? (double)done / secs : 0;
+    char a[16], t[16], r[16];
+    fprintf(stderr, "%s: ", cli_prog);
+    cli_safe_str(stderr, b->cur);
+    fprintf(stderr, ": %s of %s (%.0f%%), %s/s", cli_size(done, a, sizeof a),
+            cli_size(b->cur_size, t, sizeof t),
+            b->cur_size ? 100.0 * (double)done / (double)b->cur_size : 100.0,
+            cli_size((uint64_t)rate, r, sizeof r));
+    if (rate > 0 && done < b->cur_size)
+        fprintf(stderr, ", %.0f s left", (double)(b->cur_size - done) / rate);
+    fputc('\n', stderr);
+}
+
+static void b_warning(void *ctx, const char *msg)
+{
+    struct bstate *b = ctx;
+    b->warnings++;
+    cli_progress_end(&b->prog);
+    cli_warn("%s", msg);
+}
+
+static int b_cancelled(void *ctx)
+{
+    (void)ctx;
+    return cli_interrupted;
+}
+
+static void help(void)
+{
+    printf("usage: adbk backup -o OUT.adbk [--server NAME|DIR] [OPTIONS]\n\n"
+           "Takes a full online backup of a domain controller's directory (the DsBackup\n"
+           "sequence): checks the directory is running, stores the backup's expiry token,\n"
+           "streams the database and then every transaction log into one archive, makes\n"
+           "the archive durable (written to OUT.XXXXXX.partial, synced, renamed to OUT,\n"
+           "folder synced) and only then lets the server truncate its committed logs.\n"
+           "Any failure or interruption leaves no archive and truncates nothing.\n\n"
+           "  -o, --output OUT       the archive; '-' writes to standard output\n"
+           "  --server NAME|DIR      the DC to back up. On Linux the DC is simulated: a\n"
+           "                         folder with dcsim.ini, or a server name bound by the\n"
+           "                         simulator. Default: $ADBK_DCSIM_DIR, else the built-in\n"
+           "                         DC in ~/.cache/adbk/builtin-dc (made on first use)\n"
+           "  -1 .. -19              zstd level (default 3; 1 fastest, 19 smallest)\n"
+           "  -T, --threads N        compression threads (default: all cores)\n"
+           "  --chunk-size SIZE      content per independent zstd frame (default 4M)\n"
+           "  --no-truncate-logs     never truncate the server's logs\n"
+           "  --truncate-logs        truncate them even when writing to a pipe (by default\n"
+           "                         logs are truncated only when OUT is a file, since adbk\n"
+           "                         cannot know whether a pipe's reader kept the archive)\n"
+           "  -f, --force            replace OUT if it exists\n"
+           "  --xxh128               also write OUT.xxh128 for 'xxhsum -c' after a copy\n"
+           "  --json                 print a JSON summary on standard output\n"
+           "  -q, --quiet            no progress, no summary\n\n"
+           "The backup needs the backup privilege: on Linux CAP_DAC_READ_SEARCH, so run\n"
+           "it as root or grant it once with 'setcap cap_dac_read_search+p adbk'.\n\n"
+           "Exit: 0 done, 1 archive done but with a warning (e.g. logs not truncated),\n"
+           "2 error (no archive was written, no log was truncated).\n");
+}
+
+static void summary(const char *out, const char *server_arg, const struct adbk_backup_result *r,
+                    double secs, bool json, bool to_stdout)
+{
+    double ratio = r->bytes_out ? (double)r->bytes_in / (double)r->bytes_out : 0.0;
+    if (json) {
+        FILE *f = to_stdout ? stderr : stdout;
+        char hex[33];
+        adbk_hex128(r->xxh128, hex);
+        fprintf(f, "{\"archive\":");
+        cli_json_str(f, out);
+        fprintf(f, ",\"server\":");
+        cli_json_str(f, r->server);
+        fprintf(f, ",\"domain\":");
+        cli_json_str(f, r->domain);
+        fprintf(f, ",\"source\":");
+        cli_json_str(f, server_arg ? server_arg : "");
+        fprintf(f, ",\"files\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
+                ",\"ratio\":%.3f,\"seconds\":%.3f", r->files, r->bytes_in, r->bytes_out, ratio,
+                secs);
+        if (r->has_logs)
+            fprintf(f, ",\"log_generation_low\":%u,\"log_generation_high\":%u",
+                    (unsigned)r->gen_low, (unsigned)r->gen_high);
+        fprintf(f, ",\"logs_truncated\":%s,\"xxh128\":\"%s\"}\n", r->truncated ? "true" : "false",
+                hex);
+        return;
+    }
+    char a[16], b[16], c[16];
+    fprintf(stderr, "%s: backup of %s%s%s: %" PRIu64 " files, %s read, %s written (ratio %.2f) "
+            "in %.2f s (%s/s)\n", out, r->server, r->domain[0] ? "." : "", r->domain, r->files,
+            cli_size(r->bytes_in, a, sizeof a), cli_size(r->bytes_out, b, sizeof b), ratio, secs,
+            cli_size(secs > 0 ? (uint64_t)((double)r->bytes_in / secs) : 0, c, sizeof c));
+    if (r->has_logs)
+        fprintf(stderr, "%s: logs 0x%X..0x%X (%u), %s\n", out, (unsigned)r->gen_low,
+                (unsigned)r->gen_high, (unsigned)(r->gen_high - r->gen_low + 1),
+                r->truncated ? "truncated on the server" : "not truncated on the server");
+}
+
+int cmd_backup(int argc, char **argv)
+{
+    enum { O_SERVER = 256, O_CHUNK, O_NOTRUNC, O_TRUNC, O_XXH, O_JSON };
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'}, {"server", required_argument, NULL, O_SERVER},
+        {"threads", required_argument, NULL, 'T'}, {"chunk-size", required_argument, NULL, O_CHUNK},
+        {"no-truncate-logs", no_argument, NULL, O_NOTRUNC},
+        {"truncate-logs", no_argument, NULL, O_TRUNC}, {"force", no_argument, NULL, 'f'},
+        {"xxh128", no_argument, NULL, O_XXH}, {"json", no_argument, NULL, O_JSON},
+        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct adbk_backup_options bo = {0};
+    const char *server = NULL;
+    bool sidecar = false, json = false, trunc_yes = false, trunc_no = false;
+    struct bstate bs = {0};
+    /* -1 .. -19 are levels; take them out before getopt sees them. */
+    int n = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] == '-' && a[1] >= '0' && a[1] <= '9' &&
+            strspn(a + 1, "0123456789") == strlen(a + 1)) {
+            bo.writer.level = atoi(a + 1);
+            if (bo.writer.level < 1 || bo.writer.level > 19) {
+                cli_err("compression level %s is outside -1..-19", a);
+                return EXIT_ERROR;
+            }
+        } else {
+            argv[n++] = argv[i];
+        }
+    }
+    argc = n;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:T:fqh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': bo.output = optarg; break;
+        case O_SERVER: server = optarg; break;
+        case 'T':
+            if (!cli_parse_threads(optarg, &bo.writer.threads)) {
+                cli_err("-T wants a thread count from 1 to 256, not '%s'", optarg);
+                return EXIT_ERROR;
+            }
+            break;
+        case O_CHUNK: {
+            uint64_t v;
+            if (!cli_parse_size(optarg, &v) || v < ADBK_CHUNK_MIN || v > ADBK_CHUNK_MAX) {
+                cli_err("--chunk-size wants a size from 4K to 128M, not '%s'", optarg);
+                return EXIT_ERROR;
+            }
+            bo.writer.chunk_size = (uint32_t)v;
+            break;
+        }
+        case O_NOTRUNC: trunc_no = true; break;
+        case O_TRUNC: trunc_yes = true; break;
+        case 'f': bo.force = true; break;
+        case O_XXH: sidecar = true; break;
+        case O_JSON: json = true; break;
+        case 'q': bs.quiet = true; break;
+        case 'h': help(); return EXIT_OK;
+        default: return EXIT_ERROR;
+        }
+    }
+    if (optind < argc) {
+        cli_err("backup takes no file arguments ('%s'); the source is --server", argv[optind]);
+        return EXIT_ERROR;
+    }
+    if (!bo.output) {
+        cli_err("backup needs -o OUT.adbk (or -o - for standard output)");
+        return EXIT_ERROR;
+    }
+    if (trunc_yes && trunc_no) {
+        cli_err("--truncate-logs and --no-truncate-logs contradict each other");
+        return EXIT_ERROR;
+    }
+    bo.truncate = trunc_no ? ADBK_TRUNCATE_NO : trunc_yes ? ADBK_TRUNCATE_YES : ADBK_TRUNCATE_AUTO;
+    bool to_stdout = strcmp(bo.output, "-") == 0;
+    if (to_stdout && isatty(STDOUT_FILENO)) {
+        cli_err("refusing to write an archive to a terminal; redirect standard output");
+        return EXIT_ERROR;
+    }
+    if (to_stdout && sidecar) {
+        cli_err("--xxh128 needs a file name: it cannot be used with -o -");
+        return EXIT_ERROR;
+    }
+    bs.plain = !bs.quiet && !isatty(STDERR_FILENO);
+    bs.last_plain = cli_now();
+    cli_catch_signals();
+
+    struct adbk_error err = {0};
+    struct source *src = NULL;
+    adbk_status st = adbk_open_source(server, &src, &err);
+    if (st != ADBK_OK) {
+        cli_err("%s", err.message);
+        return EXIT_ERROR;
+    }
+    bo.server_label = server;
+    struct adbk_backup_callbacks cb = {b_file_begin, b_progress, b_warning, b_cancelled, &bs};
+    struct adbk_backup_result res;
+    double t0 = cli_now();
+    st = adbk_backup(src, &bo, &cb, &res, &err);
+    double secs = cli_now() - t0;
+    cli_progress_end(&bs.prog);
+    src_destroy(src);
+    if (st != ADBK_OK) {
+        if (st == ADBK_E_EXISTS)
+            cli_err("%s", err.message);
+        else
+            cli_err("%s; no archive was written and no log was truncated", err.message);
+        return EXIT_ERROR;
+    }
+    if (sidecar) {
+        size_t len = strlen(bo.output) + 8;
+        char *side = malloc(len);
+        if (!side) {
+            cli_err("no memory");
+            return EXIT_ERROR;
+        }
+        snprintf(side, len, "%s.xxh128", bo.output);
+        st = adbk_write_xxh128_sidecar(side, bo.output, res.xxh128, &err);
+        free(side);
+        if (st != ADBK_OK) {
+            cli_warn("the archive is complete, but its checksum file is not: %s", err.message);
+            bs.warnings++;
+        }
+    }
+    if (json || !bs.quiet)
+        summary(bo.output, server, &res, secs, json, to_stdout);
+    return bs.warnings ? EXIT_DAMAGED : EXIT_OK;
+}
