@@ -13,7 +13,7 @@
  * parallel and nothing waits at a member boundary. The span hash (compressed
  * bytes) is computed on the reading side, which sees the bytes in order too.
  *
- * Memory: (threads + 1) slots of compressBound(chunk) + chunk bytes.
+ * Memory: 2 x threads slots of compressBound(chunk) + chunk bytes.
  */
 #include "reader_private.h"
 
@@ -394,7 +394,7 @@ adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, s
     s->h = *hooks;
     s->cur = -1;
     s->nworkers = r->threads;
-    s->nslots = r->threads + 1;
+    s->nslots = 2 * r->threads; /* a chunk waiting for each worker, as in the writer */
     s->in_cap = ZSTD_compressBound(r->info.chunk_size);
     s->dctx = calloc(s->nworkers, sizeof *s->dctx);
     s->slots = calloc(s->nslots, sizeof *s->slots);

@@ -10,7 +10,7 @@
  * the caller's thread emits the head of the queue as soon as it is ready, and
  * blocks only when it needs a slot that is still being compressed. So reading
  * (caller), compressing (workers) and writing (caller, between reads) overlap,
- * and memory is bounded by the slot ring: (threads + 1) x (chunk + bound).
+ * and memory is bounded by the slot ring: 2 x threads x (chunk + bound).
  *
  * Emission is the single place that knows file offsets: it appends the seek
  * table entry, feeds the whole-file hash and the current member's span hash,
@@ -369,7 +369,9 @@ adbk_status adbk_writer_open(const struct adbk_sink *sink,
     w->created = o->has_created ? o->created_sec : (int64_t)time(NULL);
     w->tool = strdup(o->tool ? o->tool : "adbk " ADBK_VERSION_STRING);
     w->nworkers = threads;
-    w->nslots = threads + 1;
+    /* Two slots per worker: a worker always has the next chunk waiting while
+     * the caller fills or writes another. (threads x 2) x (chunk + bound). */
+    w->nslots = 2 * threads;
     w->cctx = calloc(threads, sizeof *w->cctx);
     w->slots = calloc(w->nslots, sizeof *w->slots);
     w->file_hash = XXH3_createState();
@@ -604,8 +606,8 @@ adbk_status adbk_writer_write(struct adbk_writer *w, const void *buf, size_t len
 {
     const uint8_t *p = buf;
     while (len) {
-        void *dst;
-        size_t cap;
+        void *dst = NULL;
+        size_t cap = 0;
         adbk_status st = adbk_writer_reserve(w, &dst, &cap, err);
         if (st != ADBK_OK)
             return st;

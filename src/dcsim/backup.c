@@ -133,7 +133,7 @@ fail:
 /* Common entry: live handle, not busy, session alive, DC still online. */
 static HRESULT enter(HBC hbc, const char *call, struct ctx **out)
 {
-    struct ctx *c;
+    struct ctx *c = NULL;
     dc_clear_error();
     HRESULT hr = api_enter(hbc, CTX_BACKUP, call, &c);
     if (hr != S_OK)
@@ -172,7 +172,7 @@ static void db_unc(const struct ctx *c, char *out, size_t cap)
 HRESULT dcsim_DsBackupGetDatabaseNames(HBC hbc, char **list_out, DWORD *cb_out)
 {
     static const char call[] = "DsBackupGetDatabaseNames";
-    struct ctx *c;
+    struct ctx *c = NULL;
     HRESULT hr = enter(hbc, call, &c);
     if (hr != S_OK)
         return hr;
@@ -200,7 +200,7 @@ HRESULT dcsim_DsBackupOpenFile(HBC hbc, const char *name, DWORD read_hint,
                                LARGE_INTEGER *size_out)
 {
     static const char call[] = "DsBackupOpenFile";
-    struct ctx *c;
+    struct ctx *c = NULL;
     char unc[PATH_MAX], path[PATH_MAX], lname[32];
     HRESULT hr = enter(hbc, call, &c);
     if (hr != S_OK)
@@ -388,7 +388,7 @@ static void go_offline(const char *dir)
 HRESULT dcsim_DsBackupRead(HBC hbc, void *buf, DWORD cb, DWORD *read_out)
 {
     static const char call[] = "DsBackupRead";
-    struct ctx *c;
+    struct ctx *c = NULL;
     HRESULT hr = enter(hbc, call, &c);
     if (hr != S_OK)
         return hr;
@@ -447,7 +447,7 @@ out:
 
 HRESULT dcsim_DsBackupClose(HBC hbc)
 {
-    struct ctx *c;
+    struct ctx *c = NULL;
     HRESULT hr = enter(hbc, "DsBackupClose", &c);
     if (hr != S_OK)
         return hr;
@@ -465,7 +465,7 @@ HRESULT dcsim_DsBackupClose(HBC hbc)
 HRESULT dcsim_DsBackupGetBackupLogs(HBC hbc, char **list_out, DWORD *cb_out)
 {
     static const char call[] = "DsBackupGetBackupLogs";
-    struct ctx *c;
+    struct ctx *c = NULL;
     struct dc_state st;
     int lk = -1;
     char **names = NULL;
@@ -540,7 +540,7 @@ out:
 HRESULT dcsim_DsBackupTruncateLogs(HBC hbc)
 {
     static const char call[] = "DsBackupTruncateLogs";
-    struct ctx *c;
+    struct ctx *c = NULL;
     struct dc_state st;
     int lk = -1;
     HRESULT hr = enter(hbc, call, &c);
@@ -581,7 +581,7 @@ out:
 
 HRESULT dcsim_DsBackupEnd(HBC hbc)
 {
-    struct ctx *c;
+    struct ctx *c = NULL;
     dc_clear_error();
     HRESULT hr = api_enter(hbc, CTX_BACKUP, "DsBackupEnd", &c);
     if (hr != S_OK)

@@ -83,7 +83,7 @@ HRESULT dcsim_DsRestorePrepare(const char *server, ULONG rtFlag, const void *tok
 HRESULT dcsim_DsRestoreGetDatabaseLocations(HBC hbc, char **list_out, DWORD *cb_out)
 {
     static const char call[] = "DsRestoreGetDatabaseLocations";
-    struct ctx *c;
+    struct ctx *c = NULL;
     dc_clear_error();
     HRESULT hr = api_enter(hbc, CTX_RESTORE, call, &c);
     if (hr != S_OK)
@@ -124,7 +124,7 @@ HRESULT dcsim_DsRestoreRegister(HBC hbc, const char *checkpoint_path,
                                 ULONG gen_low, ULONG gen_high)
 {
     static const char call[] = "DsRestoreRegister";
-    struct ctx *c;
+    struct ctx *c = NULL;
     struct dc_state st;
     char dcdir[PATH_MAX], a[PATH_MAX], bk[PATH_MAX];
     int lk = -1;
@@ -212,7 +212,7 @@ out:
 HRESULT dcsim_DsRestoreRegisterComplete(HBC hbc, HRESULT restore_state)
 {
     static const char call[] = "DsRestoreRegisterComplete";
-    struct ctx *c;
+    struct ctx *c = NULL;
     struct dc_state st;
     int lk = -1;
     dc_clear_error();
@@ -248,7 +248,7 @@ out:
 
 HRESULT dcsim_DsRestoreEnd(HBC hbc)
 {
-    struct ctx *c;
+    struct ctx *c = NULL;
     dc_clear_error();
     HRESULT hr = api_enter(hbc, CTX_RESTORE, "DsRestoreEnd", &c);
     if (hr != S_OK)

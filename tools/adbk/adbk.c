@@ -137,7 +137,7 @@ static int cmd_create(int argc, char **argv)
                    "  -1 .. -19           zstd level (default 3; 1 fastest, 19 smallest)\n"
                    "  -T, --threads N     compression threads (default: all cores)\n"
                    "  --chunk-size SIZE   content per independent zstd frame (default 4M);\n"
-                   "                      memory is about (threads + 1) x 2 x SIZE\n"
+                   "                      memory is about 4 x threads x SIZE\n"
                    "  -f, --force         replace OUT if it exists\n"
                    "  --xxh128            also write OUT.xxh128 for 'xxhsum -c' after a copy\n"
                    "  --json              print a JSON summary on standard output\n"

@@ -62,7 +62,7 @@ const char *cli_size(uint64_t b, char *buf, size_t cap)
         u++;
     }
     if (u == 0)
-        snprintf(buf, cap, "%" PRIu64 " B", b);
+        snprintf(buf, cap, "%u B", (unsigned)b); /* b < 1024 here */
     else
         snprintf(buf, cap, "%.1f %s", v, unit[u]);
     return buf;
