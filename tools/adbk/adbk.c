@@ -38,11 +38,10 @@ static void usage(FILE *f)
 /* ------------------------------------------------------------ create */
 
 struct cstate {
-    struct cli_progress prog;
+    struct cli_job job; /* first: the shared callbacks take this struct */
     uint64_t base;      /* content bytes of members already finished */
     uint64_t cur_size;
     const char *cur;
-    unsigned warnings;
     bool quiet;
 };
 
@@ -57,21 +56,7 @@ static void c_member(void *ctx, const char *name, uint64_t size)
 static void c_progress(void *ctx, uint64_t done)
 {
     struct cstate *c = ctx;
-    cli_progress_update(&c->prog, c->base + done, c->cur);
-}
-
-static void c_warning(void *ctx, const char *msg)
-{
-    struct cstate *c = ctx;
-    c->warnings++;
-    cli_progress_end(&c->prog);
-    cli_warn("%s", msg);
-}
-
-static int c_cancelled(void *ctx)
-{
-    (void)ctx;
-    return cli_interrupted;
+    cli_progress_update(&c->job.prog, c->base + done, c->cur);
 }
 
 static int cmd_create(int argc, char **argv)
@@ -86,21 +71,8 @@ static int cmd_create(int argc, char **argv)
     const char *out = NULL;
     bool force = false, sidecar = false, json = false;
     struct cstate cs = {0};
-    /* -1 .. -19 are levels; take them out before getopt sees them. */
-    int n = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (a[0] == '-' && a[1] >= '0' && a[1] <= '9' && strspn(a + 1, "0123456789") == strlen(a + 1)) {
-            wo.level = atoi(a + 1);
-            if (wo.level < 1 || wo.level > 19) {
-                cli_err("compression level %s is outside -1..-19", a);
-                return EXIT_ERROR;
-            }
-        } else {
-            argv[n++] = argv[i];
-        }
-    }
-    argc = n;
+    if (!cli_take_level(&argc, argv, &wo.level))
+        return EXIT_ERROR;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:T:fjqh", opts, NULL)) != -1) {
@@ -180,8 +152,8 @@ static int cmd_create(int argc, char **argv)
     if (st == ADBK_OK && host[0])
         st = adbk_writer_set_property(w, "host", host, &err);
     double t0 = cli_now();
-    cli_progress_init(&cs.prog, "packing", 0, cs.quiet);
-    struct adbk_add_callbacks cb = {c_member, c_progress, c_warning, c_cancelled, &cs};
+    cli_progress_init(&cs.job.prog, "packing", 0, cs.quiet);
+    struct adbk_add_callbacks cb = {c_member, c_progress, cli_job_warning, cli_job_cancelled, &cs};
     for (int i = optind; i < argc && st == ADBK_OK; i++)
         st = adbk_add_path(w, argv[i], &cb, &err);
     if (st == ADBK_OK && cli_interrupted)
@@ -190,7 +162,7 @@ static int cmd_create(int argc, char **argv)
         st = adbk_writer_finish(w, &err);
     if (st == ADBK_OK)
         st = adbk_outfile_commit(of, &err);
-    cli_progress_end(&cs.prog);
+    cli_progress_end(&cs.job.prog);
     struct adbk_writer_stats ws;
     adbk_writer_get_stats(w, &ws);
     adbk_writer_free(w);
@@ -223,22 +195,22 @@ static int cmd_create(int argc, char **argv)
         cli_json_str(sf, out);
         fprintf(sf, ",\"members\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
                 ",\"seconds\":%.3f,\"warnings\":%u,\"xxh128\":\"%s\"}\n", ws.members, ws.bytes_in,
-                ws.bytes_out, secs, cs.warnings, hex);
+                ws.bytes_out, secs, cs.job.warnings, hex);
     } else if (!cs.quiet) {
         char a[16], b[16];
         fprintf(stderr, "%s: %" PRIu64 " members, %s packed into %s (ratio %.2f) in %.2f s%s\n",
                 out, ws.members, cli_size(ws.bytes_in, a, sizeof a),
                 cli_size(ws.bytes_out, b, sizeof b),
                 ws.bytes_out ? (double)ws.bytes_in / (double)ws.bytes_out : 0.0, secs,
-                cs.warnings ? "; some files were skipped, see the warnings above" : "");
+                cs.job.warnings ? "; some files were skipped, see the warnings above" : "");
     }
-    return cs.warnings ? EXIT_DAMAGED : EXIT_OK;
+    return cs.job.warnings ? EXIT_DAMAGED : EXIT_OK;
 }
 
 /* ------------------------------------------------------------ extract */
 
 struct xstate {
-    struct cli_progress prog;
+    struct cli_job job; /* first: the shared callbacks take this struct */
     uint64_t base, cur_size;
     const char *cur;
     bool verbose;
@@ -251,7 +223,7 @@ static void x_member(void *ctx, const struct adbk_entry *e)
     x->cur_size = e->size;
     x->cur = e->name;
     if (x->verbose) {
-        cli_progress_end(&x->prog);
+        cli_progress_end(&x->job.prog);
         cli_safe_str(stderr, e->name);
         fputc('\n', stderr);
     }
@@ -260,14 +232,7 @@ static void x_member(void *ctx, const struct adbk_entry *e)
 static void x_progress(void *ctx, uint64_t done)
 {
     struct xstate *x = ctx;
-    cli_progress_update(&x->prog, x->base + done, x->cur);
-}
-
-static void x_warning(void *ctx, const char *msg)
-{
-    struct xstate *x = ctx;
-    cli_progress_end(&x->prog);
-    cli_warn("%s", msg);
+    cli_progress_update(&x->job.prog, x->base + done, x->cur);
 }
 
 static int to_stdout_fn(void *ctx, const void *buf, size_t len)
@@ -384,11 +349,11 @@ static int cmd_extract(int argc, char **argv)
         adbk_reader_close(r);
         return EXIT_ERROR;
     }
-    cli_progress_init(&xs.prog, "extracting", total, quiet);
-    struct adbk_extract_callbacks cb = {x_member, x_progress, x_warning, c_cancelled, &xs};
+    cli_progress_init(&xs.job.prog, "extracting", total, quiet);
+    struct adbk_extract_callbacks cb = {x_member, x_progress, cli_job_warning, cli_job_cancelled, &xs};
     struct adbk_extract_result res;
     st = adbk_extract(r, &xo, &cb, &res, &err);
-    cli_progress_end(&xs.prog);
+    cli_progress_end(&xs.job.prog);
     adbk_reader_close(r);
     if (st != ADBK_OK) {
         if (st == ADBK_E_INTERRUPTED || st == ADBK_E_IO || st == ADBK_E_NOMEM) {

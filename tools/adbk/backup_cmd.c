@@ -17,20 +17,19 @@ int cmd_backup(int argc, char **argv);
 #define PLAIN_EVERY 5.0 /* seconds between progress lines when stderr is no terminal */
 
 struct bstate {
-    struct cli_progress prog;
+    struct cli_job job; /* first: the shared callbacks take this struct */
     bool quiet, plain;
     char cur[600];
     uint64_t cur_size;
     double last_plain, file_start;
-    unsigned warnings;
 };
 
 static void b_file_begin(void *ctx, const char *name, unsigned kind, uint64_t size)
 {
     struct bstate *b = ctx;
     (void)kind;
-    cli_progress_end(&b->prog);
-    cli_progress_init(&b->prog, "reading", size, b->quiet);
+    cli_progress_end(&b->job.prog);
+    cli_progress_init(&b->job.prog, "reading", size, b->quiet);
     snprintf(b->cur, sizeof b->cur, "%s", name);
     b->cur_size = size;
     b->file_start = cli_now();
@@ -39,7 +38,7 @@ static void b_file_begin(void *ctx, const char *name, unsigned kind, uint64_t si
 static void b_progress(void *ctx, uint64_t done)
 {
     struct bstate *b = ctx;
-    cli_progress_update(&b->prog, done, b->cur);
+    cli_progress_update(&b->job.prog, done, b->cur);
     if (!b->plain)
         return;
     double now = cli_now();
@@ -58,20 +57,6 @@ static void b_progress(void *ctx, uint64_t done)
     if (rate > 0 && done < b->cur_size)
         fprintf(stderr, ", %.0f s left", (double)(b->cur_size - done) / rate);
     fputc('\n', stderr);
-}
-
-static void b_warning(void *ctx, const char *msg)
-{
-    struct bstate *b = ctx;
-    b->warnings++;
-    cli_progress_end(&b->prog);
-    cli_warn("%s", msg);
-}
-
-static int b_cancelled(void *ctx)
-{
-    (void)ctx;
-    return cli_interrupted;
 }
 
 static void help(void)
@@ -157,22 +142,8 @@ int cmd_backup(int argc, char **argv)
     const char *server = NULL;
     bool sidecar = false, json = false, trunc_yes = false, trunc_no = false;
     struct bstate bs = {0};
-    /* -1 .. -19 are levels; take them out before getopt sees them. */
-    int n = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (a[0] == '-' && a[1] >= '0' && a[1] <= '9' &&
-            strspn(a + 1, "0123456789") == strlen(a + 1)) {
-            bo.writer.level = atoi(a + 1);
-            if (bo.writer.level < 1 || bo.writer.level > 19) {
-                cli_err("compression level %s is outside -1..-19", a);
-                return EXIT_ERROR;
-            }
-        } else {
-            argv[n++] = argv[i];
-        }
-    }
-    argc = n;
+    if (!cli_take_level(&argc, argv, &bo.writer.level))
+        return EXIT_ERROR;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:T:fqh", opts, NULL)) != -1) {
@@ -238,12 +209,12 @@ int cmd_backup(int argc, char **argv)
         return EXIT_ERROR;
     }
     bo.server_label = server;
-    struct adbk_backup_callbacks cb = {b_file_begin, b_progress, b_warning, b_cancelled, &bs};
+    struct adbk_backup_callbacks cb = {b_file_begin, b_progress, cli_job_warning, cli_job_cancelled, &bs};
     struct adbk_backup_result res;
     double t0 = cli_now();
     st = adbk_backup(src, &bo, &cb, &res, &err);
     double secs = cli_now() - t0;
-    cli_progress_end(&bs.prog);
+    cli_progress_end(&bs.job.prog);
     src_destroy(src);
     if (st != ADBK_OK) {
         if (st == ADBK_E_EXISTS)
@@ -264,10 +235,10 @@ int cmd_backup(int argc, char **argv)
         free(side);
         if (st != ADBK_OK) {
             cli_warn("the archive is complete, but its checksum file is not: %s", err.message);
-            bs.warnings++;
+            bs.job.warnings++;
         }
     }
     if (json || !bs.quiet)
         summary(bo.output, server, &res, secs, json, to_stdout);
-    return bs.warnings ? EXIT_DAMAGED : EXIT_OK;
+    return bs.job.warnings ? EXIT_DAMAGED : EXIT_OK;
 }

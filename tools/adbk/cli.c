@@ -192,6 +192,40 @@ void cli_progress_end(struct cli_progress *p)
         fputs("\r\033[K", stderr);
 }
 
+void cli_job_warning(void *ctx, const char *msg)
+{
+    struct cli_job *j = ctx;
+    j->warnings++;
+    cli_progress_end(&j->prog);
+    cli_warn("%s", msg);
+}
+
+int cli_job_cancelled(void *ctx)
+{
+    (void)ctx;
+    return cli_interrupted;
+}
+
+bool cli_take_level(int *argc, char **argv, int *level)
+{
+    int n = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        if (a[0] == '-' && a[1] >= '0' && a[1] <= '9' &&
+            strspn(a + 1, "0123456789") == strlen(a + 1)) {
+            *level = atoi(a + 1);
+            if (*level < 1 || *level > 19) {
+                cli_err("compression level %s is outside -1..-19", a);
+                return false;
+            }
+        } else {
+            argv[n++] = argv[i];
+        }
+    }
+    *argc = n;
+    return true;
+}
+
 static void on_signal(int sig)
 {
     (void)sig;

@@ -50,6 +50,22 @@ void cli_progress_init(struct cli_progress *p, const char *verb, uint64_t total,
 void cli_progress_update(struct cli_progress *p, uint64_t done, const char *what);
 void cli_progress_end(struct cli_progress *p);
 
+/* What every long command keeps for its library callbacks. Put it first in
+ * the command's own state struct, so the shared callbacks below can take
+ * that struct as their ctx. */
+struct cli_job {
+    struct cli_progress prog;
+    unsigned warnings;
+};
+/* A warning callback: clears the progress line, prints, counts. */
+void cli_job_warning(void *ctx, const char *msg);
+/* A cancel callback: nonzero once SIGINT/SIGTERM arrived. */
+int cli_job_cancelled(void *ctx);
+
+/* Takes the -1 .. -19 level arguments out of argv before getopt sees them;
+ * *level gets the last one. False, after a message, when one is out of range. */
+bool cli_take_level(int *argc, char **argv, int *level);
+
 /* SIGINT/SIGTERM set a flag that long commands poll. */
 void cli_catch_signals(void);
 extern volatile int cli_interrupted;
