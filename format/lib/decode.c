@@ -15,6 +15,9 @@
  *
  * Memory: 2 x threads slots of compressBound(chunk) + chunk bytes.
  */
+/* For ZSTD_d_forceIgnoreChecksum, a parameter of ZSTD_DCtx_setParameter
+ * (a stable function) that zstd still lists as experimental. */
+#define ZSTD_STATIC_LINKING_ONLY
 #include "reader_private.h"
 
 #include <stdio.h>
@@ -167,7 +170,9 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
     case ITEM_END_BAD_SPAN:
         /* Reported here, in order, so that a damaged chunk of this member -
          * the more precise finding - is reported instead when there is one. */
-        if (!s->cur_damaged && !s->stopped)
+        if (!s->cur_damaged && !s->stopped && s->h.recheck)
+            s->h.recheck(s->h.ctx, (size_t)m);
+        else if (!s->cur_damaged && !s->stopped)
             scan_report(s, ADBK_E_CHECKSUM, m, -1, e->offset,
                         "member \"%s\": archive bytes %llu..%llu do not match the index's span "
                         "(a damaged frame header?)", e->name, (unsigned long long)e->offset,
@@ -177,7 +182,9 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
         if (!s->cur_damaged && !s->stopped) {
             XXH128_canonical_t c;
             XXH128_canonicalFromHash(&c, XXH3_128bits_digest(s->content));
-            if (memcmp(c.digest, e->xxh128, 16) != 0) {
+            if (memcmp(c.digest, e->xxh128, 16) != 0 && s->h.recheck) {
+                s->h.recheck(s->h.ctx, (size_t)m);
+            } else if (memcmp(c.digest, e->xxh128, 16) != 0) {
                 char got[33], want[33];
                 adbk_hex128(c.digest, got);
                 adbk_hex128(e->xxh128, want);
@@ -324,6 +331,22 @@ adbk_status scan_member(struct scan *s, size_t idx, const struct seek_entry *se,
 
     XXH3_64bits_reset(s->span);
     adbk_status st = push_marker(s, ITEM_BEGIN, i, err);
+    /* The seek table must place the member's frames exactly over its span,
+     * which open checked against the index: otherwise the table disagrees
+     * with the frames, and offsets taken from it could point anywhere, even
+     * past the end of the file. (At most 2^32 sizes below 2^32: no overflow.) */
+    uint64_t sum = 0;
+    for (uint64_t k = 0; k < e->chunk_count + 2; k++)
+        sum += se[k].csize;
+    if (st == ADBK_OK && sum != e->span) {
+        scan_report(s, ADBK_E_CORRUPT, i, -1, off,
+                    "member \"%s\": the seek table gives its %llu frames %llu bytes, the index "
+                    "%llu (bytes %llu..%llu): the seek table disagrees with the frames", e->name,
+                    (unsigned long long)(e->chunk_count + 2), (unsigned long long)sum,
+                    (unsigned long long)e->span, (unsigned long long)off,
+                    (unsigned long long)(off + e->span - 1));
+        return push_marker(s, ITEM_LOST, i, err);
+    }
     if (st == ADBK_OK)
         st = scan_record(s, i, REC_MBR, off, &se[0], err);
     if (st != ADBK_OK)
@@ -395,7 +418,15 @@ adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, s
     s->cur = -1;
     s->nworkers = r->threads;
     s->nslots = 2 * r->threads; /* a chunk waiting for each worker, as in the writer */
+    /* Buffers follow the file, not the header's chunk size: a chunk frame
+     * lies before the index, and its content is at most ZSTD_MAX_EXPANSION
+     * times its size (scan_member checks both before using a slot). */
     s->in_cap = ZSTD_compressBound(r->info.chunk_size);
+    if (s->in_cap > r->info.index_offset)
+        s->in_cap = (size_t)r->info.index_offset;
+    size_t out_cap = r->info.chunk_size;
+    if (out_cap > (uint64_t)s->in_cap * ZSTD_MAX_EXPANSION + ZSTD_EXPANSION_SLACK)
+        out_cap = (size_t)((uint64_t)s->in_cap * ZSTD_MAX_EXPANSION + ZSTD_EXPANSION_SLACK);
     s->dctx = calloc(s->nworkers, sizeof *s->dctx);
     s->slots = calloc(s->nslots, sizeof *s->slots);
     s->span = XXH3_createState();
@@ -407,13 +438,19 @@ adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, s
         s->slots[i].s = s;
         s->slots[i].index = i;
         s->slots[i].in = malloc(s->in_cap);
-        s->slots[i].out = malloc(r->info.chunk_size);
+        s->slots[i].out = malloc(out_cap);
         if (!s->slots[i].in || !s->slots[i].out)
             goto nomem;
     }
-    for (unsigned i = 0; i < s->nworkers; i++)
+    for (unsigned i = 0; i < s->nworkers; i++) {
         if (!(s->dctx[i] = ZSTD_createDCtx()))
             goto nomem;
+        /* Should a future libzstd refuse the parameter, checksums are simply
+         * checked as well: slower, never weaker. */
+        if (s->h.recheck)
+            (void)ZSTD_DCtx_setParameter(s->dctx[i], ZSTD_d_forceIgnoreChecksum,
+                                         ZSTD_d_ignoreChecksum);
+    }
     st = pool_create(s->nworkers, &s->pool, err);
     if (st == ADBK_OK)
         st = opipe_init(&s->pipe, s->pool, s->nslots, emit_item, s, err);

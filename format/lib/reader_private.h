@@ -53,6 +53,12 @@ struct scan_hooks {
     /* Archive bytes read so far; nonzero stops with ADBK_E_ABORTED. May be NULL. */
     int (*progress)(void *ctx, uint64_t bytes_read);
     void *ctx;                  /* for damage and progress */
+    /* Verify's fast pass (FORMAT.md §8, note on item 3): chunks decode
+     * without computing zstd's Content_Checksum, and a member whose
+     * Content_Hash or Span_Hash fails is not reported but passed here, for a
+     * second, checked pass that names the damaged chunk. NULL: every chunk's
+     * Content_Checksum is checked and every finding reported. */
+    void (*recheck)(void *ctx, size_t member);
 };
 
 adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, struct scan **out,

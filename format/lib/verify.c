@@ -7,6 +7,13 @@
  * content and span hashes), and the seek-table entries of the header and the
  * index are checked. Findings go to the caller's callback as they are found;
  * the scan goes on after damage so that everything damaged is reported.
+ *
+ * Two passes (FORMAT.md §8, note on item 3): the first decodes chunks without
+ * computing zstd's Content_Checksum (XXH64 of every content byte, about a
+ * sixth of the work), since the member's Content_Hash covers the same bytes
+ * and its Span_Hash every stored byte. A member whose hashes fail there is
+ * decoded again with every Content_Checksum checked, which names the damaged
+ * chunk and its byte range.
  */
 #include "reader_private.h"
 
@@ -18,6 +25,8 @@ struct vctx {
     struct adbk_verify_result *res;
     adbk_status first;
     uint64_t total;
+    size_t *recheck;       /* members for the second pass, at most count */
+    size_t n_recheck;
 };
 
 static bool on_damage(void *ctx, const struct adbk_damage *d)
@@ -31,6 +40,30 @@ static bool on_damage(void *ctx, const struct adbk_damage *d)
     return true;
 }
 
+static void on_recheck(void *ctx, size_t member)
+{
+    struct vctx *v = ctx;
+    v->recheck[v->n_recheck++] = member;
+}
+
+/* The second pass: members decoded again with every Content_Checksum
+ * checked; findings are reported as in the first. */
+static adbk_status recheck(struct adbk_reader *r, struct vctx *v, const struct seek_entry *se,
+                           struct adbk_error *err)
+{
+    struct scan_hooks h = {.damage = on_damage, .ctx = v};
+    struct scan *s = NULL;
+    adbk_status st = scan_create(r, &h, &s, err);
+    uint64_t bytes = 0;
+    for (size_t k = 0; k < v->n_recheck && st == ADBK_OK; k++)
+        st = scan_member(s, v->recheck[k], &se[r->entries[v->recheck[k]].first_frame], &bytes,
+                         err);
+    if (st == ADBK_OK)
+        st = scan_finish(s, err);
+    scan_free(s);
+    return st;
+}
+
 static int on_progress(void *ctx, uint64_t bytes)
 {
     struct vctx *v = ctx;
@@ -41,14 +74,18 @@ adbk_status adbk_reader_verify(struct adbk_reader *r, const struct adbk_verify_c
                                struct adbk_verify_result *result_out, struct adbk_error *err)
 {
     struct adbk_verify_result res = {0};
-    struct vctx v = {.cb = cb, .res = &res, .total = r->src->size};
-    struct scan_hooks h = {.damage = on_damage, .progress = on_progress, .ctx = &v};
+    struct vctx v = {.cb = cb, .res = &res, .total = r->src->size,
+                     .recheck = malloc((r->count ? r->count : 1) * sizeof(size_t))};
+    struct scan_hooks h = {.damage = on_damage, .progress = on_progress, .recheck = on_recheck,
+                           .ctx = &v};
     struct scan *s = NULL;
     struct seek_entry *se = NULL;
     uint64_t bytes = r->header_len;
 
     /* The whole seek table: open bounded its size by the file's. */
-    adbk_status st = rd_seek_entries(r, 0, r->info.frame_count, &se, err);
+    adbk_status st = v.recheck ? rd_seek_entries(r, 0, r->info.frame_count, &se, err)
+                               : err_set(err, ADBK_E_NOMEM, "%s: no memory to verify",
+                                         r->src->name);
     if (st == ADBK_OK)
         st = scan_create(r, &h, &s, err);
     if (st != ADBK_OK)
@@ -62,6 +99,8 @@ adbk_status adbk_reader_verify(struct adbk_reader *r, const struct adbk_verify_c
         st = scan_member(s, i, &se[r->entries[i].first_frame], &bytes, err);
     if (st == ADBK_OK)
         st = scan_finish(s, err);
+    if (st == ADBK_OK && v.n_recheck)
+        st = recheck(r, &v, se, err);
     if (st != ADBK_OK)
         goto out;
 
@@ -83,6 +122,7 @@ adbk_status adbk_reader_verify(struct adbk_reader *r, const struct adbk_verify_c
 out:
     scan_free(s);
     free(se);
+    free(v.recheck);
     if (result_out)
         *result_out = res;
     return st;

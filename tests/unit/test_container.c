@@ -388,7 +388,29 @@ TEST(read_member_reads_only_its_frames)
     free(m.p);
 }
 
-/* A damaged chunk is named: member, chunk number and byte offset. */
+struct found {
+    int n;
+    long member;
+    int64_t chunk;
+    uint64_t offset;
+    adbk_status status;
+};
+
+static void first_damage(void *ctx, const struct adbk_damage *d)
+{
+    struct found *f = ctx;
+    if (f->n++ == 0) {
+        f->member = d->member;
+        f->chunk = d->chunk;
+        f->offset = d->offset;
+        f->status = d->status;
+    }
+}
+
+/* A damaged chunk is named: member, chunk number and byte offset. The byte
+ * changed is a literal, so the frame still decodes, to wrong content: verify's
+ * first pass (no Content_Checksum) sees only the member's Content_Hash fail,
+ * and its second, checked pass must name the chunk. */
 TEST(damage_report_names_member_chunk_and_offset)
 {
     struct membuf m = {0};
@@ -410,13 +432,18 @@ TEST(damage_report_names_member_chunk_and_offset)
         chunk1++;
     m.p[chunk1 + 20] ^= 0x55;
     REQUIRE_TRUE(adbk_reader_open_source(&src, NULL, &r, &err) == ADBK_OK);
-    struct found { int n; long member; int64_t chunk; uint64_t offset; } f = {0, -2, -2, 0};
+    struct found f = {0, -2, -2, 0, ADBK_OK};
     struct adbk_verify_callbacks cb = {0};
     cb.ctx = &f;
-    cb.damage = NULL;
+    cb.damage = first_damage;
     adbk_status st = adbk_reader_verify(r, &cb, &vr, &err);
-    EXPECT_TRUE(st == ADBK_E_CHECKSUM || st == ADBK_E_CORRUPT);
-    EXPECT_TRUE(vr.damaged >= 1);
+    EXPECT_TRUE(st == ADBK_E_CHECKSUM);
+    EXPECT_EQ_U64(1, vr.damaged);
+    EXPECT_EQ_U64(1, f.n);
+    EXPECT_TRUE(f.member == 0);
+    EXPECT_TRUE(f.chunk == 1);
+    EXPECT_EQ_U64(chunk1, f.offset);
+    EXPECT_TRUE(f.status == ADBK_E_CHECKSUM); /* zstd's Content_Checksum: the checked pass */
     /* And read_member says the same, with the chunk's place. */
     st = adbk_reader_read_member(r, 0, NULL, NULL, &err);
     EXPECT_TRUE(st == ADBK_E_CHECKSUM || st == ADBK_E_CORRUPT);

@@ -1,0 +1,125 @@
+/*
+ * fuzz_common.h - what the libFuzzer targets share: a read-only source over
+ * the fuzzer's bytes, a pass that repairs record checksums so that mutations
+ * reach the parsers behind them, and the invariants every failure must keep.
+ *
+ * A finding is a crash, a sanitizer report, a timeout, an allocation over
+ * -malloc_limit_mb or an RSS over -rss_limit_mb (see run.sh), or an abort()
+ * from FUZZ_ASSERT below: an invariant of the public API that did not hold.
+ */
+#ifndef ADBK_FUZZ_COMMON_H
+#define ADBK_FUZZ_COMMON_H
+
+#include "adbk_format.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+#include <zstd.h>
+
+#define FUZZ_ASSERT(c)                                                           \
+    do {                                                                         \
+        if (!(c)) {                                                              \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #c); \
+            abort();                                                             \
+        }                                                                        \
+    } while (0)
+
+struct fuzz_buf {
+    const uint8_t *p;
+    size_t len;
+};
+
+static inline int fuzz_read_at(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    const struct fuzz_buf *b = ctx;
+    /* The reader must never ask for bytes past the end: it knows the size. */
+    FUZZ_ASSERT(off <= b->len && len <= b->len - off);
+    memcpy(buf, b->p + off, len);
+    return 0;
+}
+
+static inline struct adbk_source fuzz_source(struct fuzz_buf *b)
+{
+    struct adbk_source s = {fuzz_read_at, b, b->len, "fuzz input"};
+    return s;
+}
+
+static inline uint32_t fuzz_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Walks the frames from the start of buf and rewrites the XXH3-64 checksum of
+ * every adbk record it meets (magic 0x184D2A5A), skipping zstd frames by
+ * their own size; stops at the first byte that is neither. Random mutations
+ * almost never keep a 64-bit checksum right, so without this pass the fuzzer
+ * would only ever reach "fails its checksum". The checksum checks themselves
+ * are fuzzed on the unrepaired input by fuzz_open_list. */
+static inline void fuzz_fix_records(uint8_t *buf, size_t len)
+{
+    size_t off = 0;
+    while (len - off >= 8) {
+        uint32_t magic = fuzz_le32(buf + off);
+        if (magic == 0x184D2A5Au) {
+            uint64_t payload = fuzz_le32(buf + off + 4);
+            if (payload < 12 || payload > len - off - 8)
+                return;
+            uint8_t *f = buf + off;
+            uint64_t h = XXH3_64bits(f + 8, (size_t)payload - 8);
+            for (int i = 0; i < 8; i++)
+                f[8 + payload - 8 + i] = (uint8_t)(h >> (8 * i));
+            off += 8 + (size_t)payload;
+        } else if (magic == 0xFD2FB528u) {
+            size_t n = ZSTD_findFrameCompressedSize(buf + off, len - off);
+            if (ZSTD_isError(n) || n == 0)
+                return;
+            off += n;
+        } else {
+            return;
+        }
+    }
+}
+
+/* A failed call must say what failed: a status that is not OK, the same
+ * status in the error, and a non-empty, terminated message. */
+static inline void fuzz_check_error(adbk_status st, const struct adbk_error *err)
+{
+    FUZZ_ASSERT(st != ADBK_OK);
+    FUZZ_ASSERT(err->status == st);
+    FUZZ_ASSERT(memchr(err->message, '\0', sizeof err->message) != NULL);
+    FUZZ_ASSERT(err->message[0] != '\0');
+}
+
+/* Options every target opens with: two threads, so that the ordered pipe and
+ * the worker pool run as they do in the programs. */
+static const struct adbk_reader_options fuzz_reader_options = {.threads = 2};
+
+/* Opens data (after repairing its record checksums when fix is nonzero) into
+ * *r; the copy is returned in *copy and must outlive the reader. */
+static inline adbk_status fuzz_open(const uint8_t *data, size_t size, int fix, uint8_t **copy,
+                                    struct fuzz_buf *b, struct adbk_source *src,
+                                    struct adbk_reader **r)
+{
+    *copy = malloc(size ? size : 1);
+    FUZZ_ASSERT(*copy != NULL);
+    if (size)
+        memcpy(*copy, data, size);
+    if (fix)
+        fuzz_fix_records(*copy, size);
+    b->p = *copy;
+    b->len = size;
+    *src = fuzz_source(b);
+    struct adbk_error err = {0};
+    adbk_status st = adbk_reader_open_source(src, &fuzz_reader_options, r, &err);
+    if (st != ADBK_OK) {
+        fuzz_check_error(st, &err);
+        FUZZ_ASSERT(*r == NULL);
+    }
+    return st;
+}
+
+#endif

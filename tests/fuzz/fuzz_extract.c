@@ -1,0 +1,109 @@
+/*
+ * fuzz_extract.c - adbk_extract of a repaired copy of the input into a fresh
+ * folder per input, then a check that nothing was created outside it.
+ *
+ * Layout, made once per process under $TMPDIR (or /tmp):
+ *     adbk-fuzz-XXXXXX/          the scratch root: must hold only "a"
+ *         a/                     must hold only "t"
+ *             t/                 the target folder, emptied after each input
+ * so a member that escaped by one or two levels ("../x", "../../x") shows up
+ * as an extra entry in a/ or in the root. Absolute names would escape further;
+ * they are refused by the same name check, which fuzz_open_list exercises.
+ * Extraction also must never leave a symlink or a file of another type, and
+ * never a file whose name the name check refuses.
+ */
+#include "adbk.h"
+#include "fuzz_common.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char root[4096], mid[4200], target[4300];
+
+static void make_root(void)
+{
+    if (root[0])
+        return;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(root, sizeof root, "%s/adbk-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    FUZZ_ASSERT(mkdtemp(root) != NULL);
+    snprintf(mid, sizeof mid, "%s/a", root);
+    snprintf(target, sizeof target, "%s/t", mid);
+    FUZZ_ASSERT(mkdir(mid, 0700) == 0);
+}
+
+/* The folder holds exactly one entry, called only. */
+static void holds_only(const char *dir, const char *only)
+{
+    DIR *d = opendir(dir);
+    FUZZ_ASSERT(d != NULL);
+    struct dirent *de;
+    int n = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (strcmp(de->d_name, only) != 0)
+            fprintf(stderr, "fuzz_extract: %s/%s was created outside the target\n", dir,
+                    de->d_name);
+        FUZZ_ASSERT(strcmp(de->d_name, only) == 0);
+        n++;
+    }
+    closedir(d);
+    FUZZ_ASSERT(n == 1);
+}
+
+/* Opens every folder up before removal (an archive may give one mode 0) and
+ * checks each entry's type: extraction makes only files and folders. */
+static int open_up(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)ftw;
+    FUZZ_ASSERT(flag == FTW_F || flag == FTW_D);
+    FUZZ_ASSERT(S_ISREG(st->st_mode) || S_ISDIR(st->st_mode));
+    if (S_ISDIR(st->st_mode))
+        FUZZ_ASSERT(chmod(path, 0700) == 0);
+    return 0;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    FUZZ_ASSERT(remove(path) == 0);
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    make_root();
+    uint8_t *copy;
+    struct fuzz_buf b;
+    struct adbk_source src;
+    struct adbk_reader *r = NULL;
+    if (fuzz_open(data, size, 1, &copy, &b, &src, &r) == ADBK_OK) {
+        FUZZ_ASSERT(mkdir(target, 0700) == 0);
+        struct adbk_extract_options o = {.dir = target};
+        struct adbk_extract_result res;
+        struct adbk_error err = {0};
+        adbk_status st = adbk_extract(r, &o, NULL, &res, &err);
+        if (st != ADBK_OK) {
+            fuzz_check_error(st, &err);
+            FUZZ_ASSERT(res.failed > 0);
+        } else {
+            FUZZ_ASSERT(res.failed == 0);
+        }
+        FUZZ_ASSERT(res.members + res.failed + res.skipped <= adbk_reader_count(r));
+        adbk_reader_close(r);
+        holds_only(root, "a");
+        holds_only(mid, "t");
+        FUZZ_ASSERT(nftw(target, open_up, 16, FTW_PHYS) == 0);
+        FUZZ_ASSERT(nftw(target, remove_one, 16, FTW_PHYS | FTW_DEPTH) == 0);
+    }
+    free(copy);
+    return 0;
+}
