@@ -346,6 +346,104 @@ void adbk_hex128(const uint8_t digest[16], char out[33]);
 /* Number of online CPUs, at least 1. */
 unsigned adbk_cpu_count(void);
 
+/* ---------------------------------------------------------------- salvage */
+
+/* Salvage (FORMAT.md section 11): rebuilds a valid archive from a damaged
+ * or cut one by walking its frames from the start, without trusting the
+ * index or the seek table. Every chunk frame is decompressed and checked
+ * against its own zstd checksum; only intact chunks are kept. A member whose
+ * content is complete and matches its content hash keeps its name; any other
+ * member's intact byte ranges become members of their own named
+ * "lost+found/NAME.bytes-FIRST-LAST" (byte offsets in the original content,
+ * inclusive), and nothing is ever filled in. */
+
+/* Length of a lost range whose end is unknown (the file was cut inside the
+ * member, or its size record is lost). */
+#define ADBK_SALVAGE_TO_END UINT64_MAX
+/* Offset of a recovered piece whose place in the member could not be
+ * established (it is stored as "lost+found/NAME.unplaced-at-archive-byte-N"). */
+#define ADBK_SALVAGE_UNPLACED UINT64_MAX
+
+/* Content bytes offset .. offset+length-1 of a member. */
+struct adbk_salvage_range {
+    uint64_t offset;
+    uint64_t length;         /* ADBK_SALVAGE_TO_END: up to the unknown end */
+};
+
+/* A recovered run of intact chunks. */
+struct adbk_salvage_piece {
+    uint64_t offset;         /* in the member's content, or ADBK_SALVAGE_UNPLACED */
+    uint64_t length;         /* content bytes */
+    uint64_t archive_offset; /* first byte of its first chunk frame in the damaged archive */
+    const char *output_name; /* its name in the repaired archive */
+};
+
+/* What salvage found of one member, in archive order. Pointers are valid
+ * during the callback only. */
+struct adbk_salvage_member {
+    int64_t number;          /* member number, -1 when no record tells it */
+    const char *name;        /* original name; NULL when both its record and the index are lost */
+    unsigned kind;           /* original kind, 0 when unknown */
+    uint64_t archive_offset; /* where it starts in the damaged archive */
+    int complete;            /* nonzero: stored whole under output_name */
+    const char *output_name; /* complete members: the name in the repaired archive */
+    int size_known;
+    uint64_t size;           /* content bytes, when size_known */
+    uint64_t recovered_bytes;
+    const struct adbk_salvage_piece *pieces; /* incomplete members only */
+    size_t piece_count;
+    const struct adbk_salvage_range *lost;   /* incomplete members only */
+    size_t lost_count;
+    const char *note;        /* why it is incomplete or renamed; NULL when complete */
+};
+
+struct adbk_salvage_callbacks {
+    /* One archive byte range that could not be used (damage, cut end);
+     * length 0 for an intact structure that was not used (a second index,
+     * a malformed record body). May be NULL. */
+    void (*damage)(void *ctx, uint64_t offset, uint64_t length, const char *message);
+    /* Once per member found, in archive order, after the repaired archive is
+     * written (or after the scan when there is no sink). May be NULL. */
+    void (*member)(void *ctx, const struct adbk_salvage_member *m);
+    /* Archive bytes scanned so far of total; nonzero stops (ADBK_E_ABORTED). */
+    int (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *ctx;
+};
+
+struct adbk_salvage_options {
+    int level;               /* zstd level of the repaired archive; 0 = 3 */
+    unsigned threads;        /* compression threads; 0 = number of cores */
+};
+
+struct adbk_salvage_result {
+    uint64_t members;        /* members found */
+    uint64_t complete;       /* stored whole under their own names */
+    uint64_t incomplete;     /* stored as lost+found pieces (or not at all) */
+    uint64_t pieces;         /* lost+found members written */
+    uint64_t chunks_recovered, chunks_lost;
+    uint64_t bytes_recovered;   /* content bytes kept */
+    uint64_t bytes_lost;        /* content bytes lost, where the length is known */
+    int lost_unknown_end;       /* some member lost a tail of unknown length */
+    uint64_t damaged_bytes;     /* archive bytes that could not be used */
+    int header_ok, index_ok, seek_table_ok;
+    uint32_t chunk_size;        /* as the header gave it, or inferred from the chunks */
+};
+
+/* Scans src from its first byte and writes the repaired archive through sink
+ * (which is then finished; see adbk_writer_finish). With sink NULL only
+ * scans and reports. Memory stays bounded by a few chunk buffers plus a small
+ * record per member and per damaged range; no size read from the file is
+ * trusted beyond the file's own size. The properties of the index are kept
+ * when the index is intact, and "salvage.result" and "salvage.from" are
+ * added. Returns ADBK_OK when the repaired archive was written (check
+ * res->incomplete for losses); ADBK_E_NOT_ADBK when not one intact adbk
+ * record was found; ADBK_E_IO, ADBK_E_NOMEM, ADBK_E_ABORTED, or the writer's
+ * status. res (may be NULL) is filled as far as salvage got. */
+adbk_status adbk_salvage(const struct adbk_source *src, const struct adbk_sink *sink,
+                         const struct adbk_salvage_options *options,
+                         const struct adbk_salvage_callbacks *cb,
+                         struct adbk_salvage_result *res, struct adbk_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,1476 @@
+/*
+ * salvage.c - adbk_salvage: recovering every intact chunk of a damaged or cut
+ * archive into a new, valid archive, and saying exactly what was lost
+ * (FORMAT.md section 11, "Salvage").
+ *
+ * DESIGN
+ * Pass 1 walks the file frame by frame from byte 0. A frame is an adbk
+ * record (checked by its Record_Checksum), a zstd chunk frame (its end found
+ * from the block headers, then decompressed, which checks its content
+ * checksum) or the seek table. When a frame is unusable, its extent comes
+ * from the seek table if the seek table is intact (its entries sum to the
+ * file size), else from the frame's own size fields when the next frame's
+ * magic confirms them, else salvage searches for the next frame magic
+ * (resynchronisation) and the number of chunks lost there is unknown.
+ *
+ * Each member becomes a list of segments in archive order: runs of intact
+ * chunks (DATA), runs of lost chunk frames whose count is known (LOST) and
+ * regions of unknown extent (UNKNOWN). When the scan is over, each member's
+ * runs are placed in its content: forward from offset 0 while every chunk
+ * before is accounted for (all chunks but the last hold Chunk_Size bytes),
+ * and backward from the size given by the member-end record or the index.
+ * The index, when found intact, names members whose own record is lost.
+ *
+ * Pass 2 writes the repaired archive through the ordinary writer: a member
+ * that is complete (every chunk, and its content hash matches the member-end
+ * record or the index) under its own name; every intact run of any other
+ * member as "lost+found/NAME.bytes-FIRST-LAST". Chunks are decompressed
+ * again from the damaged file and recompressed, so the output is produced
+ * by the same code as any archive.
+ *
+ * Memory: two frame buffers of at most the compress bound of one chunk,
+ * a 1 MiB search window, one record at a time (the index up to 64 MiB), and a
+ * small record per member and per segment. Every size read from the file is
+ * checked against the bytes the file has before anything is allocated.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+#include <zstd.h>
+
+#define ZSTD_MAGIC 0xFD2FB528u
+#define SMALL_REC_MAX (1u << 20)       /* header, member and member-end records */
+#define INDEX_REC_MAX (64u << 20)      /* the index: names of every member */
+#define SEARCH_WINDOW (1u << 20)
+#define ZBLOCK_MAX (128u << 10)        /* zstd Block_Maximum_Size */
+#define ZWINDOW_MAX (128ull << 20)
+#define SEEK_BATCH 4096u               /* seek-table entries read at once */
+#define LOST_FOUND "lost+found/"
+
+/* ------------------------------------------------------------ state */
+
+enum seg_kind { SEG_DATA, SEG_LOST, SEG_UNKNOWN };
+
+struct seg {
+    enum seg_kind kind;
+    uint64_t arch_off, arch_end;  /* archive bytes it covers */
+    uint64_t chunks;              /* DATA, LOST: chunk frames */
+    uint64_t len;                 /* DATA: content bytes; LOST: when len_known */
+    bool len_known;               /* LOST: the seek table gave the content sizes */
+    uint32_t last_dsize;          /* DATA: content bytes of its last chunk */
+    uint64_t pos;                 /* content offset, when placed */
+    bool placed;
+    char *out_name;               /* DATA of an incomplete member: output name */
+};
+
+struct smember {
+    int64_t number;               /* -1 unknown */
+    bool have_rec, have_meta;
+    char *name, *source_path;
+    unsigned kind, bft, flags;
+    uint64_t expected_size;
+    int64_t mtime_sec;
+    uint32_t mtime_nsec, mode;
+    uint64_t arch_off;
+    bool have_end;
+    uint64_t end_size, end_chunks;
+    uint8_t end_hash[16];
+    bool contiguous;              /* no loss so far: the hash below is of all content */
+    uint8_t got_hash[16];
+    uint64_t chunks_seen;
+    bool closed_exact;            /* the frame after its last chunk is known not to be a chunk */
+    struct seg *segs;
+    size_t nsegs, capsegs;
+    /* results */
+    bool complete, size_known;
+    uint64_t size;
+    char *out_name;
+    char note[240];
+};
+
+struct ientry {                   /* what salvage keeps of an index entry */
+    char *name, *source_path;
+    unsigned kind, bft, flags;
+    int64_t mtime_sec;
+    uint32_t mtime_nsec, mode;
+    uint64_t size;
+    uint8_t hash[16];
+};
+
+struct salv {
+    const struct adbk_source *src;
+    const char *name;
+    const struct adbk_salvage_callbacks *cb;
+    struct adbk_salvage_result *res;
+    struct adbk_error *err;
+
+    bool hdr_ok;
+    uint8_t archive_id[16];
+    int64_t created;
+    uint32_t chunk_size;          /* 0 when not known */
+    uint32_t chunk_max_seen;
+    bool any_record;
+
+    /* seek table, read as a stream alongside the scan */
+    bool seek_ok;
+    uint64_t seek_off, nframes, sk_k, sk_off;
+    uint8_t *skbuf;
+    uint64_t skbuf_first, skbuf_n;
+
+    /* index */
+    bool idx_ok;
+    struct ientry *ient;
+    size_t nient;
+    char **pkeys, **pvals;
+    size_t nprops;
+
+    /* members */
+    struct smember *m;
+    size_t nm, capm;
+    long cur;                     /* open member, or -1 */
+    int64_t next_number;          /* number the next member should have, -1 unknown */
+    unsigned lost_records;        /* lost record frames in a row (exact extents) */
+    bool unknown_pending;         /* a region of unknown extent since the last member closed */
+
+    /* buffers */
+    uint8_t *in, *out, *win;
+    size_t in_cap, out_cap;
+    ZSTD_DCtx *dctx;
+    XXH3_state_t *hash;
+    bool stopped;
+};
+
+static uint64_t chunk_bound(uint64_t cs)
+{
+    return cs + (cs >> 8) + (cs < 131072 ? (131072 - cs) >> 11 : 0);
+}
+
+static adbk_status nomem(struct salv *s, const char *what)
+{
+    return err_set(s->err, ADBK_E_NOMEM, "%s: no memory for %s", s->name, what);
+}
+
+static adbk_status rd(struct salv *s, uint64_t off, void *buf, size_t len)
+{
+    if (off > s->src->size || len > s->src->size - off)
+        return err_set(s->err, ADBK_E_IO, "%s: read of %zu bytes at byte %llu past the end",
+                       s->name, len, (unsigned long long)off);
+    int rc = s->src->read_at(s->src->ctx, off, buf, len);
+    if (rc != 0)
+        return err_set(s->err, ADBK_E_IO, "%s: reading byte %llu: %s", s->name,
+                       (unsigned long long)off, strerror(rc));
+    return ADBK_OK;
+}
+
+static bool grow(uint8_t **p, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return true;
+    size_t n = *cap ? *cap : 65536;
+    while (n < need)
+        n *= 2;
+    uint8_t *q = realloc(*p, n);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = n;
+    return true;
+}
+
+static void damage(struct salv *s, uint64_t off, uint64_t len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void damage(struct salv *s, uint64_t off, uint64_t len, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    s->res->damaged_bytes += len;
+    if (s->cb && s->cb->damage)
+        s->cb->damage(s->cb->ctx, off, len, msg);
+}
+
+/* ------------------------------------------------------------ seek table */
+
+/* Accepts the seek table only when it is consistent with the file: footer,
+ * frame header, and entries whose sizes add up to exactly its own offset. */
+static adbk_status seek_load(struct salv *s)
+{
+    uint64_t size = s->src->size;
+    uint8_t foot[SEEK_FOOTER_SIZE], sh[SKIPPABLE_HEADER];
+    if (size < SKIPPABLE_HEADER + SEEK_FOOTER_SIZE)
+        return ADBK_OK;
+    adbk_status st = rd(s, size - sizeof foot, foot, sizeof foot);
+    if (st != ADBK_OK || le_get32(foot + 5) != SEEKABLE_FOOTER_MAGIC || foot[4] != SEEK_DESCRIPTOR)
+        return st;
+    uint64_t n = le_get32(foot);
+    uint64_t table = SKIPPABLE_HEADER + n * SEEK_ENTRY_SIZE + SEEK_FOOTER_SIZE;
+    if (n == 0 || table > size)
+        return ADBK_OK;
+    uint64_t off = size - table;
+    if ((st = rd(s, off, sh, sizeof sh)) != ADBK_OK)
+        return st;
+    if (le_get32(sh) != SEEK_MAGIC || le_get32(sh + 4) != table - SKIPPABLE_HEADER)
+        return ADBK_OK;
+    s->skbuf = malloc(SEEK_BATCH * SEEK_ENTRY_SIZE);
+    if (!s->skbuf)
+        return nomem(s, "the seek table");
+    uint64_t sum = 0;
+    for (uint64_t k = 0; k < n; k += SEEK_BATCH) {
+        uint64_t b = n - k < SEEK_BATCH ? n - k : SEEK_BATCH;
+        if ((st = rd(s, off + SKIPPABLE_HEADER + k * SEEK_ENTRY_SIZE, s->skbuf,
+                     (size_t)(b * SEEK_ENTRY_SIZE))) != ADBK_OK)
+            return st;
+        for (uint64_t i = 0; i < b; i++) {
+            uint32_t c = le_get32(s->skbuf + i * SEEK_ENTRY_SIZE);
+            if (c < 9)
+                return ADBK_OK;
+            sum += c;
+        }
+    }
+    if (sum != off)
+        return ADBK_OK;
+    s->seek_ok = true;
+    s->seek_off = off;
+    s->nframes = n;
+    s->skbuf_n = 0;
+    return ADBK_OK;
+}
+
+/* Entry k of the seek table (k < nframes). */
+static adbk_status seek_entry(struct salv *s, uint64_t k, uint32_t *csize, uint32_t *dsize,
+                              uint32_t *checksum)
+{
+    if (k < s->skbuf_first || k >= s->skbuf_first + s->skbuf_n) {
+        uint64_t b = s->nframes - k < SEEK_BATCH ? s->nframes - k : SEEK_BATCH;
+        adbk_status st = rd(s, s->seek_off + SKIPPABLE_HEADER + k * SEEK_ENTRY_SIZE, s->skbuf,
+                            (size_t)(b * SEEK_ENTRY_SIZE));
+        if (st != ADBK_OK)
+            return st;
+        s->skbuf_first = k;
+        s->skbuf_n = b;
+    }
+    const uint8_t *p = s->skbuf + (k - s->skbuf_first) * SEEK_ENTRY_SIZE;
+    *csize = le_get32(p);
+    *dsize = le_get32(p + 4);
+    *checksum = le_get32(p + 8);
+    return ADBK_OK;
+}
+
+/* Moves the cursor to the frame starting at off; *at says whether one does. */
+static adbk_status seek_sync(struct salv *s, uint64_t off, bool *at, uint32_t *csize,
+                             uint32_t *dsize, uint32_t *checksum)
+{
+    *at = false;
+    while (s->sk_k < s->nframes) {
+        adbk_status st = seek_entry(s, s->sk_k, csize, dsize, checksum);
+        if (st != ADBK_OK)
+            return st;
+        if (s->sk_off >= off) {
+            *at = s->sk_off == off;
+            return ADBK_OK;
+        }
+        s->sk_off += *csize;
+        s->sk_k++;
+    }
+    return ADBK_OK;
+}
+
+/* ------------------------------------------------------------ frames */
+
+/* Reads the zstd frame at off into s->in, finding its end from the block
+ * headers, never past end and never past the compress bound of a chunk.
+ * Returns NULL and *csize, *fcs; or why the frame is unusable (with *io set
+ * when reading failed). */
+static const char *zframe_read(struct salv *s, uint64_t off, uint64_t end, size_t *csize,
+                               uint64_t *fcs_out, adbk_status *io)
+{
+    *io = ADBK_OK;
+    uint64_t avail = end - off;
+    uint8_t h[18];
+    size_t hn = avail < sizeof h ? (size_t)avail : sizeof h;
+    if (hn < 6)
+        return "the file ends inside a frame header";
+    if ((*io = rd(s, off, h, hn)) != ADBK_OK)
+        return "unreadable";
+    unsigned fhd = h[4];
+    if (fhd & 0x08)
+        return "its frame header sets a reserved bit";
+    if (!(fhd & 0x04))
+        return "it has no content checksum";
+    if (fhd & 0x03)
+        return "it names a dictionary";
+    bool single = (fhd >> 5) & 1;
+    size_t pos = 5;
+    if (!single) {
+        unsigned wd = h[pos++];
+        uint64_t window = 1ull << (10 + (wd >> 3));
+        window += (window >> 3) * (wd & 7);
+        if (window > ZWINDOW_MAX)
+            return "its window is larger than 128 MiB";
+    }
+    static const size_t fcs_len[4] = {0, 2, 4, 8};
+    size_t fl = fcs_len[fhd >> 6];
+    if (fl == 0 && single)
+        fl = 1;
+    if (fl == 0)
+        return "it declares no content size";
+    if (pos + fl > hn)
+        return "the file ends inside a frame header";
+    uint64_t fcs = 0;
+    for (size_t i = 0; i < fl; i++)
+        fcs |= (uint64_t)h[pos + i] << (8 * i);
+    if (fl == 2)
+        fcs += 256;
+    pos += fl;
+    uint64_t cs = s->chunk_size ? s->chunk_size : ADBK_CHUNK_MAX;
+    if (fcs == 0 || fcs > cs)
+        return "it declares a content size that no chunk can have";
+    uint64_t maxlen = chunk_bound(cs);
+    if (!grow(&s->in, &s->in_cap, pos)) {
+        *io = nomem(s, "a frame");
+        return "no memory";
+    }
+    memcpy(s->in, h, pos);
+    uint64_t len = pos;
+    for (;;) {
+        if (len + 3 > avail)
+            return "the file ends inside the frame";
+        if (len + 3 > maxlen)
+            return "it is longer than a chunk frame can be";
+        if (!grow(&s->in, &s->in_cap, (size_t)len + 3)) {
+            *io = nomem(s, "a frame");
+            return "no memory";
+        }
+        if ((*io = rd(s, off + len, s->in + len, 3)) != ADBK_OK)
+            return "unreadable";
+        uint32_t bh = s->in[len] | (uint32_t)s->in[len + 1] << 8 | (uint32_t)s->in[len + 2] << 16;
+        len += 3;
+        unsigned type = (bh >> 1) & 3;
+        uint64_t bsize = bh >> 3;
+        bool last = bh & 1;
+        if (type == 3)
+            return "a block has the reserved type";
+        if (bsize > ZBLOCK_MAX)
+            return "a block is larger than 128 KiB";
+        uint64_t disk = type == 1 ? 1 : bsize;
+        uint64_t need = len + disk + (last ? 4 : 0);
+        if (need > maxlen)
+            return "it is longer than a chunk frame can be";
+        if (need > avail)
+            return "the file ends inside the frame";
+        if (!grow(&s->in, &s->in_cap, (size_t)need)) {
+            *io = nomem(s, "a frame");
+            return "no memory";
+        }
+        if ((*io = rd(s, off + len, s->in + len, (size_t)(need - len))) != ADBK_OK)
+            return "unreadable";
+        len = need;
+        if (last)
+            break;
+    }
+    /* zstd cannot expand more than this (FORMAT.md section 9). */
+    if (fcs > (uint64_t)ZSTD_MAX_EXPANSION * len + ZSTD_EXPANSION_SLACK)
+        return "it declares more content than its blocks can hold";
+    *csize = (size_t)len;
+    *fcs_out = fcs;
+    return NULL;
+}
+
+/* Decompresses the frame in s->in into s->out; NULL or why not. */
+static const char *zframe_decode(struct salv *s, size_t csize, uint64_t fcs, adbk_status *io)
+{
+    *io = ADBK_OK;
+    if (!grow(&s->out, &s->out_cap, (size_t)fcs)) {
+        *io = nomem(s, "a chunk");
+        return "no memory";
+    }
+    size_t z = ZSTD_decompressDCtx(s->dctx, s->out, (size_t)fcs, s->in, csize);
+    if (ZSTD_isError(z))
+        return ZSTD_getErrorName(z);
+    if (z != fcs)
+        return "it holds fewer bytes than it declares";
+    return NULL;
+}
+
+/* Whether a frame could start at off: one of the three magic numbers, or
+ * the end of the scanned range. */
+static adbk_status magic_at(struct salv *s, uint64_t off, uint64_t end, bool *yes)
+{
+    *yes = off == end;
+    if (off + 4 > end)
+        return ADBK_OK;
+    uint8_t b[4];
+    adbk_status st = rd(s, off, b, 4);
+    uint32_t m = le_get32(b);
+    *yes = m == REC_MAGIC || m == ZSTD_MAGIC || m == SEEK_MAGIC;
+    return st;
+}
+
+/* The first offset after from where a magic number starts, or end. */
+static adbk_status resync(struct salv *s, uint64_t from, uint64_t end, uint64_t *found)
+{
+    *found = end;
+    while (from + 4 <= end) {
+        uint64_t n = end - from < SEARCH_WINDOW ? end - from : SEARCH_WINDOW;
+        adbk_status st = rd(s, from, s->win, (size_t)n);
+        if (st != ADBK_OK)
+            return st;
+        for (uint64_t i = 0; i + 4 <= n; i++) {
+            if (s->win[i] != 0x5A && s->win[i] != 0x5E && s->win[i] != 0x28)
+                continue;
+            uint32_t m = le_get32(s->win + i);
+            if (m == REC_MAGIC || m == ZSTD_MAGIC || m == SEEK_MAGIC) {
+                *found = from + i;
+                return ADBK_OK;
+            }
+        }
+        if (from + n >= end)
+            break;
+        from += n - 3;
+    }
+    return ADBK_OK;
+}
+
+/* ------------------------------------------------------------ members */
+
+static struct smember *cur(struct salv *s)
+{
+    return s->cur >= 0 ? &s->m[s->cur] : NULL;
+}
+
+static struct seg *seg_add(struct salv *s, enum seg_kind kind, uint64_t off);
+
+/* Opens a member. exact_start: its first chunk is known to be chunk 0 (its
+ * record is here, or only records were lost before it); otherwise an
+ * unknown number of its chunks may have been lost before. */
+static adbk_status member_new(struct salv *s, uint64_t off, int64_t number, bool exact_start)
+{
+    if (s->nm == s->capm) {
+        size_t n = s->capm ? s->capm * 2 : 16;
+        struct smember *q = realloc(s->m, n * sizeof *q);
+        if (!q)
+            return nomem(s, "the member list");
+        s->m = q;
+        s->capm = n;
+    }
+    struct smember *m = &s->m[s->nm];
+    memset(m, 0, sizeof *m);
+    m->number = number;
+    m->arch_off = off;
+    m->contiguous = true;
+    s->cur = (long)s->nm++;
+    XXH3_128bits_reset(s->hash);
+    bool pending = s->unknown_pending;
+    s->unknown_pending = false;
+    if (!exact_start && pending) {
+        m->contiguous = false;
+        struct seg *g = seg_add(s, SEG_UNKNOWN, off);
+        if (!g)
+            return nomem(s, "the member's segments");
+    }
+    return ADBK_OK;
+}
+
+static void member_close(struct salv *s, bool exact)
+{
+    struct smember *m = cur(s);
+    if (!m)
+        return;
+    m->closed_exact = exact && !(m->nsegs && m->segs[m->nsegs - 1].kind == SEG_UNKNOWN);
+    if (m->contiguous) {
+        XXH128_canonical_t c;
+        XXH128_canonicalFromHash(&c, XXH3_128bits_digest(s->hash));
+        memcpy(m->got_hash, c.digest, 16);
+    }
+    s->next_number = m->number >= 0 ? m->number + 1 : -1;
+    s->cur = -1;
+}
+
+/* The member chunks at off belong to: the open one, or a new one whose
+ * record was lost. */
+static adbk_status member_for_chunk(struct salv *s, uint64_t off)
+{
+    struct smember *m = cur(s);
+    if (m && s->lost_records == 0) {
+        /* A short chunk is a member's last: a chunk after it starts another
+         * member whose records were lost where the extent is unknown. */
+        struct seg *last = NULL;
+        for (size_t i = m->nsegs; i-- > 0 && !last;)
+            if (m->segs[i].kind == SEG_DATA)
+                last = &m->segs[i];
+        if (!(last && s->chunk_size && last->last_dsize < s->chunk_size))
+            return ADBK_OK;
+        member_close(s, false);
+        s->next_number = -1;
+        s->unknown_pending = true;
+    } else if (m) {
+        member_close(s, true); /* its end record was the lost record */
+    }
+    return member_new(s, off, s->next_number, false);
+}
+
+static struct seg *seg_add(struct salv *s, enum seg_kind kind, uint64_t off)
+{
+    struct smember *m = cur(s);
+    if (m->nsegs == m->capsegs) {
+        size_t n = m->capsegs ? m->capsegs * 2 : 4;
+        struct seg *q = realloc(m->segs, n * sizeof *q);
+        if (!q)
+            return NULL;
+        m->segs = q;
+        m->capsegs = n;
+    }
+    struct seg *g = &m->segs[m->nsegs++];
+    memset(g, 0, sizeof *g);
+    g->kind = kind;
+    g->arch_off = g->arch_end = off;
+    return g;
+}
+
+static adbk_status chunk_good(struct salv *s, uint64_t off, size_t csize, uint64_t dsize)
+{
+    adbk_status st = member_for_chunk(s, off);
+    if (st != ADBK_OK)
+        return st;
+    s->lost_records = 0;
+    struct smember *m = cur(s);
+    struct seg *g = m->nsegs ? &m->segs[m->nsegs - 1] : NULL;
+    if (!g || g->kind != SEG_DATA || g->arch_end != off)
+        if (!(g = seg_add(s, SEG_DATA, off)))
+            return nomem(s, "the member's segments");
+    g->arch_end = off + csize;
+    g->chunks++;
+    g->len += dsize;
+    g->last_dsize = (uint32_t)dsize;
+    m->chunks_seen++;
+    if (m->contiguous)
+        XXH3_128bits_update(s->hash, s->out, (size_t)dsize);
+    if (dsize > s->chunk_max_seen)
+        s->chunk_max_seen = (uint32_t)dsize;
+    s->res->chunks_recovered++;
+    return ADBK_OK;
+}
+
+static adbk_status chunk_lost(struct salv *s, uint64_t off, uint64_t csize, bool len_known,
+                              uint64_t dsize)
+{
+    adbk_status st = member_for_chunk(s, off);
+    if (st != ADBK_OK)
+        return st;
+    s->lost_records = 0;
+    struct smember *m = cur(s);
+    struct seg *g = m->nsegs ? &m->segs[m->nsegs - 1] : NULL;
+    if (!g || g->kind != SEG_LOST || g->arch_end != off) {
+        if (!(g = seg_add(s, SEG_LOST, off)))
+            return nomem(s, "the member's segments");
+        g->len_known = true;
+    }
+    g->arch_end = off + csize;
+    g->chunks++;
+    g->len_known = g->len_known && len_known;
+    g->len += dsize;
+    m->chunks_seen++;
+    m->contiguous = false;
+    s->res->chunks_lost++;
+    return ADBK_OK;
+}
+
+static adbk_status region_unknown(struct salv *s, uint64_t off, uint64_t end)
+{
+    s->lost_records = 0;
+    struct smember *m = cur(s);
+    s->next_number = -1;
+    if (!m) {
+        s->unknown_pending = true;
+        return ADBK_OK;
+    }
+    m->contiguous = false;
+    struct seg *g = seg_add(s, SEG_UNKNOWN, off);
+    if (!g)
+        return nomem(s, "the member's segments");
+    g->arch_end = end;
+    return ADBK_OK;
+}
+
+/* ------------------------------------------------------------ records */
+
+static char *dup_str16(struct cursor *c, bool *bad)
+{
+    bool nm = false, nul = false;
+    char *v = cur_str16(c, &nm, &nul);
+    if (!v || nul)
+        *bad = true;
+    return v;
+}
+
+static adbk_status rec_header(struct salv *s, uint64_t off, const uint8_t *b, size_t n)
+{
+    struct cursor c = {.p = b, .len = n};
+    unsigned major = cur_u16(&c);
+    (void)cur_u16(&c);
+    (void)cur_u32(&c);
+    uint8_t id[16];
+    cur_bytes(&c, id, 16);
+    int64_t created = (int64_t)cur_u64(&c);
+    uint32_t cs = cur_u32(&c);
+    if (off != 0 || c.short_read || major != ADBK_FORMAT_MAJOR || cs < ADBK_CHUNK_MIN ||
+        cs > ADBK_CHUNK_MAX) {
+        damage(s, off, 0, "a header record at byte %llu is misplaced or of another format; "
+               "ignored", (unsigned long long)off);
+        return ADBK_OK;
+    }
+    s->hdr_ok = true;
+    memcpy(s->archive_id, id, 16);
+    s->created = created;
+    s->chunk_size = cs;
+    return ADBK_OK;
+}
+
+static adbk_status rec_member(struct salv *s, uint64_t off, const uint8_t *b, size_t n)
+{
+    struct cursor c = {.p = b, .len = n};
+    uint64_t number = cur_u64(&c);
+    unsigned kind = cur_u8(&c), bft = cur_u8(&c), flags = cur_u16(&c);
+    uint64_t expected = cur_u64(&c);
+    int64_t mt = (int64_t)cur_u64(&c);
+    uint32_t mtn = cur_u32(&c), mode = cur_u32(&c);
+    bool bad = false;
+    char *name = dup_str16(&c, &bad);
+    char *src = name ? dup_str16(&c, &bad) : NULL;
+    if (c.short_read || bad || !name || !src || kind == 0 || number > INT64_MAX) {
+        free(name);
+        free(src);
+        damage(s, off, 0, "the member record at byte %llu is malformed; its member is kept "
+               "without a name", (unsigned long long)off);
+        member_close(s, true);
+        return member_new(s, off, -1, true);
+    }
+    member_close(s, true);
+    adbk_status st = member_new(s, off, (int64_t)number, true);
+    if (st != ADBK_OK) {
+        free(name);
+        free(src);
+        return st;
+    }
+    struct smember *m = cur(s);
+    m->have_rec = m->have_meta = true;
+    m->name = name;
+    m->source_path = src;
+    m->kind = kind;
+    m->bft = bft;
+    m->flags = flags & (ADBK_HAS_MTIME | ADBK_HAS_MODE | ADBK_HAS_EXPECTED_SIZE);
+    m->expected_size = expected;
+    m->mtime_sec = mt;
+    m->mtime_nsec = mtn <= 999999999u ? mtn : 0;
+    m->mode = mode & 07777u;
+    return ADBK_OK;
+}
+
+static adbk_status rec_end(struct salv *s, uint64_t off, const uint8_t *b, size_t n)
+{
+    struct cursor c = {.p = b, .len = n};
+    uint64_t number = cur_u64(&c);
+    uint64_t size = cur_u64(&c), chunks = cur_u64(&c);
+    uint8_t hash[16];
+    cur_bytes(&c, hash, 16);
+    if (c.short_read || number > INT64_MAX) {
+        damage(s, off, 0, "the member-end record at byte %llu is malformed; ignored",
+               (unsigned long long)off);
+        return ADBK_OK;
+    }
+    struct smember *m = cur(s);
+    if (m && m->number >= 0 && (uint64_t)m->number != number) {
+        /* Not this member's end: this member ended in a lost region or lost
+         * record, and the end belongs to a member whose record was lost. If
+         * the open member had a region of unknown extent, the chunks after
+         * it belong to that other member. */
+        size_t cut = m->nsegs;
+        while (cut > 0 && m->segs[cut - 1].kind != SEG_UNKNOWN)
+            cut--;
+        size_t moved = cut > 0 ? m->nsegs - cut : 0;
+        struct seg *tail = NULL;
+        if (moved) {
+            tail = malloc(moved * sizeof *tail);
+            if (!tail)
+                return nomem(s, "the member's segments");
+            memcpy(tail, m->segs + cut, moved * sizeof *tail);
+            m->nsegs = cut;
+            m->contiguous = false;
+        }
+        member_close(s, false);
+        s->unknown_pending = false;
+        adbk_status st = member_new(s, moved ? tail[0].arch_off : off, (int64_t)number, true);
+        if (st != ADBK_OK) {
+            free(tail);
+            return st;
+        }
+        m = cur(s);
+        m->contiguous = false;
+        if (moved) {
+            m->segs = tail;
+            m->nsegs = m->capsegs = moved;
+        }
+    } else if (!m) {
+        /* Its member record was lost, and with it any chunk it had. */
+        adbk_status st = member_new(s, off, (int64_t)number, false);
+        if (st != ADBK_OK)
+            return st;
+        m = cur(s);
+    }
+    if (m->number < 0)
+        m->number = (int64_t)number;
+    m->have_end = true;
+    m->end_size = size;
+    m->end_chunks = chunks;
+    memcpy(m->end_hash, hash, 16);
+    member_close(s, true);
+    s->next_number = (int64_t)number + 1;
+    return ADBK_OK;
+}
+
+/* Keeps what salvage needs of an intact index: properties and, per member
+ * number, the entry. */
+static adbk_status rec_index(struct salv *s, uint64_t off, const uint8_t *b, size_t n)
+{
+    struct cursor c = {.p = b, .len = n};
+    uint8_t id[16];
+    cur_bytes(&c, id, 16);
+    (void)cur_u64(&c);
+    uint64_t count = cur_u64(&c);
+    (void)cur_u64(&c);
+    (void)cur_u64(&c);
+    bool bad = false;
+    free(dup_str16(&c, &bad));
+    uint32_t nprops = cur_u32(&c);
+    if (c.short_read || bad || (s->hdr_ok && memcmp(id, s->archive_id, 16) != 0) ||
+        nprops > (c.len - c.pos) / 4 || count > (c.len - c.pos) / (ENTRY_FIXED + 4) || s->idx_ok) {
+        damage(s, off, 0, "the index record at byte %llu %s; ignored", (unsigned long long)off,
+               s->idx_ok ? "is a second index" : "is malformed or belongs to another archive");
+        return ADBK_OK;
+    }
+    s->pkeys = calloc(nprops ? nprops : 1, sizeof *s->pkeys);
+    s->pvals = calloc(nprops ? nprops : 1, sizeof *s->pvals);
+    s->ient = calloc(count ? (size_t)count : 1, sizeof *s->ient);
+    if (!s->pkeys || !s->pvals || !s->ient)
+        return nomem(s, "the index");
+    for (uint32_t i = 0; i < nprops && !bad; i++) {
+        s->pkeys[i] = dup_str16(&c, &bad);
+        s->pvals[i] = dup_str16(&c, &bad);
+        s->nprops = i + 1;
+    }
+    for (uint64_t i = 0; i < count && !bad && !c.short_read; i++) {
+        size_t start = c.pos;
+        uint32_t esize = cur_u32(&c);
+        if (c.short_read || esize < ENTRY_FIXED + 4 || esize - 4 > c.len - c.pos) {
+            bad = true;
+            break;
+        }
+        struct cursor e = {.p = c.p + start, .len = esize, .pos = 4};
+        struct ientry *ie = &s->ient[i];
+        s->nient = (size_t)i + 1;
+        ie->kind = cur_u8(&e);
+        ie->bft = cur_u8(&e);
+        ie->flags = cur_u16(&e) & (ADBK_HAS_MTIME | ADBK_HAS_MODE);
+        ie->size = cur_u64(&e);
+        ie->mtime_sec = (int64_t)cur_u64(&e);
+        ie->mtime_nsec = cur_u32(&e);
+        ie->mode = cur_u32(&e) & 07777u;
+        e.pos += 32; /* first frame, offset, chunk count, span */
+        cur_bytes(&e, ie->hash, 16);
+        (void)cur_u64(&e);
+        ie->name = dup_str16(&e, &bad);
+        ie->source_path = ie->name ? dup_str16(&e, &bad) : NULL;
+        if (e.short_read || !ie->source_path || ie->kind == 0 || ie->mtime_nsec > 999999999u)
+            bad = true;
+        c.pos = start + esize;
+    }
+    if (bad || c.short_read) {
+        damage(s, off, 0, "the index record at byte %llu has a malformed entry; the names it "
+               "gives are not used", (unsigned long long)off);
+        for (size_t i = 0; i < s->nient; i++) { /* the names read so far */
+            free(s->ient[i].name);
+            free(s->ient[i].source_path);
+            s->ient[i].name = s->ient[i].source_path = NULL;
+        }
+        s->nient = 0; /* properties are freed at the end */
+        return ADBK_OK;
+    }
+    s->idx_ok = true;
+    return ADBK_OK;
+}
+
+/* ------------------------------------------------------------ pass 1 */
+
+enum fr { FR_OK, FR_BAD, FR_END };
+
+/* Looks at the frame at off. On FR_BAD, *extent is the frame's own idea of
+ * its length (0 when it has none) and *why says what is wrong. */
+static adbk_status scan_frame(struct salv *s, uint64_t off, uint64_t end, enum fr *out,
+                              uint64_t *extent, const char **why, bool *is_chunk)
+{
+    *out = FR_BAD;
+    *extent = 0;
+    *is_chunk = false;
+    uint64_t avail = end - off;
+    uint8_t h[12];
+    if (avail < 8) {
+        *why = "the file ends inside a frame";
+        return ADBK_OK;
+    }
+    size_t hn = avail < 12 ? (size_t)avail : 12;
+    adbk_status st = rd(s, off, h, hn);
+    if (st != ADBK_OK)
+        return st;
+    uint32_t magic = le_get32(h);
+    if (magic == REC_MAGIC) {
+        uint64_t total = SKIPPABLE_HEADER + (uint64_t)le_get32(h + 4);
+        uint32_t type = hn >= 12 ? le_get32(h + 8) : 0;
+        uint64_t cap = type == REC_IDX ? INDEX_REC_MAX : SMALL_REC_MAX;
+        *extent = total;
+        if (hn < 12 || total < SKIPPABLE_HEADER + REC_MIN_PAYLOAD || total > cap) {
+            *why = "a record with an impossible size";
+            return ADBK_OK;
+        }
+        if (total > avail) {
+            *why = "a record that runs past the end of the file";
+            return ADBK_OK;
+        }
+        uint8_t *f = malloc((size_t)total);
+        if (!f)
+            return nomem(s, "a record");
+        const uint8_t *body;
+        size_t blen;
+        struct adbk_error ignore;
+        st = rd(s, off, f, (size_t)total);
+        if (st == ADBK_OK && rec_check(f, (size_t)total, 0, &body, &blen, s->name, off,
+                                       &ignore) == ADBK_OK) {
+            uint32_t t = le_get32(f + 8);
+            if (t == REC_HDR || t == REC_MBR || t == REC_END || t == REC_IDX) {
+                *out = FR_OK;
+                s->any_record = true;
+                unsigned lost = s->lost_records;
+                s->lost_records = 0;
+                if (t == REC_HDR) {
+                    st = rec_header(s, off, body, blen);
+                } else if (t == REC_MBR) {
+                    st = rec_member(s, off, body, blen);
+                } else if (t == REC_END) {
+                    /* Two lost records before it: the open member's end and
+                     * this member's own record. */
+                    if (lost > 1)
+                        member_close(s, true);
+                    st = rec_end(s, off, body, blen);
+                } else {
+                    member_close(s, true);
+                    st = rec_index(s, off, body, blen);
+                }
+            } else {
+                *why = "a record of an unknown type";
+            }
+        } else if (st == ADBK_OK) {
+            *why = "a record that fails its checksum";
+        }
+        free(f);
+        return st;
+    }
+    if (magic == SEEK_MAGIC) {
+        uint64_t total = SKIPPABLE_HEADER + (uint64_t)le_get32(h + 4);
+        *extent = total;
+        if (total == avail && total >= SKIPPABLE_HEADER + SEEK_FOOTER_SIZE) {
+            *out = FR_END;
+            return ADBK_OK;
+        }
+        *why = "a seek table that does not end the file";
+        return ADBK_OK;
+    }
+    if (magic == ZSTD_MAGIC) {
+        *is_chunk = true;
+        size_t csize;
+        uint64_t fcs;
+        *why = zframe_read(s, off, end, &csize, &fcs, &st);
+        if (st != ADBK_OK)
+            return st;
+        if (*why)
+            return ADBK_OK;
+        *extent = csize;
+        *why = zframe_decode(s, csize, fcs, &st);
+        if (st != ADBK_OK)
+            return st;
+        if (*why)
+            return ADBK_OK;
+        *out = FR_OK;
+        return chunk_good(s, off, csize, fcs);
+    }
+    *why = "no frame starts here";
+    return ADBK_OK;
+}
+
+static adbk_status scan(struct salv *s)
+{
+    uint64_t off = 0;
+    uint64_t end = s->seek_ok ? s->seek_off : s->src->size;
+    adbk_status st = ADBK_OK;
+    while (off < end && st == ADBK_OK) {
+        if (s->cb && s->cb->progress && s->cb->progress(s->cb->ctx, off, s->src->size))
+            return err_set(s->err, ADBK_E_ABORTED, "%s: salvage stopped at byte %llu", s->name,
+                           (unsigned long long)off);
+        uint32_t sk_c = 0, sk_d = 0, sk_x = 0;
+        bool at = false;
+        if (s->seek_ok) {
+            if ((st = seek_sync(s, off, &at, &sk_c, &sk_d, &sk_x)) != ADBK_OK)
+                return st;
+            if (!at) {
+                damage(s, off, 0, "the seek table has no frame at byte %llu; it is not used "
+                       "from here on", (unsigned long long)off);
+                s->seek_ok = false;
+            }
+        }
+        enum fr r;
+        uint64_t ext;
+        const char *why = NULL;
+        bool is_chunk;
+        if ((st = scan_frame(s, off, end, &r, &ext, &why, &is_chunk)) != ADBK_OK)
+            return st;
+        if (r == FR_END)
+            break;
+        if (r == FR_OK) {
+            off += ext;
+            continue;
+        }
+        /* The frame at off is unusable: find where the next one starts. */
+        if (s->seek_ok && at) {
+            bool record = sk_d == 0 && sk_x == EMPTY_XXH64_LOW32;
+            damage(s, off, sk_c, "%s at byte %llu (%u bytes, per the seek table): %s",
+                   record ? "record" : "chunk frame", (unsigned long long)off, sk_c, why);
+            if (record)
+                s->lost_records++;
+            else if ((st = chunk_lost(s, off, sk_c, true, sk_d)) != ADBK_OK) {
+                return st;
+            }
+            off += sk_c;
+            continue;
+        }
+        bool next_ok = false;
+        if (ext && ext <= end - off && (st = magic_at(s, off + ext, end, &next_ok)) != ADBK_OK)
+            return st;
+        if (ext && next_ok) {
+            damage(s, off, ext, "%s at byte %llu (%llu bytes): %s",
+                   is_chunk ? "chunk frame" : "frame", (unsigned long long)off,
+                   (unsigned long long)ext, why);
+            if (is_chunk) {
+                if ((st = chunk_lost(s, off, ext, false, 0)) != ADBK_OK)
+                    return st;
+            } else {
+                s->lost_records++;
+            }
+            off += ext;
+            continue;
+        }
+        uint64_t next;
+        if ((st = resync(s, off + 1, end, &next)) != ADBK_OK)
+            return st;
+        damage(s, off, next - off, "bytes %llu..%llu are unusable (%s)%s",
+               (unsigned long long)off, (unsigned long long)(next - 1), why,
+               next == end ? ", to the end of the file" : "");
+        if ((st = region_unknown(s, off, next)) != ADBK_OK)
+            return st;
+        off = next;
+    }
+    member_close(s, false);
+    return st;
+}
+
+/* ------------------------------------------------------------ placement */
+
+static const struct ientry *index_entry(const struct salv *s, const struct smember *m)
+{
+    if (!s->idx_ok || m->number < 0 || (uint64_t)m->number >= s->nient)
+        return NULL;
+    const struct ientry *e = &s->ient[m->number];
+    if (m->have_rec && strcmp(e->name, m->name) != 0)
+        return NULL;
+    return e;
+}
+
+static void place(struct salv *s, struct smember *m)
+{
+    uint64_t cs = s->chunk_size;
+    const struct ientry *ie = index_entry(s, m);
+    if (!m->have_meta && ie) {
+        m->name = strdup(ie->name);
+        m->source_path = strdup(ie->source_path);
+        if (m->name && m->source_path) {
+            m->have_meta = true;
+            m->kind = ie->kind;
+            m->bft = ie->bft;
+            m->flags = ie->flags;
+            m->mtime_sec = ie->mtime_sec;
+            m->mtime_nsec = ie->mtime_nsec;
+            m->mode = ie->mode;
+        }
+    }
+    if (m->have_end) {
+        m->size_known = true;
+        m->size = m->end_size;
+    } else if (ie) {
+        m->size_known = true;
+        m->size = ie->size;
+    }
+    /* Forward from offset 0. */
+    uint64_t pos = 0;
+    bool known = true;
+    for (size_t i = 0; i < m->nsegs; i++) {
+        struct seg *g = &m->segs[i];
+        if (!known)
+            break;
+        g->pos = pos;
+        if (g->kind == SEG_DATA) {
+            g->placed = true;
+            pos += g->len;
+        } else if (g->kind == SEG_LOST) {
+            if (g->len_known)
+                pos += g->len;
+            else if (i + 1 < m->nsegs && cs)
+                pos += g->chunks * cs;
+            else
+                known = false;
+        } else {
+            known = false;
+        }
+    }
+    /* Backward from the size. */
+    if (m->size_known) {
+        pos = m->size;
+        for (size_t i = m->nsegs; i-- > 0;) {
+            struct seg *g = &m->segs[i];
+            if (g->placed)
+                break;
+            if (g->kind == SEG_DATA) {
+                if (g->len > pos)
+                    break;
+                pos -= g->len;
+                g->pos = pos;
+                g->placed = true;
+            } else if (g->kind == SEG_LOST) {
+                uint64_t len;
+                if (g->len_known)
+                    len = g->len;
+                else if (i + 1 < m->nsegs && cs)
+                    len = g->chunks * cs;
+                else if (m->have_end && cs && m->end_chunks >= 1 &&
+                         m->size > (m->end_chunks - 1) * cs)
+                    len = (g->chunks - 1) * cs + (m->size - (m->end_chunks - 1) * cs);
+                else
+                    break;
+                if (len > pos)
+                    break;
+                pos -= len;
+            } else {
+                break;
+            }
+        }
+    } else {
+        /* No record gives the size: the content ended with the member's last
+         * chunk if that chunk was short (only a member's last chunk is), or
+         * if the frame after it is known to be a record. */
+        struct seg *last = NULL;
+        for (size_t i = m->nsegs; i-- > 0 && !last;)
+            if (m->segs[i].kind == SEG_DATA)
+                last = &m->segs[i];
+        bool at_end = last && last == &m->segs[m->nsegs - 1];
+        if (last && last->placed && ((cs && last->last_dsize < cs) || (at_end && m->closed_exact))) {
+            m->size_known = true;
+            m->size = last->pos + last->len;
+        } else if (!m->nsegs && m->closed_exact && m->have_rec) {
+            m->size_known = true;
+            m->size = 0;
+        }
+    }
+    /* A placement that contradicts the size means the member's frames are
+     * not what they seem: trust none of the positions. */
+    for (size_t i = 0; i < m->nsegs; i++) {
+        struct seg *g = &m->segs[i];
+        if (g->kind == SEG_DATA && g->placed && m->size_known && g->pos + g->len > m->size) {
+            for (size_t k = 0; k < m->nsegs; k++)
+                m->segs[k].placed = false;
+            snprintf(m->note, sizeof m->note, "its chunks do not fit its recorded size");
+            break;
+        }
+    }
+    /* Complete: everything there, in order, and the content hash agrees. */
+    bool all = m->contiguous && m->size_known;
+    uint64_t have = 0;
+    for (size_t i = 0; i < m->nsegs && all; i++) {
+        if (m->segs[i].kind != SEG_DATA || !m->segs[i].placed)
+            all = false;
+        else
+            have += m->segs[i].len;
+    }
+    const uint8_t *want = m->have_end ? m->end_hash : ie ? ie->hash : NULL;
+    if (!m->have_meta)
+        snprintf(m->note, sizeof m->note, "its member record is lost and no index names it");
+    else if (m->kind == ADBK_KIND_DIRECTORY && m->have_rec && m->chunks_seen == 0)
+        m->complete = true; /* a folder has no content to lose */
+    else if (!all || have != m->size)
+        snprintf(m->note, sizeof m->note, "%s", m->note[0] ? m->note : "content is missing");
+    else if (!want)
+        snprintf(m->note, sizeof m->note, "its member-end record and the index are lost, so "
+                 "its content hash cannot be checked");
+    else if (memcmp(want, m->got_hash, 16) != 0)
+        snprintf(m->note, sizeof m->note, "its content does not match its recorded hash");
+    else if (m->have_end && m->end_chunks != m->chunks_seen)
+        snprintf(m->note, sizeof m->note, "its chunk count differs from its member-end record");
+    else
+        m->complete = true;
+}
+
+/* ------------------------------------------------------------ naming */
+
+static char *name_try(const char *base, const char *suffix)
+{
+    size_t n = strlen(LOST_FOUND) + strlen(base) + strlen(suffix) + 1;
+    char *v = malloc(n);
+    if (!v)
+        return NULL;
+    snprintf(v, n, "%s%s%s", LOST_FOUND, base, suffix);
+    if (adbk_name_check(v, NULL) != ADBK_OK) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* Makes *name unique among the output names: as it is, else with ".2",
+ * ".3", ... appended. */
+static adbk_status unique(struct salv *s, struct nameset *used, char **name)
+{
+    char *v = *name;
+    for (unsigned k = 2;; k++) {
+        adbk_status st = nameset_add(used, v, 0, NULL);
+        if (st == ADBK_OK) {
+            if (v != *name) {
+                free(*name);
+                *name = v;
+            }
+            return ADBK_OK;
+        }
+        if (v != *name)
+            free(v);
+        if (st != ADBK_E_EXISTS)
+            return nomem(s, "member names");
+        size_t n = strlen(*name) + 16;
+        if (!(v = malloc(n)))
+            return nomem(s, "member names");
+        snprintf(v, n, "%s.%u", *name, k);
+        if (adbk_name_check(v, NULL) != ADBK_OK) {
+            free(v);
+            return err_set(s->err, ADBK_E_LIMIT, "%s: cannot give salvaged member \"%s\" a "
+                           "unique name", s->name, *name);
+        }
+    }
+}
+
+static adbk_status name_outputs(struct salv *s, struct nameset *used)
+{
+    for (size_t i = 0; i < s->nm; i++) {
+        struct smember *m = &s->m[i];
+        char fallback[64];
+        if (m->number >= 0)
+            snprintf(fallback, sizeof fallback, "member-%lld", (long long)m->number);
+        else
+            snprintf(fallback, sizeof fallback, "unknown-at-archive-byte-%llu",
+                     (unsigned long long)m->arch_off);
+        bool named = m->have_meta && adbk_name_check(m->name, NULL) == ADBK_OK;
+        if (m->complete) {
+            m->out_name = named ? strdup(m->name) : name_try(fallback, "");
+            if (!m->out_name)
+                return nomem(s, "member names");
+            if (!named)
+                snprintf(m->note, sizeof m->note, "its name cannot be stored; kept whole as %s",
+                         m->out_name);
+            adbk_status st = unique(s, used, &m->out_name);
+            if (st != ADBK_OK)
+                return st;
+            continue;
+        }
+        for (size_t k = 0; k < m->nsegs; k++) {
+            struct seg *g = &m->segs[k];
+            if (g->kind != SEG_DATA)
+                continue;
+            char suffix[96];
+            if (g->placed)
+                snprintf(suffix, sizeof suffix, ".bytes-%llu-%llu", (unsigned long long)g->pos,
+                         (unsigned long long)(g->pos + g->len - 1));
+            else
+                snprintf(suffix, sizeof suffix, ".unplaced-at-archive-byte-%llu",
+                         (unsigned long long)g->arch_off);
+            g->out_name = named ? name_try(m->name, suffix) : NULL;
+            if (!g->out_name)
+                g->out_name = name_try(fallback, suffix);
+            if (!g->out_name)
+                return nomem(s, "member names");
+            adbk_status st = unique(s, used, &g->out_name);
+            if (st != ADBK_OK)
+                return st;
+        }
+    }
+    return ADBK_OK;
+}
+
+/* ------------------------------------------------------------ pass 2 */
+
+/* Decompresses the chunk frames of one segment again and writes them. */
+static adbk_status copy_seg(struct salv *s, struct adbk_writer *w, const struct seg *g)
+{
+    uint64_t off = g->arch_off, chunks = 0, bytes = 0;
+    while (off < g->arch_end) {
+        size_t csize;
+        uint64_t fcs;
+        adbk_status st;
+        const char *why = zframe_read(s, off, g->arch_end, &csize, &fcs, &st);
+        if (!why && st == ADBK_OK)
+            why = zframe_decode(s, csize, fcs, &st);
+        if (st != ADBK_OK)
+            return st;
+        if (why)
+            return err_set(s->err, ADBK_E_IO, "%s: the chunk frame at byte %llu was intact and "
+                           "now is not (%s): did the file change during salvage?", s->name,
+                           (unsigned long long)off, why);
+        if ((st = adbk_writer_write(w, s->out, (size_t)fcs, s->err)) != ADBK_OK)
+            return st;
+        off += csize;
+        chunks++;
+        bytes += fcs;
+        if (s->cb && s->cb->progress && s->cb->progress(s->cb->ctx, off, s->src->size))
+            return err_set(s->err, ADBK_E_ABORTED, "%s: salvage stopped", s->name);
+    }
+    if (chunks != g->chunks || bytes != g->len)
+        return err_set(s->err, ADBK_E_IO, "%s: bytes %llu..%llu changed during salvage", s->name,
+                       (unsigned long long)g->arch_off, (unsigned long long)(g->arch_end - 1));
+    return ADBK_OK;
+}
+
+static adbk_status write_member(struct salv *s, struct adbk_writer *w, const struct smember *m,
+                                const char *name, bool whole, const struct seg *only)
+{
+    struct adbk_member_info mi = {
+        .name = name, .source_path = m->source_path,
+        .kind = whole ? m->kind : ADBK_KIND_FILE, .bft = whole ? m->bft : 0,
+        .flags = m->flags & (whole ? ~0u : (ADBK_HAS_MTIME | ADBK_HAS_MODE)),
+        .expected_size = m->expected_size, .mtime_sec = m->mtime_sec,
+        .mtime_nsec = m->mtime_nsec, .mode = m->mode};
+    if (mi.kind < 1 || mi.kind > ADBK_KIND_UNKNOWN)
+        mi.kind = ADBK_KIND_UNKNOWN; /* a later minor version's kind: keep the bytes */
+    adbk_status st = adbk_writer_begin_member(w, &mi, s->err);
+    for (size_t k = 0; k < m->nsegs && st == ADBK_OK; k++)
+        if (m->segs[k].kind == SEG_DATA && (whole || &m->segs[k] == only))
+            st = copy_seg(s, w, &m->segs[k]);
+    if (st == ADBK_OK)
+        st = adbk_writer_end_member(w, s->err);
+    return st;
+}
+
+static adbk_status write_all(struct salv *s, const struct adbk_sink *sink,
+                             const struct adbk_salvage_options *o)
+{
+    struct adbk_writer_options wo = {
+        .level = o && o->level ? o->level : 3, .threads = o ? o->threads : 0,
+        .chunk_size = s->chunk_size ? s->chunk_size : ADBK_CHUNK_DEFAULT,
+        .has_created = s->hdr_ok, .created_sec = s->created};
+    struct adbk_writer *w;
+    adbk_status st = adbk_writer_open(sink, &wo, &w, s->err);
+    if (st != ADBK_OK)
+        return st;
+    for (size_t i = 0; i < s->nprops && st == ADBK_OK && s->idx_ok; i++)
+        if (s->pkeys[i] && s->pvals[i] && strncmp(s->pkeys[i], "salvage.", 8) != 0)
+            (void)adbk_writer_set_property(w, s->pkeys[i], s->pvals[i], NULL);
+    char result[200], from[33] = "unknown";
+    if (s->res->incomplete)
+        snprintf(result, sizeof result, "incomplete: %llu of %llu members damaged; their intact "
+                 "byte ranges are under " LOST_FOUND, (unsigned long long)s->res->incomplete,
+                 (unsigned long long)s->res->members);
+    else
+        snprintf(result, sizeof result, "complete: all %llu members recovered",
+                 (unsigned long long)s->res->members);
+    if (s->hdr_ok)
+        for (int i = 0; i < 16; i++)
+            snprintf(from + 2 * i, 3, "%02x", s->archive_id[i]);
+    st = adbk_writer_set_property(w, "salvage.result", result, s->err);
+    if (st == ADBK_OK)
+        st = adbk_writer_set_property(w, "salvage.from", from, s->err);
+    for (size_t i = 0; i < s->nm && st == ADBK_OK; i++) {
+        const struct smember *m = &s->m[i];
+        if (m->complete) {
+            st = write_member(s, w, m, m->out_name, true, NULL);
+            continue;
+        }
+        for (size_t k = 0; k < m->nsegs && st == ADBK_OK; k++)
+            if (m->segs[k].kind == SEG_DATA)
+                st = write_member(s, w, m, m->segs[k].out_name, false, &m->segs[k]);
+    }
+    if (st == ADBK_OK)
+        st = adbk_writer_finish(w, s->err);
+    adbk_writer_free(w);
+    return st;
+}
+
+/* ------------------------------------------------------------ report */
+
+static adbk_status report(struct salv *s)
+{
+    for (size_t i = 0; i < s->nm; i++) {
+        struct smember *m = &s->m[i];
+        size_t nd = 0;
+        for (size_t k = 0; k < m->nsegs; k++)
+            nd += m->segs[k].kind == SEG_DATA;
+        struct adbk_salvage_piece *pc = calloc(nd + 1, sizeof *pc);
+        struct adbk_salvage_range *lost = calloc(nd + 2, sizeof *lost);
+        if (!pc || !lost) {
+            free(pc);
+            free(lost);
+            return nomem(s, "the report");
+        }
+        uint64_t recovered = 0, covered = 0;
+        size_t np = 0, nl = 0;
+        for (size_t k = 0; k < m->nsegs; k++) {
+            const struct seg *g = &m->segs[k];
+            if (g->kind != SEG_DATA)
+                continue;
+            recovered += g->len;
+            if (m->complete)
+                continue;
+            pc[np++] = (struct adbk_salvage_piece){
+                .offset = g->placed ? g->pos : ADBK_SALVAGE_UNPLACED, .length = g->len,
+                .archive_offset = g->arch_off, .output_name = g->out_name};
+        }
+        if (!m->complete) {
+            /* Lost = what the placed pieces do not cover. Segments are in
+             * content order, so the placed ones are sorted. */
+            for (size_t k = 0; k < m->nsegs; k++) {
+                const struct seg *g = &m->segs[k];
+                if (g->kind != SEG_DATA || !g->placed)
+                    continue;
+                if (g->pos > covered)
+                    lost[nl++] = (struct adbk_salvage_range){covered, g->pos - covered};
+                covered = g->pos + g->len;
+            }
+            if (m->size_known && m->size > covered)
+                lost[nl++] = (struct adbk_salvage_range){covered, m->size - covered};
+            else if (!m->size_known)
+                lost[nl++] = (struct adbk_salvage_range){covered, ADBK_SALVAGE_TO_END};
+            for (size_t k = 0; k < nl; k++) {
+                if (lost[k].length == ADBK_SALVAGE_TO_END)
+                    s->res->lost_unknown_end = 1;
+                else
+                    s->res->bytes_lost += lost[k].length;
+            }
+        }
+        s->res->bytes_recovered += recovered;
+        s->res->pieces += np;
+        if (s->cb && s->cb->member) {
+            struct adbk_salvage_member r = {
+                .number = m->number, .name = m->have_meta ? m->name : NULL,
+                .kind = m->have_meta ? m->kind : 0, .archive_offset = m->arch_off,
+                .complete = m->complete, .output_name = m->out_name,
+                .size_known = m->size_known, .size = m->size, .recovered_bytes = recovered,
+                .pieces = pc, .piece_count = np, .lost = lost, .lost_count = nl,
+                .note = m->note[0] ? m->note : NULL};
+            s->cb->member(s->cb->ctx, &r);
+        }
+        free(pc);
+        free(lost);
+    }
+    return ADBK_OK;
+}
+
+/* ------------------------------------------------------------ entry */
+
+static void salv_free(struct salv *s)
+{
+    for (size_t i = 0; i < s->nm; i++) {
+        struct smember *m = &s->m[i];
+        for (size_t k = 0; k < m->nsegs; k++)
+            free(m->segs[k].out_name);
+        free(m->segs);
+        free(m->name);
+        free(m->source_path);
+        free(m->out_name);
+    }
+    free(s->m);
+    if (s->ient)
+        for (size_t i = 0; i < s->nient; i++) {
+            free(s->ient[i].name);
+            free(s->ient[i].source_path);
+        }
+    free(s->ient);
+    for (size_t i = 0; i < s->nprops; i++) {
+        free(s->pkeys[i]);
+        free(s->pvals[i]);
+    }
+    free(s->pkeys);
+    free(s->pvals);
+    free(s->skbuf);
+    free(s->in);
+    free(s->out);
+    free(s->win);
+    ZSTD_freeDCtx(s->dctx);
+    XXH3_freeState(s->hash);
+}
+
+adbk_status adbk_salvage(const struct adbk_source *src, const struct adbk_sink *sink,
+                         const struct adbk_salvage_options *options,
+                         const struct adbk_salvage_callbacks *cb,
+                         struct adbk_salvage_result *res, struct adbk_error *err)
+{
+    struct adbk_salvage_result local;
+    if (!res)
+        res = &local;
+    memset(res, 0, sizeof *res);
+    if (!src || !src->read_at)
+        return err_set(err, ADBK_E_ARG, "adbk_salvage: no source");
+    struct salv s = {.src = src, .name = src->name ? src->name : "archive", .cb = cb,
+                     .res = res, .err = err, .cur = -1, .next_number = 0};
+    adbk_status st = ADBK_OK;
+    s.dctx = ZSTD_createDCtx();
+    s.hash = XXH3_createState();
+    s.win = malloc(SEARCH_WINDOW);
+    if (!s.dctx || !s.hash || !s.win)
+        st = nomem(&s, "salvage buffers");
+    if (st == ADBK_OK)
+        st = seek_load(&s);
+    res->seek_table_ok = s.seek_ok;
+    if (st == ADBK_OK)
+        st = scan(&s);
+    res->header_ok = s.hdr_ok;
+    res->index_ok = s.idx_ok;
+    if (st == ADBK_OK && !s.any_record)
+        st = err_set(err, ADBK_E_NOT_ADBK, "%s: not one intact adbk record found; it is not an "
+                     "adbk archive, or nothing of it is left", s.name);
+    if (st == ADBK_OK && !s.chunk_size && s.chunk_max_seen >= ADBK_CHUNK_MIN)
+        s.chunk_size = s.chunk_max_seen; /* every chunk but a member's last is this big */
+    res->chunk_size = s.chunk_size;
+    struct nameset used = {0};
+    if (st == ADBK_OK) {
+        for (size_t i = 0; i < s.nm; i++) {
+            place(&s, &s.m[i]);
+            res->members++;
+            if (s.m[i].complete)
+                res->complete++;
+            else
+                res->incomplete++;
+        }
+        st = name_outputs(&s, &used);
+    }
+    if (st == ADBK_OK && sink)
+        st = write_all(&s, sink, options);
+    if (st == ADBK_OK)
+        st = report(&s);
+    nameset_free(&used);
+    salv_free(&s);
+    return st;
+}

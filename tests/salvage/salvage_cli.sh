@@ -1,0 +1,152 @@
+#!/bin/sh
+# salvage_cli.sh CASE - `adbk salvage` as a user runs it: damaged and cut
+# archives are repaired, the repaired archive passes `adbk verify` and stock
+# `zstd -t`, and what it holds is compared byte for byte with the originals.
+# Each t_NAME function is one case.
+# Environment: ADBK (the program), ADBK_TEST_TMP (scratch).
+set -eu
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+salvage() { "$ADBK" salvage "$@"; }
+
+# Runs salvage with $1 as the expected exit code.
+expect_salvage() {
+    want=$1; shift
+    set +e; salvage "$@" >"$W/out" 2>"$W/err"; rc=$?; set -e
+    [ "$rc" -eq "$want" ] || { cat "$W/err" >&2; fail "salvage $* exited $rc, expected $want"; }
+}
+
+# Source files: a database of 9.5 chunks of 4 KiB, a log of exactly 3 chunks,
+# a small file; packed with 4 KiB chunks.
+make_archive() {
+    mkdir -p "$W/src/db" "$W/src/logs"
+    head -c 38912 /dev/urandom > "$W/src/db/ntds.dit"
+    head -c 12288 /dev/urandom > "$W/src/logs/edb00001.log"
+    echo "hello" > "$W/src/notes.txt"
+    "$ADBK" create -q --chunk-size 4K -o "$W/a.adbk" "$W/src"
+}
+
+# The repaired archive verifies, zstd accepts it, and it extracts.
+check_repaired() {
+    "$ADBK" verify -q "$W/r.adbk" || fail "the repaired archive does not verify"
+    zstd -t -q "$W/r.adbk" || fail "zstd -t rejects the repaired archive"
+    rm -rf "$W/x"; mkdir "$W/x"
+    "$ADBK" extract -q "$W/r.adbk" -C "$W/x" || fail "the repaired archive does not extract"
+}
+
+# A piece file holds exactly bytes FIRST..LAST of the original.
+check_piece() { # check_piece ORIGINAL PIECE FIRST LAST
+    n=$(($4 - $3 + 1))
+    tail -c +$(($3 + 1)) "$1" | head -c $n > "$W/slice"
+    cmp -s "$W/slice" "$2" || fail "$2 is not bytes $3..$4 of $1"
+}
+
+t_intact_archive_exits_0() {
+    make_archive
+    expect_salvage 0 "$W/a.adbk" -o "$W/r.adbk"
+    check_repaired
+    for f in db/ntds.dit logs/edb00001.log notes.txt; do
+        cmp -s "$W/src/$f" "$W/x/src/$f" || fail "src/$f differs after salvage"
+    done
+}
+
+t_cut_archive_keeps_the_intact_chunks() {
+    make_archive
+    # Cut in the middle of the database's 6th chunk frame (of 10).
+    size=$(wc -c < "$W/a.adbk")
+    head -c 25000 "$W/a.adbk" > "$W/cut.adbk"
+    expect_rc_verify=0
+    "$ADBK" verify -q "$W/cut.adbk" >/dev/null 2>&1 || expect_rc_verify=1
+    [ $expect_rc_verify -eq 1 ] || fail "verify accepted a cut archive"
+    expect_salvage 1 "$W/cut.adbk" -o "$W/r.adbk" --json
+    check_repaired
+    /usr/bin/python3 - "$W/out" > "$W/pieces" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["ok"] and not d["index_ok"] and not d["seek_table_ok"], d
+m = [x for x in d["members"] if x["name"] == "src/db/ntds.dit"][0]
+assert not m["complete"] and m["output_name"] is None, m
+assert m["lost"] == [{"offset": m["recovered_bytes"], "length": None}], m
+assert m["recovered_bytes"] % 4096 == 0 and m["recovered_bytes"] > 0, m
+for p in m["recovered"]:
+    print(p["output_name"], p["offset"], p["offset"] + p["length"] - 1)
+assert not [x for x in d["members"] if x["name"] == "src/notes.txt"], "notes.txt was after the cut"
+EOF
+    [ -s "$W/pieces" ] || fail "no piece reported"
+    while read -r name first last; do
+        check_piece "$W/src/db/ntds.dit" "$W/x/$name" "$first" "$last"
+    done < "$W/pieces"
+    [ ! -e "$W/x/src/db/ntds.dit" ] || fail "the cut database was restored under its own name"
+    [ "$size" -gt 25000 ] || fail "the archive is too small for this test"
+}
+
+t_damaged_chunk_is_reported_and_never_filled() {
+    make_archive
+    cp "$W/a.adbk" "$W/d.adbk"
+    # Invert one byte in the middle of the file: inside a database chunk.
+    off=$(( $(wc -c < "$W/a.adbk") / 3 ))
+    b=$(od -An -tu1 -j "$off" -N1 "$W/d.adbk" | tr -d ' ')
+    printf "$(printf '\\%03o' $((255 - b)))" |
+        dd of="$W/d.adbk" bs=1 seek="$off" conv=notrunc status=none
+    expect_salvage 1 "$W/d.adbk" -o "$W/r.adbk"
+    grep -q "INCOMPLETE" "$W/err" || fail "no incomplete member reported: $(cat "$W/err")"
+    grep -q "LOST bytes [0-9]*\.\.[0-9]* (4096 bytes)" "$W/err" ||
+        fail "the lost chunk's range is not reported: $(cat "$W/err")"
+    check_repaired
+    [ ! -e "$W/x/src/db/ntds.dit" ] || fail "a damaged member kept its own name"
+    found=0
+    for p in "$W"/x/lost+found/src/db/ntds.dit.bytes-*; do
+        r=${p##*.bytes-}
+        check_piece "$W/src/db/ntds.dit" "$p" "${r%-*}" "${r#*-}"
+        found=$((found + 1))
+    done
+    [ $found -ge 1 ] || fail "no piece of the database recovered"
+    cmp -s "$W/src/notes.txt" "$W/x/src/notes.txt" || fail "an intact member was not kept whole"
+}
+
+# extract --salvage: a cut archive extracts what is intact in one step: the
+# members before the cut whole, the cut database's chunks as pieces in
+# lost+found/, the loss reported, exit 1; no temporary archive is left.
+t_extract_salvage_of_a_cut_archive() {
+    make_archive
+    head -c 25000 "$W/a.adbk" > "$W/cut.adbk"
+    mkdir "$W/x" "$W/tmp"
+    set +e
+    TMPDIR="$W/tmp" "$ADBK" extract --salvage -q "$W/cut.adbk" -C "$W/x" >"$W/out" 2>"$W/err"
+    rc=$?
+    set -e
+    [ $rc -eq 1 ] || { cat "$W/err" >&2; fail "extract --salvage exited $rc, expected 1"; }
+    grep -q "ntds.dit" "$W/err" || fail "the loss is not reported: $(cat "$W/err")"
+    [ ! -e "$W/x/src/db/ntds.dit" ] || fail "the cut database was extracted under its own name"
+    n=0
+    for piece in "$W/x/lost+found/src/db"/ntds.dit.bytes-*; do
+        [ -f "$piece" ] || fail "no piece of the database in lost+found"
+        range=${piece##*.bytes-}
+        check_piece "$W/src/db/ntds.dit" "$piece" "${range%-*}" "${range#*-}"
+        n=$((n + 1))
+    done
+    [ $n -ge 1 ] || fail "no piece of the database in lost+found"
+    [ -z "$(ls -A "$W/tmp")" ] || fail "the temporary archive was left: $(ls -A "$W/tmp")"
+}
+
+t_usage_errors() {
+    make_archive
+    expect_salvage 2 "$W/a.adbk"
+    grep -q -- "-o" "$W/err" || fail "salvage without -o does not say what is missing"
+    echo precious > "$W/r.adbk"
+    expect_salvage 2 "$W/a.adbk" -o "$W/r.adbk"
+    [ "$(cat "$W/r.adbk")" = precious ] || fail "an existing file was replaced"
+    expect_salvage 0 "$W/a.adbk" -n
+    head -c 5000 /dev/urandom > "$W/junk"
+    expect_salvage 2 "$W/junk" -o "$W/j.adbk"
+    [ ! -e "$W/j.adbk" ] || fail "salvage of a non-archive wrote something"
+    expect_salvage 0 --help
+    grep -q "lost+found/NAME.bytes-FIRST-LAST" "$W/out" || fail "--help does not explain naming"
+}
+
+case_name=${1:?usage: salvage_cli.sh CASE}
+W=$(mktemp -d "${ADBK_TEST_TMP:-/tmp}/salvage.$case_name.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+"t_$case_name"
+echo "ok $case_name"

@@ -1,0 +1,569 @@
+/*
+ * test_salvage.c - adbk_salvage through the public API: archives cut at many
+ * offsets, a damaged index, seek table, chunk and member record. Each time
+ * the repaired archive must verify, hold exactly the intact bytes of the
+ * original (compared byte for byte) under the documented names, and the
+ * report must give exactly the lost ranges.
+ */
+#include "harness.h"
+#include "unit/memio.h"
+
+#include <stdbool.h>
+#include <zstd.h>
+
+#define CS 4096u
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+#define TO_END ADBK_SALVAGE_TO_END
+
+struct orig {
+    const char *name;
+    unsigned kind;
+    size_t size;
+    uint8_t *data;
+};
+
+/* The original members: a token, a database of 5.25 chunks, an empty log, a
+ * log of exactly 3 chunks, a folder and a small last file. */
+static struct orig members[] = {
+    {"expiry-token", ADBK_KIND_EXPIRY_TOKEN, 100, NULL},
+    {"database/ntds.dit", ADBK_KIND_DATABASE, 5 * CS + 1024, NULL},
+    {"logs/edb00001.log", ADBK_KIND_LOG, 0, NULL},
+    {"logs/edb00002.log", ADBK_KIND_LOG, 3 * CS, NULL},
+    {"dir", ADBK_KIND_DIRECTORY, 0, NULL},
+    {"notes.txt", ADBK_KIND_FILE, 777, NULL},
+};
+#define NMEM (sizeof members / sizeof members[0])
+
+static void make_content(void)
+{
+    for (size_t i = 0; i < NMEM; i++) {
+        if (members[i].data)
+            continue;
+        members[i].data = malloc(members[i].size + 1);
+        fill_pattern(members[i].data, members[i].size, 100 + i);
+    }
+}
+
+static void build(struct membuf *m)
+{
+    make_content();
+    struct adbk_writer_options o = {.level = 3, .threads = 2, .chunk_size = CS,
+                                    .has_created = 1, .created_sec = 1700000000};
+    struct adbk_sink sink = membuf_sink(m);
+    struct adbk_writer *w;
+    struct adbk_error err = {0};
+    adbk_status st = adbk_writer_open(&sink, &o, &w, &err);
+    if (st == ADBK_OK)
+        st = adbk_writer_set_property(w, "server", "DC01", &err);
+    for (size_t i = 0; i < NMEM && st == ADBK_OK; i++) {
+        struct adbk_member_info mi = {.name = members[i].name, .kind = members[i].kind,
+                                      .flags = ADBK_HAS_MTIME | ADBK_HAS_MODE,
+                                      .mtime_sec = 1600000000, .mode = 0640,
+                                      .source_path = "C:\\src"};
+        st = adbk_writer_begin_member(w, &mi, &err);
+        if (st == ADBK_OK && members[i].size)
+            st = adbk_writer_write(w, members[i].data, members[i].size, &err);
+        if (st == ADBK_OK)
+            st = adbk_writer_end_member(w, &err);
+    }
+    if (st == ADBK_OK)
+        st = adbk_writer_finish(w, &err);
+    adbk_writer_free(w);
+    if (st != ADBK_OK)
+        TEST_FAIL_AT("building the archive: %s", err.message);
+}
+
+/* The frames of the original archive, walked by their own sizes. */
+struct frame {
+    uint64_t off, end;
+    bool chunk;
+};
+static struct frame frames[64];
+static size_t nframes;
+/* Per member: index of its member record in frames[]. */
+static size_t first_frame[NMEM];
+
+static void walk(const struct membuf *m)
+{
+    nframes = 0;
+    uint64_t off = 0;
+    while (off < m->len && nframes < 64) {
+        uint32_t magic = le32(m->p + off);
+        uint64_t len = magic == 0xFD2FB528u ? ZSTD_findFrameCompressedSize(m->p + off, m->len - off)
+                                            : 8 + (uint64_t)le32(m->p + off + 4);
+        frames[nframes++] = (struct frame){off, off + len, magic == 0xFD2FB528u};
+        off += len;
+    }
+    size_t f = 1;
+    for (size_t i = 0; i < NMEM; i++) {
+        first_frame[i] = f;
+        f += 2 + (members[i].size + CS - 1) / CS;
+    }
+}
+
+/* ------------------------------------------------------------ report */
+
+struct rep {
+    char name[128];
+    bool complete, size_known;
+    uint64_t size;
+    size_t nlost;
+    struct adbk_salvage_range lost[8];
+    size_t npieces;
+    uint64_t piece_off[8], piece_len[8];
+};
+static struct rep reps[32];
+static size_t nreps;
+
+static void on_member(void *ctx, const struct adbk_salvage_member *m)
+{
+    (void)ctx;
+    if (nreps >= 32)
+        return;
+    struct rep *r = &reps[nreps++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->name, sizeof r->name, "%s", m->name ? m->name : "");
+    r->complete = m->complete;
+    r->size_known = m->size_known;
+    r->size = m->size;
+    r->nlost = m->lost_count < 8 ? m->lost_count : 8;
+    memcpy(r->lost, m->lost, r->nlost * sizeof *r->lost);
+    r->npieces = m->piece_count < 8 ? m->piece_count : 8;
+    for (size_t i = 0; i < r->npieces; i++) {
+        r->piece_off[i] = m->pieces[i].offset;
+        r->piece_len[i] = m->pieces[i].length;
+    }
+}
+
+static const struct rep *rep_of(const char *name)
+{
+    for (size_t i = 0; i < nreps; i++)
+        if (strcmp(reps[i].name, name) == 0)
+            return &reps[i];
+    return NULL;
+}
+
+/* Salvages in into out, collecting the report. */
+static adbk_status salvage(struct membuf *in, struct membuf *out, struct adbk_salvage_result *res,
+                           struct adbk_error *err)
+{
+    nreps = 0;
+    memset(out, 0, sizeof *out);
+    struct adbk_source src = membuf_source(in);
+    struct adbk_sink sink = membuf_sink(out);
+    struct adbk_salvage_callbacks cb = {.member = on_member};
+    struct adbk_salvage_options o = {.threads = 2};
+    return adbk_salvage(&src, &sink, &o, &cb, res, err);
+}
+
+/* ------------------------------------------------------------ checks */
+
+struct want {
+    char name[160];
+    const uint8_t *data;
+    size_t len;
+    unsigned kind;
+};
+
+/* The repaired archive verifies and holds exactly the wanted members. */
+static void check_output(struct membuf *out, const struct want *w, size_t nw, const char *what)
+{
+    struct adbk_source src = membuf_source(out);
+    struct adbk_reader *r;
+    struct adbk_error err = {0};
+    adbk_status st = adbk_reader_open_source(&src, NULL, &r, &err);
+    if (st != ADBK_OK) {
+        TEST_FAIL_AT("%s: the repaired archive does not open: %s", what, err.message);
+        return;
+    }
+    st = adbk_reader_verify(r, NULL, NULL, &err);
+    if (st != ADBK_OK)
+        TEST_FAIL_AT("%s: the repaired archive does not verify: %s", what, err.message);
+    if (adbk_reader_count(r) != nw)
+        TEST_FAIL_AT("%s: %zu members in the repaired archive, expected %zu", what,
+                     adbk_reader_count(r), nw);
+    for (size_t i = 0; i < nw; i++) {
+        long k = adbk_reader_find(r, w[i].name);
+        if (k < 0) {
+            TEST_FAIL_AT("%s: no member \"%s\" in the repaired archive", what, w[i].name);
+            continue;
+        }
+        if (w[i].kind && adbk_reader_member(r, (size_t)k)->kind != w[i].kind)
+            TEST_FAIL_AT("%s: \"%s\" has kind %u, expected %u", what, w[i].name,
+                         adbk_reader_member(r, (size_t)k)->kind, w[i].kind);
+        struct membuf got = {0};
+        st = adbk_reader_read_member(r, (size_t)k, collect, &got, &err);
+        if (st != ADBK_OK || got.len != w[i].len ||
+            (w[i].len && memcmp(got.p, w[i].data, w[i].len) != 0))
+            TEST_FAIL_AT("%s: \"%s\" holds %zu bytes that differ from the original's %zu", what,
+                         w[i].name, got.len, w[i].len);
+        free(got.p);
+    }
+    adbk_reader_close(r);
+}
+
+static void want_whole(struct want *w, size_t *n, size_t i)
+{
+    snprintf(w[*n].name, sizeof w[*n].name, "%s", members[i].name);
+    w[*n].data = members[i].data;
+    w[*n].len = members[i].size;
+    w[*n].kind = members[i].kind;
+    (*n)++;
+}
+
+static void want_piece(struct want *w, size_t *n, size_t i, uint64_t from, uint64_t len)
+{
+    snprintf(w[*n].name, sizeof w[*n].name, "lost+found/%s.bytes-%llu-%llu", members[i].name,
+             (unsigned long long)from, (unsigned long long)(from + len - 1));
+    w[*n].data = members[i].data + from;
+    w[*n].len = (size_t)len;
+    w[*n].kind = ADBK_KIND_FILE;
+    (*n)++;
+}
+
+static void expect_lost(const char *what, const char *name, size_t n,
+                        const struct adbk_salvage_range *want)
+{
+    const struct rep *r = rep_of(name);
+    if (!r) {
+        TEST_FAIL_AT("%s: no report for \"%s\"", what, name);
+        return;
+    }
+    if (r->complete != (n == 0 && r->npieces == 0) && n > 0)
+        TEST_FAIL_AT("%s: \"%s\" reported complete with losses", what, name);
+    if (r->nlost != n) {
+        TEST_FAIL_AT("%s: \"%s\": %zu lost ranges reported, expected %zu", what, name, r->nlost,
+                     n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (r->lost[i].offset != want[i].offset || r->lost[i].length != want[i].length)
+            TEST_FAIL_AT("%s: \"%s\": lost range %zu is %llu+%llu, expected %llu+%llu", what,
+                         name, i, (unsigned long long)r->lost[i].offset,
+                         (unsigned long long)r->lost[i].length,
+                         (unsigned long long)want[i].offset, (unsigned long long)want[i].length);
+}
+
+static void flip(struct membuf *m, uint64_t off)
+{
+    m->p[off] ^= 0xFF;
+}
+
+/* ------------------------------------------------------------ tests */
+
+TEST(intact_archive_is_copied_whole)
+{
+    struct membuf in = {0}, out = {0};
+    build(&in);
+    struct adbk_salvage_result res;
+    struct adbk_error err = {0};
+    adbk_status st = salvage(&in, &out, &res, &err);
+    REQUIRE_TRUE(st == ADBK_OK);
+    EXPECT_EQ_U64(NMEM, res.members);
+    EXPECT_EQ_U64(NMEM, res.complete);
+    EXPECT_EQ_U64(0, res.incomplete);
+    EXPECT_TRUE(res.header_ok && res.index_ok && res.seek_table_ok);
+    EXPECT_EQ_U64(CS, res.chunk_size);
+    struct want w[NMEM];
+    size_t n = 0;
+    for (size_t i = 0; i < NMEM; i++)
+        want_whole(w, &n, i);
+    check_output(&out, w, n, "intact");
+    struct adbk_source src = membuf_source(&out);
+    struct adbk_reader *r;
+    REQUIRE_TRUE(adbk_reader_open_source(&src, NULL, &r, &err) == ADBK_OK);
+    EXPECT_STR("DC01", adbk_reader_property(r, "server"));
+    EXPECT_STR("complete: all 6 members recovered", adbk_reader_property(r, "salvage.result"));
+    adbk_reader_close(r);
+    free(in.p);
+    free(out.p);
+}
+
+/* For a cut at c: what salvage must produce, derived from the frames. */
+static void check_cut(struct membuf *in, uint64_t c)
+{
+    struct membuf cut = *in;
+    cut.len = (size_t)c;
+    struct membuf out;
+    struct adbk_salvage_result res;
+    struct adbk_error err = {0};
+    char what[64];
+    snprintf(what, sizeof what, "cut at %llu", (unsigned long long)c);
+    adbk_status st = salvage(&cut, &out, &res, &err);
+    if (c < frames[0].end) {
+        /* Not even the header record is whole: nothing to salvage. */
+        if (st != ADBK_E_NOT_ADBK)
+            TEST_FAIL_AT("%s: status %d, expected ADBK_E_NOT_ADBK", what, st);
+        free(out.p);
+        return;
+    }
+    if (st != ADBK_OK) {
+        TEST_FAIL_AT("%s: %s", what, err.message);
+        free(out.p);
+        return;
+    }
+    struct want w[2 * NMEM];
+    size_t n = 0;
+    for (size_t i = 0; i < NMEM; i++) {
+        size_t f = first_frame[i];
+        size_t chunks = (members[i].size + CS - 1) / CS;
+        if (frames[f].end > c) {
+            if (rep_of(members[i].name))
+                TEST_FAIL_AT("%s: \"%s\" reported though its record is cut", what,
+                             members[i].name);
+            continue;
+        }
+        if (frames[f + chunks + 1].end <= c || members[i].kind == ADBK_KIND_DIRECTORY) {
+            want_whole(w, &n, i);
+            expect_lost(what, members[i].name, 0, NULL);
+            continue;
+        }
+        size_t k = 0;
+        while (k < chunks && frames[f + 1 + k].end <= c)
+            k++;
+        uint64_t got = (uint64_t)k * CS;
+        if (got > members[i].size)
+            got = members[i].size;
+        if (got)
+            want_piece(w, &n, i, 0, got);
+        /* A short last chunk tells the size even without the end record. */
+        bool ends_short = k == chunks && members[i].size % CS != 0;
+        struct adbk_salvage_range lost = {got, TO_END};
+        expect_lost(what, members[i].name, ends_short ? 0 : 1, &lost);
+    }
+    check_output(&out, w, n, what);
+    free(out.p);
+}
+
+TEST(cut_at_many_offsets)
+{
+    struct membuf in = {0};
+    build(&in);
+    walk(&in);
+    REQUIRE_TRUE(nframes > 10 && frames[nframes - 1].end == in.len);
+    /* Every frame boundary, one byte either side, and a spread in between. */
+    unsigned tried = 0;
+    for (size_t f = 0; f < nframes; f++) {
+        for (int d = -1; d <= 1; d++) {
+            uint64_t c = frames[f].end + (uint64_t)(int64_t)d;
+            if (c > 0 && c < in.len) {
+                check_cut(&in, c);
+                tried++;
+            }
+        }
+        uint64_t mid = (frames[f].off + frames[f].end) / 2;
+        if (mid > 0 && mid < in.len) {
+            check_cut(&in, mid);
+            tried++;
+        }
+    }
+    for (uint64_t c = 1; c < in.len; c += 211) {
+        check_cut(&in, c);
+        tried++;
+    }
+    fprintf(stderr, "%u cut offsets tried\n", tried);
+    free(in.p);
+}
+
+static void check_all_complete(struct membuf *in, const char *what, bool index_ok)
+{
+    struct membuf out;
+    struct adbk_salvage_result res;
+    struct adbk_error err = {0};
+    adbk_status st = salvage(in, &out, &res, &err);
+    if (st != ADBK_OK) {
+        TEST_FAIL_AT("%s: %s", what, err.message);
+        return;
+    }
+    EXPECT_EQ_U64(NMEM, res.complete);
+    EXPECT_EQ_U64(0, res.incomplete);
+    EXPECT_EQ_U64(index_ok, res.index_ok);
+    struct want w[NMEM];
+    size_t n = 0;
+    for (size_t i = 0; i < NMEM; i++)
+        want_whole(w, &n, i);
+    check_output(&out, w, n, what);
+    free(out.p);
+}
+
+TEST(damaged_index)
+{
+    struct membuf in = {0};
+    build(&in);
+    walk(&in);
+    struct frame *idx = &frames[nframes - 2];
+    flip(&in, (idx->off + idx->end) / 2);
+    check_all_complete(&in, "damaged index", false);
+    flip(&in, idx->off + 5); /* and its size field */
+    check_all_complete(&in, "damaged index size", false);
+    free(in.p);
+}
+
+TEST(damaged_seek_table)
+{
+    struct membuf in = {0};
+    build(&in);
+    walk(&in);
+    struct frame *seek = &frames[nframes - 1];
+    flip(&in, seek->off + 8 + 12 * 3); /* an entry's compressed size */
+    check_all_complete(&in, "damaged seek-table entry", true);
+    flip(&in, seek->end - 1);          /* and the footer's magic */
+    check_all_complete(&in, "damaged seek-table footer", true);
+    free(in.p);
+}
+
+/* A chunk in the middle of the database is damaged: with the seek table, and
+ * without it (then the frame's extent comes from its own headers or the
+ * member-end record places the rest). */
+static void check_damaged_chunk(bool kill_seek, uint64_t where)
+{
+    struct membuf in = {0};
+    build(&in);
+    walk(&in);
+    size_t db = 1, f = first_frame[db] + 1 + 2; /* chunk 2 of the database */
+    uint64_t len = frames[f].end - frames[f].off;
+    flip(&in, frames[f].off + (where < len ? where : len / 2));
+    if (kill_seek)
+        flip(&in, in.len - 1);
+    struct membuf out;
+    struct adbk_salvage_result res;
+    struct adbk_error err = {0};
+    char what[80];
+    snprintf(what, sizeof what, "chunk 2 damaged at +%llu%s", (unsigned long long)where,
+             kill_seek ? ", no seek table" : "");
+    adbk_status st = salvage(&in, &out, &res, &err);
+    if (st != ADBK_OK) {
+        TEST_FAIL_AT("%s: %s", what, err.message);
+        free(in.p);
+        return;
+    }
+    EXPECT_EQ_U64(NMEM - 1, res.complete);
+    EXPECT_EQ_U64(1, res.incomplete);
+    /* Without the seek table a damaged frame header hides how many frames
+     * were lost; the member-end record still places what follows. */
+    if (!kill_seek)
+        EXPECT_EQ_U64(1, res.chunks_lost);
+    EXPECT_EQ_U64(CS, res.bytes_lost);
+    struct want w[NMEM + 2];
+    size_t n = 0;
+    for (size_t i = 0; i < NMEM; i++) {
+        if (i != db) {
+            want_whole(w, &n, i);
+            continue;
+        }
+        want_piece(w, &n, i, 0, 2 * CS);
+        want_piece(w, &n, i, 3 * CS, members[i].size - 3 * CS);
+    }
+    check_output(&out, w, n, what);
+    struct adbk_salvage_range lost = {2 * CS, CS};
+    expect_lost(what, members[db].name, 1, &lost);
+    free(out.p);
+    free(in.p);
+}
+
+TEST(damaged_chunk_in_the_middle)
+{
+    check_damaged_chunk(false, 100);
+    check_damaged_chunk(true, 100);
+    /* The frame header and the first block header: its extent is unknown. */
+    for (uint64_t at = 4; at < 12; at++)
+        check_damaged_chunk(true, at);
+    check_damaged_chunk(false, 4);
+}
+
+TEST(damaged_member_record)
+{
+    struct membuf in = {0};
+    build(&in);
+    walk(&in);
+    size_t db = 1;
+    struct frame *rec = &frames[first_frame[db]];
+    flip(&in, rec->off + 20);
+    /* The index names it: the member is whole again. */
+    check_all_complete(&in, "damaged member record", true);
+
+    /* Without the index it keeps its bytes, under a name from its number. */
+    struct frame *idx = &frames[nframes - 2];
+    flip(&in, (idx->off + idx->end) / 2);
+    struct membuf out;
+    struct adbk_salvage_result res;
+    struct adbk_error err = {0};
+    REQUIRE_TRUE(salvage(&in, &out, &res, &err) == ADBK_OK);
+    EXPECT_EQ_U64(NMEM - 1, res.complete);
+    EXPECT_EQ_U64(1, res.incomplete);
+    EXPECT_EQ_U64(0, res.bytes_lost);
+    struct want w[NMEM];
+    size_t n = 0;
+    for (size_t i = 0; i < NMEM; i++)
+        if (i != db)
+            want_whole(w, &n, i);
+    snprintf(w[n].name, sizeof w[n].name, "lost+found/member-1.bytes-0-%zu",
+             members[db].size - 1);
+    w[n].data = members[db].data;
+    w[n].len = members[db].size;
+    w[n++].kind = ADBK_KIND_FILE;
+    check_output(&out, w, n, "damaged member record, no index");
+    free(out.p);
+
+    /* And without the seek table too. */
+    flip(&in, in.len - 1);
+    REQUIRE_TRUE(salvage(&in, &out, &res, &err) == ADBK_OK);
+    check_output(&out, w, n, "damaged member record, no index, no seek table");
+    free(out.p);
+    free(in.p);
+}
+
+TEST(damaged_header_record)
+{
+    struct membuf in = {0};
+    build(&in);
+    walk(&in);
+    flip(&in, 20); /* inside the Archive_Id */
+    struct membuf out;
+    struct adbk_salvage_result res;
+    struct adbk_error err = {0};
+    REQUIRE_TRUE(salvage(&in, &out, &res, &err) == ADBK_OK);
+    EXPECT_TRUE(!res.header_ok);
+    EXPECT_EQ_U64(CS, res.chunk_size); /* inferred from the full chunks */
+    EXPECT_EQ_U64(NMEM, res.complete);
+    struct want w[NMEM];
+    size_t n = 0;
+    for (size_t i = 0; i < NMEM; i++)
+        want_whole(w, &n, i);
+    check_output(&out, w, n, "damaged header");
+    free(out.p);
+    free(in.p);
+}
+
+TEST(not_an_archive_and_dry_run)
+{
+    struct membuf junk = {0};
+    uint8_t bytes[5000];
+    fill_pattern(bytes, sizeof bytes, 9);
+    membuf_write(&junk, bytes, sizeof bytes);
+    struct adbk_source src = membuf_source(&junk);
+    struct adbk_salvage_result res;
+    struct adbk_error err = {0};
+    EXPECT_TRUE(adbk_salvage(&src, NULL, NULL, NULL, &res, &err) == ADBK_E_NOT_ADBK);
+    EXPECT_TRUE(strstr(err.message, "memory archive") != NULL);
+    free(junk.p);
+
+    struct membuf in = {0};
+    build(&in);
+    src = membuf_source(&in);
+    nreps = 0;
+    struct adbk_salvage_callbacks cb = {.member = on_member};
+    EXPECT_TRUE(adbk_salvage(&src, NULL, NULL, &cb, &res, &err) == ADBK_OK);
+    EXPECT_EQ_U64(NMEM, nreps);
+    EXPECT_EQ_U64(NMEM, res.complete);
+    free(in.p);
+}
+
+TEST_LIST(T(intact_archive_is_copied_whole), T(cut_at_many_offsets), T(damaged_index),
+          T(damaged_seek_table), T(damaged_chunk_in_the_middle), T(damaged_member_record),
+          T(damaged_header_record), T(not_an_archive_and_dry_run));
+TEST_MAIN()

@@ -1,0 +1,417 @@
+/*
+ * salvage_cmd.c - `adbk salvage`: parses options, runs adbk_salvage from the
+ * damaged file into a durable output file, and prints what was recovered and
+ * what was lost, member by member and byte range by byte range (text on
+ * standard error, or JSON on standard output). Also the temporary-archive
+ * helper behind `extract --salvage`.
+ */
+#include "salvage_cmd.h"
+
+#include "adbk.h"
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ input */
+
+struct fsrc {
+    struct adbk_source src;
+    int fd;
+};
+
+static int fsrc_read_at(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    struct fsrc *f = ctx;
+    uint8_t *p = buf;
+    while (len) {
+        ssize_t n = pread(f->fd, p, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno;
+        if (n == 0)
+            return EIO; /* the file shrank while being read */
+        p += n;
+        len -= (size_t)n;
+        off += (uint64_t)n;
+    }
+    return 0;
+}
+
+static bool fsrc_open(struct fsrc *f, const char *path)
+{
+    struct stat st;
+    f->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (f->fd < 0 || fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = f->fd < 0 ? errno : 0;
+        if (f->fd >= 0)
+            close(f->fd);
+        if (e)
+            cli_err("cannot open %s: %s", path, strerror(e));
+        else
+            cli_err("%s is not a regular file", path);
+        return false;
+    }
+    f->src = (struct adbk_source){fsrc_read_at, f, (uint64_t)st.st_size, path};
+    return true;
+}
+
+/* ------------------------------------------------------------ report */
+
+struct sstate {
+    struct cli_progress prog;
+    bool json, quiet, members_open;
+    unsigned damages;
+};
+
+static void s_damage(void *ctx, uint64_t off, uint64_t len, const char *msg)
+{
+    struct sstate *s = ctx;
+    if (s->json) {
+        printf("%s{\"offset\":%" PRIu64 ",\"length\":%" PRIu64 ",\"message\":",
+               s->damages ? "," : "", off, len);
+        cli_json_str(stdout, msg);
+        printf("}");
+    } else if (!s->quiet) {
+        cli_progress_end(&s->prog);
+        fprintf(stderr, "%s: damage: ", cli_prog);
+        cli_safe_str(stderr, msg);
+        fputc('\n', stderr);
+    }
+    s->damages++;
+}
+
+static void json_u64_or_null(uint64_t v, uint64_t null_value)
+{
+    if (v == null_value)
+        printf("null");
+    else
+        printf("%" PRIu64, v);
+}
+
+static void s_member_json(struct sstate *s, const struct adbk_salvage_member *m)
+{
+    if (!s->members_open) {
+        printf("],\"members\":[");
+        s->members_open = true;
+    } else {
+        printf(",");
+    }
+    printf("{\"number\":");
+    if (m->number < 0)
+        printf("null");
+    else
+        printf("%" PRId64, m->number);
+    printf(",\"name\":");
+    if (m->name)
+        cli_json_str(stdout, m->name);
+    else
+        printf("null");
+    const char *kind = adbk_kind_name(m->kind);
+    printf(",\"kind\":");
+    if (kind)
+        cli_json_str(stdout, kind);
+    else
+        printf("null");
+    printf(",\"archive_offset\":%" PRIu64 ",\"complete\":%s,\"output_name\":", m->archive_offset,
+           m->complete ? "true" : "false");
+    if (m->output_name)
+        cli_json_str(stdout, m->output_name);
+    else
+        printf("null");
+    printf(",\"size\":");
+    if (m->size_known)
+        printf("%" PRIu64, m->size);
+    else
+        printf("null");
+    printf(",\"recovered_bytes\":%" PRIu64 ",\"recovered\":[", m->recovered_bytes);
+    for (size_t i = 0; i < m->piece_count; i++) {
+        const struct adbk_salvage_piece *p = &m->pieces[i];
+        printf("%s{\"offset\":", i ? "," : "");
+        json_u64_or_null(p->offset, ADBK_SALVAGE_UNPLACED);
+        printf(",\"length\":%" PRIu64 ",\"archive_offset\":%" PRIu64 ",\"output_name\":",
+               p->length, p->archive_offset);
+        cli_json_str(stdout, p->output_name);
+        printf("}");
+    }
+    printf("],\"lost\":[");
+    for (size_t i = 0; i < m->lost_count; i++) {
+        printf("%s{\"offset\":%" PRIu64 ",\"length\":", i ? "," : "", m->lost[i].offset);
+        json_u64_or_null(m->lost[i].length, ADBK_SALVAGE_TO_END);
+        printf("}");
+    }
+    printf("],\"note\":");
+    if (m->note)
+        cli_json_str(stdout, m->note);
+    else
+        printf("null");
+    printf("}");
+}
+
+static void s_member(void *ctx, const struct adbk_salvage_member *m)
+{
+    struct sstate *s = ctx;
+    if (s->json) {
+        s_member_json(s, m);
+        return;
+    }
+    if (s->quiet)
+        return;
+    cli_progress_end(&s->prog);
+    FILE *f = stderr;
+    if (m->number >= 0)
+        fprintf(f, "member %" PRId64 " ", m->number);
+    else
+        fprintf(f, "member at archive byte %" PRIu64 " ", m->archive_offset);
+    if (m->name) {
+        fputc('"', f);
+        cli_safe_str(f, m->name);
+        fputc('"', f);
+    } else {
+        fputs("(name lost)", f);
+    }
+    if (m->complete) {
+        fputs(": complete", f);
+        if (m->note) {
+            fputs(" (", f);
+            cli_safe_str(f, m->note);
+            fputc(')', f);
+        }
+        fputc('\n', f);
+        return;
+    }
+    fputs(": INCOMPLETE (", f);
+    cli_safe_str(f, m->note ? m->note : "content is missing");
+    fprintf(f, "): %" PRIu64 " bytes recovered", m->recovered_bytes);
+    if (m->size_known)
+        fprintf(f, " of %" PRIu64 "\n", m->size);
+    else
+        fputs(", size unknown\n", f);
+    for (size_t i = 0; i < m->piece_count; i++) {
+        const struct adbk_salvage_piece *p = &m->pieces[i];
+        if (p->offset == ADBK_SALVAGE_UNPLACED)
+            fprintf(f, "  recovered %" PRIu64 " bytes at an unknown offset as ", p->length);
+        else
+            fprintf(f, "  recovered bytes %" PRIu64 "..%" PRIu64 " as ", p->offset,
+                    p->offset + p->length - 1);
+        cli_safe_str(f, p->output_name);
+        fputc('\n', f);
+    }
+    for (size_t i = 0; i < m->lost_count; i++) {
+        if (m->lost[i].length == ADBK_SALVAGE_TO_END)
+            fprintf(f, "  LOST bytes %" PRIu64 "..end (the size is unknown)\n",
+                    m->lost[i].offset);
+        else
+            fprintf(f, "  LOST bytes %" PRIu64 "..%" PRIu64 " (%" PRIu64 " bytes)\n",
+                    m->lost[i].offset, m->lost[i].offset + m->lost[i].length - 1,
+                    m->lost[i].length);
+    }
+}
+
+static int s_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    struct sstate *s = ctx;
+    (void)total;
+    cli_progress_update(&s->prog, done, NULL);
+    return cli_interrupted;
+}
+
+static void summary(struct sstate *s, const char *in, const char *out,
+                    const struct adbk_salvage_result *r, adbk_status st, const char *msg)
+{
+    if (s->json) {
+        if (!s->members_open)
+            printf("],\"members\":[");
+        printf("],\"ok\":%s,\"header_ok\":%s,\"index_ok\":%s,\"seek_table_ok\":%s,"
+               "\"chunk_size\":%u,\"members_found\":%" PRIu64 ",\"complete\":%" PRIu64
+               ",\"incomplete\":%" PRIu64 ",\"pieces\":%" PRIu64 ",\"chunks_recovered\":%" PRIu64
+               ",\"chunks_lost\":%" PRIu64 ",\"bytes_recovered\":%" PRIu64 ",\"bytes_lost\":%"
+               PRIu64 ",\"lost_unknown_end\":%s,\"damaged_archive_bytes\":%" PRIu64,
+               st == ADBK_OK ? "true" : "false", r->header_ok ? "true" : "false",
+               r->index_ok ? "true" : "false", r->seek_table_ok ? "true" : "false",
+               r->chunk_size, r->members, r->complete, r->incomplete, r->pieces,
+               r->chunks_recovered, r->chunks_lost, r->bytes_recovered, r->bytes_lost,
+               r->lost_unknown_end ? "true" : "false", r->damaged_bytes);
+        if (st != ADBK_OK) {
+            printf(",\"message\":");
+            cli_json_str(stdout, msg);
+        }
+        printf("}\n");
+        return;
+    }
+    if (st != ADBK_OK || s->quiet)
+        return;
+    char a[16], b[16];
+    fprintf(stderr, "%s: %" PRIu64 " members found: %" PRIu64 " complete, %" PRIu64
+            " incomplete; %s recovered, %s%s lost; header %s, index %s, seek table %s\n",
+            in, r->members, r->complete, r->incomplete, cli_size(r->bytes_recovered, a, sizeof a),
+            cli_size(r->bytes_lost, b, sizeof b), r->lost_unknown_end ? " and tails of unknown size" : "",
+            r->header_ok ? "intact" : "lost", r->index_ok ? "intact" : "lost",
+            r->seek_table_ok ? "intact" : "lost");
+    if (out)
+        fprintf(stderr, "%s: written%s\n", out,
+                r->incomplete ? "; damaged members' intact ranges are under lost+found/" : "");
+}
+
+/* The whole job: open, salvage into out (NULL = report only), report. */
+static int run(const char *in, const char *out, bool force, const struct adbk_salvage_options *so,
+               struct sstate *s)
+{
+    struct fsrc f;
+    if (!fsrc_open(&f, in))
+        return EXIT_ERROR;
+    struct adbk_error err = {0};
+    struct adbk_outfile *of = NULL;
+    adbk_status st = ADBK_OK;
+    if (out && (st = adbk_outfile_open(out, force, &of, &err)) != ADBK_OK) {
+        cli_err("%s", err.message);
+        close(f.fd);
+        return EXIT_ERROR;
+    }
+    if (s->json) {
+        printf("{\"archive\":");
+        cli_json_str(stdout, in);
+        printf(",\"output\":");
+        if (out)
+            cli_json_str(stdout, out);
+        else
+            printf("null");
+        printf(",\"damage\":[");
+    }
+    cli_progress_init(&s->prog, "salvaging", f.src.size, s->quiet || s->json);
+    struct adbk_salvage_callbacks cb = {s_damage, s_member, s_progress, s};
+    struct adbk_salvage_result res;
+    st = adbk_salvage(&f.src, of ? adbk_outfile_sink(of) : NULL, so, &cb, &res, &err);
+    if (st == ADBK_OK && of)
+        st = adbk_outfile_commit(of, &err);
+    cli_progress_end(&s->prog);
+    adbk_outfile_abort(of); /* removes the temporary file unless committed */
+    close(f.fd);
+    if (st == ADBK_E_ABORTED && cli_interrupted)
+        st = adbk_error_set(&err, ADBK_E_INTERRUPTED, "%s: salvage interrupted; nothing was "
+                            "written", in);
+    summary(s, in, out, &res, st, err.message);
+    if (st != ADBK_OK) {
+        if (!s->json)
+            cli_err("%s", err.message);
+        return EXIT_ERROR;
+    }
+    return res.incomplete ? EXIT_DAMAGED : EXIT_OK;
+}
+
+static void help(void)
+{
+    printf("usage: adbk salvage DAMAGED.adbk -o REPAIRED.adbk [OPTIONS]\n\n"
+           "Recovers every intact chunk of a damaged or cut-short archive into a new, valid\n"
+           "archive. It walks the file frame by frame from the start, so it works when the\n"
+           "index or the seek table is damaged or missing; every chunk is checked against\n"
+           "its own checksum and only intact ones are kept. Then it reports, member by\n"
+           "member, the byte ranges recovered and the byte ranges lost.\n\n"
+           "A member is stored under its own name only when it is complete: every chunk\n"
+           "intact and its content hash matching the archive's record of it. Of any other\n"
+           "member, each intact byte range becomes a member of its own,\n"
+           "  lost+found/NAME.bytes-FIRST-LAST\n"
+           "holding exactly the original bytes FIRST..LAST (offsets in the member's content,\n"
+           "inclusive); a range whose offset cannot be established is stored as\n"
+           "  lost+found/NAME.unplaced-at-archive-byte-N\n"
+           "Lost ranges are never filled in, and a damaged member never appears under its\n"
+           "own name, shorter. The repaired archive's property salvage.result says whether\n"
+           "anything was lost; the index's other properties are kept when it survived.\n\n"
+           "  -o, --output OUT    the repaired archive (written to a temporary file and\n"
+           "                      renamed once complete and synced)\n"
+           "  -n, --dry-run       only scan and report; write nothing\n"
+           "  -1 .. -19           zstd level of the repaired archive (default 3)\n"
+           "  -T, --threads N     compression threads (default: all cores)\n"
+           "  -f, --force         replace OUT if it exists\n"
+           "  --json              the report as JSON on standard output\n"
+           "  -q, --quiet         no progress, no report\n\n"
+           "Exit: 0 nothing was lost, 1 repaired but something was lost (see the report),\n"
+           "2 error (nothing was written).\n");
+}
+
+int cmd_salvage(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'}, {"dry-run", no_argument, NULL, 'n'},
+        {"threads", required_argument, NULL, 'T'}, {"force", no_argument, NULL, 'f'},
+        {"json", no_argument, NULL, 'j'}, {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    struct adbk_salvage_options so = {0};
+    struct sstate s = {0};
+    const char *out = NULL;
+    bool force = false, dry = false;
+    if (!cli_take_level(&argc, argv, &so.level))
+        return EXIT_ERROR;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:nT:fqh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'n': dry = true; break;
+        case 'T':
+            if (!cli_parse_threads(optarg, &so.threads)) {
+                cli_err("-T wants a thread count from 1 to 256, not '%s'", optarg);
+                return EXIT_ERROR;
+            }
+            break;
+        case 'f': force = true; break;
+        case 'j': s.json = true; break;
+        case 'q': s.quiet = true; break;
+        case 'h': help(); return EXIT_OK;
+        default: return EXIT_ERROR;
+        }
+    }
+    if (optind != argc - 1) {
+        cli_err("salvage takes one damaged archive (try 'adbk salvage --help')");
+        return EXIT_ERROR;
+    }
+    if (!out && !dry) {
+        cli_err("salvage needs -o REPAIRED.adbk (or --dry-run to only report)");
+        return EXIT_ERROR;
+    }
+    if (out && dry) {
+        cli_err("-o and --dry-run contradict each other");
+        return EXIT_ERROR;
+    }
+    if (out && strcmp(out, "-") == 0 && isatty(STDOUT_FILENO)) {
+        cli_err("refusing to write an archive to a terminal; redirect standard output");
+        return EXIT_ERROR;
+    }
+    if (out && strcmp(out, "-") == 0 && s.json) {
+        cli_err("--json prints on standard output: it cannot be used with -o -");
+        return EXIT_ERROR;
+    }
+    cli_catch_signals();
+    return run(argv[optind], dry ? NULL : out, force, &so, &s);
+}
+
+int cli_salvage_to_temp(const char *path, bool quiet, char *tmp, size_t cap)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    /* A unique name that outfile then creates beside (NAME.XXXXXX.partial). */
+    int n = snprintf(tmp, cap, "%s/adbk-salvage-XXXXXX", dir);
+    if (n < 0 || (size_t)n >= cap) {
+        cli_err("temporary folder name too long: %s", dir);
+        return EXIT_ERROR;
+    }
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        cli_err("cannot create a temporary archive in %s: %s", dir, strerror(errno));
+        return EXIT_ERROR;
+    }
+    close(fd);
+    struct sstate s = {.quiet = quiet};
+    int rc = run(path, tmp, true, &(struct adbk_salvage_options){0}, &s);
+    if (rc == EXIT_ERROR)
+        unlink(tmp);
+    return rc;
+}
