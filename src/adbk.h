@@ -172,17 +172,106 @@ adbk_status adbk_backup(struct source *src, const struct adbk_backup_options *o,
                         const struct adbk_backup_callbacks *cb, struct adbk_backup_result *res,
                         struct adbk_error *err);
 
-/* Opens the backup source named by server_or_dir (Linux: the simulated DC).
+/* ------------------------------------------------------------ restore */
+
+struct adbk_restore_options {
+    bool allow_expired;   /* restore a backup older than its tombstone lifetime,
+                           * with a warning (the server may still refuse it) */
+    int64_t now;          /* the clock for the expiry check, Unix seconds; 0 = now */
+};
+
+struct adbk_restore_callbacks {
+    /* A file of the backup is being written: member, kind and destination
+     * path on this machine. May be NULL. */
+    void (*file_begin)(void *ctx, const char *name, unsigned kind, uint64_t size,
+                       const char *dest);
+    /* Bytes of the current file written so far. May be NULL. */
+    void (*progress)(void *ctx, uint64_t done);
+    /* Something worth saying that does not stop the restore (an expired
+     * backup restored on request, a member that has no place). May be NULL. */
+    void (*warning)(void *ctx, const char *message);
+    /* Polled between writes; nonzero stops with ADBK_E_INTERRUPTED. May be NULL. */
+    int (*cancelled)(void *ctx);
+    void *ctx;
+};
+
+struct adbk_restore_result {
+    uint64_t files;             /* members put in place */
+    uint64_t bytes;             /* their content bytes */
+    uint32_t gen_low, gen_high; /* log generations registered */
+    int64_t age_days;           /* age of the backup at the expiry check */
+    uint32_t tsl_days;          /* the archive's tombstone lifetime, 0 unknown */
+    bool registered;            /* DsRestoreRegister succeeded */
+    bool completed;             /* DsRestoreRegisterComplete(S_OK) succeeded */
+    char database[1024];        /* where the database went (this machine's path) */
+    char log_dir[1024];         /* where the logs went */
+};
+
+/* Restores archive r (borrowed, open) to src (open, borrowed), the DsRestore
+ * way (the DsBackup API reference, dsbackup-api.md, §4), in this order:
+ *
+ *   plan (the archive must hold one expiry token, a database and contiguous
+ *   logs) -> expiry check against the archive's creation time and its
+ *   tombstone.lifetime.days -> restore privilege -> 1 the directory must be
+ *   offline -> 2 DsRestorePrepare with the stored token -> 3 locations ->
+ *   stage: every database, log and patch member is written under a temporary
+ *   name in its destination folder, every chunk and the whole content
+ *   verified as it streams, then fsynced -> 4 register (log folder, the
+ *   archive's lowest and highest log generation) -> 5 stale logs and the
+ *   checkpoint removed, staged files renamed into place, folders fsynced ->
+ *   6 complete (S_OK) -> 7 end, on every path.
+ *
+ * So nothing unverified is ever registered: a damaged member, a full disk or
+ * a cancellation during staging removes the staged files and leaves the
+ * server's files and state untouched. A failure after registration completes
+ * the restore with the failure code, so the directory refuses to start on a
+ * half-placed set (ref R26), and says so. Staging needs free space for the
+ * database and logs beside the files they replace.
+ * Returns ADBK_OK; ADBK_E_EXPIRED (too old and !allow_expired, or the server
+ * refused the token as expired); ADBK_E_UNSUPPORTED (not a directory backup:
+ * no token, database or logs); ADBK_E_CORRUPT (a log gap, properties that
+ * disagree with the members) and the reader's statuses for damaged members;
+ * ADBK_E_PRIVILEGE; ADBK_E_SOURCE (online, refused, failed); ADBK_E_IO
+ * (a destination not writable, disk full); ADBK_E_INTERRUPTED; ADBK_E_NOMEM. */
+adbk_status adbk_restore(struct adbk_reader *r, struct source *src,
+                         const struct adbk_restore_options *o,
+                         const struct adbk_restore_callbacks *cb,
+                         struct adbk_restore_result *res, struct adbk_error *err);
+
+/* Whom the server's calls run as (DsSetAuthIdentity): all three set, or
+ * user NULL for the process's own identity. Strings are copied by the source;
+ * the caller wipes the password after opening. */
+struct adbk_identity {
+    const char *user;
+    const char *domain;
+    const char *password;
+};
+
+/* Splits "DOMAIN\name" (or "name@domain") into id's user and domain, which
+ * point into buf (cap bytes, a copy of spec). ADBK_E_ARG when spec names no
+ * user or does not fit. */
+adbk_status adbk_identity_parse(const char *spec, char *buf, size_t cap,
+                                struct adbk_identity *id, struct adbk_error *err);
+
+/* What a source is opened for. */
+enum adbk_source_use {
+    ADBK_FOR_BACKUP = 0, /* the built-in simulated DC is made and started on demand */
+    ADBK_FOR_RESTORE     /* the built-in DC must exist already and is not started */
+};
+
+/* Opens the server named by server_or_dir (Linux: the simulated DC).
  *  - a folder holding dcsim.ini: that DC, bound under its own server name;
  *  - another non-empty string: a server name, resolved by the simulator's
  *    binding (ADBK_DCSIM_DIR for this machine);
  *  - NULL or "": ADBK_DCSIM_DIR when set, else the built-in DC in
- *    $XDG_CACHE_HOME/adbk/builtin-dc (or ~/.cache/adbk/builtin-dc),
- *    provisioned (256 MiB database, seed 1) when missing and started when
- *    offline.
+ *    $XDG_CACHE_HOME/adbk/builtin-dc (or ~/.cache/adbk/builtin-dc); for a
+ *    backup it is provisioned (256 MiB database, seed 1) when missing and
+ *    started when offline.
+ * id (may be NULL) is applied to every call of the source.
  * *out is released with src_destroy. Returns ADBK_OK, ADBK_E_SOURCE (not a
  * DC folder, cannot provision or start), ADBK_E_NOMEM. */
-adbk_status adbk_open_source(const char *server_or_dir, struct source **out,
+adbk_status adbk_open_source(const char *server_or_dir, enum adbk_source_use use,
+                             const struct adbk_identity *id, struct source **out,
                              struct adbk_error *err);
 
 #endif

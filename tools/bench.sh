@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# bench.sh - the benchmark of issue 2: adbk against tar | zstd on the same data.
+# bench.sh - the benchmark of issues 2 and 4: adbk against tar | zstd on the
+# same data.
 #
 # usage: tools/bench.sh [--size MIB] [--runs N] [--big-gib G] [--keep]
 #                       [--json FILE] [--workdir DIR] [--seed N] [--dcsim]
 #                       [--no-setup] [--check] [--wait-idle S]
+#                       [--backup-gib G] [--backup-only] [--profile]
 #
 # In one run, on the same data:
 #   1. create   'adbk create -q -o X.adbk DATA'  vs  'tar -cf - DATA | zstd -3 -T2'
@@ -20,7 +22,16 @@
 #               -N, warm (--warmup 3) and cold-ish (the file's pages evicted with
 #               posix_fadvise DONTNEED before each run; a VM's host cache may
 #               still hold them, hence "cold-ish").
-#   5. a table of the issue's targets with PASS/FAIL, machine info, and the same
+#   5. backup   'adbk backup' of a simulated DC of G GiB (dcsim provision, started)
+#               vs 'tar -cf - FILES | zstd -3 -T2' over the same files (the
+#               database and the logs the backup holds, taken from the archive's
+#               listing), median of N; speed ratio, compression ratio, peak RSS.
+#               Each backup rolls one log (as the real API does), so the backup's
+#               log set can differ from tar's by one 10 MiB log: both byte counts
+#               are reported.
+#   6. with --profile: 'perf record' of one adbk backup and one adbk-verify, and
+#      the top symbols of each (where the time goes).
+#   7. a table of the issues' targets with PASS/FAIL, machine info, and the same
 #      as JSON (--json FILE, default build-bench/bench.json).
 #
 # The page cache cannot be dropped reliably here, so the data are read once
@@ -39,6 +50,10 @@
 #   --json FILE    also write the results as JSON to FILE
 #   --no-setup     do not run tools/setup.sh --bench (hyperfine, GNU time)
 #   --check        exit 1 when a target fails (default: exit 0 once measured)
+#   --backup-gib G size of the simulated DC's database for step 5 (default 2;
+#                  0 skips step 5)
+#   --backup-only  run step 5 (and 6) only
+#   --profile      step 6 (needs perf; kernel.perf_event_paranoid <= 1 or root)
 #   --wait-idle S  before each timed phase, wait up to S seconds (default 60)
 #                  for other processes to use under 10 % of the CPUs; the
 #                  report gives the share other processes used during each
@@ -60,6 +75,9 @@ keep=0
 json=""
 workdir=""
 use_dcsim=0
+backup_gib=2
+backup_only=0
+profile=0
 do_setup=1
 check=0
 wait_idle=60
@@ -79,6 +97,9 @@ while [ $# -gt 0 ]; do
     --json) [ -n "${2:-}" ] || die "--json wants a file"; json=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --dcsim) use_dcsim=1; shift ;;
+    --backup-gib) num "$1" "${2:-}"; backup_gib=$2; shift 2 ;;
+    --backup-only) backup_only=1; shift ;;
+    --profile) profile=1; shift ;;
     --no-setup) do_setup=0; shift ;;
     --check) check=1; shift ;;
     --wait-idle) num "$1" "${2:-}"; wait_idle=$2; shift 2 ;;
@@ -122,7 +143,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-need_mib=$((size * 3 + 1024))
+need_mib=$((size * 3 + 1024 + backup_gib * 2048))
+[ "$backup_only" = 0 ] || need_mib=$((backup_gib * 2048 + 1024))
 free_mib=$(df -Pm "$work" | awk 'NR == 2 { print $4 }')
 [ "$free_mib" -ge "$need_mib" ] ||
     die "$work has $free_mib MiB free; the benchmark needs about $need_mib MiB (--workdir elsewhere, or a smaller --size)"
@@ -131,7 +153,7 @@ say "work folder $work ($free_mib MiB free, about $need_mib MiB needed)"
 # ------------------------------------------------------------------ build
 bdir="$root/build-bench"
 targets="adbk adbk-verify"
-[ "$use_dcsim" = 1 ] && targets="$targets dcsim"
+{ [ "$use_dcsim" = 1 ] || [ "$backup_gib" -gt 0 ]; } && targets="$targets dcsim"
 say "building $targets in Release mode into $bdir"
 t0=$(date +%s)
 # shellcheck disable=SC2086 # $targets is a list of target names
@@ -167,6 +189,47 @@ verify="$bdir/tools/adbk-verify"
 [ -x "$verify" ] || verify=$(find "$bdir" -name adbk-verify -type f -perm -u+x | head -n 1)
 if [ ! -x "$adbk" ] || [ ! -x "$verify" ]; then die "adbk or adbk-verify not found in $bdir"; fi
 
+hf() { hyperfine --style basic "$@" >&2; }
+# CPU accounting, to tell how much other processes disturbed a phase:
+# busy and total jiffies of all CPUs (/proc/stat), and our children's CPU
+# seconds (bash 'times'; hyperfine and what it runs are our descendants).
+cpu_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
+mark() { # PHASE_a / PHASE_b; 'times' must run in this shell, not in a subshell
+    times >"$work/times.txt"
+    put "cpu_$1" "$(cpu_jiffies) $(awk 'NR == 2 { gsub(/s/, ""); split($1, u, "m"); split($2, y, "m")
+        print u[1] * 60 + u[2] + y[1] * 60 + y[2] }' "$work/times.txt")"
+}
+wait_for_idle() {
+    [ "$wait_idle" -gt 0 ] || return 0
+    local waited=0 quiet=0 a b
+    while [ "$waited" -lt "$wait_idle" ]; do
+        a=$(cpu_jiffies)
+        sleep 1
+        b=$(cpu_jiffies)
+        waited=$((waited + 1))
+        if [ "$(echo "$a $b" | awk '{ print ($3 - $1) * 100 < 10 * ($4 - $2) }')" = 1 ]; then
+            quiet=$((quiet + 1))
+            [ "$quiet" -lt 3 ] || { [ "$waited" -le 3 ] || say "   the machine is idle after $waited s"; return 0; }
+        else
+            [ "$quiet" -gt 0 ] || [ "$waited" -ne 1 ] || say "   other processes are busy; waiting up to $wait_idle s for the machine to be idle"
+            quiet=0
+        fi
+    done
+    say "   WARNING: the machine is still busy after $wait_idle s; timings will be disturbed (see 'others' in the report)"
+}
+R="$work/results.env"
+: >"$R"
+put() { printf '%s=%s\n' "$1" "$2" >>"$R"; }
+mem() { # KEY COMMAND...: runs COMMAND under GNU time, stores its max RSS
+    local k=$1
+    shift
+    /usr/bin/time -f %M -o "$work/mem.$k" "$@"
+    put "mem_$k" "$(tail -n 1 "$work/mem.$k")"
+}
+put loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+put build_note "$build_note"
+
+if [ "$backup_only" = 0 ]; then
 # ------------------------------------------------------------------ data
 mkdir -p "$work/data"
 t0=$(date +%s.%N)
@@ -201,43 +264,10 @@ X="$work/X.adbk"
 Y="$work/Y.tar.zst"
 parent=$(dirname "$data")
 base=$(basename "$data")
-hf() { hyperfine --style basic "$@" >&2; }
-# CPU accounting, to tell how much other processes disturbed a phase:
-# busy and total jiffies of all CPUs (/proc/stat), and our children's CPU
-# seconds (bash 'times'; hyperfine and what it runs are our descendants).
-cpu_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
-mark() { # PHASE_a / PHASE_b; 'times' must run in this shell, not in a subshell
-    times >"$work/times.txt"
-    put "cpu_$1" "$(cpu_jiffies) $(awk 'NR == 2 { gsub(/s/, ""); split($1, u, "m"); split($2, y, "m")
-        print u[1] * 60 + u[2] + y[1] * 60 + y[2] }' "$work/times.txt")"
-}
-wait_for_idle() {
-    [ "$wait_idle" -gt 0 ] || return 0
-    local waited=0 quiet=0 a b
-    while [ "$waited" -lt "$wait_idle" ]; do
-        a=$(cpu_jiffies)
-        sleep 1
-        b=$(cpu_jiffies)
-        waited=$((waited + 1))
-        if [ "$(echo "$a $b" | awk '{ print ($3 - $1) * 100 < 10 * ($4 - $2) }')" = 1 ]; then
-            quiet=$((quiet + 1))
-            [ "$quiet" -lt 3 ] || { [ "$waited" -le 3 ] || say "   the machine is idle after $waited s"; return 0; }
-        else
-            [ "$quiet" -gt 0 ] || [ "$waited" -ne 1 ] || say "   other processes are busy; waiting up to $wait_idle s for the machine to be idle"
-            quiet=0
-        fi
-    done
-    say "   WARNING: the machine is still busy after $wait_idle s; timings will be disturbed (see 'others' in the report)"
-}
-R="$work/results.env"
-: >"$R"
-put() { printf '%s=%s\n' "$1" "$2" >>"$R"; }
 put in_bytes "$in_bytes"
 put in_files "$in_files"
 put datagen "$datagen"
 put gen_s "$gen_s"
-put loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
-put build_note "$build_note"
 
 # ------------------------------------------------------------------ 1. create
 say "1/4 create: adbk create vs tar | zstd -3 -T2, $runs runs each (+1 warmup)"
@@ -264,12 +294,6 @@ mark verify_b
 
 # ------------------------------------------------------------------ 3. memory
 say "3/4 peak memory (GNU time %M, KiB)"
-mem() { # KEY COMMAND...: runs COMMAND under GNU time, stores its max RSS
-    local k=$1
-    shift
-    /usr/bin/time -f %M -o "$work/mem.$k" "$@"
-    put "mem_$k" "$(tail -n 1 "$work/mem.$k")"
-}
 mem create "$adbk" create -q -f -o "$X" "$data"
 mem verify "$verify" -q "$X"
 tar -cf - -C "$parent" "$base" | /usr/bin/time -f %M -o "$work/mem.zstd" zstd -3 -T2 -q -f -o "$Y"
@@ -320,6 +344,85 @@ EOF
     mark list_b
     rm -f "$work/big/sparse.bin"
 fi
+fi # not --backup-only
+
+# ------------------------------------------------------------------ 5. backup
+if [ "$backup_gib" -gt 0 ]; then
+    dcsim="$bdir/tools/dcsim/dcsim"
+    [ -x "$dcsim" ] || die "no dcsim binary was built in $bdir"
+    dc="$work/dc"
+    BK="$work/B.adbk"
+    BT="$work/B.tar.zst"
+    say "5/6 backup: provisioning a simulated DC of $backup_gib GiB (dcsim provision, seed $seed)"
+    t0=$(date +%s.%N)
+    "$dcsim" provision "$dc" --size "${backup_gib}G" --seed "$seed" >"$work/dcsim.log" 2>&1 &&
+        "$dcsim" start "$dc" >>"$work/dcsim.log" 2>&1 ||
+        { cat "$work/dcsim.log" >&2; die "dcsim provision/start failed"; }
+    put dc_gen_s "$(python3 -c "print(round($(date +%s.%N) - $t0, 2))")"
+    put dc_gib "$backup_gib"
+    # One backup first: it names the files a backup holds, which tar then packs.
+    "$adbk" backup --server "$dc" -o "$BK" -f -q --no-truncate-logs ||
+        die "adbk backup of the simulated DC failed"
+    "$adbk" list --json "$BK" >"$work/B.list.json"
+    python3 - "$work/B.list.json" "$dc" >"$work/B.files" <<'PY'
+import json, os, sys
+ms = json.load(open(sys.argv[1]))["members"]
+for m in ms:
+    if m["kind"] in ("database", "log", "patch"):
+        base = m["source_path"].replace("\\", "/").rsplit("/", 1)[-1]
+        if os.path.exists(os.path.join(sys.argv[2], base)):
+            print(base)
+PY
+    [ -s "$work/B.files" ] || die "the backup's listing names no file of $dc"
+    # Hard links keep tar's set fixed: the DC recycles old logs as later
+    # backups roll new ones (no churn runs, so the database does not change).
+    mkdir "$work/tarset"
+    while read -r f; do ln "$dc/$f" "$work/tarset/$f"; done <"$work/B.files"
+    files=$(tr '\n' ' ' <"$work/B.files")
+    put backup_tar_files "$(wc -l <"$work/B.files")"
+    put backup_tar_in_bytes "$(cd "$work/tarset" && cat $files | wc -c)"
+    (cd "$work/tarset" && cat $files >/dev/null) # warm cache for both
+    say "   timing adbk backup vs tar -cf - FILES | zstd -3 -T2 over $(wc -l <"$work/B.files") files, $runs runs each (+1 warmup)"
+    wait_for_idle
+    mark backup_a
+    hf --warmup 1 --runs "$runs" --export-json "$work/backup.json" \
+        -n "adbk backup" "'$adbk' backup --server '$dc' -o '$BK' -f -q --no-truncate-logs" \
+        -n "tar | zstd -3 -T2 (same files)" "tar -cf - -C '$work/tarset' $files | zstd -3 -T2 -q -f -o '$BT'"
+    mark backup_b
+    "$adbk" list --json "$BK" >"$work/B.list.json"
+    put backup_in_bytes "$(python3 -c 'import json,sys; print(sum(m["size"] for m in json.load(open(sys.argv[1]))["members"]))' "$work/B.list.json")"
+    put backup_bytes "$(stat -c %s "$BK")"
+    put backup_tar_bytes "$(stat -c %s "$BT")"
+    mem backup "$adbk" backup --server "$dc" -o "$BK" -f -q --no-truncate-logs
+    tar -cf - -C "$work/tarset" $files | /usr/bin/time -f %M -o "$work/mem.bzstd" zstd -3 -T2 -q -f -o "$BT"
+    put mem_backup_zstd "$(tail -n 1 "$work/mem.bzstd")"
+fi
+
+# ------------------------------------------------------------------ 6. profile
+if [ "$profile" = 1 ]; then
+    command -v perf >/dev/null 2>&1 || die "--profile needs perf (Debian: linux-perf)"
+    prof() { # NAME COMMAND...: perf record, then the top symbols by self time
+        local n=$1
+        shift
+        perf record -q -F 999 -g -o "$work/$n.perf" -- "$@" >/dev/null 2>&1 ||
+            { say "   perf record of $n failed (perf_event_paranoid?)"; return 0; }
+        perf report -i "$work/$n.perf" --no-children --percent-limit 1 --stdio \
+            --sort dso -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 12 >"$work/$n.dso"
+        perf report -i "$work/$n.perf" --no-children --percent-limit 1.5 --stdio \
+            --sort dso,sym -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 25 >"$work/$n.top"
+        say "   where the time goes in $n, by library (self time, above 1 %):"
+        sed 's/^/bench:     /' "$work/$n.dso" >&2
+        say "   and by symbol (above 1.5 %; a stripped libzstd shows addresses only):"
+        sed 's/^/bench:     /' "$work/$n.top" >&2
+    }
+    say "6/6 profile (perf record -g, 999 Hz)"
+    if [ "$backup_gib" -gt 0 ]; then
+        prof backup "$adbk" backup --server "$dc" -o "$BK" -f -q --no-truncate-logs
+        prof verify_backup "$verify" -q "$BK"
+    fi
+    [ "$backup_only" = 1 ] || prof verify "$verify" -q "$X"
+fi
+
 put loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ------------------------------------------------------------------ 5. report
@@ -341,16 +444,8 @@ def hyper(name):
         return {}
     return {x["command"]: x for x in json.load(open(p))["results"]}
 cr, vr, lr, lc = hyper("create.json"), hyper("verify.json"), hyper("list.json"), hyper("list-cold.json")
-inb = int(r["in_bytes"])
-t_adbk = cr["adbk create"]["median"]
-t_tz = cr["tar | zstd -3 -T2"]["median"]
-t_tzs = cr["tar | zstd -3 -T2 + fsync"]["median"]
-ratio_adbk = inb / int(r["x_bytes"])
-ratio_tz = inb / int(r["y_bytes"])
-ratio_diff = (ratio_adbk - ratio_tz) / ratio_tz * 100
-v_adbk = vr["adbk-verify"]["median"]
-v_zt = vr["zstd -t (tar.zst)"]["median"]
-v_zta = vr["zstd -t (adbk)"]["median"]
+br = hyper("backup.json")
+inb = int(r.get("in_bytes", 0))
 mem = {k[4:]: int(v) for k, v in r.items() if k.startswith("mem_")}
 clk = int(os.sysconf("SC_CLK_TCK"))
 def others(phase):
@@ -361,30 +456,61 @@ def others(phase):
     total = (b[1] - a[1]) / clk
     other = (b[0] - a[0]) / clk - (b[2] - a[2])
     return max(0.0, other / total * 100) if total > 0 else None
-busy = {ph: others(ph) for ph in ("create", "verify", "list")}
+busy = {ph: others(ph) for ph in ("create", "verify", "list", "backup")}
 mb = lambda t: inb / t / 1e6
 res = {
     "machine": {"nproc": int(nproc), "cpu": cpu, "kernel": kernel, "zstd": zver, "adbk": aver,
                 "hyperfine": hver, "build_note": r.get("build_note", ""), "loadavg_start": r["loadavg_start"], "loadavg_end": r["loadavg_end"],
                 "others_cpu_pct": busy},
-    "params": {"data": r["datagen"], "input_bytes": inb, "input_files": int(r["in_files"]),
-               "data_seconds": float(r["gen_s"]), "runs": runs, "big_gib": big_gib,
-               "cache": "warm (data read once before timing)"},
-    "create": {"adbk_s": t_adbk, "tar_zstd_s": t_tz, "tar_zstd_fsync_s": t_tzs,
+    "params": {"runs": runs, "big_gib": big_gib, "cache": "warm (data read once before timing)"},
+    "memory_kib": mem,
+}
+targets = []
+if cr:
+    t_adbk = cr["adbk create"]["median"]
+    t_tz = cr["tar | zstd -3 -T2"]["median"]
+    t_tzs = cr["tar | zstd -3 -T2 + fsync"]["median"]
+    ratio_adbk = inb / int(r["x_bytes"])
+    ratio_tz = inb / int(r["y_bytes"])
+    ratio_diff = (ratio_adbk - ratio_tz) / ratio_tz * 100
+    v_adbk = vr["adbk-verify"]["median"]
+    v_zt = vr["zstd -t (tar.zst)"]["median"]
+    v_zta = vr["zstd -t (adbk)"]["median"]
+    res["params"].update({"data": r["datagen"], "input_bytes": inb, "input_files": int(r["in_files"]),
+                          "data_seconds": float(r["gen_s"])})
+    res["create"] = {"adbk_s": t_adbk, "tar_zstd_s": t_tz, "tar_zstd_fsync_s": t_tzs,
                "adbk_MBps": mb(t_adbk), "tar_zstd_MBps": mb(t_tz),
                "speed_ratio": t_tz / t_adbk, "speed_ratio_vs_fsync": t_tzs / t_adbk,
                "adbk_bytes": int(r["x_bytes"]), "tar_zstd_bytes": int(r["y_bytes"]),
                "adbk_ratio": ratio_adbk, "tar_zstd_ratio": ratio_tz, "ratio_diff_pct": ratio_diff,
-               "adbk_all_s": cr["adbk create"]["times"], "tar_zstd_all_s": cr["tar | zstd -3 -T2"]["times"]},
-    "verify": {"adbk_verify_s": v_adbk, "zstd_t_s": v_zt, "zstd_t_on_adbk_s": v_zta,
-               "adbk_verify_MBps": mb(v_adbk), "zstd_t_MBps": mb(v_zt), "speed_ratio": v_zt / v_adbk},
-    "memory_kib": mem,
-}
-targets = [
-    ("create speed: tar|zstd time / adbk time", ">= 1.00", f"{t_tz / t_adbk:.3f}", t_tz / t_adbk >= 1.0),
-    ("compression ratio: adbk vs tar|zstd", ">= -1.00 %", f"{ratio_diff:+.2f} %", ratio_diff >= -1.0),
-    ("verify speed: zstd -t time / adbk-verify time", ">= 1.70", f"{v_zt / v_adbk:.3f}", v_zt / v_adbk >= 1.7),
-]
+               "adbk_all_s": cr["adbk create"]["times"], "tar_zstd_all_s": cr["tar | zstd -3 -T2"]["times"]}
+    res["verify"] = {"adbk_verify_s": v_adbk, "zstd_t_s": v_zt, "zstd_t_on_adbk_s": v_zta,
+               "adbk_verify_MBps": mb(v_adbk), "zstd_t_MBps": mb(v_zt), "speed_ratio": v_zt / v_adbk}
+    targets += [
+        ("create speed: tar|zstd time / adbk time", ">= 1.00", f"{t_tz / t_adbk:.3f}", t_tz / t_adbk >= 1.0),
+        ("compression ratio: adbk vs tar|zstd", ">= -1.00 %", f"{ratio_diff:+.2f} %", ratio_diff >= -1.0),
+        ("verify speed: zstd -t time / adbk-verify time", ">= 1.70", f"{v_zt / v_adbk:.3f}", v_zt / v_adbk >= 1.7),
+    ]
+if br:
+    b_adbk = br["adbk backup"]["median"]
+    b_tz = br["tar | zstd -3 -T2 (same files)"]["median"]
+    b_in, b_tin = int(r["backup_in_bytes"]), int(r["backup_tar_in_bytes"])
+    b_ratio = b_in / int(r["backup_bytes"])
+    b_tratio = b_tin / int(r["backup_tar_bytes"])
+    b_diff = (b_ratio - b_tratio) / b_tratio * 100
+    res["backup"] = {"dc_gib": int(r["dc_gib"]), "adbk_s": b_adbk, "tar_zstd_s": b_tz,
+                     "speed_ratio": b_tz / b_adbk, "adbk_in_bytes": b_in, "tar_in_bytes": b_tin,
+                     "tar_files": int(r["backup_tar_files"]),
+                     "adbk_bytes": int(r["backup_bytes"]), "tar_zstd_bytes": int(r["backup_tar_bytes"]),
+                     "adbk_ratio": b_ratio, "tar_zstd_ratio": b_tratio, "ratio_diff_pct": b_diff,
+                     "adbk_MBps": b_in / b_adbk / 1e6, "tar_zstd_MBps": b_tin / b_tz / 1e6,
+                     "adbk_all_s": br["adbk backup"]["times"],
+                     "tar_zstd_all_s": br["tar | zstd -3 -T2 (same files)"]["times"]}
+    targets += [
+        ("backup speed: tar|zstd time / adbk backup time", ">= 1.00", f"{b_tz / b_adbk:.3f}", b_tz / b_adbk >= 1.0),
+        ("backup compression ratio vs tar|zstd", "within 1 %", f"{b_diff:+.2f} %", abs(b_diff) <= 1.0),
+        ("peak memory adbk backup", "< 64 MiB", f"{mem.get('backup', 0) / 1024:.1f} MiB", mem.get("backup", 0) < 64 * 1024),
+    ]
 if lr:
     lw, lcold = lr["adbk list (warm)"], lc.get("adbk list (cold-ish)")
     res["list"] = {"content_bytes": int(r["big_content_bytes"]), "file_bytes": int(r["big_file_bytes"]),
@@ -400,38 +526,48 @@ if lr:
                     f"{lw['median'] * 1e3:.2f} ms", lw["median"] * 1e3 < 10))
 mc = max(mem.get("create", 0), mem.get("big_create", 0))
 mv = max(mem.get("verify", 0), mem.get("big_verify", 0))
-targets.append(("peak memory adbk create" + (" (max of both sizes)" if "big_create" in mem else ""),
-                "< 64 MiB", f"{mc / 1024:.1f} MiB", mc < 64 * 1024))
-targets.append(("peak memory adbk-verify" + (" (max of both sizes)" if "big_verify" in mem else ""),
-                "< 64 MiB", f"{mv / 1024:.1f} MiB", mv < 64 * 1024))
+if cr:
+    targets.append(("peak memory adbk create" + (" (max of both sizes)" if "big_create" in mem else ""),
+                    "< 64 MiB", f"{mc / 1024:.1f} MiB", mc < 64 * 1024))
+    targets.append(("peak memory adbk-verify" + (" (max of both sizes)" if "big_verify" in mem else ""),
+                    "< 64 MiB", f"{mv / 1024:.1f} MiB", mv < 64 * 1024))
 res["targets"] = [{"target": n, "goal": g, "value": v, "pass": p} for n, g, v, p in targets]
 
 L = []
 p = L.append
 m = res["machine"]
 p("")
-p("adbk benchmark (issue 2)")
+p("adbk benchmark (issues 2 and 4)")
 p(f"machine   {m['nproc']} cores, {m['cpu']}, {m['kernel']}")
 p(f"tools     {m['adbk']}; {m['zstd']}; {m['hyperfine']}")
 p(f"load      {m['loadavg_start']} at start, {m['loadavg_end']} at end (1/5/15 min)")
 p("others    CPU share used by other processes while timing: " + ", ".join(
     f"{k} {v:.0f} %" for k, v in busy.items() if v is not None) +
     ("   << DISTURBED, numbers unreliable" if any(v is not None and v > 10 for v in busy.values()) else ""))
-p(f"data      {inb} bytes ({inb / 2**20:.0f} MiB) in {r['in_files']} files: {r['datagen']}, made in {r['gen_s']} s")
+if cr:
+    p(f"data      {inb} bytes ({inb / 2**20:.0f} MiB) in {r['in_files']} files: {r['datagen']}, made in {r['gen_s']} s")
 p(f"method    median of {runs} runs (hyperfine), warm page cache")
 if r.get("build_note"):
     p(f"build     NOTE: {r['build_note']}")
 p("")
-c = res["create"]
-p(f"create    adbk create       {t_adbk:8.3f} s  {mb(t_adbk):8.1f} MB/s  {int(r['x_bytes']):>13} bytes  ratio {ratio_adbk:.4f}")
-p(f"          tar | zstd -3 -T2 {t_tz:8.3f} s  {mb(t_tz):8.1f} MB/s  {int(r['y_bytes']):>13} bytes  ratio {ratio_tz:.4f}")
-p(f"          tar | zstd + fsync{t_tzs:8.3f} s  {mb(t_tzs):8.1f} MB/s  (information: adbk fsyncs its archive)")
-p(f"          speed ratio {t_tz / t_adbk:.3f} (vs fsync'd: {t_tzs / t_adbk:.3f}); compression ratio difference {ratio_diff:+.2f} %")
-p(f"verify    adbk-verify       {v_adbk:8.3f} s  {mb(v_adbk):8.1f} MB/s")
-p(f"          zstd -t (tar.zst) {v_zt:8.3f} s  {mb(v_zt):8.1f} MB/s")
-p(f"          zstd -t (adbk)    {v_zta:8.3f} s  {mb(v_zta):8.1f} MB/s  (information)")
-p(f"          speed ratio {v_zt / v_adbk:.3f}")
+if cr:
+    c = res["create"]
+    p(f"create    adbk create       {t_adbk:8.3f} s  {mb(t_adbk):8.1f} MB/s  {int(r['x_bytes']):>13} bytes  ratio {ratio_adbk:.4f}")
+    p(f"          tar | zstd -3 -T2 {t_tz:8.3f} s  {mb(t_tz):8.1f} MB/s  {int(r['y_bytes']):>13} bytes  ratio {ratio_tz:.4f}")
+    p(f"          tar | zstd + fsync{t_tzs:8.3f} s  {mb(t_tzs):8.1f} MB/s  (information: adbk fsyncs its archive)")
+    p(f"          speed ratio {t_tz / t_adbk:.3f} (vs fsync'd: {t_tzs / t_adbk:.3f}); compression ratio difference {ratio_diff:+.2f} %")
+    p(f"verify    adbk-verify       {v_adbk:8.3f} s  {mb(v_adbk):8.1f} MB/s")
+    p(f"          zstd -t (tar.zst) {v_zt:8.3f} s  {mb(v_zt):8.1f} MB/s")
+    p(f"          zstd -t (adbk)    {v_zta:8.3f} s  {mb(v_zta):8.1f} MB/s  (information)")
+    p(f"          speed ratio {v_zt / v_adbk:.3f}")
+if br:
+    b = res["backup"]
+    p(f"backup    adbk backup       {b_adbk:8.3f} s  {b['adbk_MBps']:8.1f} MB/s  {b_in:>13} bytes in -> {int(r['backup_bytes']):>12}  ratio {b_ratio:.4f}")
+    p(f"          tar | zstd -3 -T2 {b_tz:8.3f} s  {b['tar_zstd_MBps']:8.1f} MB/s  {b_tin:>13} bytes in -> {int(r['backup_tar_bytes']):>12}  ratio {b_tratio:.4f}")
+    p(f"          simulated DC of {r['dc_gib']} GiB; tar packs the {r['backup_tar_files']} files the backup holds (database, logs)")
+    p(f"          speed ratio {b_tz / b_adbk:.3f}; compression ratio difference {b_diff:+.2f} %")
 names = {"create": "adbk create", "verify": "adbk-verify", "zstd": "zstd -3 -T2 (in tar|zstd)",
+         "backup": "adbk backup", "backup_zstd": "zstd -3 -T2 (tar|zstd of the DC files)",
          "zstd_t": "zstd -t", "big_create": f"adbk create -1, {big_gib} GiB", "big_verify": f"adbk-verify, {big_gib} GiB"}
 p("memory    " + "; ".join(f"{names.get(k, k)} {v / 1024:.1f} MiB" for k, v in mem.items()))
 if lr:

@@ -23,6 +23,7 @@
  * (adbk_format.h), durable output (outfile.c), privileges (platform/).
  */
 #include "adbk.h"
+#include "dsutil.h"
 #include "privilege.h"
 #include "source.h"
 
@@ -69,77 +70,19 @@ static adbk_status interrupted(struct run *r, const char *where)
                           "interrupted %s; the backup of %s was abandoned", where, r->res->server);
 }
 
-/* A source failure as an adbk status; the message keeps the server's call,
- * object and HRESULT. */
 static adbk_status src_err(struct run *r, src_status ss)
 {
-    const char *m = src_errmsg(r->src);
-    if (!m || !*m)
-        m = src_strerror(ss);
-    switch (ss) {
-    case SRC_E_NOMEM:
-        return adbk_error_set(r->err, ADBK_E_NOMEM, "backup of %s: %s", r->res->server, m);
-    case SRC_E_PRIVILEGE:
-        return adbk_error_set(r->err, ADBK_E_PRIVILEGE, "backup of %s refused: %s; %s",
-                              r->res->server, m, plat_privilege_hint(PLAT_PRIV_BACKUP));
-    case SRC_E_OFFLINE:
-        return adbk_error_set(r->err, ADBK_E_SOURCE, "backup of %s: the directory service went "
-                       "offline: %s", r->res->server, m);
-    default:
-        return adbk_error_set(r->err, ADBK_E_SOURCE, "backup of %s: %s", r->res->server, m);
-    }
-}
-
-/* The last component of a server path ("\\DC01\C$\Windows\NTDS\ntds.dit"). */
-static const char *base_name(const char *p)
-{
-    const char *b = p;
-    for (const char *q = p; *q; q++)
-        if (*q == '\\' || *q == '/')
-            b = q + 1;
-    return b;
-}
-
-static unsigned kind_of(uint8_t bft)
-{
-    switch (bft) {
-    case 0x44: return ADBK_KIND_DATABASE;  /* BFT_NTDS_DATABASE 'D' */
-    case 0x21: return ADBK_KIND_LOG;       /* BFT_LOG '!' */
-    case 0x25: return ADBK_KIND_PATCH;     /* BFT_PATCH_FILE '%' */
-    default: return ADBK_KIND_UNKNOWN;
-    }
-}
-
-/* Generation of "edbXXXXX.log" (5 hex digits, 8 past 0xFFFFF; ref §5). */
-static bool log_gen(const char *base, uint32_t *gen_out)
-{
-    size_t n = strlen(base);
-    if (n < 3 + 5 + 4 || strncasecmp(base, "edb", 3) != 0 ||
-        strcasecmp(base + n - 4, ".log") != 0)
-        return false;
-    size_t digits = n - 3 - 4;
-    if (digits != 5 && digits != 8)
-        return false;
-    uint32_t g = 0;
-    for (size_t i = 3; i < 3 + digits; i++) {
-        char c = base[i];
-        unsigned v = c >= '0' && c <= '9' ? (unsigned)(c - '0') :
-                     c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) :
-                     c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16u;
-        if (v > 15)
-            return false;
-        g = g << 4 | v;
-    }
-    *gen_out = g;
-    return true;
+    char job[100];
+    snprintf(job, sizeof job, "backup of %s", r->res->server);
+    return ds_source_error(r->src, ss, job, PLAT_PRIV_BACKUP, r->err);
 }
 
 /* Step 4 for one listed entry: open, read every byte the server announced
  * straight into the archive, close. folder is "database" or "logs". */
 static adbk_status copy_entry(struct run *r, const struct src_name *n, const char *folder)
 {
-    unsigned kind = kind_of(n->bft);
-    const char *base = base_name(n->name);
+    unsigned kind = ds_kind_of(n->bft);
+    const char *base = ds_base_name(n->name);
     char name[600];
     snprintf(name, sizeof name, "%s/%s", kind == ADBK_KIND_PATCH ? "patch" : folder, base);
     struct adbk_error why;
@@ -215,12 +158,6 @@ static adbk_status copy_list(struct run *r, const struct src_name_list *l, const
     return ADBK_OK;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The logs must cover floor..high without a gap, or the fuzzy database copy
  * cannot be rolled forward (ref §5): then the backup is worthless. */
 static adbk_status check_logs(struct run *r, const struct src_name_list *l, uint32_t floor)
@@ -230,22 +167,30 @@ static adbk_status check_logs(struct run *r, const struct src_name_list *l, uint
         return adbk_error_set(r->err, ADBK_E_NOMEM, "no memory for %zu log generations", l->n);
     size_t n = 0;
     for (size_t i = 0; i < l->n; i++) {
-        if (kind_of(l->v[i].bft) != ADBK_KIND_LOG)
+        if (ds_kind_of(l->v[i].bft) != ADBK_KIND_LOG)
             continue;
-        if (log_gen(base_name(l->v[i].name), &g[n]))
+        if (ds_log_gen(ds_base_name(l->v[i].name), &g[n]))
             n++;
         else
             warn(r, "log %s carries no generation in its name; stored, but not counted in the "
                  "log range", l->v[i].name);
     }
     adbk_status st = ADBK_OK;
+    uint32_t bad;
+    bool repeat;
     if (n == 0) {
         st = adbk_error_set(r->err, ADBK_E_SOURCE, "backup of %s: the server listed no transaction "
                      "logs; the database copy cannot be recovered without them, so the backup "
                      "would not be restorable", r->res->server);
         goto out;
     }
-    qsort(g, n, sizeof *g, cmp_u32);
+    if (!ds_gens_contiguous(g, n, &bad, &repeat)) {
+        st = adbk_error_set(r->err, ADBK_E_SOURCE, "backup of %s: the logs listed are not "
+                     "contiguous: generation 0x%X (edb%05X.log) is %s between 0x%X and "
+                     "0x%X; the backup would not be restorable", r->res->server, bad, bad,
+                     repeat ? "listed twice" : "missing", g[0], g[n - 1]);
+        goto out;
+    }
     if (floor && g[0] != floor) {
         st = adbk_error_set(r->err, ADBK_E_SOURCE,
                      "backup of %s: log generation 0x%X (edb%05X.log) is missing: the backup "
@@ -254,16 +199,6 @@ static adbk_status check_logs(struct run *r, const struct src_name_list *l, uint
                      floor < g[0] ? floor : g[0], floor < g[0] ? floor : g[0], floor, g[0],
                      g[n - 1]);
         goto out;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if (g[i] != g[i - 1] + 1) {
-            uint32_t miss = g[i] == g[i - 1] ? g[i] : g[i - 1] + 1;
-            st = adbk_error_set(r->err, ADBK_E_SOURCE, "backup of %s: the logs listed are not "
-                         "contiguous: generation 0x%X (edb%05X.log) is %s between 0x%X and "
-                         "0x%X; the backup would not be restorable", r->res->server, miss, miss,
-                         g[i] == g[i - 1] ? "listed twice" : "missing", g[0], g[n - 1]);
-            goto out;
-        }
     }
     r->res->gen_low = g[0];
     r->res->gen_high = g[n - 1];
@@ -275,17 +210,22 @@ out:
 
 static adbk_status set_props(struct run *r, bool truncate)
 {
-    char lo[16], hi[16], host[256] = "";
+    char lo[16], hi[16], tsl[16] = "", host[256] = "";
+    uint32_t days = 0;
+    if (r->src->ops->tombstone_lifetime &&
+        r->src->ops->tombstone_lifetime(r->src, &days) == SRC_OK && days)
+        snprintf(tsl, sizeof tsl, "%u", (unsigned)days);
     snprintf(lo, sizeof lo, "%u", (unsigned)r->res->gen_low);
     snprintf(hi, sizeof hi, "%u", (unsigned)r->res->gen_high);
     gethostname(host, sizeof host - 1);
     const char *kv[][2] = {
         {"source", "dsbackup"}, {"server", r->res->server}, {"domain", r->res->domain},
         {"backup.type", "full"}, {"log.generation.low", lo}, {"log.generation.high", hi},
-        {"logs.truncate", truncate ? "requested" : "no"}, {"host", host}};
+        {"logs.truncate", truncate ? "requested" : "no"}, {"tombstone.lifetime.days", tsl},
+        {"host", host}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
         if (!kv[i][1][0])
-            continue; /* unknown domain or host: leave the key out */
+            continue; /* unknown domain, lifetime or host: leave the key out */
         adbk_status st = adbk_writer_set_property(r->w, kv[i][0], kv[i][1], r->err);
         if (st != ADBK_OK)
             return st;

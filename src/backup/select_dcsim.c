@@ -30,9 +30,15 @@ static bool is_dc_folder(const char *dir)
     return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-static adbk_status open_named(const char *server, struct source **out, struct adbk_error *err)
+static adbk_status open_named(const char *server, const struct adbk_identity *id,
+                              struct source **out, struct adbk_error *err)
 {
     struct src_config cfg = {.server = server};
+    if (id && id->user) {
+        cfg.user = id->user;
+        cfg.domain = id->domain ? id->domain : "";
+        cfg.password = id->password ? id->password : "";
+    }
     src_status ss = src_dcsim_open(&cfg, out);
     if (ss != SRC_OK)
         return adbk_error_set(err, ss == SRC_E_NOMEM ? ADBK_E_NOMEM : ADBK_E_SOURCE,
@@ -56,7 +62,7 @@ static int make_parents(char *path)
     return 0;
 }
 
-static adbk_status builtin_dc(char *dir, size_t cap, struct adbk_error *err)
+static adbk_status builtin_dc(char *dir, size_t cap, bool make, struct adbk_error *err)
 {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     int n;
@@ -69,6 +75,10 @@ static adbk_status builtin_dc(char *dir, size_t cap, struct adbk_error *err)
                        "--server DIR, or set HOME or XDG_CACHE_HOME for the built-in one");
     if (n < 0 || (size_t)n >= cap)
         return adbk_error_set(err, ADBK_E_ARG, "the built-in DC's path is too long");
+    if (!is_dc_folder(dir) && !make)
+        return adbk_error_set(err, ADBK_E_SOURCE, "the built-in simulated DC %s does not exist "
+                              "yet (an 'adbk backup' makes it); name the DC with --server",
+                              dir);
     if (!is_dc_folder(dir)) {
         if (make_parents(dir) != 0)
             return adbk_error_set(err, ADBK_E_IO,
@@ -83,7 +93,8 @@ static adbk_status builtin_dc(char *dir, size_t cap, struct adbk_error *err)
     return ADBK_OK;
 }
 
-adbk_status adbk_open_source(const char *server_or_dir, struct source **out,
+adbk_status adbk_open_source(const char *server_or_dir, enum adbk_source_use use,
+                             const struct adbk_identity *id, struct source **out,
                              struct adbk_error *err)
 {
     *out = NULL;
@@ -95,18 +106,18 @@ adbk_status adbk_open_source(const char *server_or_dir, struct source **out,
             return adbk_error_set(err, ADBK_E_SOURCE, "%s is not a simulated DC folder (it has no "
                            "dcsim.ini; make one with 'dcsim provision %s --size 64M')",
                            server_or_dir, server_or_dir);
-        return open_named(server_or_dir, out, err);
+        return open_named(server_or_dir, id, out, err);
     }
     if (server_or_dir && *server_or_dir) {
         snprintf(dir, sizeof dir, "%s", server_or_dir);
     } else if (env && *env) {
-        return open_named(NULL, out, err); /* the simulator binds it itself */
+        return open_named(NULL, id, out, err); /* the simulator binds it itself */
     } else {
-        adbk_status st = builtin_dc(dir, sizeof dir, err);
+        adbk_status st = builtin_dc(dir, sizeof dir, use == ADBK_FOR_BACKUP, err);
         if (st != ADBK_OK)
             return st;
-        /* The built-in DC exists for the demo: bring it up when it is down. */
-        if (dcsim_start(dir) != DCSIM_OK)
+        /* The built-in DC exists for the demo: bring it up for a backup. */
+        if (use == ADBK_FOR_BACKUP && dcsim_start(dir) != DCSIM_OK)
             return adbk_error_set(err, ADBK_E_SOURCE,
                            "cannot start the built-in simulated DC in %s: %s", dir,
                                   dcsim_last_error());
@@ -117,5 +128,5 @@ adbk_status adbk_open_source(const char *server_or_dir, struct source **out,
     if (dcsim_bind(in.server, dir) != DCSIM_OK)
         return adbk_error_set(err, ADBK_E_SOURCE, "cannot bind %s as %s: %s", dir, in.server,
                        dcsim_last_error());
-    return open_named(in.server, out, err);
+    return open_named(in.server, id, out, err);
 }

@@ -140,7 +140,16 @@ dcsim_status dcsim_check(const char *dir, const struct dcsim_check_opts *opts,
         goto out;
     }
     rep->pages = filepages;
-    rep->gen_needed_low = opts->gen_low ? opts->gen_low : le_get32(hdr + DBH_GENLOW);
+    rep->gen_needed_low = le_get32(hdr + DBH_GENLOW);
+    if (opts->gen_low > rep->gen_needed_low) {
+        rep->hr = hrRestoreLogTooHigh;
+        rc = problem(rep, "the logs given start at generation 0x%" PRIX32 ", but the database "
+                     "needs every log from 0x%" PRIX32 " on (hrRestoreLogTooHigh)", opts->gen_low,
+                     rep->gen_needed_low);
+        goto out;
+    }
+    if (opts->gen_low)
+        rep->gen_needed_low = opts->gen_low;
     size_t chunk = 128u * ps;
     buf = malloc(chunk > DCSIM_LOG_SIZE ? chunk : DCSIM_LOG_SIZE);
     if (!buf) {
@@ -216,8 +225,9 @@ dcsim_status dcsim_check(const char *dir, const struct dcsim_check_opts *opts,
     if (opts->gen_high > hi)
         hi = opts->gen_high;
     if (lo == 0 || hi < lo) {
-        rc = problem(rep, "%s: no log generation from 0x%" PRIX32 " on is present",
-                     log_dir, lo);
+        rep->hr = hrMissingRestoreLogFiles;
+        rc = problem(rep, "%s: no log generation from 0x%" PRIX32 " on is present "
+                     "(hrMissingRestoreLogFiles)", log_dir, lo);
         goto out;
     }
     for (uint32_t g = lo; g <= hi; g++) {
@@ -227,15 +237,18 @@ dcsim_status dcsim_check(const char *dir, const struct dcsim_check_opts *opts,
         char ln[32];
         log_name(g, ln, sizeof ln);
         if (!found) {
-            if (g > hi_present)
+            if (g > hi_present) {
+                rep->hr = hrRestoreLogTooLow;
                 rc = problem(rep, "log generation 0x%" PRIX32 " (%s) missing: database "
                              "pages were changed in generation 0x%" PRIX32 " but the "
-                             "logs end at 0x%" PRIX32, g, ln, rep->gen_needed_high,
-                             hi_present);
-            else
+                             "logs end at 0x%" PRIX32 " (hrRestoreLogTooLow)", g, ln,
+                             rep->gen_needed_high, hi_present);
+            } else {
+                rep->hr = hrMissingLogFile;
                 rc = problem(rep, "log generation 0x%" PRIX32 " (%s) missing: logs must "
-                             "run without a gap from 0x%" PRIX32 " through 0x%" PRIX32,
-                             g, ln, lo, hi);
+                             "run without a gap from 0x%" PRIX32 " through 0x%" PRIX32
+                             " (hrMissingLogFile)", g, ln, lo, hi);
+            }
             goto out;
         }
         if (g == cur_gen)

@@ -310,6 +310,10 @@ struct dcsim_check_report {
     uint32_t logs;
     int restore_data;        /* database carries the backup trailer */
     char problem[512];       /* first problem, "" when restorable */
+    HRESULT hr;              /* for a log problem, the ESE code recovery would
+                              * fail with (hrMissingLogFile, hrRestoreLogTooLow,
+                              * hrRestoreLogTooHigh, hrMissingRestoreLogFiles);
+                              * S_OK otherwise */
 };
 /* The recovery check: database present with good page checksums, logs
  * contiguous from the needed generation through the highest present and

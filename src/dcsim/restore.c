@@ -197,7 +197,9 @@ HRESULT dcsim_DsRestoreRegister(HBC hbc, const char *checkpoint_path,
     snprintf(st.restore_state, sizeof st.restore_state, "registered");
     st.restore_gen_low = gen_low;
     st.restore_gen_high = gen_high;
-    snprintf(st.restore_log_dir, sizeof st.restore_log_dir, "%s", bk);
+    /* "" is the DC's own folder: the state file then holds no path, so a DC
+     * restored through the Windows DLL under Wine starts with the Linux tool. */
+    snprintf(st.restore_log_dir, sizeof st.restore_log_dir, "%s", strcmp(bk, dcdir) ? bk : "");
     if (st_save(c->dir, &st) != DCSIM_OK) {
         hr = dc_hfail(hrError, "%s: %s", call, dcsim_last_error());
         goto out;

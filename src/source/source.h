@@ -141,6 +141,9 @@ struct src_ops {
      * (the checkpoint at prepare, ref §5), so the driver can tell a list
      * that starts too late from a complete one. *gen_out = 0: unknown. */
     src_status (*log_floor)(struct source *s, uint32_t *gen_out);
+    /* Optional: the forest's tombstone lifetime in days, which is how long a
+     * backup stays restorable (ref §3); *days_out = 0: unknown. */
+    src_status (*tombstone_lifetime)(struct source *s, uint32_t *days_out);
 };
 
 struct source {

@@ -302,40 +302,52 @@ static src_status dc_dir(struct source *s, const char *call, char **dir_out)
     return SRC_OK;
 }
 
-static src_status d_identity(struct source *s, char *server, size_t server_cap, char *domain,
-                             size_t domain_cap)
+/* identity, log_floor and tombstone_lifetime read the DC's state file. */
+static src_status dc_info(struct source *s, const char *call, struct dcsim_info *in)
 {
     char *dir = NULL;
     src_clear_error(s);
-    src_status st = dc_dir(s, "identity", &dir);
+    src_status st = dc_dir(s, call, &dir);
     if (st)
         return st;
-    struct dcsim_info in;
-    dcsim_status ds = dcsim_info_read(dir, &in);
+    dcsim_status ds = dcsim_info_read(dir, in);
     free(dir);
     if (ds != DCSIM_OK)
-        return src_fail(s, SRC_E_CONNECT, "identity", srv_name(s), "%s", dcsim_last_error());
-    if (server && server_cap)
-        snprintf(server, server_cap, "%s", in.server);
-    if (domain && domain_cap)
-        snprintf(domain, domain_cap, "%s", in.domain);
+        return src_fail(s, SRC_E_CONNECT, call, srv_name(s), "%s", dcsim_last_error());
     return SRC_OK;
 }
 
 static src_status d_log_floor(struct source *s, uint32_t *gen_out)
 {
-    char *dir = NULL;
-    src_clear_error(s);
+    struct dcsim_info in;
     *gen_out = 0;
-    src_status st = dc_dir(s, "log_floor", &dir);
+    src_status st = dc_info(s, "log_floor", &in);
+    if (st == SRC_OK)
+        *gen_out = in.backup_gen_hold;
+    return st;
+}
+
+static src_status d_tombstone_lifetime(struct source *s, uint32_t *days_out)
+{
+    struct dcsim_info in;
+    *days_out = 0;
+    src_status st = dc_info(s, "tombstone_lifetime", &in);
+    if (st == SRC_OK)
+        *days_out = in.tsl_days;
+    return st;
+}
+
+static src_status d_identity(struct source *s, char *server, size_t server_cap, char *domain,
+                             size_t domain_cap)
+{
+    struct dcsim_info in;
+    src_status st = dc_info(s, "identity", &in);
     if (st)
         return st;
-    struct dcsim_info in;
-    dcsim_status ds = dcsim_info_read(dir, &in);
-    free(dir);
-    if (ds != DCSIM_OK)
-        return src_fail(s, SRC_E_CONNECT, "log_floor", srv_name(s), "%s", dcsim_last_error());
-    *gen_out = in.backup_gen_hold;
+    if (server && server_cap)
+        snprintf(server, server_cap, "%s", in.server);
+    if (domain && domain_cap)
+        snprintf(domain, domain_cap, "%s", in.domain);
     return SRC_OK;
 }
 
@@ -367,6 +379,7 @@ static const struct src_ops dcsim_ops = {
     .destroy = d_destroy,
     .identity = d_identity,
     .log_floor = d_log_floor,
+    .tombstone_lifetime = d_tombstone_lifetime,
 };
 
 src_status src_dcsim_open(const struct src_config *cfg, struct source **out)

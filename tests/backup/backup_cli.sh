@@ -114,6 +114,31 @@ t_missing_capability_is_explained() {
     expect_untouched
 }
 
+# --user: the server's calls run as that account (DsSetAuthIdentity); the
+# simulated DC accepts its administrator (provision's default password) and
+# refuses anyone else, and the password never comes from the command line.
+t_user_identity() {
+    make_dc; mkdir "$W/o"
+    ADBK_PASSWORD=dcsim expect_rc 0 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" -q \
+        --user 'corp.example.com\Administrator' --no-truncate-logs
+    rm -f "$W/o/a.adbk"
+    ADBK_PASSWORD=wrong expect_rc 2 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" -q \
+        --user Administrator@corp.example.com
+    grep -q "logon failure for Administrator" "$W/err" || fail "unclear: $(cat "$W/err")"
+    expect_untouched
+    # No password in the environment and no terminal to ask on.
+    set +e
+    env -u ADBK_PASSWORD setsid -w "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" \
+        --user 'CORP\Administrator' </dev/null >"$W/out" 2>"$W/err"
+    rc=$?
+    set -e
+    [ $rc -eq 2 ] || fail "exit $rc without a password: $(cat "$W/err")"
+    grep -q "ADBK_PASSWORD" "$W/err" || fail "does not say how to give the password: $(cat "$W/err")"
+    expect_rc 2 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" --user '\'
+    grep -q "names no user" "$W/err" || fail "a bad --user is not explained: $(cat "$W/err")"
+    expect_untouched
+}
+
 t_offline_dc_is_an_error() {
     "$DCSIM" provision "$W/dc" --size 4M --seed 5 --logs 2 >/dev/null
     held_logs

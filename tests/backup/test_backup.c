@@ -8,6 +8,7 @@
  */
 #include "adbk.h"
 #include "dcsim.h"
+#include "dcfix.h"
 #include "harness.h"
 #include "source.h"
 
@@ -16,97 +17,6 @@
 #include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-struct bx {
-    char root[512];
-    char dc[600];
-    char out[600];  /* root/a.adbk */
-    char x[600];    /* extraction folder */
-    struct source *src;
-    char logs[64][32]; /* closed logs present before the backup */
-    size_t nlogs;
-};
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
-/* The closed logs the backup holds (the checkpoint's generation on): only
- * truncation may delete those; older ones the DC recycles by itself. */
-static void snapshot_logs(struct bx *b)
-{
-    struct dcsim_info in;
-    uint32_t floor = dcsim_info_read(b->dc, &in) == DCSIM_OK ? in.checkpoint_gen : 0;
-    b->nlogs = 0;
-    DIR *d = opendir(b->dc);
-    struct dirent *e;
-    while (d && (e = readdir(d)) && b->nlogs < 64) {
-        size_t n = strlen(e->d_name);
-        if (n == 12 && !strncmp(e->d_name, "edb", 3) && !strcmp(e->d_name + 8, ".log") &&
-            strtoul(e->d_name + 3, NULL, 16) >= floor)
-            snprintf(b->logs[b->nlogs++], sizeof b->logs[0], "%s", e->d_name);
-    }
-    if (d)
-        closedir(d);
-}
-
-/* Count of the logs seen by snapshot_logs that are gone now. */
-static size_t logs_gone(const struct bx *b)
-{
-    size_t gone = 0;
-    for (size_t i = 0; i < b->nlogs; i++) {
-        char p[700];
-        snprintf(p, sizeof p, "%s/%s", b->dc, b->logs[i]);
-        gone += access(p, F_OK) != 0;
-    }
-    return gone;
-}
-
-static int setup(struct bx *b, const char *name, int online)
-{
-    const char *tmp = getenv("ADBK_TEST_TMP");
-    memset(b, 0, sizeof *b);
-    dcsim_reset();
-    snprintf(b->root, sizeof b->root, "%s/backup-%s-%d", tmp && *tmp ? tmp : "/tmp", name,
-             (int)getpid());
-    nftw(b->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    snprintf(b->dc, sizeof b->dc, "%s/dc", b->root);
-    snprintf(b->out, sizeof b->out, "%s/a.adbk", b->root);
-    snprintf(b->x, sizeof b->x, "%s/x", b->root);
-    if (mkdir(b->root, 0755) != 0)
-        return -1;
-    struct dcsim_provision_opts po = {.size = 4u << 20, .seed = 11, .closed_logs = 2};
-    if (dcsim_provision(b->dc, &po) != DCSIM_OK || dcsim_bind("DC01", b->dc) != DCSIM_OK)
-        return -1;
-    dcsim_privilege_mode(DCSIM_PRIV_SKIP);
-    if (online && dcsim_start(b->dc) != DCSIM_OK)
-        return -1;
-    struct src_config cfg = {.server = "DC01"};
-    if (src_dcsim_open(&cfg, &b->src) != SRC_OK)
-        return -1;
-    snapshot_logs(b);
-    return 0;
-}
-
-static void teardown(struct bx *b)
-{
-    src_destroy(b->src);
-    dcsim_reset();
-    if (!getenv("DCSIM_TEST_KEEP"))
-        nftw(b->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void faults(const char *spec)
-{
-    struct dcsim_faults f;
-    if (dcsim_faults_parse(spec, &f) != DCSIM_OK)
-        TEST_FAIL_AT("bad fault spec %s", spec);
-    dcsim_faults_set(&f);
-}
 
 static adbk_status run(struct bx *b, uint32_t chunk, enum adbk_truncate t,
                        const struct adbk_backup_callbacks *cb, struct adbk_backup_result *res,
@@ -198,14 +108,14 @@ static void expect_restorable(struct bx *b, const struct adbk_backup_result *res
 TEST(churning_dc_backup_is_restorable)
 {
     struct bx b;
-    REQUIRE_TRUE(setup(&b, "churn", 1) == 0);
+    REQUIRE_TRUE(bx_setup(&b, "churn", 1) == 0);
     struct dcsim_info before, after;
     REQUIRE_TRUE(dcsim_info_read(b.dc, &before) == DCSIM_OK);
     struct dcsim_churn_opts co = {.pages_per_tick = 16, .tick_ms = 5, .roll_ticks = 4,
                                   .duration_ms = 30000};
     struct dcsim_churn *ch = NULL;
     REQUIRE_TRUE(dcsim_churn_start(b.dc, &co, &ch) == DCSIM_OK);
-    faults("slow_read_ms=3");
+    REQUIRE_TRUE(bx_faults("slow_read_ms=3") == 0);
     struct adbk_backup_result res;
     struct adbk_error err = {0};
     adbk_status st = run(&b, 64u << 10, ADBK_TRUNCATE_AUTO, NULL, &res, &err);
@@ -222,7 +132,7 @@ TEST(churning_dc_backup_is_restorable)
     EXPECT_EQ_U64(0, dcsim_buffers_outstanding());
     EXPECT_EQ_U64(0, dcsim_buffers_bad_frees());
     expect_restorable(&b, &res);
-    teardown(&b);
+    bx_teardown(&b);
 }
 
 /* Default 4 MiB chunks (reads straight into them) with the server's random
@@ -230,8 +140,8 @@ TEST(churning_dc_backup_is_restorable)
 TEST(short_reads_succeed)
 {
     struct bx b;
-    REQUIRE_TRUE(setup(&b, "short", 1) == 0);
-    faults("short_reads=1,eof_zero_read=1");
+    REQUIRE_TRUE(bx_setup(&b, "short", 1) == 0);
+    REQUIRE_TRUE(bx_faults("short_reads=1,eof_zero_read=1") == 0);
     struct adbk_backup_result res;
     struct adbk_error err = {0};
     adbk_status st = run(&b, 0, ADBK_TRUNCATE_NO, NULL, &res, &err);
@@ -242,14 +152,14 @@ TEST(short_reads_succeed)
     EXPECT_EQ_U64(0, logs_gone(&b));
     EXPECT_EQ_U64(4, res.files); /* token, database, two logs */
     expect_restorable(&b, &res);
-    teardown(&b);
+    bx_teardown(&b);
 }
 
 TEST(slow_reads_succeed)
 {
     struct bx b;
-    REQUIRE_TRUE(setup(&b, "slow", 1) == 0);
-    faults("slow_read_ms=5");
+    REQUIRE_TRUE(bx_setup(&b, "slow", 1) == 0);
+    REQUIRE_TRUE(bx_faults("slow_read_ms=5") == 0);
     struct adbk_backup_result res;
     struct adbk_error err = {0};
     adbk_status st = run(&b, 256u << 10, ADBK_TRUNCATE_NO, NULL, &res, &err);
@@ -257,7 +167,7 @@ TEST(slow_reads_succeed)
         fprintf(stderr, "backup: %s\n", err.message);
     REQUIRE_TRUE(st == ADBK_OK);
     expect_restorable(&b, &res);
-    teardown(&b);
+    bx_teardown(&b);
 }
 
 /* Changes pages and rolls the DC's log `roll_count` times as the database
@@ -281,7 +191,7 @@ static void expect_fault(const char *name, const char *spec, adbk_status want, c
                          uint32_t vanishing, int rolls)
 {
     struct bx b;
-    REQUIRE_TRUE(setup(&b, name, 1) == 0);
+    REQUIRE_TRUE(bx_setup(&b, name, 1) == 0);
     roll_dc = b.dc;
     roll_count = rolls;
     char gone[32];
@@ -289,7 +199,7 @@ static void expect_fault(const char *name, const char *spec, adbk_status want, c
     for (size_t i = 0; i < b.nlogs; i++)
         if (!strcmp(b.logs[i], gone)) /* the fault deletes it, not the backup */
             memcpy(b.logs[i], b.logs[--b.nlogs], sizeof b.logs[i]);
-    faults(spec);
+    REQUIRE_TRUE(bx_faults(spec) == 0);
     struct adbk_backup_result res;
     struct adbk_error err = {0};
     struct adbk_backup_callbacks cb = {.file_begin = roll_at_database};
@@ -300,7 +210,7 @@ static void expect_fault(const char *name, const char *spec, adbk_status want, c
     EXPECT_TRUE(!res.truncated);
     dcsim_faults_set(NULL);
     expect_clean_failure(&b);
-    teardown(&b);
+    bx_teardown(&b);
 }
 
 TEST(fault_fail_read_is_an_error)
@@ -323,13 +233,13 @@ TEST(fault_bad_page_is_an_error)
 TEST(fault_missing_first_log_is_an_error)
 {
     struct bx b;
-    REQUIRE_TRUE(setup(&b, "missfirst", 1) == 0);
+    REQUIRE_TRUE(bx_setup(&b, "missfirst", 1) == 0);
     struct dcsim_info in;
     REQUIRE_TRUE(dcsim_info_read(b.dc, &in) == DCSIM_OK);
     char spec[64], want[32];
     snprintf(spec, sizeof spec, "missing_log=%u", in.checkpoint_gen);
     snprintf(want, sizeof want, "edb%05X.log", in.checkpoint_gen);
-    teardown(&b); /* same seed, same DC again */
+    bx_teardown(&b); /* same seed, same DC again */
     expect_fault("missfirst2", spec, ADBK_E_SOURCE, want, in.checkpoint_gen, 0);
 }
 
@@ -340,10 +250,10 @@ TEST(fault_missing_first_log_is_an_error)
 TEST(fault_missing_middle_log_is_an_error)
 {
     struct bx b;
-    REQUIRE_TRUE(setup(&b, "missmid", 1) == 0);
+    REQUIRE_TRUE(bx_setup(&b, "missmid", 1) == 0);
     struct dcsim_info in;
     REQUIRE_TRUE(dcsim_info_read(b.dc, &in) == DCSIM_OK);
-    teardown(&b);
+    bx_teardown(&b);
     /* Same seed, same DC: the backup lists checkpoint..current+1. */
     char spec[64], want[32];
     snprintf(spec, sizeof spec, "missing_log=%u", in.checkpoint_gen + 1);
@@ -354,19 +264,19 @@ TEST(fault_missing_middle_log_is_an_error)
 TEST(offline_dc_is_an_error)
 {
     struct bx b;
-    REQUIRE_TRUE(setup(&b, "down", 0) == 0);
+    REQUIRE_TRUE(bx_setup(&b, "down", 0) == 0);
     struct adbk_error err = {0};
     struct adbk_backup_result res;
     EXPECT_EQ_U64(ADBK_E_SOURCE, run(&b, 0, ADBK_TRUNCATE_AUTO, NULL, &res, &err));
     EXPECT_TRUE(strstr(err.message, "not running") != NULL);
     expect_clean_failure(&b);
-    teardown(&b);
+    bx_teardown(&b);
 }
 
 TEST(privilege_refused_by_server_is_explained)
 {
     struct bx b;
-    REQUIRE_TRUE(setup(&b, "priv", 1) == 0);
+    REQUIRE_TRUE(bx_setup(&b, "priv", 1) == 0);
     dcsim_privilege_mode(DCSIM_PRIV_DENY);
     struct adbk_error err = {0};
     struct adbk_backup_result res;
@@ -375,14 +285,14 @@ TEST(privilege_refused_by_server_is_explained)
     EXPECT_TRUE(strstr(err.message, "setcap cap_dac_read_search+p") != NULL);
     dcsim_privilege_mode(DCSIM_PRIV_SKIP);
     expect_clean_failure(&b);
-    teardown(&b);
+    bx_teardown(&b);
 }
 
 /* An existing archive is refused before the server is asked for anything. */
 TEST(existing_archive_is_not_replaced)
 {
     struct bx b;
-    REQUIRE_TRUE(setup(&b, "exists", 1) == 0);
+    REQUIRE_TRUE(bx_setup(&b, "exists", 1) == 0);
     FILE *f = fopen(b.out, "w");
     REQUIRE_TRUE(f != NULL);
     fputs("precious", f);
@@ -396,7 +306,7 @@ TEST(existing_archive_is_not_replaced)
     struct adbk_backup_options o = {.output = b.out, .force = true};
     EXPECT_EQ_U64(ADBK_OK, adbk_backup(b.src, &o, NULL, &res, &err));
     EXPECT_TRUE(stat(b.out, &sb) == 0 && sb.st_size > 8);
-    teardown(&b);
+    bx_teardown(&b);
 }
 
 static int stop_after;
@@ -417,7 +327,7 @@ static int stop_now(void *ctx)
 TEST(cancel_leaves_nothing)
 {
     struct bx b;
-    REQUIRE_TRUE(setup(&b, "cancel", 1) == 0);
+    REQUIRE_TRUE(bx_setup(&b, "cancel", 1) == 0);
     stop_after = 5;
     struct adbk_backup_callbacks cb = {.progress = count_progress, .cancelled = stop_now};
     struct adbk_error err = {0};
@@ -425,14 +335,14 @@ TEST(cancel_leaves_nothing)
     EXPECT_EQ_U64(ADBK_E_INTERRUPTED, run(&b, 64u << 10, ADBK_TRUNCATE_AUTO, &cb, &res, &err));
     EXPECT_TRUE(strstr(err.message, "ntds.dit") != NULL);
     expect_clean_failure(&b);
-    teardown(&b);
+    bx_teardown(&b);
 }
 
 /* To a pipe, logs are truncated only when asked for explicitly. */
 TEST(pipe_output_truncates_only_when_asked)
 {
     struct bx b;
-    REQUIRE_TRUE(setup(&b, "pipe", 1) == 0);
+    REQUIRE_TRUE(bx_setup(&b, "pipe", 1) == 0);
     int keep = dup(STDOUT_FILENO);
     int fd = open(b.out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     REQUIRE_TRUE(keep >= 0 && fd >= 0);
@@ -465,14 +375,14 @@ TEST(pipe_output_truncates_only_when_asked)
     EXPECT_EQ_U64(ADBK_OK, st);
     EXPECT_TRUE(res.truncated);
     EXPECT_TRUE(logs_gone(&b) > 0);
-    teardown(&b);
+    bx_teardown(&b);
 }
 
 /* --no-truncate-logs on a file: the property says so and every log stays. */
 TEST(no_truncate_keeps_logs)
 {
     struct bx b;
-    REQUIRE_TRUE(setup(&b, "notrunc", 1) == 0);
+    REQUIRE_TRUE(bx_setup(&b, "notrunc", 1) == 0);
     struct adbk_error err = {0};
     struct adbk_backup_result res;
     EXPECT_EQ_U64(ADBK_OK, run(&b, 0, ADBK_TRUNCATE_NO, NULL, &res, &err));
@@ -482,7 +392,7 @@ TEST(no_truncate_keeps_logs)
     REQUIRE_TRUE(adbk_reader_open(b.out, NULL, &r, &err) == ADBK_OK);
     EXPECT_STR("no", adbk_reader_property(r, "logs.truncate"));
     adbk_reader_close(r);
-    teardown(&b);
+    bx_teardown(&b);
 }
 
 TEST_LIST(T(churning_dc_backup_is_restorable), T(short_reads_succeed), T(slow_reads_succeed),

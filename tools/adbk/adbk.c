@@ -1,10 +1,12 @@
 /*
- * adbk.c - the main program: create, list, extract, verify. Parses arguments,
+ * adbk.c - the main program: create, list, extract, verify, and the dispatch
+ * to backup and restore (backup_cmd.c, restore_cmd.c). Parses arguments,
  * calls the libraries, draws progress, prints messages and maps statuses to
  * exit codes; nothing else.
  */
 #include "adbk.h"
 #include "cli.h"
+#include "salvage_cmd.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+int cmd_backup(int argc, char **argv);  /* backup_cmd.c */
+int cmd_restore(int argc, char **argv); /* restore_cmd.c */
 
 #ifndef ADBK_VERSION_STRING
 #define ADBK_VERSION_STRING "0"
@@ -25,9 +30,11 @@ static void usage(FILE *f)
             "adbk keeps Active Directory backups in one portable, self-checking .adbk file.\n\n"
             "Commands:\n"
             "  backup -o OUT.adbk           online backup of a domain controller (--server NAME)\n"
+            "  restore ARCHIVE              restore a backup to a stopped domain controller\n"
             "  create -o OUT.adbk PATH...   pack files and folders (e.g. an IFM media folder)\n"
             "  list ARCHIVE                 show the source and the members (instant)\n"
             "  verify ARCHIVE               check every byte; exit 1 if damaged\n"
+            "  salvage DAMAGED -o OUT.adbk  recover what is intact from a damaged or cut archive\n"
             "  extract ARCHIVE [-C DIR] [NAME...]\n"
             "                               unpack members, checking them as they go\n\n"
             "Run 'adbk COMMAND --help' for a command's options. An archive is a standard\n"
@@ -243,32 +250,45 @@ static int to_stdout_fn(void *ctx, const void *buf, size_t len)
     return cli_interrupted ? -1 : 0;
 }
 
+static int extract_from(const char *path, struct adbk_extract_options *xo,
+                        const struct adbk_reader_options *ro, struct xstate *xs, bool to_stdout,
+                        bool quiet);
+
 static int cmd_extract(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"directory", required_argument, NULL, 'C'}, {"force", no_argument, NULL, 'f'},
         {"kind", required_argument, NULL, 'k'}, {"to-stdout", no_argument, NULL, 'O'},
         {"threads", required_argument, NULL, 'T'}, {"verbose", no_argument, NULL, 'v'},
-        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"salvage", no_argument, NULL, 'S'}, {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     struct adbk_extract_options xo = {.dir = "."};
     struct adbk_reader_options ro = {0};
     struct xstate xs = {0};
-    bool to_stdout = false, quiet = false;
+    bool to_stdout = false, quiet = false, salvage = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "C:fk:OT:vqh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "C:fk:OT:vSqh", opts, NULL)) != -1) {
         switch (c) {
         case 'C': xo.dir = optarg; break;
         case 'f': xo.force = true; break;
-        case 'k':
-            xo.kind = adbk_kind_from_name(optarg);
+        case 'k': {
+            /* "log" or "logs": the plural reads naturally on a command line. */
+            char kind[32];
+            snprintf(kind, sizeof kind, "%s", optarg);
+            size_t n = strlen(kind);
+            xo.kind = adbk_kind_from_name(kind);
+            if (!xo.kind && n > 1 && kind[n - 1] == 's') {
+                kind[n - 1] = '\0';
+                xo.kind = adbk_kind_from_name(kind);
+            }
             if (!xo.kind) {
                 cli_err("unknown kind '%s' (file, directory, expiry-token, database, log, "
                         "patch, checkpoint, unknown)", optarg);
                 return EXIT_ERROR;
             }
             break;
+        }
         case 'O': to_stdout = true; break;
         case 'T':
             if (!cli_parse_threads(optarg, &ro.threads)) {
@@ -277,6 +297,7 @@ static int cmd_extract(int argc, char **argv)
             }
             break;
         case 'v': xs.verbose = true; break;
+        case 'S': salvage = true; break;
         case 'q': quiet = true; break;
         case 'h':
             printf("usage: adbk extract ARCHIVE [OPTIONS] [NAME...]\n\n"
@@ -285,11 +306,16 @@ static int cmd_extract(int argc, char **argv)
                    "file takes its name only once its content checked out. Names that would land\n"
                    "outside the folder ('..', absolute paths, symlinks already there) are refused.\n\n"
                    "  -C, --directory DIR  extract into DIR (default: the current folder)\n"
-                   "  -k, --kind KIND      only members of this kind: database, log, file, ...\n"
+                   "  -k, --kind KIND      only members of this kind: database, log (or logs), patch,\n"
+                   "                       expiry-token, file, directory\n"
                    "  -O, --to-stdout      write the selected contents to standard output\n"
                    "  -f, --force          replace existing files\n"
                    "  -T, --threads N      decompression threads (default: all cores)\n"
                    "  -v, --verbose        name each member as it is extracted\n"
+                   "  --salvage            the archive is damaged or cut short: salvage it first\n"
+                   "                       (as 'adbk salvage', into a temporary archive), report\n"
+                   "                       what is lost, and extract what is intact; partial\n"
+                   "                       members land in lost+found/ with their byte ranges\n"
                    "  -q, --quiet          no progress\n\n"
                    "Exit: 0 all extracted, 1 some member was damaged or refused, 2 error.\n");
             return EXIT_OK;
@@ -304,9 +330,31 @@ static int cmd_extract(int argc, char **argv)
     xo.names = (const char *const *)&argv[optind];
     xo.name_count = (size_t)(argc - optind);
     cli_catch_signals();
+    char salvaged[4096] = "";
+    int salvage_rc = EXIT_OK;
+    if (salvage) {
+        /* The loss report is a warning, shown even with -q. */
+        salvage_rc = cli_salvage_to_temp(path, false, salvaged, sizeof salvaged);
+        if (salvage_rc == EXIT_ERROR)
+            return EXIT_ERROR;
+        path = salvaged;
+    }
+    int rc = extract_from(path, &xo, &ro, &xs, to_stdout, quiet);
+    if (salvaged[0])
+        unlink(salvaged);
+    return rc > salvage_rc ? rc : salvage_rc;
+}
+
+/* The rest of extract, once the archive to read is known. */
+static int extract_from(const char *path, struct adbk_extract_options *xo_in,
+                        const struct adbk_reader_options *ro, struct xstate *xsp, bool to_stdout,
+                        bool quiet)
+{
+    struct adbk_extract_options xo = *xo_in;
+    struct xstate xs = *xsp;
     struct adbk_error err = {0};
     struct adbk_reader *r;
-    adbk_status st = adbk_reader_open(path, &ro, &r, &err);
+    adbk_status st = adbk_reader_open(path, ro, &r, &err);
     if (st != ADBK_OK) {
         cli_err("%s", err.message);
         return cli_exit_for(st);
@@ -390,7 +438,10 @@ int main(int argc, char **argv)
                ADBK_FORMAT_MINOR);
         return EXIT_OK;
     }
-    if (!strcmp(cmd, "backup")) { int cmd_backup(int, char **); return cmd_backup(argc - 1, argv + 1); }
+    if (!strcmp(cmd, "backup"))
+        return cmd_backup(argc - 1, argv + 1);
+    if (!strcmp(cmd, "restore"))
+        return cmd_restore(argc - 1, argv + 1);
     if (!strcmp(cmd, "create"))
         return cmd_create(argc - 1, argv + 1);
     if (!strcmp(cmd, "list"))
@@ -399,6 +450,8 @@ int main(int argc, char **argv)
         return cli_verify(argc - 1, argv + 1);
     if (!strcmp(cmd, "extract"))
         return cmd_extract(argc - 1, argv + 1);
+    if (!strcmp(cmd, "salvage"))
+        return cmd_salvage(argc - 1, argv + 1);
     cli_err("unknown command '%s'", cmd);
     usage(stderr);
     return EXIT_ERROR;

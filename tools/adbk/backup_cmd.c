@@ -4,6 +4,7 @@
  */
 #include "adbk.h"
 #include "cli.h"
+#include "identity.h"
 #include "source.h"
 
 #include <getopt.h>
@@ -14,50 +15,13 @@
 
 int cmd_backup(int argc, char **argv);
 
-#define PLAIN_EVERY 5.0 /* seconds between progress lines when stderr is no terminal */
-
-struct bstate {
-    struct cli_job job; /* first: the shared callbacks take this struct */
-    bool quiet, plain;
-    char cur[600];
-    uint64_t cur_size;
-    double last_plain, file_start;
-};
-
 static void b_file_begin(void *ctx, const char *name, unsigned kind, uint64_t size)
 {
-    struct bstate *b = ctx;
     (void)kind;
-    cli_progress_end(&b->job.prog);
-    cli_progress_init(&b->job.prog, "reading", size, b->quiet);
-    snprintf(b->cur, sizeof b->cur, "%s", name);
-    b->cur_size = size;
-    b->file_start = cli_now();
+    cli_job_file_begin(ctx, "reading", name, size);
 }
 
-static void b_progress(void *ctx, uint64_t done)
-{
-    struct bstate *b = ctx;
-    cli_progress_update(&b->job.prog, done, b->cur);
-    if (!b->plain)
-        return;
-    double now = cli_now();
-    if (now - b->last_plain < PLAIN_EVERY)
-        return;
-    b->last_plain = now;
-    double secs = now - b->file_start;
-    double rate = secs > 0 ? (double)done / secs : 0;
-    char a[16], t[16], r[16];
-    fprintf(stderr, "%s: ", cli_prog);
-    cli_safe_str(stderr, b->cur);
-    fprintf(stderr, ": %s of %s (%.0f%%), %s/s", cli_size(done, a, sizeof a),
-            cli_size(b->cur_size, t, sizeof t),
-            b->cur_size ? 100.0 * (double)done / (double)b->cur_size : 100.0,
-            cli_size((uint64_t)rate, r, sizeof r));
-    if (rate > 0 && done < b->cur_size)
-        fprintf(stderr, ", %.0f s left", (double)(b->cur_size - done) / rate);
-    fputc('\n', stderr);
-}
+static void b_progress(void *ctx, uint64_t done) { cli_job_file_progress(ctx, done); }
 
 static void help(void)
 {
@@ -73,6 +37,9 @@ static void help(void)
            "                         folder with dcsim.ini, or a server name bound by the\n"
            "                         simulator. Default: $ADBK_DCSIM_DIR, else the built-in\n"
            "                         DC in ~/.cache/adbk/builtin-dc (made on first use)\n"
+           "  --user DOMAIN\\name    run the server's calls as this account (DsSetAuthIdentity);\n"
+           "                         the password comes from ADBK_PASSWORD or a prompt without\n"
+           "                         echo, never from the command line\n"
            "  -1 .. -19              zstd level (default 3; 1 fastest, 19 smallest)\n"
            "  -T, --threads N        compression threads (default: all cores)\n"
            "  --chunk-size SIZE      content per independent zstd frame (default 4M)\n"
@@ -129,19 +96,21 @@ static void summary(const char *out, const char *server_arg, const struct adbk_b
 
 int cmd_backup(int argc, char **argv)
 {
-    enum { O_SERVER = 256, O_CHUNK, O_NOTRUNC, O_TRUNC, O_XXH, O_JSON };
+    enum { OPT_SERVER = 256, OPT_CHUNK, OPT_NOTRUNC, OPT_TRUNC, OPT_XXH, OPT_JSON, OPT_USER };
     static const struct option opts[] = {
-        {"output", required_argument, NULL, 'o'}, {"server", required_argument, NULL, O_SERVER},
-        {"threads", required_argument, NULL, 'T'}, {"chunk-size", required_argument, NULL, O_CHUNK},
-        {"no-truncate-logs", no_argument, NULL, O_NOTRUNC},
-        {"truncate-logs", no_argument, NULL, O_TRUNC}, {"force", no_argument, NULL, 'f'},
-        {"xxh128", no_argument, NULL, O_XXH}, {"json", no_argument, NULL, O_JSON},
+        {"output", required_argument, NULL, 'o'}, {"server", required_argument, NULL, OPT_SERVER},
+        {"user", required_argument, NULL, OPT_USER},
+        {"threads", required_argument, NULL, 'T'}, {"chunk-size", required_argument, NULL, OPT_CHUNK},
+        {"no-truncate-logs", no_argument, NULL, OPT_NOTRUNC},
+        {"truncate-logs", no_argument, NULL, OPT_TRUNC}, {"force", no_argument, NULL, 'f'},
+        {"xxh128", no_argument, NULL, OPT_XXH}, {"json", no_argument, NULL, OPT_JSON},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct adbk_backup_options bo = {0};
-    const char *server = NULL;
+    const char *server = NULL, *user = NULL;
     bool sidecar = false, json = false, trunc_yes = false, trunc_no = false;
-    struct bstate bs = {0};
+    struct cli_job job;
+    bool quiet = false;
     if (!cli_take_level(&argc, argv, &bo.writer.level))
         return EXIT_ERROR;
     int c;
@@ -149,14 +118,15 @@ int cmd_backup(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "o:T:fqh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': bo.output = optarg; break;
-        case O_SERVER: server = optarg; break;
+        case OPT_SERVER: server = optarg; break;
+        case OPT_USER: user = optarg; break;
         case 'T':
             if (!cli_parse_threads(optarg, &bo.writer.threads)) {
                 cli_err("-T wants a thread count from 1 to 256, not '%s'", optarg);
                 return EXIT_ERROR;
             }
             break;
-        case O_CHUNK: {
+        case OPT_CHUNK: {
             uint64_t v;
             if (!cli_parse_size(optarg, &v) || v < ADBK_CHUNK_MIN || v > ADBK_CHUNK_MAX) {
                 cli_err("--chunk-size wants a size from 4K to 128M, not '%s'", optarg);
@@ -165,12 +135,12 @@ int cmd_backup(int argc, char **argv)
             bo.writer.chunk_size = (uint32_t)v;
             break;
         }
-        case O_NOTRUNC: trunc_no = true; break;
-        case O_TRUNC: trunc_yes = true; break;
+        case OPT_NOTRUNC: trunc_no = true; break;
+        case OPT_TRUNC: trunc_yes = true; break;
         case 'f': bo.force = true; break;
-        case O_XXH: sidecar = true; break;
-        case O_JSON: json = true; break;
-        case 'q': bs.quiet = true; break;
+        case OPT_XXH: sidecar = true; break;
+        case OPT_JSON: json = true; break;
+        case 'q': quiet = true; break;
         case 'h': help(); return EXIT_OK;
         default: return EXIT_ERROR;
         }
@@ -197,24 +167,27 @@ int cmd_backup(int argc, char **argv)
         cli_err("--xxh128 needs a file name: it cannot be used with -o -");
         return EXIT_ERROR;
     }
-    bs.plain = !bs.quiet && !isatty(STDERR_FILENO);
-    bs.last_plain = cli_now();
+    cli_job_init(&job, quiet);
     cli_catch_signals();
 
+    struct cli_identity ci;
+    if (!cli_identity_get(user, &ci))
+        return EXIT_ERROR;
     struct adbk_error err = {0};
     struct source *src = NULL;
-    adbk_status st = adbk_open_source(server, &src, &err);
+    adbk_status st = adbk_open_source(server, ADBK_FOR_BACKUP, &ci.id, &src, &err);
+    cli_identity_wipe(&ci); /* the source keeps its own copy */
     if (st != ADBK_OK) {
         cli_err("%s", err.message);
         return EXIT_ERROR;
     }
     bo.server_label = server;
-    struct adbk_backup_callbacks cb = {b_file_begin, b_progress, cli_job_warning, cli_job_cancelled, &bs};
+    struct adbk_backup_callbacks cb = {b_file_begin, b_progress, cli_job_warning, cli_job_cancelled, &job};
     struct adbk_backup_result res;
     double t0 = cli_now();
     st = adbk_backup(src, &bo, &cb, &res, &err);
     double secs = cli_now() - t0;
-    cli_progress_end(&bs.job.prog);
+    cli_progress_end(&job.prog);
     src_destroy(src);
     if (st != ADBK_OK) {
         if (st == ADBK_E_EXISTS)
@@ -235,10 +208,10 @@ int cmd_backup(int argc, char **argv)
         free(side);
         if (st != ADBK_OK) {
             cli_warn("the archive is complete, but its checksum file is not: %s", err.message);
-            bs.job.warnings++;
+            job.warnings++;
         }
     }
-    if (json || !bs.quiet)
+    if (json || !quiet)
         summary(bo.output, server, &res, secs, json, to_stdout);
-    return bs.job.warnings ? EXIT_DAMAGED : EXIT_OK;
+    return job.warnings ? EXIT_DAMAGED : EXIT_OK;
 }

@@ -200,6 +200,48 @@ void cli_job_warning(void *ctx, const char *msg)
     cli_warn("%s", msg);
 }
 
+#define PLAIN_EVERY 5.0 /* seconds between progress lines when stderr is no terminal */
+
+void cli_job_init(struct cli_job *j, bool quiet)
+{
+    memset(j, 0, sizeof *j);
+    j->quiet = quiet;
+    j->plain = !quiet && !isatty(STDERR_FILENO);
+    j->last_plain = cli_now();
+}
+
+void cli_job_file_begin(struct cli_job *j, const char *verb, const char *name, uint64_t size)
+{
+    cli_progress_end(&j->prog);
+    cli_progress_init(&j->prog, verb, size, j->quiet);
+    snprintf(j->cur, sizeof j->cur, "%s", name);
+    j->cur_size = size;
+    j->file_start = cli_now();
+}
+
+void cli_job_file_progress(struct cli_job *j, uint64_t done)
+{
+    cli_progress_update(&j->prog, done, j->cur);
+    if (!j->plain)
+        return;
+    double now = cli_now();
+    if (now - j->last_plain < PLAIN_EVERY)
+        return;
+    j->last_plain = now;
+    double secs = now - j->file_start;
+    double rate = secs > 0 ? (double)done / secs : 0;
+    char a[16], t[16], r[16];
+    fprintf(stderr, "%s: ", cli_prog);
+    cli_safe_str(stderr, j->cur);
+    fprintf(stderr, ": %s of %s (%.0f%%), %s/s", cli_size(done, a, sizeof a),
+            cli_size(j->cur_size, t, sizeof t),
+            j->cur_size ? 100.0 * (double)done / (double)j->cur_size : 100.0,
+            cli_size((uint64_t)rate, r, sizeof r));
+    if (rate > 0 && done < j->cur_size)
+        fprintf(stderr, ", %.0f s left", (double)(j->cur_size - done) / rate);
+    fputc('\n', stderr);
+}
+
 int cli_job_cancelled(void *ctx)
 {
     (void)ctx;

@@ -56,7 +56,19 @@ void cli_progress_end(struct cli_progress *p);
 struct cli_job {
     struct cli_progress prog;
     unsigned warnings;
+    /* per-file progress of cli_job_file_*: */
+    bool quiet, plain;       /* plain: periodic lines, stderr is no terminal */
+    char cur[600];
+    uint64_t cur_size;
+    double last_plain, file_start;
 };
+/* Sets up per-file progress: nothing when quiet, a redrawn line when stderr
+ * is a terminal, else a plain line every few seconds. */
+void cli_job_init(struct cli_job *j, bool quiet);
+/* A file of size bytes begins ("reading" / "writing" it). */
+void cli_job_file_begin(struct cli_job *j, const char *verb, const char *name, uint64_t size);
+/* done bytes of the current file: the line with rate and time left. */
+void cli_job_file_progress(struct cli_job *j, uint64_t done);
 /* A warning callback: clears the progress line, prints, counts. */
 void cli_job_warning(void *ctx, const char *msg);
 /* A cancel callback: nonzero once SIGINT/SIGTERM arrived. */

@@ -1,0 +1,174 @@
+/*
+ * restore_cmd.c - `adbk restore`: parses options, opens the archive and the
+ * server, runs adbk_restore, draws its progress and prints the summary.
+ */
+#include "adbk.h"
+#include "cli.h"
+#include "identity.h"
+#include "source.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cmd_restore(int argc, char **argv);
+
+static void r_file_begin(void *ctx, const char *name, unsigned kind, uint64_t size,
+                         const char *dest)
+{
+    (void)kind;
+    (void)dest;
+    cli_job_file_begin(ctx, "restoring", name, size);
+}
+
+static void r_progress(void *ctx, uint64_t done) { cli_job_file_progress(ctx, done); }
+
+static void help(void)
+{
+    printf("usage: adbk restore ARCHIVE [--server NAME|DIR] [OPTIONS]\n\n"
+           "Restores a backup made by 'adbk backup' to a domain controller whose directory\n"
+           "service is stopped (Directory Services Restore Mode), the DsRestore way:\n"
+           "  1. checks the archive: one expiry token, one database, logs without a gap;\n"
+           "  2. refuses a backup older than its tombstone lifetime (from the archive);\n"
+           "  3. prepares the restore with the archive's expiry token (the server checks\n"
+           "     it too) and asks the server where the database and the logs go;\n"
+           "  4. writes every file under a temporary name beside its destination, checking\n"
+           "     every chunk and the whole content as it streams, and syncs it;\n"
+           "  5. registers the restore with the log folder and the archive's lowest and\n"
+           "     highest log generation, removes the old logs and checkpoint, renames the\n"
+           "     verified files into place and completes the restore.\n"
+           "A damaged member, a full disk or an interruption in step 4 stops the restore\n"
+           "before registration: the server's files and state stay as they were. At the\n"
+           "next start the directory replays the logs (hard recovery).\n\n"
+           "  --server NAME|DIR      the DC to restore. On Linux the DC is simulated: a\n"
+           "                         folder with dcsim.ini, or a server name bound by the\n"
+           "                         simulator. Default: $ADBK_DCSIM_DIR, else the built-in\n"
+           "                         DC in ~/.cache/adbk/builtin-dc\n"
+           "  --user DOMAIN\\name    run the server's calls as this account (DsSetAuthIdentity);\n"
+           "                         the password comes from ADBK_PASSWORD or a prompt without\n"
+           "                         echo, never from the command line\n"
+           "  --allow-expired        restore a backup older than its tombstone lifetime,\n"
+           "                         with a warning (it can bring back deleted objects;\n"
+           "                         the server may still refuse the token)\n"
+           "  -T, --threads N        decompression threads (default: all cores)\n"
+           "  --json                 print a JSON summary on standard output\n"
+           "  -q, --quiet            no progress, no summary\n\n"
+           "Needs the restore privilege: on Linux CAP_DAC_OVERRIDE (run as root, or\n"
+           "'setcap cap_dac_override+p adbk'), and free space for the database and logs\n"
+           "beside the files they replace.\n\n"
+           "Exit: 0 restored, 1 restored with a warning, or the archive is damaged,\n"
+           "2 any other error (nothing was restored unless the message says otherwise).\n");
+}
+
+static void summary(const char *archive, const struct adbk_restore_result *r, double secs,
+                    bool json)
+{
+    if (json) {
+        printf("{\"archive\":");
+        cli_json_str(stdout, archive);
+        printf(",\"database\":");
+        cli_json_str(stdout, r->database);
+        printf(",\"log_dir\":");
+        cli_json_str(stdout, r->log_dir);
+        printf(",\"files\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"seconds\":%.3f"
+               ",\"log_generation_low\":%u,\"log_generation_high\":%u,\"age_days\":%lld",
+               r->files, r->bytes, secs, (unsigned)r->gen_low, (unsigned)r->gen_high,
+               (long long)r->age_days);
+        if (r->tsl_days)
+            printf(",\"tombstone_lifetime_days\":%u", (unsigned)r->tsl_days);
+        printf(",\"registered\":%s,\"completed\":%s}\n", r->registered ? "true" : "false",
+               r->completed ? "true" : "false");
+        return;
+    }
+    char a[16], b[16];
+    fprintf(stderr, "%s: restored %" PRIu64 " files (%s) in %.2f s (%s/s)\n", archive, r->files,
+            cli_size(r->bytes, a, sizeof a), secs,
+            cli_size(secs > 0 ? (uint64_t)((double)r->bytes / secs) : 0, b, sizeof b));
+    fprintf(stderr, "%s: database %s, logs in %s, generations 0x%X..0x%X registered; "
+            "the backup is %lld days old", archive, r->database, r->log_dir,
+            (unsigned)r->gen_low, (unsigned)r->gen_high, (long long)r->age_days);
+    if (r->tsl_days)
+        fprintf(stderr, " (tombstone lifetime %u days)", (unsigned)r->tsl_days);
+    fprintf(stderr, "\n%s: start the directory service to replay the logs\n", archive);
+}
+
+int cmd_restore(int argc, char **argv)
+{
+    enum { OPT_SERVER = 256, OPT_EXPIRED, OPT_JSON, OPT_USER };
+    static const struct option opts[] = {
+        {"server", required_argument, NULL, OPT_SERVER}, {"user", required_argument, NULL, OPT_USER},
+        {"allow-expired", no_argument, NULL, OPT_EXPIRED},
+        {"threads", required_argument, NULL, 'T'}, {"json", no_argument, NULL, OPT_JSON},
+        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct adbk_restore_options ro = {0};
+    struct adbk_reader_options rdo = {0};
+    const char *server = NULL, *user = NULL;
+    bool json = false, quiet = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "T:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_SERVER: server = optarg; break;
+        case OPT_USER: user = optarg; break;
+        case OPT_EXPIRED: ro.allow_expired = true; break;
+        case 'T':
+            if (!cli_parse_threads(optarg, &rdo.threads)) {
+                cli_err("-T wants a thread count from 1 to 256, not '%s'", optarg);
+                return EXIT_ERROR;
+            }
+            break;
+        case OPT_JSON: json = true; break;
+        case 'q': quiet = true; break;
+        case 'h': help(); return EXIT_OK;
+        default: return EXIT_ERROR;
+        }
+    }
+    if (optind + 1 != argc) {
+        cli_err(optind == argc ? "restore needs an archive (try 'adbk restore --help')"
+                               : "restore takes one archive; the target is --server");
+        return EXIT_ERROR;
+    }
+    const char *archive = argv[optind];
+    struct cli_job job;
+    cli_job_init(&job, quiet);
+    cli_catch_signals();
+
+    struct adbk_error err = {0};
+    struct adbk_reader *r = NULL;
+    adbk_status st = adbk_reader_open(archive, &rdo, &r, &err);
+    if (st != ADBK_OK) {
+        cli_err("%s", err.message);
+        return cli_exit_for(st);
+    }
+    struct cli_identity ci;
+    if (!cli_identity_get(user, &ci)) {
+        adbk_reader_close(r);
+        return EXIT_ERROR;
+    }
+    struct source *src = NULL;
+    st = adbk_open_source(server, ADBK_FOR_RESTORE, &ci.id, &src, &err);
+    cli_identity_wipe(&ci); /* the source keeps its own copy */
+    if (st != ADBK_OK) {
+        cli_err("%s", err.message);
+        adbk_reader_close(r);
+        return EXIT_ERROR;
+    }
+    struct adbk_restore_callbacks cb = {r_file_begin, r_progress, cli_job_warning,
+                                        cli_job_cancelled, &job};
+    struct adbk_restore_result res;
+    double t0 = cli_now();
+    st = adbk_restore(r, src, &ro, &cb, &res, &err);
+    double secs = cli_now() - t0;
+    cli_progress_end(&job.prog);
+    src_destroy(src);
+    adbk_reader_close(r);
+    if (st != ADBK_OK) {
+        cli_err("%s", err.message);
+        return cli_exit_for(st);
+    }
+    if (json || !quiet)
+        summary(archive, &res, secs, json);
+    return job.warnings ? EXIT_DAMAGED : EXIT_OK;
+}
