@@ -1,0 +1,132 @@
+#!/bin/sh
+# build.sh - cross-builds adbk for 64-bit Windows on Debian, from Debian
+# packages and Debian source packages only.
+#
+#   tools/win/build.sh [--no-install] [BUILD_DIR]     (default: build-win)
+#
+# 1. Installs what is missing with apt-get: mingw-w64 (the cross compiler),
+#    wine64 (to run the results), dpkg-dev (for apt-get source). When no
+#    deb-src line exists for the archive the machine already uses, it adds
+#    one (same URIs and suites, Types: deb-src) so that apt-get source works.
+# 2. Fetches the Debian source packages of libzstd and xxhash with
+#    `apt-get source` and builds their static libraries for Windows into
+#    BUILD_DIR/deps (headers, lib/*.a, lib/pkgconfig/*.pc). Nothing else is
+#    downloaded; no binary comes from anywhere but Debian.
+# 3. Configures this CMake project with cmake/mingw-w64-x86_64.cmake and
+#    builds adbk.exe, adbk-verify.exe and the simulated DC as ntdsbcli.dll.
+# Safe to run again: finished steps are skipped (delete BUILD_DIR to redo).
+# Heavy steps run under `nice -n 19`.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+install=1
+if [ "${1:-}" = "--no-install" ]; then install=0; shift; fi
+bdir=${1:-$top/build-win}
+mkdir -p "$bdir"
+bdir=$(cd "$bdir" && pwd)
+deps=$bdir/deps
+src=$bdir/src
+triple=x86_64-w64-mingw32
+jobs=$(nproc 2>/dev/null || echo 2)
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+# ---- 1. packages -----------------------------------------------------------
+need="mingw-w64 wine64 wine dpkg-dev cmake pkg-config make"
+if [ $install = 1 ]; then
+  missing=""
+  for p in $need; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+      missing="$missing $p"
+  done
+  # A deb-src entry mirroring the deb entries in use (deb822 or one-line form).
+  if ! grep -rqs '^[[:space:]]*\(deb-src\|Types:.*deb-src\)' /etc/apt/sources.list \
+        /etc/apt/sources.list.d/; then
+    tmp=$(mktemp)
+    for f in /etc/apt/sources.list.d/*.sources; do
+      [ -f "$f" ] && sed -n 's/^Types:[[:space:]]*deb[[:space:]]*$/Types: deb-src/; p' "$f" >>"$tmp" &&
+        echo >>"$tmp"
+    done
+    if [ -f /etc/apt/sources.list ]; then
+      grep '^[[:space:]]*deb[[:space:]]' /etc/apt/sources.list |
+        sed 's/^\([[:space:]]*\)deb[[:space:]]/\1deb-src /' >"$tmp.list" || true
+      [ -s "$tmp.list" ] && $SUDO cp "$tmp.list" /etc/apt/sources.list.d/adbk-deb-src.list
+      rm -f "$tmp.list"
+    fi
+    if grep -q 'deb-src' "$tmp"; then
+      $SUDO cp "$tmp" /etc/apt/sources.list.d/adbk-deb-src.sources
+    fi
+    rm -f "$tmp"
+    missing="$missing update-only"
+  fi
+  if [ -n "$missing" ]; then
+    echo "win/build: installing${missing% update-only}" >&2
+    $SUDO apt-get update -qq
+    pkgs=$(echo "$missing" | sed 's/update-only//')
+    [ -n "$(echo $pkgs)" ] &&
+      DEBIAN_FRONTEND=noninteractive $SUDO nice -n 19 apt-get install -y -qq \
+        --no-install-recommends $pkgs >/dev/null
+  fi
+fi
+cc=$(command -v $triple-gcc-posix || command -v $triple-gcc) ||
+  { echo "win/build: no $triple-gcc (install mingw-w64)" >&2; exit 2; }
+
+# ---- 2. zstd and xxHash from Debian source packages ------------------------
+mkdir -p "$src" "$deps/lib/pkgconfig" "$deps/include"
+fetch() { # fetch PACKAGE -> prints the unpacked folder
+  d=$(ls -d "$src/$1"-*/ 2>/dev/null | head -n 1)
+  if [ -z "$d" ]; then
+    (cd "$src" && apt-get source -qq "$1" >/dev/null 2>&1) ||
+      (cd "$src" && apt-get source "$1" >&2)
+    d=$(ls -d "$src/$1"-*/ | head -n 1)
+  fi
+  echo "${d%/}"
+}
+if [ ! -f "$deps/lib/libzstd.a" ]; then
+  z=$(fetch libzstd)
+  echo "win/build: building zstd from $(basename "$z") for Windows" >&2
+  nice -n 19 make -s -C "$z/lib" -j "$jobs" CC="$cc" AR=$triple-ar WINDRES=$triple-windres \
+    TARGET_SYSTEM=Windows_NT ZSTD_LEGACY_SUPPORT=0 libzstd.a >"$bdir/deps-zstd.log" 2>&1 ||
+    { tail -n 30 "$bdir/deps-zstd.log" >&2; exit 2; }
+  cp "$z/lib/libzstd.a" "$deps/lib/"
+  cp "$z/lib/zstd.h" "$z/lib/zstd_errors.h" "$z/lib/zdict.h" "$deps/include/"
+  ver=$(sed -n 's/^#define ZSTD_VERSION_\(MAJOR\|MINOR\|RELEASE\)[[:space:]]*\([0-9]*\).*/\2/p' \
+        "$z/lib/zstd.h" | paste -sd. -)
+  cat >"$deps/lib/pkgconfig/libzstd.pc" <<PC
+prefix=$deps
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+Name: zstd
+Description: fast lossless compression algorithm library (Debian source, built for Windows)
+Version: $ver
+Libs: -L\${libdir} -lzstd
+Cflags: -I\${includedir}
+PC
+fi
+if [ ! -f "$deps/lib/libxxhash.a" ]; then
+  x=$(fetch xxhash)
+  echo "win/build: building xxHash from $(basename "$x") for Windows" >&2
+  # xxhash.c is the whole library (xxhash.h holds the implementation).
+  nice -n 19 "$cc" -O2 -c "$x/xxhash.c" -o "$bdir/xxhash.o"
+  $triple-ar rcs "$deps/lib/libxxhash.a" "$bdir/xxhash.o"
+  rm -f "$bdir/xxhash.o"
+  cp "$x/xxhash.h" "$deps/include/"
+  ver=$(sed -n 's/^#define XXH_VERSION_\(MAJOR\|MINOR\|RELEASE\)[[:space:]]*\([0-9]*\).*/\2/p' \
+        "$x/xxhash.h" | paste -sd. -)
+  cat >"$deps/lib/pkgconfig/libxxhash.pc" <<PC
+prefix=$deps
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+Name: libxxhash
+Description: extremely fast hash algorithm (Debian source, built for Windows)
+Version: $ver
+Libs: -L\${libdir} -lxxhash
+Cflags: -I\${includedir}
+PC
+fi
+
+# ---- 3. adbk ----------------------------------------------------------------
+nice -n 19 cmake -S "$top" -B "$bdir/adbk" \
+  -DCMAKE_TOOLCHAIN_FILE="$top/cmake/mingw-w64-x86_64.cmake" -DADBK_WIN_DEPS="$deps" \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DADBK_TESTS=OFF >/dev/null
+nice -n 19 cmake --build "$bdir/adbk" -j "$jobs"
+ls -l "$bdir"/adbk/tools/*.exe "$bdir"/adbk/src/dcsim/win/*.dll 2>/dev/null || true
