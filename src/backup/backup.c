@@ -41,28 +41,11 @@ struct run {
     struct source *src;
     struct adbk_writer *w;
     const struct adbk_backup_callbacks *cb;
+    struct ds_hooks hooks;  /* cb's warning and cancelled */
     struct adbk_backup_result *res;
     struct adbk_error *err;
     uint8_t *bounce;
 };
-
-static void warn(const struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(const struct run *r, const char *fmt, ...)
-{
-    if (!r->cb || !r->cb->warning)
-        return;
-    char msg[700];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    r->cb->warning(r->cb->ctx, msg);
-}
-
-static bool cancelled(const struct run *r)
-{
-    return r->cb && r->cb->cancelled && r->cb->cancelled(r->cb->ctx);
-}
 
 static adbk_status interrupted(struct run *r, const char *where)
 {
@@ -102,7 +85,7 @@ static adbk_status copy_entry(struct run *r, const struct src_name *n, const cha
     adbk_status st = adbk_writer_begin_member(r->w, &mi, r->err);
     uint64_t done = 0;
     while (st == ADBK_OK) {
-        if (cancelled(r)) {
+        if (ds_cancelled(&r->hooks)) {
             char where[640];
             snprintf(where, sizeof where, "while reading %s", n->name);
             return interrupted(r, where);
@@ -172,7 +155,7 @@ static adbk_status check_logs(struct run *r, const struct src_name_list *l, uint
         if (ds_log_gen(ds_base_name(l->v[i].name), &g[n]))
             n++;
         else
-            warn(r, "log %s carries no generation in its name; stored, but not counted in the "
+            ds_warn(&r->hooks, "log %s carries no generation in its name; stored, but not counted in the "
                  "log range", l->v[i].name);
     }
     adbk_status st = ADBK_OK;
@@ -268,6 +251,8 @@ adbk_status adbk_backup(struct source *src, const struct adbk_backup_options *o,
     if (!src || !src->ops || !o || !o->output || !*o->output)
         return adbk_error_set(err, ADBK_E_ARG, "adbk_backup: no source or no output");
     struct run r = {.src = src, .cb = cb, .res = res, .err = err};
+    if (cb)
+        r.hooks = (struct ds_hooks){cb->warning, cb->cancelled, cb->ctx};
     snprintf(res->server, sizeof res->server, "%s",
              o->server_label && *o->server_label ? o->server_label : "(local)");
 
@@ -301,7 +286,7 @@ adbk_status adbk_backup(struct source *src, const struct adbk_backup_options *o,
     st = adbk_outfile_open(o->output, o->force, &of, err);
     if (st == ADBK_OK)
         st = adbk_writer_open(adbk_outfile_sink(of), &o->writer, &r.w, err);
-    if (st == ADBK_OK && cancelled(&r))
+    if (st == ADBK_OK && ds_cancelled(&r.hooks))
         st = interrupted(&r, "before the backup started");
     if (st == ADBK_OK)
         st = prepare(&r);             /* steps 2, 7, 8 */
@@ -315,7 +300,7 @@ adbk_status adbk_backup(struct source *src, const struct adbk_backup_options *o,
                      res->server);
     if (st == ADBK_OK)
         st = copy_list(&r, &dbs, "database"); /* step 4 */
-    if (st == ADBK_OK && cancelled(&r))
+    if (st == ADBK_OK && ds_cancelled(&r.hooks))
         st = interrupted(&r, "before the logs were listed");
     if (st == ADBK_OK && (ss = src->ops->list_logs(src, &logs)) != SRC_OK)
         st = src_err(&r, ss);         /* step 5 */
@@ -327,11 +312,11 @@ adbk_status adbk_backup(struct source *src, const struct adbk_backup_options *o,
                (o->truncate == ADBK_TRUNCATE_AUTO && of && !adbk_outfile_is_pipe(of));
     if (st == ADBK_OK)
         st = set_props(&r, truncate);
-    if (st == ADBK_OK && cancelled(&r))
+    if (st == ADBK_OK && ds_cancelled(&r.hooks))
         st = interrupted(&r, "before the archive was finished");
     if (st == ADBK_OK)
         st = adbk_writer_finish(r.w, err);
-    if (st == ADBK_OK && cancelled(&r))
+    if (st == ADBK_OK && ds_cancelled(&r.hooks))
         st = interrupted(&r, "before the archive was committed");
     if (st == ADBK_OK)
         st = adbk_outfile_commit(of, err); /* durable under its final name */
@@ -348,7 +333,7 @@ adbk_status adbk_backup(struct source *src, const struct adbk_backup_options *o,
         if (ss == SRC_OK)
             res->truncated = true;
         else
-            warn(&r, "the archive is complete, but the server's logs were not truncated: %s",
+            ds_warn(&r.hooks, "the archive is complete, but the server's logs were not truncated: %s",
                  src_errmsg(src));
     }
     src_names_free(&dbs);
@@ -359,6 +344,6 @@ adbk_status adbk_backup(struct source *src, const struct adbk_backup_options *o,
     /* Step 9, on every path (End is idempotent, so also after a failed prepare). */
     ss = src->ops->end(src);
     if (ss != SRC_OK && st == ADBK_OK)
-        warn(&r, "the archive is complete, but ending the backup failed: %s", src_errmsg(src));
+        ds_warn(&r.hooks, "the archive is complete, but ending the backup failed: %s", src_errmsg(src));
     return st;
 }

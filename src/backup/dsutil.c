@@ -7,6 +7,8 @@
 
 #include "privilege.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -122,4 +124,21 @@ adbk_status adbk_identity_parse(const char *spec, char *buf, size_t cap,
         return adbk_error_set(err, ADBK_E_ARG, "--user %s names no user: write DOMAIN\\name "
                               "or name@domain", spec);
     return ADBK_OK;
+}
+
+void ds_warn(const struct ds_hooks *h, const char *fmt, ...)
+{
+    if (!h->warning)
+        return;
+    char msg[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    h->warning(h->ctx, msg);
+}
+
+bool ds_cancelled(const struct ds_hooks *h)
+{
+    return h->cancelled && h->cancelled(h->ctx);
 }

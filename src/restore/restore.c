@@ -73,6 +73,7 @@ struct run {
     struct source *src;
     const struct adbk_restore_options *o;
     const struct adbk_restore_callbacks *cb;
+    struct ds_hooks hooks;  /* cb's warning and cancelled */
     struct adbk_restore_result *res;
     struct adbk_error *err;
     char job[120];         /* "restore of DC01" */
@@ -87,24 +88,6 @@ struct run {
     struct adbk_sink sink;
     uint64_t done;
 };
-
-static void warn(const struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(const struct run *r, const char *fmt, ...)
-{
-    if (!r->cb || !r->cb->warning)
-        return;
-    char msg[900];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    r->cb->warning(r->cb->ctx, msg);
-}
-
-static bool cancelled(const struct run *r)
-{
-    return r->cb && r->cb->cancelled && r->cb->cancelled(r->cb->ctx);
-}
 
 static adbk_status interrupted(struct run *r, const char *where)
 {
@@ -207,7 +190,7 @@ static adbk_status plan(struct run *r)
         case ADBK_KIND_PATCH:
             break;
         default:
-            warn(r, "%s has no place on a domain controller (kind %s); not restored", e->name,
+            ds_warn(&r->hooks, "%s has no place on a domain controller (kind %s); not restored", e->name,
                  adbk_kind_name(e->kind) ? adbk_kind_name(e->kind) : "unknown");
             continue;
         }
@@ -276,7 +259,7 @@ static adbk_status check_expiry(struct run *r)
     if (gmtime_r(&t, &tm))
         strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
     if (r->o && r->o->allow_expired) {
-        warn(r, "the backup was taken %s and is %lld days old, older than the tombstone "
+        ds_warn(&r->hooks, "the backup was taken %s and is %lld days old, older than the tombstone "
              "lifetime of %u days; restoring it as asked (--allow-expired) can bring back "
              "objects deleted since then (lingering objects)", when,
              (long long)r->res->age_days, (unsigned)tsl);
@@ -407,7 +390,7 @@ static int write_piece(void *ctx, const void *buf, size_t len)
     r->done += len;
     if (r->cb && r->cb->progress)
         r->cb->progress(r->cb->ctx, r->done);
-    return cancelled(r) ? -1 : 0;
+    return ds_cancelled(&r->hooks) ? -1 : 0;
 }
 
 /* Writes member it under a temporary name beside its destination, checking
@@ -588,6 +571,8 @@ adbk_status adbk_restore(struct adbk_reader *ar, struct source *src,
     struct adbk_error scratch;
     struct run r = {.r = ar, .src = src, .o = o, .cb = cb, .res = res,
                     .err = err ? err : &scratch};
+    if (cb)
+        r.hooks = (struct ds_hooks){cb->warning, cb->cancelled, cb->ctx};
     const char *server = adbk_reader_property(ar, "server");
     snprintf(r.job, sizeof r.job, "restore of %s", server && *server ? server : "the archive");
 
@@ -611,7 +596,7 @@ adbk_status adbk_restore(struct adbk_reader *ar, struct source *src,
                             "restore needs it stopped (Directory Services Restore Mode; for "
                             "the simulated DC: dcsim stop)", r.job);
     bool prepared = false;
-    if (st == ADBK_OK && cancelled(&r))
+    if (st == ADBK_OK && ds_cancelled(&r.hooks))
         st = interrupted(&r, "before the restore started");
     if (st == ADBK_OK) {
         st = prepare(&r); /* step 2 */
@@ -620,9 +605,9 @@ adbk_status adbk_restore(struct adbk_reader *ar, struct source *src,
     if (st == ADBK_OK)
         st = locations(&r); /* step 3 */
     for (size_t k = 0; k < r.n_items && st == ADBK_OK; k++)
-        st = cancelled(&r) ? interrupted(&r, "while writing the files")
+        st = ds_cancelled(&r.hooks) ? interrupted(&r, "while writing the files")
                            : stage(&r, &r.items[k]);
-    if (st == ADBK_OK && cancelled(&r))
+    if (st == ADBK_OK && ds_cancelled(&r.hooks))
         st = interrupted(&r, "before registration");
 
     /* Step 4: only verified, durable files get this far. */
@@ -660,7 +645,7 @@ adbk_status adbk_restore(struct adbk_reader *ar, struct source *src,
     if (prepared) {
         ss = src->ops->restore_end(src);
         if (ss != SRC_OK && st == ADBK_OK)
-            warn(&r, "the restore is complete, but ending it failed: %s", src_errmsg(src));
+            ds_warn(&r.hooks, "the restore is complete, but ending it failed: %s", src_errmsg(src));
     }
     return st;
 }

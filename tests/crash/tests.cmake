@@ -10,13 +10,5 @@ target_compile_options(failwrite PRIVATE -fno-sanitize=all)
 target_link_options(failwrite PRIVATE -fno-sanitize=all)
 target_link_libraries(failwrite PRIVATE ${CMAKE_DL_LIBS})
 
-set(crash_script ${CMAKE_CURRENT_LIST_DIR}/crash_cli.sh)
-# Cases are read from the script: configure again when it changes.
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${crash_script})
-file(STRINGS ${crash_script} crash_lines REGEX "^t_[a-z0-9_]+\\(\\)")
-foreach(line IN LISTS crash_lines)
-  string(REGEX REPLACE "^t_([a-z0-9_]+)\\(\\).*" "\\1" case "${line}")
-  add_test(NAME crash.${case} COMMAND sh ${crash_script} ${case})
-  set_tests_properties(crash.${case} PROPERTIES LABELS "crash;backup;cli" TIMEOUT 600
-    ENVIRONMENT "ADBK=$<TARGET_FILE:adbk>;DCSIM=$<TARGET_FILE:dcsim>;FAILWRITE=$<TARGET_FILE:failwrite>;ADBK_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR}/tmp")
-endforeach()
+adbk_shell_tests(crash ${CMAKE_CURRENT_LIST_DIR}/crash_cli.sh LABELS crash backup cli
+  TIMEOUT 600 ENV "FAILWRITE=$<TARGET_FILE:failwrite>")
