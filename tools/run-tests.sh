@@ -37,9 +37,9 @@ cmake --build "$top/build-asan" -j "$jobs"
     "$top/build"
 echo "valgrind: container and hostile-archive tests clean" >&2
 
-# The libFuzzer targets, a short run each (tests/fuzz/README.md has the long
+# The libFuzzer targets, a minute each (tests/fuzz/README.md has the long
 # run); ADBK_FUZZ_SECONDS sets the time per target.
-"$top/tests/fuzz/run.sh" "${ADBK_FUZZ_SECONDS:-30}"
+"$top/tests/fuzz/run.sh" "${ADBK_FUZZ_SECONDS:-60}"
 
 # Windows (issue 7): a mingw-w64 cross-build (zstd and xxHash built from
 # Debian's source packages), then adbk.exe and adbk-verify.exe under Wine
