@@ -733,6 +733,26 @@ static adbk_status rec_end(struct salv *s, uint64_t off, const uint8_t *b, size_
     return ADBK_OK;
 }
 
+/* Forgets what an index record gave (its properties and entries), so that a
+ * malformed one leaves nothing behind and a later one starts afresh. */
+static void drop_index(struct salv *s)
+{
+    for (size_t i = 0; i < s->nprops; i++) {
+        free(s->pkeys[i]);
+        free(s->pvals[i]);
+    }
+    for (size_t i = 0; s->ient && i < s->nient; i++) {
+        free(s->ient[i].name);
+        free(s->ient[i].source_path);
+    }
+    free(s->pkeys);
+    free(s->pvals);
+    free(s->ient);
+    s->pkeys = s->pvals = NULL;
+    s->ient = NULL;
+    s->nprops = s->nient = 0;
+}
+
 /* Keeps what salvage needs of an intact index: properties and, per member
  * number, the entry. */
 static adbk_status rec_index(struct salv *s, uint64_t off, const uint8_t *b, size_t n)
@@ -753,6 +773,7 @@ static adbk_status rec_index(struct salv *s, uint64_t off, const uint8_t *b, siz
                s->idx_ok ? "is a second index" : "is malformed or belongs to another archive");
         return ADBK_OK;
     }
+    drop_index(s); /* an earlier, malformed index record */
     s->pkeys = calloc(nprops ? nprops : 1, sizeof *s->pkeys);
     s->pvals = calloc(nprops ? nprops : 1, sizeof *s->pvals);
     s->ient = calloc(count ? (size_t)count : 1, sizeof *s->ient);
@@ -792,12 +813,7 @@ static adbk_status rec_index(struct salv *s, uint64_t off, const uint8_t *b, siz
     if (bad || c.short_read) {
         damage(s, off, 0, "the index record at byte %llu has a malformed entry; the names it "
                "gives are not used", (unsigned long long)off);
-        for (size_t i = 0; i < s->nient; i++) { /* the names read so far */
-            free(s->ient[i].name);
-            free(s->ient[i].source_path);
-            s->ient[i].name = s->ient[i].source_path = NULL;
-        }
-        s->nient = 0; /* properties are freed at the end */
+        drop_index(s);
         return ADBK_OK;
     }
     s->idx_ok = true;
@@ -1402,18 +1418,7 @@ static void salv_free(struct salv *s)
         free(m->out_name);
     }
     free(s->m);
-    if (s->ient)
-        for (size_t i = 0; i < s->nient; i++) {
-            free(s->ient[i].name);
-            free(s->ient[i].source_path);
-        }
-    free(s->ient);
-    for (size_t i = 0; i < s->nprops; i++) {
-        free(s->pkeys[i]);
-        free(s->pvals[i]);
-    }
-    free(s->pkeys);
-    free(s->pvals);
+    drop_index(s);
     free(s->skbuf);
     free(s->in);
     free(s->out);
