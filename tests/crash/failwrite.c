@@ -128,58 +128,53 @@ static size_t room(size_t n)
         (size_t)(limit - bytes) : n;
 }
 
-ssize_t write(int fd, const void *buf, size_t n)
+/* What every write wrapper does around the real call: *k_out bytes of n
+ * may be written, or -1 (errno set) when this call must fail. */
+static int admit(size_t n, size_t *k_out)
 {
-    ssize_t (*w)(int, const void *, size_t) = real("write");
-    if (!fd_matches(fd))
-        return w(fd, buf, n);
     int e = event();
     size_t k = e ? 0 : room(n);
     if (e || (k == 0 && n > 0)) {
         errno = e ? e : failing;
         return -1;
     }
-    ssize_t r = w(fd, buf, k);
+    *k_out = k;
+    return 0;
+}
+
+static ssize_t written(ssize_t r)
+{
     if (r > 0)
         bytes += r;
     event_done();
     return r;
+}
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+    ssize_t (*w)(int, const void *, size_t) = real("write");
+    size_t k;
+    if (!fd_matches(fd))
+        return w(fd, buf, n);
+    return admit(n, &k) ? -1 : written(w(fd, buf, k));
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
     ssize_t (*w)(int, const void *, size_t, off_t) = real("pwrite");
+    size_t k;
     if (!fd_matches(fd))
         return w(fd, buf, n, off);
-    int e = event();
-    size_t k = e ? 0 : room(n);
-    if (e || (k == 0 && n > 0)) {
-        errno = e ? e : failing;
-        return -1;
-    }
-    ssize_t r = w(fd, buf, k, off);
-    if (r > 0)
-        bytes += r;
-    event_done();
-    return r;
+    return admit(n, &k) ? -1 : written(w(fd, buf, k, off));
 }
 
 ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
 {
     ssize_t (*w)(int, const void *, size_t, off64_t) = real("pwrite64");
+    size_t k;
     if (!fd_matches(fd))
         return w(fd, buf, n, off);
-    int e = event();
-    size_t k = e ? 0 : room(n);
-    if (e || (k == 0 && n > 0)) {
-        errno = e ? e : failing;
-        return -1;
-    }
-    ssize_t r = w(fd, buf, k, off);
-    if (r > 0)
-        bytes += r;
-    event_done();
-    return r;
+    return admit(n, &k) ? -1 : written(w(fd, buf, k, off));
 }
 
 int fsync(int fd)
