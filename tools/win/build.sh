@@ -9,7 +9,9 @@
 #    deb-src line exists for the archive the machine already uses, it adds
 #    one (same URIs and suites, Types: deb-src) so that apt-get source works.
 # 2. Fetches the Debian source packages of libzstd and xxhash with
-#    `apt-get source` and builds their static libraries for Windows into
+#    `apt-get source PACKAGE=VERSION`, trying the versions `apt-cache showsrc`
+#    lists newest first (the index can list a security update whose source
+#    the mirror does not serve), says which one it took, and builds their static libraries for Windows into
 #    BUILD_DIR/deps (headers, lib/*.a, lib/pkgconfig/*.pc). Nothing else is
 #    downloaded; no binary comes from anywhere but Debian.
 # 3. Configures this CMake project with cmake/mingw-w64-x86_64.cmake and
@@ -72,17 +74,59 @@ cc=$(command -v $triple-gcc-posix || command -v $triple-gcc) ||
 
 # ---- 2. zstd and xxHash from Debian source packages ------------------------
 mkdir -p "$src" "$deps/lib/pkgconfig" "$deps/include"
-fetch() { # fetch PACKAGE -> prints the unpacked folder
+# versions PACKAGE: the source versions apt-cache showsrc lists, newest first.
+versions() {
+  vs=$(apt-cache showsrc "$1" 2>/dev/null | sed -n 's/^Version:[[:space:]]*//p' | sort -u)
+  sorted=""
+  for v in $vs; do # insertion sort by Debian's version order
+    out="" placed=0
+    for w in $sorted; do
+      if [ $placed = 0 ] && dpkg --compare-versions "$v" gt "$w"; then out="$out $v"; placed=1; fi
+      out="$out $w"
+    done
+    [ $placed = 0 ] && out="$out $v"
+    sorted=$out
+  done
+  echo $sorted
+}
+# fetch PACKAGE -> prints the unpacked folder. The index may list a version
+# whose source the mirror does not serve (a security update's, say), so each
+# listed version is tried, newest first, until one downloads.
+fetch() {
   d=$(ls -d "$src/$1"-*/ 2>/dev/null | head -n 1)
-  if [ -z "$d" ]; then
-    (cd "$src" && apt-get source -qq "$1" >/dev/null 2>&1) ||
-      (cd "$src" && apt-get source "$1" >&2)
-    d=$(ls -d "$src/$1"-*/ | head -n 1)
+  if [ -n "$d" ]; then echo "${d%/}"; return 0; fi
+  vs=$(versions "$1")
+  if [ -z "$vs" ]; then
+    echo "win/build: apt-cache showsrc lists no source package $1 (is there a deb-src entry?" \
+         "run apt-get update)" >&2
+    exit 2
   fi
-  echo "${d%/}"
+  newest=${vs%% *} tried=""
+  for v in $vs; do
+    tmpd=$(mktemp -d "$src/.fetch.XXXXXX")
+    if (cd "$tmpd" && apt-get source -qq "$1=$v" >"$tmpd.log" 2>&1); then
+      d=$(ls -d "$tmpd/$1"-*/ | head -n 1)
+      mv "$d" "$src/" && rm -rf "$tmpd" "$tmpd.log"
+      if [ "$v" = "$newest" ]; then
+        echo "win/build: source $1 $v (the newest listed)" >&2
+      else
+        echo "win/build: source $1 $v, not the newest listed ($newest, which could not" \
+             "be fetched)" >&2
+      fi
+      d=$(ls -d "$src/$1"-*/ | head -n 1)
+      echo "${d%/}"
+      return 0
+    fi
+    echo "win/build: cannot fetch source $1=$v: $(grep -E '^(E|Err):' "$tmpd.log" |
+         head -n 2 | tr '\n' ' ')" >&2
+    rm -rf "$tmpd" "$tmpd.log"
+    tried="$tried $v"
+  done
+  echo "win/build: no source version of $1 could be fetched; tried:$tried" >&2
+  exit 2
 }
 if [ ! -f "$deps/lib/libzstd.a" ]; then
-  z=$(fetch libzstd)
+  z=$(fetch libzstd) || exit 2
   echo "win/build: building zstd from $(basename "$z") for Windows" >&2
   nice -n 19 make -s -C "$z/lib" -j "$jobs" CC="$cc" AR=$triple-ar WINDRES=$triple-windres \
     TARGET_SYSTEM=Windows_NT ZSTD_LEGACY_SUPPORT=0 libzstd.a >"$bdir/deps-zstd.log" 2>&1 ||
@@ -103,7 +147,7 @@ Cflags: -I\${includedir}
 PC
 fi
 if [ ! -f "$deps/lib/libxxhash.a" ]; then
-  x=$(fetch xxhash)
+  x=$(fetch xxhash) || exit 2
   echo "win/build: building xxHash from $(basename "$x") for Windows" >&2
   # xxhash.c is the whole library (xxhash.h holds the implementation).
   nice -n 19 "$cc" -O2 -c "$x/xxhash.c" -o "$bdir/xxhash.o"
