@@ -147,6 +147,8 @@ struct adbk_backup_result {
     uint8_t xxh128[16];      /* XXH3-128 of the whole archive file */
     char server[64];         /* as stored in the archive */
     char domain[128];
+    bool simulated;          /* the source is the simulated DC: the archive's
+                              * "source" property says "dcsim" */
 };
 
 /* Runs one full backup of src (open, not yet prepared; borrowed) into
@@ -178,6 +180,8 @@ struct adbk_restore_options {
     bool allow_expired;   /* restore a backup older than its tombstone lifetime,
                            * with a warning (the server may still refuse it) */
     int64_t now;          /* the clock for the expiry check, Unix seconds; 0 = now */
+    bool allow_other_dc;  /* restore an archive of another DC (server, domain, or
+                           * simulated against real), with a warning */
 };
 
 struct adbk_restore_callbacks {
@@ -205,13 +209,19 @@ struct adbk_restore_result {
     bool completed;             /* DsRestoreRegisterComplete(S_OK) succeeded */
     char database[1024];        /* where the database went (this machine's path) */
     char log_dir[1024];         /* where the logs went */
+    char server[64], domain[128];              /* the DC the archive is of */
+    char target_server[64], target_domain[128]; /* the DC restored to */
+    bool simulated;             /* the archive is of the simulated DC */
 };
 
 /* Restores archive r (borrowed, open) to src (open, borrowed), the DsRestore
  * way (the DsBackup API reference, dsbackup-api.md, §4), in this order:
  *
  *   plan (the archive must hold one expiry token, a database and contiguous
- *   logs) -> expiry check against the archive's creation time and its
+ *   logs) -> the archive must be of this DC: its server and domain properties
+ *   (case-insensitive, each where both sides know it) and its being of the
+ *   simulated DC or not, against the source's identity; another DC's archive
+ *   is refused naming both unless allow_other_dc -> expiry check against the archive's creation time and its
  *   tombstone.lifetime.days -> restore privilege -> 1 the directory must be
  *   offline -> 2 DsRestorePrepare with the stored token -> 3 locations ->
  *   stage: every database, log and patch member is written under a temporary
@@ -227,7 +237,8 @@ struct adbk_restore_result {
  * the restore with the failure code, so the directory refuses to start on a
  * half-placed set (ref R26), and says so. Staging needs free space for the
  * database and logs beside the files they replace.
- * Returns ADBK_OK; ADBK_E_EXPIRED (too old and !allow_expired, or the server
+ * Returns ADBK_OK; ADBK_E_OTHER_DC (the archive is of another DC and
+ * !allow_other_dc, or the target cannot name itself); ADBK_E_EXPIRED (too old and !allow_expired, or the server
  * refused the token as expired); ADBK_E_UNSUPPORTED (not a directory backup:
  * no token, database or logs); ADBK_E_CORRUPT (a log gap, properties that
  * disagree with the members) and the reader's statuses for damaged members;
@@ -253,24 +264,31 @@ struct adbk_identity {
 adbk_status adbk_identity_parse(const char *spec, char *buf, size_t cap,
                                 struct adbk_identity *id, struct adbk_error *err);
 
-/* What a source is opened for. */
-enum adbk_source_use {
-    ADBK_FOR_BACKUP = 0, /* the built-in simulated DC is made and started on demand */
-    ADBK_FOR_RESTORE     /* the built-in DC must exist already and is not started */
+/* Which directory server to open. A simulated DC (src/dcsim/, a test double
+ * of the DsBackup API) is opened only when asked for by name: a user's
+ * backup never silently becomes one of the simulator. */
+struct adbk_source_spec {
+    const char *server;    /* a DC by name; NULL or "" = this machine */
+    const char *dcsim_dir; /* the simulated DC in this folder (Linux; the front
+                            * ends take --dcsim DIR, else ADBK_DCSIM_DIR) */
 };
 
-/* Opens the server named by server_or_dir (Linux: the simulated DC).
- *  - a folder holding dcsim.ini: that DC, bound under its own server name;
- *  - another non-empty string: a server name, resolved by the simulator's
- *    binding (ADBK_DCSIM_DIR for this machine);
- *  - NULL or "": ADBK_DCSIM_DIR when set, else the built-in DC in
- *    $XDG_CACHE_HOME/adbk/builtin-dc (or ~/.cache/adbk/builtin-dc); for a
- *    backup it is provisioned (256 MiB database, seed 1) when missing and
- *    started when offline.
+/* Opens the server spec names.
+ * Linux, where the one backend is the simulated DC:
+ *  - dcsim_dir set: that DC (a folder holding dcsim.ini), bound under its
+ *    own server name; a server name given as well must be that DC's;
+ *  - else a server name while ADBK_DCSIM_DIR is set: resolved by the
+ *    simulator's binding;
+ *  - else ADBK_E_SOURCE, with a message that says what this machine can back
+ *    up and how to choose it (a server folder or name alone is refused: no
+ *    real DC backend exists on Linux yet).
+ * Windows: spec->server through ntdsbcli.dll (NULL: this machine);
+ * dcsim_dir is refused (the simulator is a DLL there, ADBK_NTDSBCLI_DLL).
+ * The simulator never is provisioned or started here.
  * id (may be NULL) is applied to every call of the source.
- * *out is released with src_destroy. Returns ADBK_OK, ADBK_E_SOURCE (not a
- * DC folder, cannot provision or start), ADBK_E_NOMEM. */
-adbk_status adbk_open_source(const char *server_or_dir, enum adbk_source_use use,
+ * *out is released with src_destroy; (*out)->simulated tells whether it is
+ * the simulator. Returns ADBK_OK, ADBK_E_SOURCE, ADBK_E_ARG, ADBK_E_NOMEM. */
+adbk_status adbk_open_source(const struct adbk_source_spec *spec,
                              const struct adbk_identity *id, struct source **out,
                              struct adbk_error *err);
 

@@ -361,7 +361,7 @@ if [ "$backup_gib" -gt 0 ]; then
     put dc_gen_s "$(python3 -c "print(round($(date +%s.%N) - $t0, 2))")"
     put dc_gib "$backup_gib"
     # One backup first: it names the files a backup holds, which tar then packs.
-    "$adbk" backup --server "$dc" -o "$BK" -f -q --no-truncate-logs ||
+    "$adbk" backup --dcsim "$dc" -o "$BK" -f -q --no-truncate-logs ||
         die "adbk backup of the simulated DC failed"
     "$adbk" list --json "$BK" >"$work/B.list.json"
     python3 - "$work/B.list.json" "$dc" >"$work/B.files" <<'PY'
@@ -386,14 +386,14 @@ PY
     wait_for_idle
     mark backup_a
     hf --warmup 1 --runs "$runs" --export-json "$work/backup.json" \
-        -n "adbk backup" "'$adbk' backup --server '$dc' -o '$BK' -f -q --no-truncate-logs" \
+        -n "adbk backup" "'$adbk' backup --dcsim '$dc' -o '$BK' -f -q --no-truncate-logs" \
         -n "tar | zstd -3 -T2 (same files)" "tar -cf - -C '$work/tarset' $files | zstd -3 -T2 -q -f -o '$BT'"
     mark backup_b
     "$adbk" list --json "$BK" >"$work/B.list.json"
     put backup_in_bytes "$(python3 -c 'import json,sys; print(sum(m["size"] for m in json.load(open(sys.argv[1]))["members"]))' "$work/B.list.json")"
     put backup_bytes "$(stat -c %s "$BK")"
     put backup_tar_bytes "$(stat -c %s "$BT")"
-    mem backup "$adbk" backup --server "$dc" -o "$BK" -f -q --no-truncate-logs
+    mem backup "$adbk" backup --dcsim "$dc" -o "$BK" -f -q --no-truncate-logs
     tar -cf - -C "$work/tarset" $files | /usr/bin/time -f %M -o "$work/mem.bzstd" zstd -3 -T2 -q -f -o "$BT"
     put mem_backup_zstd "$(tail -n 1 "$work/mem.bzstd")"
 fi
@@ -417,7 +417,7 @@ if [ "$profile" = 1 ]; then
     }
     say "6/6 profile (perf record -g, 999 Hz)"
     if [ "$backup_gib" -gt 0 ]; then
-        prof backup "$adbk" backup --server "$dc" -o "$BK" -f -q --no-truncate-logs
+        prof backup "$adbk" backup --dcsim "$dc" -o "$BK" -f -q --no-truncate-logs
         prof verify_backup "$verify" -q "$BK"
     fi
     [ "$backup_only" = 1 ] || prof verify "$verify" -q "$X"

@@ -1,9 +1,10 @@
 #!/bin/sh
 # The main job on built-in data: installs what is missing, builds, then runs
-# `adbk backup` of the built-in simulated domain controller (made on first
-# use in ~/.cache/adbk/builtin-dc, or $XDG_CACHE_HOME/adbk/builtin-dc) into
-# one archive, then lists and verifies the archive. The archive lands in
-# out/demo/.
+# `adbk backup` of a simulated domain controller (dcsim, adbk's test double of
+# the DsBackup API: 256 MiB database, provisioned in out/demo-dc on the first
+# run and kept) into one archive, then lists and verifies the archive. adbk
+# backs up the simulator only when told to, here with --dcsim. The archive
+# lands in out/demo/.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/tools/setup.sh"
@@ -14,8 +15,15 @@ demo="$top/out/demo"
 
 rm -rf "$demo"
 mkdir -p "$demo"
-echo "== backing up the built-in simulated DC into $demo/demo.adbk"
-"$bin/adbk" backup -o "$demo/demo.adbk" --xxh128
+dc="$top/out/demo-dc"
+if [ ! -f "$dc/dcsim.ini" ]; then
+    echo "== provisioning a simulated DC (256 MiB) in $dc"
+    rm -rf "$dc"
+    "$top/build/tools/dcsim/dcsim" provision "$dc" --size 256M --seed 1 >/dev/null
+fi
+"$top/build/tools/dcsim/dcsim" start "$dc" >/dev/null
+echo "== backing up the simulated DC into $demo/demo.adbk"
+"$bin/adbk" backup --dcsim "$dc" -o "$demo/demo.adbk" --xxh128
 echo "== listing"
 "$bin/adbk" list "$demo/demo.adbk"
 echo "== verifying with the offsite tool"

@@ -66,7 +66,8 @@ typedef enum adbk_status {
     ADBK_E_SOURCE = 17,     /* the backup source (directory service) failed */
     ADBK_E_PRIVILEGE = 18,  /* a needed privilege is not held */
     ADBK_E_EXPIRED = 19,    /* the backup is older than the tombstone lifetime */
-    ADBK_E_INTERRUPTED = 20 /* stopped by a signal */
+    ADBK_E_INTERRUPTED = 20,/* stopped by a signal */
+    ADBK_E_OTHER_DC = 21    /* the archive is of another domain controller */
 } adbk_status;
 
 /* A short, constant description of a status ("checksum mismatch"). */

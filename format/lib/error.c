@@ -33,6 +33,7 @@ const char *adbk_strerror(adbk_status st)
     case ADBK_E_PRIVILEGE: return "privilege not held";
     case ADBK_E_EXPIRED: return "backup expired";
     case ADBK_E_INTERRUPTED: return "interrupted by a signal";
+    case ADBK_E_OTHER_DC: return "archive of another domain controller";
     }
     return "unknown status";
 }

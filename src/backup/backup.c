@@ -202,7 +202,8 @@ static adbk_status set_props(struct run *r, bool truncate)
     snprintf(hi, sizeof hi, "%u", (unsigned)r->res->gen_high);
     gethostname(host, sizeof host - 1);
     const char *kv[][2] = {
-        {"source", "dsbackup"}, {"server", r->res->server}, {"domain", r->res->domain},
+        {"source", r->src->simulated ? "dcsim" : "dsbackup"}, /* FORMAT.md §7 */
+        {"server", r->res->server}, {"domain", r->res->domain},
         {"backup.type", "full"}, {"log.generation.low", lo}, {"log.generation.high", hi},
         {"logs.truncate", truncate ? "requested" : "no"}, {"tombstone.lifetime.days", tsl},
         {"host", host}};
@@ -253,6 +254,7 @@ adbk_status adbk_backup(struct source *src, const struct adbk_backup_options *o,
     struct run r = {.src = src, .cb = cb, .res = res, .err = err};
     if (cb)
         r.hooks = (struct ds_hooks){cb->warning, cb->cancelled, cb->ctx};
+    res->simulated = src->simulated;
     snprintf(res->server, sizeof res->server, "%s",
              o->server_label && *o->server_label ? o->server_label : "(local)");
 

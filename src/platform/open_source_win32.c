@@ -15,12 +15,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-adbk_status adbk_open_source(const char *server_or_dir, enum adbk_source_use use,
+adbk_status adbk_open_source(const struct adbk_source_spec *spec,
                              const struct adbk_identity *id, struct source **out,
                              struct adbk_error *err)
 {
-    (void)use; /* a real server is neither provisioned nor started by us */
     *out = NULL;
+    if (spec && spec->dcsim_dir && *spec->dcsim_dir)
+        return adbk_error_set(err, ADBK_E_ARG, "--dcsim %s: on Windows the simulated DC is a "
+                              "DLL in place of ntdsbcli.dll, named by ADBK_NTDSBCLI_DLL",
+                              spec->dcsim_dir);
+    const char *server_or_dir = spec ? spec->server : NULL;
     struct src_config cfg = {.server = server_or_dir};
     if (id && id->user) {
         cfg.user = id->user;

@@ -2,7 +2,7 @@
  * restore.c - one restore of an archive to a directory server (adbk_restore),
  * the DsRestore sequence of the DsBackup API reference (dsbackup-api.md, §4).
  *
- *   plan -> expiry check -> privilege -> 1 offline? -> 2 prepare(token) ->
+ *   plan -> same DC? -> expiry check -> privilege -> 1 offline? -> 2 prepare(token) ->
  *   3 locations -> stage (write + verify + fsync under temporary names) ->
  *   4 register -> 5 remove stale logs, rename staged files into place, fsync
  *   folders -> 6 complete(S_OK) -> 7 end (every path).
@@ -237,6 +237,54 @@ static adbk_status plan(struct run *r)
     }
     free(gens);
     return st;
+}
+
+/* ------------------------------------------------------------ which DC */
+
+/* An archive of DC02 restored onto DC09 would give DC09 another machine's
+ * identity and replication state; an archive of the simulator restored onto
+ * a real DC (or the reverse) is a test double's data. Each comparison is made
+ * where both sides know the value, case-insensitively (NetBIOS and DNS names
+ * are); a target that cannot name itself cannot be checked, which is refused
+ * too. allow_other_dc turns every refusal into a warning. */
+static adbk_status check_dc(struct run *r)
+{
+    struct adbk_restore_result *res = r->res;
+    const char *srv = adbk_reader_property(r->r, "server");
+    const char *dom = adbk_reader_property(r->r, "domain");
+    const char *source = adbk_reader_property(r->r, "source");
+    snprintf(res->server, sizeof res->server, "%s", srv ? srv : "");
+    snprintf(res->domain, sizeof res->domain, "%s", dom ? dom : "");
+    res->simulated = source && !strcmp(source, "dcsim");
+    if (r->src->ops->identity &&
+        r->src->ops->identity(r->src, res->target_server, sizeof res->target_server,
+                              res->target_domain, sizeof res->target_domain) != SRC_OK)
+        res->target_server[0] = res->target_domain[0] = '\0';
+    const char *ts = res->target_server, *td = res->target_domain;
+    char why[1024] = "";
+    if (!*ts)
+        snprintf(why, sizeof why, "the server cannot name itself, so adbk cannot tell whether "
+                 "the archive (of %s%s%s) is its own", *res->server ? res->server : "an "
+                 "unnamed DC", *res->domain ? "." : "", res->domain);
+    else if (*res->server && strcasecmp(res->server, ts))
+        snprintf(why, sizeof why, "the archive is of %s%s%s, the server is %s%s%s",
+                 res->server, *res->domain ? "." : "", res->domain, ts, *td ? "." : "", td);
+    else if (*res->domain && *td && strcasecmp(res->domain, td))
+        snprintf(why, sizeof why, "the archive is of %s.%s, the server is %s.%s",
+                 res->server, res->domain, ts, td);
+    else if (res->simulated != r->src->simulated)
+        snprintf(why, sizeof why, "the archive is of %s, the server %s",
+                 res->simulated ? "a simulated DC (dcsim)" : "a real DC",
+                 r->src->simulated ? "is a simulated DC (dcsim)" : "is a real DC");
+    if (!*why)
+        return ADBK_OK;
+    if (r->o && r->o->allow_other_dc) {
+        ds_warn(&r->hooks, "%s: %s; restoring anyway (--allow-other-dc)", r->job, why);
+        return ADBK_OK;
+    }
+    return adbk_error_set(r->err, ADBK_E_OTHER_DC, "%s: %s; nothing was changed (restore "
+                          "another DC's archive only on purpose, with --allow-other-dc)",
+                          r->job, why);
 }
 
 /* ------------------------------------------------------------ expiry */
@@ -577,6 +625,8 @@ adbk_status adbk_restore(struct adbk_reader *ar, struct source *src,
     snprintf(r.job, sizeof r.job, "restore of %s", server && *server ? server : "the archive");
 
     adbk_status st = plan(&r);
+    if (st == ADBK_OK)
+        st = check_dc(&r);
     if (st == ADBK_OK)
         st = check_expiry(&r);
     if (st == ADBK_OK) /* before the reader starts its threads */

@@ -31,6 +31,7 @@
 #ifndef ADBK_SOURCE_H
 #define ADBK_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -150,6 +151,9 @@ struct source {
     const struct src_ops *ops;
     struct src_error err; /* last failure, valid until the next call */
     uint32_t read_hint;
+    bool simulated; /* the server is adbk's simulated DC (src/dcsim/), a test
+                     * double: set by the backend at open, recorded in the
+                     * archive and shown to the user */
     void *impl;
 };
 

@@ -395,6 +395,7 @@ src_status src_dcsim_open(const struct src_config *cfg, struct source **out)
     s->ops = &dcsim_ops;
     s->impl = d;
     s->read_hint = cfg && cfg->read_hint ? cfg->read_hint : 1048576u;
+    s->simulated = true;
     if (cfg && cfg->server && *cfg->server && !(d->server = strdup(cfg->server))) {
         d_destroy(s);
         return SRC_E_NOMEM;

@@ -577,6 +577,9 @@ static src_status load_dll(struct source *s)
                             "the DLL has no entry point %s", entry_points[i].name);
         memcpy((char *)&d->f + entry_points[i].off, &p, sizeof p);
     }
+    /* adbk's simulated DC built as ntdsbcli.dll (src/dcsim/win/) exports one
+     * name the real DLL does not have, so its archives say they are of it. */
+    s->simulated = GetProcAddress(d->dll, "DcsimSimulatedDC") != NULL;
     /* Message texts of the hr* codes live in ntdsbmsg.dll; optional. */
     d->msgs = LoadLibraryExW(L"ntdsbmsg.dll", NULL,
                              LOAD_LIBRARY_AS_DATAFILE | LOAD_LIBRARY_SEARCH_SYSTEM32);

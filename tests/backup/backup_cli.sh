@@ -42,14 +42,14 @@ expect_untouched() {
 
 t_backup_then_verify_and_list() {
     make_dc; mkdir "$W/o"
-    expect_rc 0 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" --chunk-size 256K --xxh128
+    expect_rc 0 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" --chunk-size 256K --xxh128
     grep -q "logs 0x" "$W/err" || fail "the summary names no log range"
     grep -q "truncated on the server" "$W/err" || fail "the summary does not say logs were truncated"
     expect_rc 0 "$ADBK_VERIFY" "$W/o/a.adbk"
     zstd -t -q "$W/o/a.adbk" || fail "zstd -t rejected the archive"
     (cd "$W/o" && xxhsum -c a.adbk.xxh128 >/dev/null) || fail "xxhsum -c rejected the archive"
     expect_rc 0 "$ADBK" list "$W/o/a.adbk"
-    for w in "source *dsbackup" "server *DC01" "database/ntds.dit" "expiry-token" "logs/edb"; do
+    for w in "source *dcsim" "SIMULATED" "server *DC01" "database/ntds.dit" "expiry-token" "logs/edb"; do
         grep -q "$w" "$W/out" || fail "list shows no '$w'"
     done
     "$ADBK" extract -q "$W/o/a.adbk" -C "$W/x" database logs
@@ -59,7 +59,7 @@ t_backup_then_verify_and_list() {
 
 t_json_summary_is_valid() {
     make_dc; mkdir "$W/o"
-    expect_rc 0 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" --json --no-truncate-logs
+    expect_rc 0 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" --json --no-truncate-logs
     /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
 assert d["server"]=="DC01" and d["files"]==4 and d["logs_truncated"] is False, d
 assert d["bytes_in"]>4<<20 and d["bytes_out"]>0 and len(d["xxh128"])==32, d
@@ -72,21 +72,21 @@ assert d["log_generation_high"]>=d["log_generation_low"], d' "$W/out" || fail "b
 t_existing_archive_is_not_replaced() {
     make_dc; mkdir "$W/o"
     echo precious > "$W/o/a.adbk"
-    expect_rc 2 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk"
+    expect_rc 2 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk"
     grep -q -- "--force" "$W/err" || fail "the refusal does not mention --force"
     [ "$(cat "$W/o/a.adbk")" = precious ] || fail "the existing file was changed"
-    expect_rc 0 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" --force -q
+    expect_rc 0 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" --force -q
     expect_rc 0 "$ADBK_VERIFY" "$W/o/a.adbk"
 }
 
 t_pipe_does_not_truncate_unless_asked() {
     make_dc; mkdir "$W/o"
-    "$ADBK" backup --server "$W/dc" -o - -q > "$W/p.adbk"
+    "$ADBK" backup --dcsim "$W/dc" -o - -q > "$W/p.adbk"
     expect_rc 0 "$ADBK_VERIFY" "$W/p.adbk"
     for f in $(cat "$W/logs.before"); do
         [ -f "$W/dc/$f" ] || fail "a backup to a pipe truncated $f"
     done
-    "$ADBK" backup --server "$W/dc" -o - -q --truncate-logs > "$W/p2.adbk"
+    "$ADBK" backup --dcsim "$W/dc" -o - -q --truncate-logs > "$W/p2.adbk"
     gone=0
     for f in $(cat "$W/logs.before"); do [ -f "$W/dc/$f" ] || gone=1; done
     [ $gone -eq 1 ] || fail "--truncate-logs to a pipe truncated nothing"
@@ -94,7 +94,7 @@ t_pipe_does_not_truncate_unless_asked() {
 
 t_privilege_denied_is_explained() {
     make_dc; mkdir "$W/o"
-    DCSIM_PRIVILEGE=deny expect_rc 2 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk"
+    DCSIM_PRIVILEGE=deny expect_rc 2 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk"
     grep -q "CAP_DAC_READ_SEARCH" "$W/err" || fail "no privilege named: $(cat "$W/err")"
     grep -q "setcap cap_dac_read_search+p" "$W/err" || fail "no how-to-grant: $(cat "$W/err")"
     expect_untouched
@@ -105,7 +105,7 @@ t_missing_capability_is_explained() {
     [ "$(id -u)" -eq 0 ] || { echo "not root: skipped"; return 0; }
     make_dc; mkdir "$W/o"
     set +e
-    capsh --drop=cap_dac_read_search -- -c "'$ADBK' backup --server '$W/dc' -o '$W/o/a.adbk'" \
+    capsh --drop=cap_dac_read_search -- -c "'$ADBK' backup --dcsim '$W/dc' -o '$W/o/a.adbk'" \
         >"$W/out" 2>"$W/err"
     rc=$?
     set -e
@@ -119,22 +119,22 @@ t_missing_capability_is_explained() {
 # refuses anyone else, and the password never comes from the command line.
 t_user_identity() {
     make_dc; mkdir "$W/o"
-    ADBK_PASSWORD=dcsim expect_rc 0 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" -q \
+    ADBK_PASSWORD=dcsim expect_rc 0 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" -q \
         --user 'corp.example.com\Administrator' --no-truncate-logs
     rm -f "$W/o/a.adbk"
-    ADBK_PASSWORD=wrong expect_rc 2 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" -q \
+    ADBK_PASSWORD=wrong expect_rc 2 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" -q \
         --user Administrator@corp.example.com
     grep -q "logon failure for Administrator" "$W/err" || fail "unclear: $(cat "$W/err")"
     expect_untouched
     # No password in the environment and no terminal to ask on.
     set +e
-    env -u ADBK_PASSWORD setsid -w "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" \
+    env -u ADBK_PASSWORD setsid -w "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" \
         --user 'CORP\Administrator' </dev/null >"$W/out" 2>"$W/err"
     rc=$?
     set -e
     [ $rc -eq 2 ] || fail "exit $rc without a password: $(cat "$W/err")"
     grep -q "ADBK_PASSWORD" "$W/err" || fail "does not say how to give the password: $(cat "$W/err")"
-    expect_rc 2 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" --user '\'
+    expect_rc 2 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" --user '\'
     grep -q "names no user" "$W/err" || fail "a bad --user is not explained: $(cat "$W/err")"
     expect_untouched
 }
@@ -143,7 +143,7 @@ t_offline_dc_is_an_error() {
     "$DCSIM" provision "$W/dc" --size 4M --seed 5 --logs 2 >/dev/null
     held_logs
     mkdir "$W/o"
-    expect_rc 2 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk"
+    expect_rc 2 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk"
     grep -q "not running" "$W/err" || fail "unclear: $(cat "$W/err")"
     expect_untouched
 }
@@ -151,13 +151,13 @@ t_offline_dc_is_an_error() {
 t_faults_leave_nothing() {
     make_dc; mkdir "$W/o"
     for f in fail_read=2 offline_after=1048576 bad_page=50; do
-        DCSIM_FAULTS=$f expect_rc 2 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" -q
+        DCSIM_FAULTS=$f expect_rc 2 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" -q
         grep -q "DC01" "$W/err" || fail "$f: the error names no server: $(cat "$W/err")"
         expect_untouched
         "$DCSIM" start "$W/dc" >/dev/null # offline_after took it down
     done
     gen=$(sed -n 's/^checkpoint_gen=//p' "$W/dc/dcsim.ini")
-    DCSIM_FAULTS=missing_log=$gen expect_rc 2 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" -q
+    DCSIM_FAULTS=missing_log=$gen expect_rc 2 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" -q
     grep -q "not be restorable" "$W/err" || fail "missing_log: unclear: $(cat "$W/err")"
     [ -z "$(ls -A "$W/o")" ] || fail "missing_log: left behind: $(ls -A "$W/o")"
 }
@@ -166,7 +166,7 @@ t_faults_leave_nothing() {
 # the backup context ended.
 interrupt_with() {
     make_dc; mkdir "$W/o"
-    DCSIM_FAULTS=slow_read_ms=100 "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" \
+    DCSIM_FAULTS=slow_read_ms=100 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" \
         --chunk-size 64K >"$W/out" 2>"$W/err" &
     pid=$!
     i=0
@@ -181,12 +181,64 @@ interrupt_with() {
 t_sigint_leaves_nothing() { interrupt_with INT; }
 t_sigterm_leaves_nothing() { interrupt_with TERM; }
 
+# Issue 11: the simulator only when asked for. With nothing chosen (no
+# --server, no --dcsim, no ADBK_DCSIM_DIR) backup stops, says what it can back
+# up and how to choose it, and writes nothing: no archive, no DC made in HOME.
+t_no_source_is_refused_and_nothing_written() {
+    make_dc; mkdir "$W/o" "$W/home"
+    expect_rc 2 env -u ADBK_DCSIM_DIR HOME="$W/home" XDG_CACHE_HOME= "$ADBK" backup -o "$W/o/a.adbk"
+    for w in "no domain controller chosen" "--dcsim DIR" "ADBK_DCSIM_DIR"; do
+        grep -q -- "$w" "$W/err" || fail "the refusal lacks '$w': $(cat "$W/err")"
+    done
+    [ -z "$(ls -A "$W/home")" ] || fail "something was made in HOME: $(ls -AR "$W/home")"
+    # A simulated DC's folder given as a server is not taken for one either.
+    expect_rc 2 env -u ADBK_DCSIM_DIR HOME="$W/home" "$ADBK" backup -o "$W/o/a.adbk" --server "$W/dc"
+    grep -q -- "--dcsim $W/dc" "$W/err" || fail "does not say how to choose it: $(cat "$W/err")"
+    expect_rc 2 env -u ADBK_DCSIM_DIR HOME="$W/home" "$ADBK" backup -o "$W/o/a.adbk" --server DC01
+    grep -q "DC01" "$W/err" || fail "the server is not named: $(cat "$W/err")"
+    expect_untouched
+}
+
+# The archive of a simulated DC says so: the property, list, verify (both
+# programs), the backup summary, and every JSON report; an archive of files
+# does not.
+t_simulated_archive_is_labelled() {
+    make_dc; mkdir "$W/o"
+    expect_rc 0 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" --no-truncate-logs
+    grep -q "SIMULATED" "$W/err" || fail "the backup summary hides the simulator: $(cat "$W/err")"
+    expect_rc 0 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/b.adbk" --no-truncate-logs --json
+    json_has() { /usr/bin/python3 -c 'import json,sys
+d=json.load(open(sys.argv[1])); assert d["simulated"] is (sys.argv[2]=="1"), d' "$1" "$2" ||
+        fail "$3: $(cat "$1")"; }
+    json_has "$W/out" 1 "backup --json"
+    expect_rc 0 "$ADBK" list --json "$W/o/a.adbk"
+    json_has "$W/out" 1 "list --json"
+    /usr/bin/python3 -c 'import json,sys
+assert json.load(open(sys.argv[1]))["properties"]["source"]=="dcsim"' "$W/out" ||
+        fail "the source property is not dcsim"
+    for p in "$ADBK" "$ADBK_VERIFY"; do
+        expect_rc 0 "$p" list "$W/o/a.adbk"
+        head -n 1 "$W/out" | grep -q "^SIMULATED" || fail "$p list: not on the first line"
+        expect_rc 0 "$p" verify "$W/o/a.adbk"
+        grep -q "SIMULATED" "$W/err" || fail "$p verify hides the simulator"
+        expect_rc 0 "$p" verify --json "$W/o/a.adbk"
+        json_has "$W/out" 1 "$p verify --json"
+    done
+    # The same words are absent from an archive that is not of the simulator.
+    printf 'x' > "$W/f"
+    expect_rc 0 "$ADBK" create -o "$W/o/f.adbk" "$W/f"
+    expect_rc 0 "$ADBK" list "$W/o/f.adbk"
+    ! grep -q "SIMULATED" "$W/out" || fail "an archive of files says SIMULATED"
+    expect_rc 0 "$ADBK" verify --json "$W/o/f.adbk"
+    json_has "$W/out" 0 "verify --json of files"
+}
+
 t_usage_errors() {
     expect_rc 2 "$ADBK" backup
     grep -q -- "-o" "$W/err" || fail "backup without -o does not say what is missing"
     expect_rc 2 "$ADBK" backup -o "$W/a.adbk" --truncate-logs --no-truncate-logs
     expect_rc 2 "$ADBK" backup -o "$W/a.adbk" -25
-    expect_rc 2 "$ADBK" backup -o "$W/a.adbk" --server "$W/nowhere/dc"
+    expect_rc 2 "$ADBK" backup -o "$W/a.adbk" --dcsim "$W/nowhere/dc"
     grep -q "dcsim.ini" "$W/err" || fail "a wrong folder is not explained: $(cat "$W/err")"
     expect_rc 0 "$ADBK" backup --help
     grep -q "usage: adbk backup" "$W/out" || fail "backup --help has no usage line"

@@ -63,7 +63,9 @@ static void expect_restorable(struct bx *b, const struct adbk_backup_result *res
     struct adbk_error err = {0};
     REQUIRE_TRUE(adbk_reader_open(b->out, NULL, &r, &err) == ADBK_OK);
     EXPECT_TRUE(adbk_reader_verify(r, NULL, NULL, &err) == ADBK_OK);
-    EXPECT_STR("dsbackup", adbk_reader_property(r, "source"));
+    /* The source is the simulator, and the archive says so (FORMAT.md §7). */
+    EXPECT_STR("dcsim", adbk_reader_property(r, "source"));
+    EXPECT_TRUE(res->simulated);
     EXPECT_STR("DC01", adbk_reader_property(r, "server"));
     EXPECT_STR("corp.example.com", adbk_reader_property(r, "domain"));
     EXPECT_STR("full", adbk_reader_property(r, "backup.type"));

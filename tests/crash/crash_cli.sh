@@ -49,7 +49,7 @@ run_backup() {
     held_logs
     set +e
     env LD_PRELOAD="$FAILWRITE" FAILWRITE_MATCH="/o/a.adbk" "$@" \
-        "$ADBK" backup --server "$W/dc" -o "$W/o/a.adbk" --chunk-size 256K -q ${NO_TRUNCATE:-} \
+        "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" --chunk-size 256K -q ${NO_TRUNCATE:-} \
         >"$W/out" 2>"$W/err"
     rc=$?
     set -e
@@ -193,7 +193,7 @@ t_enospc_on_a_small_filesystem() {
         sum=$(cd "$mnt/o" && sha256sum keep.txt filler)
         held_logs
         set +e
-        "$ADBK" backup --server "$W/dc" -o "$mnt/o/a.adbk" --chunk-size 256K -q >"$W/out" 2>"$W/err"
+        "$ADBK" backup --dcsim "$W/dc" -o "$mnt/o/a.adbk" --chunk-size 256K -q >"$W/out" 2>"$W/err"
         rc=$?
         set -e
         [ $rc -eq 2 ] || fail "$free KiB free: exit $rc: $(cat "$W/err")"
@@ -208,7 +208,7 @@ t_enospc_on_a_small_filesystem() {
     done
     # With room, the same backup succeeds.
     rm -f "$mnt/o/filler"
-    "$ADBK" backup --server "$W/dc" -o "$mnt/o/a.adbk" --chunk-size 256K -q ||
+    "$ADBK" backup --dcsim "$W/dc" -o "$mnt/o/a.adbk" --chunk-size 256K -q ||
         fail "the backup fails on a filesystem with room"
     "$ADBK" verify -q "$mnt/o/a.adbk" || fail "the archive on tmpfs does not verify"
     umount "$mnt"

@@ -19,7 +19,7 @@ expect_rc() { # expect_rc WANT CMD... : runs CMD, checks its exit code
 backed_up_dc() {
     "$DCSIM" provision "$1" --size 4M --seed 5 --logs 2 >/dev/null
     "$DCSIM" start "$1" >/dev/null
-    "$ADBK" backup --server "$1" -o "$W/a.adbk" -q --no-truncate-logs
+    "$ADBK" backup --dcsim "$1" -o "$W/a.adbk" -q --no-truncate-logs
     "$DCSIM" stop "$1" >/dev/null
 }
 
@@ -50,7 +50,7 @@ small_fs() {
 t_backup_wipe_restore_start() {
     backed_up_dc "$W/dc"
     rm -f "$W/dc/ntds.dit" "$W/dc"/edb*.log
-    expect_rc 0 "$ADBK" restore "$W/a.adbk" --server "$W/dc" --json
+    expect_rc 0 "$ADBK" restore "$W/a.adbk" --dcsim "$W/dc" --json
     /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
 assert d["registered"] and d["completed"] and d["files"]==3, d
 assert d["log_generation_high"]>=d["log_generation_low"] and d["tombstone_lifetime_days"]==180, d' \
@@ -70,7 +70,7 @@ t_online_dc_is_refused() {
     backed_up_dc "$W/dc"
     "$DCSIM" start "$W/dc" >/dev/null
     snapshot "$W/dc" before
-    expect_rc 2 "$ADBK" restore "$W/a.adbk" --server "$W/dc"
+    expect_rc 2 "$ADBK" restore "$W/a.adbk" --dcsim "$W/dc"
     grep -q "running" "$W/err" || fail "unclear: $(cat "$W/err")"
     grep -q "dcsim stop" "$W/err" || fail "does not say how to stop it: $(cat "$W/err")"
     snapshot "$W/dc" after
@@ -81,7 +81,7 @@ t_expired_token_is_refused_by_the_server() {
     backed_up_dc "$W/dc"
     snapshot "$W/dc" before
     DCSIM_NOW=$(( $(date +%s) + 200 * 86400 )) \
-        expect_rc 2 "$ADBK" restore "$W/a.adbk" --server "$W/dc"
+        expect_rc 2 "$ADBK" restore "$W/a.adbk" --dcsim "$W/dc"
     grep -q "hrContentsExpired" "$W/err" || fail "no server code: $(cat "$W/err")"
     grep -q "200 days old" "$W/err" || fail "the age is not given: $(cat "$W/err")"
     grep -q "180 days" "$W/err" || fail "the limit is not given: $(cat "$W/err")"
@@ -99,7 +99,7 @@ with open(p, "r+b") as f:
     f.seek(at); b = f.read(1); f.seek(at); f.write(bytes([b[0] ^ 0xFF]))
 EOF
     snapshot "$W/dc" before
-    expect_rc 1 "$ADBK" restore "$W/a.adbk" --server "$W/dc"
+    expect_rc 1 "$ADBK" restore "$W/a.adbk" --dcsim "$W/dc"
     grep -q "database/ntds.dit" "$W/err" || fail "the member is not named: $(cat "$W/err")"
     grep -q "bytes [0-9]*\.\.[0-9]*" "$W/err" || fail "no byte range: $(cat "$W/err")"
     grep -q "before registration" "$W/err" || fail "unclear: $(cat "$W/err")"
@@ -110,7 +110,7 @@ t_disk_full_registers_nothing() {
     small_fs "$W/fs" 16m
     backed_up_dc "$W/fs/dc"
     snapshot "$W/fs/dc" before
-    expect_rc 2 "$ADBK" restore "$W/a.adbk" --server "$W/fs/dc"
+    expect_rc 2 "$ADBK" restore "$W/a.adbk" --dcsim "$W/fs/dc"
     grep -q "No space left" "$W/err" || fail "no cause given: $(cat "$W/err")"
     grep -q "$W/fs/dc/" "$W/err" || fail "no file named: $(cat "$W/err")"
     grep -q "nothing was registered" "$W/err" || fail "unclear: $(cat "$W/err")"
@@ -122,7 +122,7 @@ t_read_only_target_registers_nothing() {
     backed_up_dc "$W/fs/dc"
     snapshot "$W/fs/dc" before
     mount -o remount,ro "$W/fs" || skip "cannot remount read-only here"
-    expect_rc 2 "$ADBK" restore "$W/a.adbk" --server "$W/fs/dc"
+    expect_rc 2 "$ADBK" restore "$W/a.adbk" --dcsim "$W/fs/dc"
     grep -q "Read-only file system" "$W/err" || fail "no cause given: $(cat "$W/err")"
     grep -q "cannot write in $W/fs/dc" "$W/err" || fail "no folder named: $(cat "$W/err")"
     mount -o remount,rw "$W/fs"
@@ -133,10 +133,10 @@ t_read_only_target_registers_nothing() {
 interrupt_with() {
     "$DCSIM" provision "$W/dc" --size 192M --seed 5 --logs 2 >/dev/null
     "$DCSIM" start "$W/dc" >/dev/null
-    "$ADBK" backup --server "$W/dc" -o "$W/a.adbk" -q --no-truncate-logs --chunk-size 64K
+    "$ADBK" backup --dcsim "$W/dc" -o "$W/a.adbk" -q --no-truncate-logs --chunk-size 64K
     "$DCSIM" stop "$W/dc" >/dev/null
     snapshot "$W/dc" before
-    "$ADBK" restore "$W/a.adbk" --server "$W/dc" -T 1 >"$W/out" 2>"$W/err" &
+    "$ADBK" restore "$W/a.adbk" --dcsim "$W/dc" -T 1 >"$W/out" 2>"$W/err" &
     pid=$!
     i=0
     while ! ls -A "$W/dc" | grep -q partial && [ $i -lt 400 ]; do sleep 0.01; i=$((i + 1)); done
@@ -149,14 +149,54 @@ interrupt_with() {
 t_sigint_registers_nothing() { interrupt_with INT; }
 t_sigterm_registers_nothing() { interrupt_with TERM; }
 
+# Issue 11: an archive restores only onto the DC it is of. DC02's archive
+# onto DC09 (another server and domain), and onto a DC01 of another domain,
+# is refused with both named and nothing changed; --allow-other-dc restores
+# it, with a warning (exit 1), and the DC starts.
+t_other_dcs_archive_is_refused_unless_allowed() {
+    "$DCSIM" provision "$W/dc02" --size 4M --seed 5 --logs 2 --server DC02 \
+        --domain lab.example.org >/dev/null
+    "$DCSIM" start "$W/dc02" >/dev/null
+    "$ADBK" backup --dcsim "$W/dc02" -o "$W/a.adbk" -q --no-truncate-logs
+    for other in "DC09 other.test DC09.other.test" "DC02 other.test DC02.other.test"; do
+        set -- $other
+        rm -rf "$W/dc"
+        "$DCSIM" provision "$W/dc" --size 4M --seed 6 --server "$1" --domain "$2" >/dev/null
+        snapshot "$W/dc" before
+        expect_rc 2 "$ADBK" restore "$W/a.adbk" --dcsim "$W/dc"
+        for w in "DC02.lab.example.org" "$3" "--allow-other-dc" "nothing was changed"; do
+            grep -q -- "$w" "$W/err" || fail "the refusal lacks '$w': $(cat "$W/err")"
+        done
+        expect_untouched "$W/dc"
+    done
+    expect_rc 1 "$ADBK" restore "$W/a.adbk" --dcsim "$W/dc" --allow-other-dc --json
+    grep -q "warning:.*DC02.lab.example.org" "$W/err" || fail "no warning: $(cat "$W/err")"
+    /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+assert d["completed"] and d["archive_server"]=="DC02" and d["server"]=="DC02", d
+assert d["archive_domain"]=="lab.example.org" and d["domain"]=="other.test", d
+assert d["simulated"] is True, d' "$W/out" || fail "bad JSON: $(cat "$W/out")"
+    "$DCSIM" start "$W/dc" >/dev/null || fail "the restored DC does not start"
+}
+
+# No target named: refused before anything is read from the server.
+t_no_target_is_refused() {
+    backed_up_dc "$W/dc"
+    snapshot "$W/dc" before
+    expect_rc 2 env -u ADBK_DCSIM_DIR "$ADBK" restore "$W/a.adbk"
+    for w in "no domain controller chosen" "--dcsim DIR"; do
+        grep -q -- "$w" "$W/err" || fail "the refusal lacks '$w': $(cat "$W/err")"
+    done
+    expect_untouched "$W/dc"
+}
+
 t_usage_errors_and_help() {
     expect_rc 2 "$ADBK" restore
     grep -q "needs an archive" "$W/err" || fail "restore without an archive is not explained"
     expect_rc 2 "$ADBK" restore a.adbk b.adbk
-    expect_rc 2 "$ADBK" restore "$W/none.adbk" --server "$W"
+    expect_rc 2 "$ADBK" restore "$W/none.adbk" --dcsim "$W"
     grep -q "none.adbk" "$W/err" || fail "a missing archive is not named"
     expect_rc 0 "$ADBK" restore --help
-    for w in "usage: adbk restore" "--allow-expired" "registers" "CAP_DAC_OVERRIDE"; do
+    for w in "usage: adbk restore" "--allow-expired" "--allow-other-dc" "--dcsim" "registers" "CAP_DAC_OVERRIDE"; do
         grep -q -- "$w" "$W/out" || fail "restore --help lacks '$w'"
     done
 }

@@ -11,8 +11,8 @@
 #   1. adbk-verify.exe verifies the golden vector made on Linux;
 #   2. adbk.exe backup against ntdsbcli.dll (privilege raised through
 #      AdjustTokenPrivileges; the DLL checks the token);
-#   3. the Windows archive verifies with Linux adbk and extracts on Linux and
-#      on Windows to the same bytes;
+#   3. the Windows archive verifies with Linux adbk, says it is of the
+#      simulated DC, and extracts on Linux and on Windows to the same bytes;
 #   4. a Linux backup of the same DC verifies with adbk-verify.exe and
 #      extracts under Wine to the bytes Linux extracts;
 #   5. restore_ops.exe drives restore_prepare/locations/register/complete/end
@@ -52,6 +52,9 @@ check "adbk-verify.exe verifies the Linux golden vector" \
 check "adbk.exe backup against ntdsbcli.dll" \
   wine "$win/tools/adbk.exe" backup -o "$(zpath "$work/win.adbk")" --server DC01
 check "Linux adbk verifies the Windows archive" "$adbk" verify "$work/win.adbk"
+check "the Windows archive says it is of the simulated DC (the DLL's marker)" sh -c '
+  "$1" list --json "$2" | /usr/bin/python3 -c "import json,sys
+d = json.load(sys.stdin); assert d[\"simulated\"] is True, d"' sh "$adbk" "$work/win.adbk"
 mkdir -p "$work/xl" "$work/xw"
 check "Linux extracts the Windows archive" "$adbk" extract "$work/win.adbk" -C "$work/xl"
 check "Windows extracts its own archive" \

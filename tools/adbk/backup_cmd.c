@@ -25,7 +25,7 @@ static void b_progress(void *ctx, uint64_t done) { cli_job_file_progress(ctx, do
 
 static void help(void)
 {
-    printf("usage: adbk backup -o OUT.adbk [--server NAME|DIR] [OPTIONS]\n\n"
+    printf("usage: adbk backup -o OUT.adbk (--server NAME | --dcsim DIR) [OPTIONS]\n\n"
            "Takes a full online backup of a domain controller's directory (the DsBackup\n"
            "sequence): checks the directory is running, stores the backup's expiry token,\n"
            "streams the database and then every transaction log into one archive, makes\n"
@@ -33,10 +33,13 @@ static void help(void)
            "folder synced) and only then lets the server truncate its committed logs.\n"
            "Any failure or interruption leaves no archive and truncates nothing.\n\n"
            "  -o, --output OUT       the archive; '-' writes to standard output\n"
-           "  --server NAME|DIR      the DC to back up. On Linux the DC is simulated: a\n"
-           "                         folder with dcsim.ini, or a server name bound by the\n"
-           "                         simulator. Default: $ADBK_DCSIM_DIR, else the built-in\n"
-           "                         DC in ~/.cache/adbk/builtin-dc (made on first use)\n"
+           "  --server NAME          the DC to back up (Windows: default this machine)\n"
+           "  --dcsim DIR            back up adbk's simulated DC in DIR (dcsim, a test double\n"
+           "                         of the DsBackup API, made with 'dcsim provision'); also\n"
+           "                         chosen by ADBK_DCSIM_DIR=DIR. The archive and every\n"
+           "                         listing of it say it is of a simulated DC. On Linux,\n"
+           "                         where adbk has no backend for a real DC yet, one of the\n"
+           "                         two is needed: adbk never picks the simulator by itself\n"
            "  --user DOMAIN\\name    run the server's calls as this account (DsSetAuthIdentity);\n"
            "                         the password comes from ADBK_PASSWORD or a prompt without\n"
            "                         echo, never from the command line\n"
@@ -57,8 +60,8 @@ static void help(void)
            "2 error (no archive was written, no log was truncated).\n");
 }
 
-static void summary(const char *out, const char *server_arg, const struct adbk_backup_result *r,
-                    double secs, bool json, bool to_stdout)
+static void summary(const char *out, const struct adbk_source_spec *spec,
+                    const struct adbk_backup_result *r, double secs, bool json, bool to_stdout)
 {
     double ratio = r->bytes_out ? (double)r->bytes_in / (double)r->bytes_out : 0.0;
     if (json) {
@@ -72,7 +75,8 @@ static void summary(const char *out, const char *server_arg, const struct adbk_b
         fprintf(f, ",\"domain\":");
         cli_json_str(f, r->domain);
         fprintf(f, ",\"source\":");
-        cli_json_str(f, server_arg ? server_arg : "");
+        cli_json_str(f, spec->dcsim_dir ? spec->dcsim_dir : spec->server ? spec->server : "");
+        fprintf(f, ",\"simulated\":%s", r->simulated ? "true" : "false");
         fprintf(f, ",\"files\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
                 ",\"ratio\":%.3f,\"seconds\":%.3f", r->files, r->bytes_in, r->bytes_out, ratio,
                 secs);
@@ -84,8 +88,11 @@ static void summary(const char *out, const char *server_arg, const struct adbk_b
         return;
     }
     char a[16], b[16], c[16];
-    fprintf(stderr, "%s: backup of %s%s%s: %" PRIu64 " files, %s read, %s written (ratio %.2f) "
-            "in %.2f s (%s/s)\n", out, r->server, r->domain[0] ? "." : "", r->domain, r->files,
+    if (r->simulated)
+        fprintf(stderr, "%s: %s\n", out, CLI_SIMULATED_WARNING);
+    fprintf(stderr, "%s: backup of %s%s%s%s: %" PRIu64 " files, %s read, %s written (ratio %.2f) "
+            "in %.2f s (%s/s)\n", out, r->simulated ? "the SIMULATED DC " : "", r->server,
+            r->domain[0] ? "." : "", r->domain, r->files,
             cli_size(r->bytes_in, a, sizeof a), cli_size(r->bytes_out, b, sizeof b), ratio, secs,
             cli_size(secs > 0 ? (uint64_t)((double)r->bytes_in / secs) : 0, c, sizeof c));
     if (r->has_logs)
@@ -96,9 +103,11 @@ static void summary(const char *out, const char *server_arg, const struct adbk_b
 
 int cmd_backup(int argc, char **argv)
 {
-    enum { OPT_SERVER = 256, OPT_CHUNK, OPT_NOTRUNC, OPT_TRUNC, OPT_XXH, OPT_JSON, OPT_USER };
+    enum { OPT_SERVER = 256, OPT_DCSIM, OPT_CHUNK, OPT_NOTRUNC, OPT_TRUNC, OPT_XXH, OPT_JSON,
+           OPT_USER };
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'}, {"server", required_argument, NULL, OPT_SERVER},
+        {"dcsim", required_argument, NULL, OPT_DCSIM},
         {"user", required_argument, NULL, OPT_USER},
         {"threads", required_argument, NULL, 'T'}, {"chunk-size", required_argument, NULL, OPT_CHUNK},
         {"no-truncate-logs", no_argument, NULL, OPT_NOTRUNC},
@@ -107,7 +116,8 @@ int cmd_backup(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct adbk_backup_options bo = {0};
-    const char *server = NULL, *user = NULL;
+    struct adbk_source_spec spec = {0};
+    const char *user = NULL;
     bool sidecar = false, json = false, trunc_yes = false, trunc_no = false;
     struct cli_job job;
     bool quiet = false;
@@ -118,7 +128,8 @@ int cmd_backup(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "o:T:fqh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': bo.output = optarg; break;
-        case OPT_SERVER: server = optarg; break;
+        case OPT_SERVER: spec.server = optarg; break;
+        case OPT_DCSIM: spec.dcsim_dir = optarg; break;
         case OPT_USER: user = optarg; break;
         case 'T':
             if (!cli_parse_threads(optarg, &bo.writer.threads)) {
@@ -146,7 +157,8 @@ int cmd_backup(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        cli_err("backup takes no file arguments ('%s'); the source is --server", argv[optind]);
+        cli_err("backup takes no file arguments ('%s'); the source is --server or --dcsim",
+                argv[optind]);
         return EXIT_ERROR;
     }
     if (!bo.output) {
@@ -175,13 +187,13 @@ int cmd_backup(int argc, char **argv)
         return EXIT_ERROR;
     struct adbk_error err = {0};
     struct source *src = NULL;
-    adbk_status st = adbk_open_source(server, ADBK_FOR_BACKUP, &ci.id, &src, &err);
+    adbk_status st = adbk_open_source(&spec, &ci.id, &src, &err);
     cli_identity_wipe(&ci); /* the source keeps its own copy */
     if (st != ADBK_OK) {
         cli_err("%s", err.message);
         return EXIT_ERROR;
     }
-    bo.server_label = server;
+    bo.server_label = spec.server;
     struct adbk_backup_callbacks cb = {b_file_begin, b_progress, cli_job_warning, cli_job_cancelled, &job};
     struct adbk_backup_result res;
     double t0 = cli_now();
@@ -212,6 +224,6 @@ int cmd_backup(int argc, char **argv)
         }
     }
     if (json || !quiet)
-        summary(bo.output, server, &res, secs, json, to_stdout);
+        summary(bo.output, &spec, &res, secs, json, to_stdout);
     return job.warnings ? EXIT_DAMAGED : EXIT_OK;
 }

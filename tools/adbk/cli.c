@@ -307,6 +307,12 @@ static void fmt_time(int64_t t, char *buf, size_t cap)
         snprintf(buf, cap, "%lld", (long long)t);
 }
 
+bool cli_is_simulated(const struct adbk_reader *r)
+{
+    const char *v = adbk_reader_property(r, "source");
+    return v && !strcmp(v, "dcsim");
+}
+
 static void list_json(const char *path, struct adbk_reader *r)
 {
     const struct adbk_archive_info *ai = adbk_reader_info(r);
@@ -318,6 +324,7 @@ static void list_json(const char *path, struct adbk_reader *r)
     printf(",\"format\":\"%u.%u\",\"id\":\"%s\",\"created\":%lld,\"created_utc\":\"%sZ\","
            "\"tool\":", ai->format_major, ai->format_minor, id, (long long)ai->created_sec, tbuf);
     cli_json_str(stdout, ai->tool ? ai->tool : "");
+    printf(",\"simulated\":%s", cli_is_simulated(r) ? "true" : "false");
     printf(",\"chunk_size\":%u,\"file_size\":%" PRIu64 ",\"properties\":{", ai->chunk_size,
            ai->file_size);
     for (size_t i = 0; i < ai->property_count; i++) {
@@ -359,6 +366,8 @@ static void list_text(const char *path, struct adbk_reader *r, bool lng)
     char id[33], tbuf[32], a[16], b[16], kb[16];
     adbk_hex128(ai->archive_id, id);
     fmt_time(ai->created_sec, tbuf, sizeof tbuf);
+    if (cli_is_simulated(r))
+        printf("%s\n\n", CLI_SIMULATED_WARNING);
     printf("archive   ");
     cli_safe_str(stdout, path);
     printf("\nformat    %u.%u, written by ", ai->format_major, ai->format_minor);
@@ -555,6 +564,7 @@ int cli_verify(int argc, char **argv)
     cli_progress_end(&v.prog);
     double secs = cli_now() - t0;
     size_t members = adbk_reader_count(r);
+    bool simulated = cli_is_simulated(r);
     adbk_reader_close(r);
     if (st == ADBK_E_ABORTED && cli_interrupted)
         st = ADBK_E_INTERRUPTED;
@@ -562,9 +572,10 @@ int cli_verify(int argc, char **argv)
     bool finished = intact || cli_exit_for(st) == EXIT_DAMAGED;
     if (v.json) {
         printf("],\"intact\":%s,\"complete\":%s,\"members\":%zu,\"frames\":%" PRIu64
-               ",\"archive_bytes\":%" PRIu64 ",\"content_bytes\":%" PRIu64 ",\"seconds\":%.3f",
-               intact ? "true" : "false", finished ? "true" : "false", members,
-               res.frames_checked, res.bytes_checked, res.content_bytes, secs);
+               ",\"archive_bytes\":%" PRIu64 ",\"content_bytes\":%" PRIu64 ",\"seconds\":%.3f"
+               ",\"simulated\":%s", intact ? "true" : "false", finished ? "true" : "false",
+               members, res.frames_checked, res.bytes_checked, res.content_bytes, secs,
+               simulated ? "true" : "false");
         if (!intact) {
             printf(",\"message\":");
             cli_json_str(stdout, err.message);
@@ -581,5 +592,7 @@ int cli_verify(int argc, char **argv)
                cli_size(res.content_bytes, a, sizeof a), cli_size(res.bytes_checked, b, sizeof b),
                secs);
     }
+    if (simulated && !v.json && !v.quiet && finished)
+        fprintf(stderr, "%s: %s\n", v.path, CLI_SIMULATED_WARNING);
     return cli_exit_for(st);
 }

@@ -82,6 +82,14 @@ bool cli_take_level(int *argc, char **argv, int *level);
 void cli_catch_signals(void);
 extern volatile int cli_interrupted;
 
+/* What list, verify and the backup summary say of an archive whose "source"
+ * property is "dcsim" (FORMAT.md §7), in words a person cannot miss. */
+#define CLI_SIMULATED_WARNING                                                               \
+    "SIMULATED: a backup of adbk's simulated domain controller (dcsim, a test double), "    \
+    "not of a real directory"
+/* Whether archive r is of the simulated DC. */
+bool cli_is_simulated(const struct adbk_reader *r);
+
 int cli_list(int argc, char **argv);
 int cli_verify(int argc, char **argv);
 

@@ -26,10 +26,11 @@ static void r_progress(void *ctx, uint64_t done) { cli_job_file_progress(ctx, do
 
 static void help(void)
 {
-    printf("usage: adbk restore ARCHIVE [--server NAME|DIR] [OPTIONS]\n\n"
+    printf("usage: adbk restore ARCHIVE (--server NAME | --dcsim DIR) [OPTIONS]\n\n"
            "Restores a backup made by 'adbk backup' to a domain controller whose directory\n"
            "service is stopped (Directory Services Restore Mode), the DsRestore way:\n"
-           "  1. checks the archive: one expiry token, one database, logs without a gap;\n"
+           "  1. checks the archive: one expiry token, one database, logs without a gap,\n"
+           "     and that it is of this DC (server and domain, simulated or real);\n"
            "  2. refuses a backup older than its tombstone lifetime (from the archive);\n"
            "  3. prepares the restore with the archive's expiry token (the server checks\n"
            "     it too) and asks the server where the database and the logs go;\n"
@@ -41,10 +42,14 @@ static void help(void)
            "A damaged member, a full disk or an interruption in step 4 stops the restore\n"
            "before registration: the server's files and state stay as they were. At the\n"
            "next start the directory replays the logs (hard recovery).\n\n"
-           "  --server NAME|DIR      the DC to restore. On Linux the DC is simulated: a\n"
-           "                         folder with dcsim.ini, or a server name bound by the\n"
-           "                         simulator. Default: $ADBK_DCSIM_DIR, else the built-in\n"
-           "                         DC in ~/.cache/adbk/builtin-dc\n"
+           "  --server NAME          the DC to restore (Windows: default this machine)\n"
+           "  --dcsim DIR            restore adbk's simulated DC in DIR (a test double; also\n"
+           "                         chosen by ADBK_DCSIM_DIR=DIR). On Linux, where adbk has\n"
+           "                         no backend for a real DC yet, one of the two is needed\n"
+           "  --allow-other-dc       restore an archive of another DC (another server or\n"
+           "                         domain, or a simulated DC's archive onto a real one),\n"
+           "                         with a warning; without it such a restore is refused\n"
+           "                         before anything is changed\n"
            "  --user DOMAIN\\name    run the server's calls as this account (DsSetAuthIdentity);\n"
            "                         the password comes from ADBK_PASSWORD or a prompt without\n"
            "                         echo, never from the command line\n"
@@ -71,6 +76,15 @@ static void summary(const char *archive, const struct adbk_restore_result *r, do
         cli_json_str(stdout, r->database);
         printf(",\"log_dir\":");
         cli_json_str(stdout, r->log_dir);
+        printf(",\"server\":");
+        cli_json_str(stdout, r->target_server);
+        printf(",\"domain\":");
+        cli_json_str(stdout, r->target_domain);
+        printf(",\"archive_server\":");
+        cli_json_str(stdout, r->server);
+        printf(",\"archive_domain\":");
+        cli_json_str(stdout, r->domain);
+        printf(",\"simulated\":%s", r->simulated ? "true" : "false");
         printf(",\"files\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"seconds\":%.3f"
                ",\"log_generation_low\":%u,\"log_generation_high\":%u,\"age_days\":%lld",
                r->files, r->bytes, secs, (unsigned)r->gen_low, (unsigned)r->gen_high,
@@ -82,6 +96,8 @@ static void summary(const char *archive, const struct adbk_restore_result *r, do
         return;
     }
     char a[16], b[16];
+    if (r->simulated)
+        fprintf(stderr, "%s: %s\n", archive, CLI_SIMULATED_WARNING);
     fprintf(stderr, "%s: restored %" PRIu64 " files (%s) in %.2f s (%s/s)\n", archive, r->files,
             cli_size(r->bytes, a, sizeof a), secs,
             cli_size(secs > 0 ? (uint64_t)((double)r->bytes / secs) : 0, b, sizeof b));
@@ -95,22 +111,27 @@ static void summary(const char *archive, const struct adbk_restore_result *r, do
 
 int cmd_restore(int argc, char **argv)
 {
-    enum { OPT_SERVER = 256, OPT_EXPIRED, OPT_JSON, OPT_USER };
+    enum { OPT_SERVER = 256, OPT_DCSIM, OPT_OTHER_DC, OPT_EXPIRED, OPT_JSON, OPT_USER };
     static const struct option opts[] = {
         {"server", required_argument, NULL, OPT_SERVER}, {"user", required_argument, NULL, OPT_USER},
+        {"dcsim", required_argument, NULL, OPT_DCSIM},
+        {"allow-other-dc", no_argument, NULL, OPT_OTHER_DC},
         {"allow-expired", no_argument, NULL, OPT_EXPIRED},
         {"threads", required_argument, NULL, 'T'}, {"json", no_argument, NULL, OPT_JSON},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct adbk_restore_options ro = {0};
     struct adbk_reader_options rdo = {0};
-    const char *server = NULL, *user = NULL;
+    struct adbk_source_spec spec = {0};
+    const char *user = NULL;
     bool json = false, quiet = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "T:qh", opts, NULL)) != -1) {
         switch (c) {
-        case OPT_SERVER: server = optarg; break;
+        case OPT_SERVER: spec.server = optarg; break;
+        case OPT_DCSIM: spec.dcsim_dir = optarg; break;
+        case OPT_OTHER_DC: ro.allow_other_dc = true; break;
         case OPT_USER: user = optarg; break;
         case OPT_EXPIRED: ro.allow_expired = true; break;
         case 'T':
@@ -127,7 +148,7 @@ int cmd_restore(int argc, char **argv)
     }
     if (optind + 1 != argc) {
         cli_err(optind == argc ? "restore needs an archive (try 'adbk restore --help')"
-                               : "restore takes one archive; the target is --server");
+                               : "restore takes one archive; the target is --server or --dcsim");
         return EXIT_ERROR;
     }
     const char *archive = argv[optind];
@@ -148,7 +169,7 @@ int cmd_restore(int argc, char **argv)
         return EXIT_ERROR;
     }
     struct source *src = NULL;
-    st = adbk_open_source(server, ADBK_FOR_RESTORE, &ci.id, &src, &err);
+    st = adbk_open_source(&spec, &ci.id, &src, &err);
     cli_identity_wipe(&ci); /* the source keeps its own copy */
     if (st != ADBK_OK) {
         cli_err("%s", err.message);

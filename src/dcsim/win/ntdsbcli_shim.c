@@ -302,3 +302,11 @@ HRESULT WINAPI DsRestoreEnd(HBC hbc)
 {
     return shim_restore_end(hbc);
 }
+
+/* Not in the real ntdsbcli.dll: its presence tells adbk that the DLL it
+ * loaded is this simulator (source_ntdsbcli_win32.c). */
+int WINAPI DcsimSimulatedDC(void); /* exported by ntdsbcli.def */
+int WINAPI DcsimSimulatedDC(void)
+{
+    return 1;
+}
