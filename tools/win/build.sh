@@ -61,9 +61,13 @@ if [ $install = 1 ]; then
     missing="$missing update-only"
   fi
   if [ -n "$missing" ]; then
-    echo "win/build: installing${missing% update-only}" >&2
-    $SUDO apt-get update -qq
     pkgs=$(echo "$missing" | sed 's/update-only//')
+    case $missing in *update-only*)
+      echo "win/build: added a deb-src entry to the apt sources" \
+           "(/etc/apt/sources.list.d/adbk-deb-src.*) for apt-get source" >&2 ;;
+    esac
+    [ -n "$(echo $pkgs)" ] && echo "win/build: installing$pkgs" >&2
+    $SUDO apt-get update -qq
     [ -n "$(echo $pkgs)" ] &&
       DEBIAN_FRONTEND=noninteractive $SUDO nice -n 19 apt-get install -y -qq \
         --no-install-recommends $pkgs >/dev/null
