@@ -37,6 +37,30 @@ adbk_status adbk_outfile_commit(struct adbk_outfile *f, struct adbk_error *err);
 /* Removes the temporary file (if not committed) and frees. NULL ok. */
 void adbk_outfile_abort(struct adbk_outfile *f);
 
+/* Removes what killed runs left beside path: NAME.XXXXXX.partial files no
+ * live process is writing (adbk_sweep_leftovers). note (may be NULL) gets
+ * one message per file removed. Returns how many were removed. */
+size_t adbk_outfile_sweep(const char *path, void (*note)(void *ctx, const char *message),
+                          void *ctx);
+
+/* Leftovers of killed runs (src/fs/leftover.c). Each temporary file adbk
+ * writes is flock()ed by its writer while it matters, and the kernel drops
+ * the lock when the writer dies (kill -9 too).
+ * adbk_temp_lock locks a just-created temporary file and checks that it is
+ * still linked: -1 means another run swept it first (or holds it),
+ * so close it and make another. adbk_sweep_leftovers removes the plain files
+ * in dir named PREFIX + (mid characters, or any when mid is 0) + SUFFIX
+ * whose lock it can take, telling note (may be NULL) about each; it never
+ * follows a symlink and never touches a live run's file. */
+int adbk_temp_lock(int fd);
+#ifdef _WIN32
+#define ADBK_RENAME_OPEN_FILES 0 /* Windows renames no open file: close first */
+#else
+#define ADBK_RENAME_OPEN_FILES 1
+#endif
+size_t adbk_sweep_leftovers(const char *dir, const char *prefix, size_t mid, const char *suffix,
+                            void (*note)(void *ctx, const char *message), void *ctx);
+
 /* Writes "HEX  NAME\n" (the xxhsum -H2 line for the whole archive) to
  * path, durably, for `xxhsum -c`. */
 adbk_status adbk_write_xxh128_sidecar(const char *path, const char *archive_name,
@@ -135,6 +159,9 @@ struct adbk_backup_callbacks {
     /* Polled between reads; nonzero stops with ADBK_E_INTERRUPTED. May be NULL. */
     int (*cancelled)(void *ctx);
     void *ctx;
+    /* Something done that is no warning: leftovers of a killed run removed
+     * beside the output. May be NULL. */
+    void (*note)(void *ctx, const char *message);
 };
 
 struct adbk_backup_result {
@@ -158,7 +185,9 @@ struct adbk_backup_result {
  * ("logs/<name>"; patch files "patch/<name>"), each read straight into the
  * writer's chunk buffers; then the archive is finished and made durable
  * (fsync, rename, fsync of the folder), and only then, if wanted, the logs
- * are truncated. The backup context is ended on every path. On any failure
+ * are truncated. Before the archive is opened, the temporary files of killed
+ * runs beside it are removed (adbk_outfile_sweep; cb->note says which).
+ * The backup context is ended on every path. On any failure
  * or cancellation no archive is left (not even the temporary file) and the
  * logs are not truncated.
  * Enables the backup privilege (plat_enable_privilege) before anything else,
@@ -177,7 +206,8 @@ adbk_status adbk_backup(struct source *src, const struct adbk_backup_options *o,
 /* ------------------------------------------------------------ restore */
 
 struct adbk_restore_options {
-    bool allow_expired;   /* restore a backup older than its tombstone lifetime,
+    bool allow_expired;   /* restore a backup older than its tombstone lifetime, or
+                           * dated more than a day ahead of the clock (age unknown),
                            * with a warning (the server may still refuse it) */
     int64_t now;          /* the clock for the expiry check, Unix seconds; 0 = now */
     bool allow_other_dc;  /* restore an archive of another DC (server, domain, or
@@ -197,6 +227,9 @@ struct adbk_restore_callbacks {
     /* Polled between writes; nonzero stops with ADBK_E_INTERRUPTED. May be NULL. */
     int (*cancelled)(void *ctx);
     void *ctx;
+    /* Something done that is no warning: staged files of a killed restore
+     * removed from the server's folders. May be NULL. */
+    void (*note)(void *ctx, const char *message);
 };
 
 struct adbk_restore_result {
@@ -238,7 +271,8 @@ struct adbk_restore_result {
  * half-placed set (ref R26), and says so. Staging needs free space for the
  * database and logs beside the files they replace.
  * Returns ADBK_OK; ADBK_E_OTHER_DC (the archive is of another DC and
- * !allow_other_dc, or the target cannot name itself); ADBK_E_EXPIRED (too old and !allow_expired, or the server
+ * !allow_other_dc, or the target cannot name itself); ADBK_E_EXPIRED (too old,
+ * or dated more than a day ahead of the clock, and !allow_expired, or the server
  * refused the token as expired); ADBK_E_UNSUPPORTED (not a directory backup:
  * no token, database or logs); ADBK_E_CORRUPT (a log gap, properties that
  * disagree with the members) and the reader's statuses for damaged members;

@@ -285,6 +285,7 @@ adbk_status adbk_backup(struct source *src, const struct adbk_backup_options *o,
     struct adbk_outfile *of = NULL;
     struct src_name_list dbs = {0}, logs = {0};
     bool truncate = false;
+    adbk_outfile_sweep(o->output, cb ? cb->note : NULL, cb ? cb->ctx : NULL);
     st = adbk_outfile_open(o->output, o->force, &of, err);
     if (st == ADBK_OK)
         st = adbk_writer_open(adbk_outfile_sink(of), &o->writer, &r.w, err);

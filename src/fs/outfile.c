@@ -58,8 +58,15 @@ adbk_status adbk_outfile_open(const char *path, bool force, struct adbk_outfile 
     f->temp = malloc(n);
     if (!f->dir || !f->temp)
         goto nomem;
-    snprintf(f->temp, n, "%s.XXXXXX.partial", path);
-    f->fd = mkostemps(f->temp, 8, O_CLOEXEC);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        snprintf(f->temp, n, "%s.XXXXXX.partial", path);
+        f->fd = mkostemps(f->temp, 8, O_CLOEXEC);
+        if (f->fd < 0 || adbk_temp_lock(f->fd) == 0)
+            break; /* locked for as long as it lives: see leftover.c */
+        close(f->fd);
+        f->fd = -1;
+        errno = EAGAIN;
+    }
     if (f->fd < 0) {
         int e = errno;
         snprintf(f->temp, n, "%s", path); /* nothing to remove */
@@ -75,6 +82,21 @@ adbk_status adbk_outfile_open(const char *path, bool force, struct adbk_outfile 
 nomem:
     adbk_outfile_abort(f);
     return adbk_error_set(err, ADBK_E_NOMEM, "no memory to open %s", path);
+}
+
+size_t adbk_outfile_sweep(const char *path, void (*note)(void *ctx, const char *message),
+                          void *ctx)
+{
+    if (strcmp(path, "-") == 0)
+        return 0;
+    char *a = strdup(path), *b = strdup(path);
+    size_t n = 0;
+    char prefix[4200];
+    if (a && b && snprintf(prefix, sizeof prefix, "%s.", basename(b)) < (int)sizeof prefix)
+        n = adbk_sweep_leftovers(dirname(a), prefix, 6, ".partial", note, ctx);
+    free(a);
+    free(b);
+    return n;
 }
 
 const struct adbk_sink *adbk_outfile_sink(struct adbk_outfile *f) { return &f->sink; }
@@ -99,12 +121,17 @@ adbk_status adbk_outfile_commit(struct adbk_outfile *f, struct adbk_error *err)
         return ADBK_OK;
     if (fsync(f->fd) != 0)
         return set_io(err, "cannot sync", f->temp, errno);
-    if (close(f->fd) != 0) {
+    /* Named while still open, so still locked: no other run's sweep can
+     * take the temporary file between the close and the rename (leftover.c).
+     * The fsync above made the bytes durable; close adds nothing. */
+    if (!ADBK_RENAME_OPEN_FILES) {
+        close(f->fd);
         f->fd = -1;
-        return set_io(err, "cannot close", f->temp, errno);
     }
-    f->fd = -1;
     int e = publish(f);
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
     if (e == EEXIST)
         return adbk_error_set(err, ADBK_E_EXISTS, "%s appeared while the archive was written; "
                               "left it alone (use --force to replace it)", f->path);

@@ -30,9 +30,11 @@
  *    contiguous; the archive's log.generation.* properties must agree.
  *  - If GetDatabaseLocations fails, adbk stops: it does not guess where the
  *    files go from the paths recorded at backup time.
- *  - Patch files go to the checkpoint folder (the docs' rule); an archive
- *    with more than one database is refused (there is one database
- *    location).
+ *  - Patch files go to the checkpoint folder (the docs' rule), as the
+ *    database's patch file (ntds.dit -> ntds.pat) and under no other name;
+ *    an archive with more than one database or patch file is refused (there
+ *    is one database location). No destination comes from a member's name
+ *    alone (destinations()).
  *
  * Owns: the restore call order, placement, staging and cleanup. Does not
  * own: the server (source.h), reading and checking members (the container
@@ -57,6 +59,7 @@
 
 #define TOKEN_MAX (64u << 10) /* far above any expiry token seen */
 #define HR_E_FAIL ((int32_t)0x80004005)
+#define STAGE_PREFIX ".adbk-restore-" /* staged files: PREFIX PID-MEMBER-TRY.partial */
 
 /* A member to put in place. */
 struct item {
@@ -65,6 +68,8 @@ struct item {
     char *dir;    /* destination folder, this machine's path */
     char *base;   /* final name in dir */
     char *tmp;    /* staged name in dir, NULL until created */
+    int fd;       /* the staged file, open and flock()ed until placed, so that
+                   * no other run takes it for a killed run's leftover */
     bool placed;
 };
 
@@ -158,7 +163,7 @@ static adbk_status plan(struct run *r)
         return adbk_error_set(r->err, ADBK_E_NOMEM, "%s: no memory to plan %zu members", r->job,
                               n);
     }
-    size_t ngen = 0, databases = 0;
+    size_t ngen = 0, databases = 0, patches = 0;
     adbk_status st = ADBK_OK;
     r->token = r->database = -1;
     for (size_t i = 0; i < n && st == ADBK_OK; i++) {
@@ -188,6 +193,7 @@ static adbk_status plan(struct run *r)
             ngen++;
             break;
         case ADBK_KIND_PATCH:
+            patches++;
             break;
         default:
             ds_warn(&r->hooks, "%s has no place on a domain controller (kind %s); not restored", e->name,
@@ -200,6 +206,7 @@ static adbk_status plan(struct run *r)
         struct item *it = &r->items[r->n_items++];
         it->member = i;
         it->kind = e->kind;
+        it->fd = -1;
     }
     if (st == ADBK_OK && r->token < 0)
         st = adbk_error_set(r->err, ADBK_E_UNSUPPORTED, "%s: the archive holds no expiry token, "
@@ -211,6 +218,9 @@ static adbk_status plan(struct run *r)
     else if (st == ADBK_OK && databases > 1)
         st = adbk_error_set(r->err, ADBK_E_UNSUPPORTED, "%s: the archive holds %zu databases, "
                             "but the server has one database location", r->job, databases);
+    else if (st == ADBK_OK && patches > 1)
+        st = adbk_error_set(r->err, ADBK_E_UNSAFE, "%s: the archive holds %zu patch files, but "
+                            "its one database has one", r->job, patches);
     else if (st == ADBK_OK && ngen == 0)
         st = adbk_error_set(r->err, ADBK_E_UNSUPPORTED, "%s: the archive holds no transaction "
                             "log; the database copy cannot be recovered without its logs",
@@ -289,12 +299,43 @@ static adbk_status check_dc(struct run *r)
 
 /* ------------------------------------------------------------ expiry */
 
+#define FUTURE_SLACK 86400 /* seconds a backup may be dated ahead of this clock */
+
+static void utc_time(int64_t sec, char *buf, size_t cap)
+{
+    time_t t = (time_t)sec;
+    struct tm tm;
+    if (gmtime_r(&t, &tm))
+        strftime(buf, cap, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
 static adbk_status check_expiry(struct run *r)
 {
     const struct adbk_archive_info *in = adbk_reader_info(r->r);
     int64_t now = r->o && r->o->now ? r->o->now : (int64_t)time(NULL);
     int64_t age = now - in->created_sec;
     r->res->age_days = age > 0 ? age / 86400 : 0;
+    /* A backup dated ahead of this clock: the backup host's clock or this
+     * one is wrong, or the date was set so. Either way the age, and so the
+     * tombstone-lifetime check below, means nothing: a years-old backup
+     * could pass as fresh and bring back deleted objects. So it is refused
+     * like an expired one, with the same override; a day of slack leaves
+     * room for clocks set to local time instead of UTC (at most 14 h off). */
+    if (age < -FUTURE_SLACK) {
+        char when[40] = "an unknown time";
+        utc_time(in->created_sec, when, sizeof when);
+        long long ahead = (long long)((-age + 43200) / 86400); /* nearest day */
+        if (r->o && r->o->allow_expired) {
+            ds_warn(&r->hooks, "the backup is dated %s, %lld days ahead of this clock, so its "
+                    "age is unknown; restoring it as asked (--allow-expired)", when, ahead);
+            return ADBK_OK;
+        }
+        return adbk_error_set(r->err, ADBK_E_EXPIRED, "%s: the backup is dated %s, %lld days "
+                              "ahead of this machine's clock, so its age (and whether it is "
+                              "older than the tombstone lifetime) cannot be known; one of the "
+                              "clocks is wrong. Nothing was changed; --allow-expired restores "
+                              "it anyway", r->job, when, ahead);
+    }
     uint32_t tsl = 0;
     if (!prop_u32(r->r, "tombstone.lifetime.days", &tsl) || tsl == 0)
         return ADBK_OK; /* unknown here: the server's check on the token decides */
@@ -302,10 +343,7 @@ static adbk_status check_expiry(struct run *r)
     if (age <= (int64_t)tsl * 86400)
         return ADBK_OK;
     char when[40] = "an unknown time";
-    time_t t = (time_t)in->created_sec;
-    struct tm tm;
-    if (gmtime_r(&t, &tm))
-        strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+    utc_time(in->created_sec, when, sizeof when);
     if (r->o && r->o->allow_expired) {
         ds_warn(&r->hooks, "the backup was taken %s and is %lld days old, older than the tombstone "
              "lifetime of %u days; restoring it as asked (--allow-expired) can bring back "
@@ -367,6 +405,82 @@ static adbk_status prepare(struct run *r)
 
 /* ------------------------------------------------------------ 3. locations */
 
+/* "ntds.dit" -> "ntds.pat": ESE names a database's patch file after it. */
+static char *patch_name(const char *db_base)
+{
+    const char *dot = strrchr(db_base, '.');
+    size_t stem = dot && dot != db_base ? (size_t)(dot - db_base) : strlen(db_base);
+    char *p = malloc(stem + 5);
+    if (p) {
+        memcpy(p, db_base, stem);
+        memcpy(p + stem, ".pat", 5);
+    }
+    return p;
+}
+
+/* Where each item goes. The folder and the file name come from the server's
+ * restore locations and the member's kind, never from the archive alone:
+ *   database -> the BFT_NTDS_DATABASE path, whatever the member is called;
+ *   log      -> the log folder, under the member's name, which plan() has
+ *               checked is edbXXXXX.log (so it cannot name edb.chk, a
+ *               reserve log, the database or the server's own files);
+ *   patch    -> the checkpoint folder, as the database's patch file
+ *               (ntds.dit -> ntds.pat); a patch member called anything else
+ *               is refused, for a name would otherwise choose its target.
+ * Then no two destinations may be one file (compared without case, as on
+ * Windows). All of it before anything is written. */
+static adbk_status destinations(struct run *r)
+{
+    const char *db_base = ds_base_name(r->db_path);
+    if (!plain_component(db_base))
+        return adbk_error_set(r->err, ADBK_E_SOURCE, "%s: the database location %s names no "
+                              "file", r->job, r->db_path);
+    for (size_t k = 0; k < r->n_items; k++) {
+        struct item *it = &r->items[k];
+        const struct adbk_entry *e = adbk_reader_member(r->r, it->member);
+        const char *name = ds_base_name(e->name);
+        if (it->kind == ADBK_KIND_DATABASE) {
+            size_t dl = (size_t)(db_base - r->db_path);
+            it->dir = dl == 0 ? dup_str(".", 1) : dup_str(r->db_path, dl == 1 ? 1 : dl - 1);
+            it->base = dup_str(db_base, strlen(db_base));
+        } else if (it->kind == ADBK_KIND_LOG) {
+            it->dir = dup_str(r->log_dir, strlen(r->log_dir));
+            it->base = dup_str(name, strlen(name));
+        } else { /* ADBK_KIND_PATCH */
+            it->dir = dup_str(r->ckpt_dir, strlen(r->ckpt_dir));
+            it->base = patch_name(db_base);
+            if (it->base && strcasecmp(it->base, name) != 0)
+                return adbk_error_set(r->err, ADBK_E_UNSAFE, "%s: patch member %s is not the "
+                                      "patch file of the database %s (that is %s), so it has "
+                                      "no place on the server; refused, nothing was written",
+                                      r->job, e->name, db_base, it->base);
+        }
+        if (!it->dir || !it->base)
+            return adbk_error_set(r->err, ADBK_E_NOMEM, "%s: no memory", r->job);
+    }
+    for (size_t k = 0; k < r->n_items; k++)
+        for (size_t j = 0; j < k; j++) {
+            const struct item *a = &r->items[j], *b = &r->items[k];
+            if (strcmp(a->dir, b->dir) == 0 && strcasecmp(a->base, b->base) == 0)
+                return adbk_error_set(r->err, ADBK_E_UNSAFE, "%s: members %s and %s would "
+                                      "both be written to %s/%s; refused, nothing was written",
+                                      r->job, adbk_reader_member(r->r, a->member)->name,
+                                      adbk_reader_member(r->r, b->member)->name, b->dir,
+                                      b->base);
+        }
+    /* Staged files of restores killed before they finished (kill -9, a
+     * crash) would stay beside the directory's files for good. */
+    for (size_t k = 0; k < r->n_items; k++) {
+        bool seen = false;
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = !strcmp(r->items[j].dir, r->items[k].dir);
+        if (!seen)
+            adbk_sweep_leftovers(r->items[k].dir, STAGE_PREFIX, 0, ".partial",
+                                 r->cb ? r->cb->note : NULL, r->cb ? r->cb->ctx : NULL);
+    }
+    return ADBK_OK;
+}
+
 static adbk_status locations(struct run *r)
 {
     struct src_name_list l = {0};
@@ -403,28 +517,7 @@ static adbk_status locations(struct run *r)
                               !r->loc_log ? "log folder" : "checkpoint folder");
     snprintf(r->res->database, sizeof r->res->database, "%s", r->db_path);
     snprintf(r->res->log_dir, sizeof r->res->log_dir, "%s", r->log_dir);
-    /* Each item's destination. */
-    for (size_t k = 0; k < r->n_items; k++) {
-        struct item *it = &r->items[k];
-        const struct adbk_entry *e = adbk_reader_member(r->r, it->member);
-        if (it->kind == ADBK_KIND_DATABASE) {
-            /* The folder and the name of the path the server gave. */
-            const char *base = ds_base_name(r->db_path);
-            size_t dl = (size_t)(base - r->db_path);
-            it->dir = dl == 0 ? dup_str(".", 1) : dup_str(r->db_path, dl == 1 ? 1 : dl - 1);
-            it->base = dup_str(base, strlen(base));
-            if (it->base && !plain_component(it->base))
-                return adbk_error_set(r->err, ADBK_E_SOURCE, "%s: the database location %s "
-                                      "names no file", r->job, r->db_path);
-        } else {
-            const char *d = it->kind == ADBK_KIND_LOG ? r->log_dir : r->ckpt_dir;
-            it->dir = dup_str(d, strlen(d));
-            it->base = dup_str(ds_base_name(e->name), strlen(ds_base_name(e->name)));
-        }
-        if (!it->dir || !it->base)
-            return adbk_error_set(r->err, ADBK_E_NOMEM, "%s: no memory", r->job);
-    }
-    return ADBK_OK;
+    return destinations(r);
 }
 
 /* ------------------------------------------------------------ staging */
@@ -454,7 +547,7 @@ static adbk_status stage(struct run *r, struct item *it)
     int fd = -1;
     for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
         char base[64];
-        snprintf(base, sizeof base, ".adbk-restore-%ld-%zu-%d.partial", (long)getpid(),
+        snprintf(base, sizeof base, STAGE_PREFIX "%ld-%zu-%d.partial", (long)getpid(),
                  it->member, attempt);
         free(it->tmp);
         if (!(it->tmp = path_join(it->dir, base))) {
@@ -464,6 +557,11 @@ static adbk_status stage(struct run *r, struct item *it)
         fd = open(it->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0 && errno != EEXIST)
             break;
+        if (fd >= 0 && adbk_temp_lock(fd) != 0) {
+            close(fd); /* swept by another run before we locked it: another name */
+            fd = -1;
+            errno = EEXIST;
+        }
     }
     if (fd < 0) {
         int e2 = errno;
@@ -496,12 +594,9 @@ static adbk_status stage(struct run *r, struct item *it)
     if (st == ADBK_OK && fsync(fd) != 0)
         st = adbk_error_set(r->err, ADBK_E_IO, "%s: cannot sync %s: %s", r->job, it->tmp,
                             strerror(errno));
-    if (close(fd) != 0 && st == ADBK_OK)
-        st = adbk_error_set(r->err, ADBK_E_IO, "%s: cannot write %s: %s", r->job, it->tmp,
-                            strerror(errno));
-    if (st == ADBK_OK) {
+    it->fd = fd; /* closed once placed (place) or removed (free_run) */
+    if (st == ADBK_OK)
         r->res->bytes += e->size;
-    }
     free(dest);
     return st;
 }
@@ -566,12 +661,19 @@ static adbk_status place(struct run *r)
         char *dest = path_join(it->dir, it->base);
         if (!dest)
             return adbk_error_set(r->err, ADBK_E_NOMEM, "%s: no memory", r->job);
+        if (!ADBK_RENAME_OPEN_FILES) { /* leftover.c */
+            close(it->fd);
+            it->fd = -1;
+        }
         if (rename(it->tmp, dest) != 0)
             st = adbk_error_set(r->err, ADBK_E_IO, "%s: cannot rename %s to %s: %s", r->job,
                                 it->tmp, dest, strerror(errno));
         else {
             it->placed = true;
             r->res->files++;
+            if (it->fd >= 0)
+                close(it->fd); /* fsynced in stage: nothing is left to write */
+            it->fd = -1;
         }
         free(dest);
     }
@@ -591,6 +693,8 @@ static void free_run(struct run *r)
 {
     for (size_t k = 0; k < r->n_items; k++) {
         struct item *it = &r->items[k];
+        if (it->fd >= 0)
+            close(it->fd);
         if (it->tmp && !it->placed)
             unlink(it->tmp);
         free(it->tmp);

@@ -6,7 +6,9 @@
 # either nothing at the final name or a complete archive that verifies; the
 # DC's logs may be truncated only in the second case; files that were in the
 # folder before are unchanged and nothing else appears, except that SIGKILL
-# may leave a stale NAME.XXXXXX.partial (no process survives to remove it).
+# may leave a stale NAME.XXXXXX.partial (no process survives to remove it),
+# which the next backup to that name removes (and says so), leaving alone any
+# partial a live backup is still writing.
 # Faults come from the LD_PRELOAD shim $FAILWRITE (failwrite.c), which counts
 # write/fsync/link/rename calls ("events") on the archive's files.
 # Environment: ADBK, DCSIM, FAILWRITE (programs), ADBK_TEST_TMP (scratch);
@@ -128,6 +130,54 @@ t_kill9_at_many_points() {
     # by the last event (the link), so killing after it leaves a whole archive.
     [ $complete -ge 1 ] || fail "no kill point left a complete archive"
     echo "kill -9 at $tried points of $events events; $complete left a complete archive"
+}
+
+# Issue 12: what a killed backup left is removed by the next backup to the
+# same name, which says so; a partial another live backup holds (its lock
+# held here by flock(1) in a process of its own), a symlink and a name of another shape stay.
+t_next_backup_removes_what_a_killed_one_left() {
+    setup
+    count_events
+    run_backup FAILWRITE_MODE=kill FAILWRITE_AT=$((events / 2))
+    [ $rc -eq 137 ] || fail "the kill did not happen: exit $rc: $(cat "$W/err")"
+    dead=$(cd "$W/o" && ls -A | grep '^a\.adbk\.......\.partial$') ||
+        fail "the killed backup left no partial to remove: $(ls -A "$W/o")"
+    # The holder is one process (exec), so killing it drops the lock.
+    sh -c 'exec 9>"$1"; flock 9; : > "$1.locked"; exec sleep 60' sh "$W/o/a.adbk.LIVE01.partial" \
+        >/dev/null 2>&1 &
+    holder=$!
+    i=0
+    while [ ! -e "$W/o/a.adbk.LIVE01.partial.locked" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
+    rm -f "$W/o/a.adbk.LIVE01.partial.locked"
+    ln -s keep.txt "$W/o/a.adbk.SYMLNK.partial"
+    echo other > "$W/o/a.adbk.old.partial"
+    set +e
+    "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" --chunk-size 256K >"$W/out" 2>"$W/err"
+    rc=$?
+    set -e
+    [ $rc -eq 0 ] || fail "the backup after the kill failed: exit $rc: $(cat "$W/err")"
+    grep -q "note: removed .*/o/$dead ([0-9]* bytes), left by an earlier run" "$W/err" ||
+        fail "no note of the removal of $dead: $(cat "$W/err")"
+    [ ! -e "$W/o/$dead" ] || fail "$dead was not removed"
+    [ -e "$W/o/a.adbk.LIVE01.partial" ] || fail "a live backup's partial was removed"
+    [ -L "$W/o/a.adbk.SYMLNK.partial" ] || fail "a symlink was removed"
+    [ -f "$W/o/a.adbk.old.partial" ] || fail "a file of another name was removed"
+    grep -q "note:.*\(LIVE01\|SYMLNK\|old\)" "$W/err" && fail "a note names a file kept: $(cat "$W/err")"
+    "$ADBK" verify -q "$W/o/a.adbk" || fail "the new archive does not verify"
+    # Once its writer is gone, the next run removes that one too.
+    kill $holder; wait $holder 2>/dev/null || true
+    "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" --chunk-size 256K --force \
+        --no-truncate-logs >"$W/out" 2>"$W/err" || fail "the third backup failed: $(cat "$W/err")"
+    grep -q "note: removed .*a.adbk.LIVE01.partial" "$W/err" || fail "no note: $(cat "$W/err")"
+    [ ! -e "$W/o/a.adbk.LIVE01.partial" ] || fail "the dead writer's partial is still there"
+    # -q says nothing of it but still removes.
+    run_backup FAILWRITE_MODE=kill FAILWRITE_AT=$((events / 2))
+    rm -f "$W/o/a.adbk"
+    "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" -q --no-truncate-logs >"$W/out" 2>"$W/err" ||
+        fail "the quiet backup failed: $(cat "$W/err")"
+    [ ! -s "$W/err" ] || fail "-q printed: $(cat "$W/err")"
+    [ -z "$(cd "$W/o" && ls -A | grep '^a\.adbk\.......\.partial$' | grep -v SYMLNK)" ] ||
+        fail "left: $(ls -A "$W/o")"
 }
 
 # Fault injection that must end in a clean failure: exit 2, a message naming

@@ -149,6 +149,35 @@ interrupt_with() {
 t_sigint_registers_nothing() { interrupt_with INT; }
 t_sigterm_registers_nothing() { interrupt_with TERM; }
 
+# Issue 12: a restore killed with SIGKILL while staging leaves its staged
+# file (nothing can remove it) but registers nothing; the next restore
+# removes it, says so, and completes.
+t_restore_after_kill9_removes_the_staged_file() {
+    "$DCSIM" provision "$W/dc" --size 192M --seed 5 --logs 2 >/dev/null
+    "$DCSIM" start "$W/dc" >/dev/null
+    "$ADBK" backup --dcsim "$W/dc" -o "$W/a.adbk" -q --no-truncate-logs --chunk-size 64K
+    "$DCSIM" stop "$W/dc" >/dev/null
+    snapshot "$W/dc" before
+    "$ADBK" restore "$W/a.adbk" --dcsim "$W/dc" -T 1 >"$W/out" 2>"$W/err" &
+    pid=$!
+    i=0
+    while ! ls -A "$W/dc" | grep -q partial && [ $i -lt 400 ]; do sleep 0.01; i=$((i + 1)); done
+    kill -KILL $pid
+    set +e; wait $pid; rc=$?; set -e
+    [ $rc -eq 137 ] || fail "exit $rc after SIGKILL: $(cat "$W/err")"
+    staged=$(ls -A "$W/dc" | grep '^\.adbk-restore-.*\.partial$') ||
+        fail "the killed restore left no staged file (killed too late?): $(ls -A "$W/dc")"
+    grep -q '^restore_state=none$' "$W/dc/dcsim.ini" || fail "a killed restore registered"
+    expect_rc 0 "$ADBK" restore "$W/a.adbk" --dcsim "$W/dc"
+    for f in $staged; do
+        grep -q "note: removed $W/dc/$f ([0-9]* bytes), left by an earlier run" "$W/err" ||
+            fail "no note of $f: $(cat "$W/err")"
+    done
+    ! ls -A "$W/dc" | grep -q partial || fail "staged files left: $(ls -A "$W/dc" | grep partial)"
+    "$ADBK" extract -q "$W/a.adbk" -C "$W/x" database
+    cmp "$W/dc/ntds.dit" "$W/x/database/ntds.dit" || fail "the database differs"
+}
+
 # Issue 11: an archive restores only onto the DC it is of. DC02's archive
 # onto DC09 (another server and domain), and onto a DC01 of another domain,
 # is refused with both named and nothing changed; --allow-other-dc restores

@@ -123,6 +123,7 @@ struct copy_opts {
     bool flip_token;         /* the token's bytes changed (first byte inverted) */
     int64_t created;         /* nonzero: the copy's creation time */
     const char *gen_low;     /* nonzero: log.generation.low property */
+    const char *add_patch;   /* nonzero: a patch member of this name is added */
 };
 
 struct wctx {
@@ -182,6 +183,14 @@ static adbk_status copy_archive(const char *from, const char *to, const struct c
         if (st == ADBK_OK)
             st = adbk_writer_end_member(w, &err);
     }
+    if (st == ADBK_OK && o->add_patch) {
+        struct adbk_member_info mi = {.name = o->add_patch, .kind = ADBK_KIND_PATCH};
+        st = adbk_writer_begin_member(w, &mi, &err);
+        if (st == ADBK_OK)
+            st = adbk_writer_write(w, "hostile patch", 13, &err);
+        if (st == ADBK_OK)
+            st = adbk_writer_end_member(w, &err);
+    }
     if (st == ADBK_OK)
         st = adbk_writer_finish(w, &err);
     if (st != ADBK_OK)
@@ -193,9 +202,16 @@ static adbk_status copy_archive(const char *from, const char *to, const struct c
 }
 
 struct cb_count {
-    unsigned warnings, progress, cancel_after;
-    char last_warning[900];
+    unsigned warnings, progress, cancel_after, notes;
+    char last_warning[900], last_note[1400];
 };
+
+static void on_note(void *ctx, const char *m)
+{
+    struct cb_count *c = ctx;
+    c->notes++;
+    snprintf(c->last_note, sizeof c->last_note, "%s", m);
+}
 
 static void on_warning(void *ctx, const char *m)
 {
@@ -225,7 +241,7 @@ static adbk_status restore(struct bx *b, const char *archive, const struct adbk_
     adbk_status st = adbk_reader_open(archive, &ro, &r, err);
     if (st != ADBK_OK)
         return st;
-    struct adbk_restore_callbacks cb = {NULL, on_progress, on_warning, on_cancel, cc};
+    struct adbk_restore_callbacks cb = {NULL, on_progress, on_warning, on_cancel, cc, on_note};
     st = adbk_restore(r, b->src, o, &cb, res, err);
     adbk_reader_close(r);
     return st;
@@ -647,6 +663,98 @@ TEST(files_archive_is_not_restorable)
     bx_teardown(&b);
 }
 
+/* Issue 12.1: a patch member's name chose its destination, so an archive
+ * re-packed with the backup's own token overwrote the restored database, a
+ * log, the reserve log, the checkpoint or the server's state. Now each is
+ * refused before anything is written; only the database's own patch file
+ * (ntds.pat, into the checkpoint folder) is placed. */
+TEST(patch_member_cannot_choose_its_destination)
+{
+    struct bx b;
+    REQUIRE_TRUE(prepared(&b, "patch") == 0);
+    struct adbk_error err = {0};
+    struct adbk_reader *r = NULL;
+    REQUIRE_TRUE(adbk_reader_open(b.out, NULL, &r, &err) == ADBK_OK);
+    char log[300] = "";
+    for (size_t i = 0; i < adbk_reader_count(r); i++)
+        if (adbk_reader_member(r, i)->kind == ADBK_KIND_LOG)
+            snprintf(log, sizeof log, "patch/%s", strrchr(adbk_reader_member(r, i)->name, '/') + 1);
+    adbk_reader_close(r);
+    const char *names[] = {"patch/ntds.dit", log, "patch/edbres00001.jrs", "patch/edb.chk",
+                           "patch/dcsim.ini", "patch/NTDS.DIT", "patch/other.pat"};
+    char path[700], before[8192];
+    snprintf(path, sizeof path, "%s/patched.adbk", b.root);
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        unlink(path);
+        REQUIRE_TRUE(copy_archive(b.out, path, &(struct copy_opts){.add_patch = names[k]}) ==
+                     ADBK_OK);
+        dc_state(&b, before, sizeof before);
+        struct cb_count cc = {0};
+        adbk_status st = restore(&b, path, NULL, &cc, NULL, &err);
+        if (st != ADBK_E_UNSAFE)
+            TEST_FAIL_AT("patch member %s: status %d (%s)", names[k], (int)st, err.message);
+        EXPECT_HAS(err.message, names[k]);
+        EXPECT_HAS(err.message, "nothing was written");
+        EXPECT_EQ_U64(0, cc.progress);
+        expect_untouched(&b, before);
+    }
+    /* The database's own patch file is placed, beside the checkpoint. */
+    unlink(path);
+    REQUIRE_TRUE(copy_archive(b.out, path, &(struct copy_opts){.add_patch = "patch/NTDS.pat"}) ==
+                 ADBK_OK);
+    adbk_status st = restore(&b, path, NULL, &(struct cb_count){0}, NULL, &err);
+    if (st)
+        fprintf(stderr, "restore: %s\n", err.message);
+    EXPECT_TRUE(st == ADBK_OK);
+    char pat[700];
+    snprintf(pat, sizeof pat, "%s/ntds.pat", b.dc);
+    struct stat sb;
+    EXPECT_TRUE(stat(pat, &sb) == 0 && sb.st_size == 13);
+    bx_teardown(&b);
+}
+
+/* Issue 12.2: a backup dated 30 days ahead of this clock has no knowable
+ * age, so the tombstone check means nothing: refused like an expired one,
+ * restored with --allow-expired and a warning. A few hours ahead (clock
+ * skew) is accepted. */
+TEST(future_dated_backup_is_refused_unless_allowed)
+{
+    struct bx b;
+    REQUIRE_TRUE(prepared(&b, "future") == 0);
+    char path[700], before[8192];
+    snprintf(path, sizeof path, "%s/future.adbk", b.root);
+    int64_t now = (int64_t)time(NULL);
+    REQUIRE_TRUE(copy_archive(b.out, path, &(struct copy_opts){.created = now + 30 * 86400}) ==
+                 ADBK_OK);
+    dc_state(&b, before, sizeof before);
+    struct adbk_error err = {0};
+    struct adbk_restore_result res;
+    adbk_status st = restore(&b, path, NULL, &(struct cb_count){0}, &res, &err);
+    EXPECT_TRUE(st == ADBK_E_EXPIRED);
+    EXPECT_HAS(err.message, "30 days ahead");
+    EXPECT_HAS(err.message, "--allow-expired");
+    expect_untouched(&b, before);
+    struct cb_count cc = {0};
+    st = restore(&b, path, &(struct adbk_restore_options){.allow_expired = true}, &cc, &res,
+                 &err);
+    if (st)
+        fprintf(stderr, "restore: %s\n", err.message);
+    EXPECT_TRUE(st == ADBK_OK);
+    EXPECT_EQ_U64(1, cc.warnings);
+    EXPECT_HAS(cc.last_warning, "ahead of this clock");
+    /* Six hours ahead is skew, not a date from the future. */
+    unlink(path);
+    REQUIRE_TRUE(copy_archive(b.out, path, &(struct copy_opts){.created = now + 6 * 3600}) ==
+                 ADBK_OK);
+    cc = (struct cb_count){0};
+    st = restore(&b, path, NULL, &cc, &res, &err);
+    if (st)
+        fprintf(stderr, "restore: %s\n", err.message);
+    EXPECT_TRUE(st == ADBK_OK);
+    EXPECT_EQ_U64(0, cc.warnings);
+    bx_teardown(&b);
+}
+
 TEST_LIST(T(churned_backup_restores_byte_for_byte),
           T(log_gap_in_archive_is_refused_before_anything),
           T(first_log_missing_fails_recovery_with_documented_code),
@@ -655,5 +763,6 @@ TEST_LIST(T(churned_backup_restores_byte_for_byte),
           T(server_refusing_an_expired_token_is_explained), T(unknown_token_format_is_refused),
           T(online_directory_is_refused), T(damaged_member_stops_before_registration),
           T(cancel_during_staging_leaves_nothing), T(privilege_refused_by_server_is_explained),
-          T(files_archive_is_not_restorable));
+          T(files_archive_is_not_restorable), T(patch_member_cannot_choose_its_destination),
+          T(future_dated_backup_is_refused_unless_allowed));
 TEST_MAIN()

@@ -10,7 +10,8 @@
 # Checks, each printed as "ok" or "FAIL":
 #   1. adbk-verify.exe verifies the golden vector made on Linux;
 #   2. adbk.exe backup against ntdsbcli.dll (privilege raised through
-#      AdjustTokenPrivileges; the DLL checks the token);
+#      AdjustTokenPrivileges; the DLL checks the token), which removes a
+#      partial file a killed run left beside its output;
 #   3. the Windows archive verifies with Linux adbk, says it is of the
 #      simulated DC, and extracts on Linux and on Windows to the same bytes;
 #   4. a Linux backup of the same DC verifies with adbk-verify.exe and
@@ -49,8 +50,13 @@ export ADBK_DCSIM_DIR="$(zpath "$work/dc")" DCSIM_PRIVILEGE=check
 
 check "adbk-verify.exe verifies the Linux golden vector" \
   wine "$win/tools/adbk-verify.exe" "$(zpath "$top/format/vectors/v1-basic.adbk")"
+# A partial file as a killed run leaves it, beside the output: the backup
+# removes it (LockFileEx takes its lock: no process holds it) and says so.
+echo killed > "$work/win.adbk.KILLED.partial"
 check "adbk.exe backup against ntdsbcli.dll" \
   wine "$win/tools/adbk.exe" backup -o "$(zpath "$work/win.adbk")" --server DC01
+check "the backup removed what a killed run left beside it" sh -c '
+  [ ! -e "$1/win.adbk.KILLED.partial" ] && [ -z "$(ls "$1" | grep partial)" ]' sh "$work"
 check "Linux adbk verifies the Windows archive" "$adbk" verify "$work/win.adbk"
 check "the Windows archive says it is of the simulated DC (the DLL's marker)" sh -c '
   "$1" list --json "$2" | /usr/bin/python3 -c "import json,sys

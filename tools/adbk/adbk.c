@@ -150,6 +150,7 @@ static int cmd_create(int argc, char **argv)
     struct adbk_error err = {0};
     struct adbk_outfile *of = NULL;
     struct adbk_writer *w = NULL;
+    adbk_outfile_sweep(out, cs.quiet ? NULL : cli_job_note, &cs.job);
     adbk_status st = adbk_outfile_open(out, force, &of, &err);
     if (st == ADBK_OK)
         st = adbk_writer_open(adbk_outfile_sink(of), &wo, &w, &err);

@@ -194,7 +194,8 @@ int cmd_backup(int argc, char **argv)
         return EXIT_ERROR;
     }
     bo.server_label = spec.server;
-    struct adbk_backup_callbacks cb = {b_file_begin, b_progress, cli_job_warning, cli_job_cancelled, &job};
+    struct adbk_backup_callbacks cb = {b_file_begin, b_progress, cli_job_warning,
+                                       cli_job_cancelled, &job, cli_job_note};
     struct adbk_backup_result res;
     double t0 = cli_now();
     st = adbk_backup(src, &bo, &cb, &res, &err);

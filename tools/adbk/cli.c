@@ -42,6 +42,14 @@ void cli_warn(const char *fmt, ...)
     va_end(ap);
 }
 
+void cli_note(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say("note", fmt, ap);
+    va_end(ap);
+}
+
 int cli_exit_for(adbk_status st)
 {
     switch (st) {
@@ -198,6 +206,15 @@ void cli_job_warning(void *ctx, const char *msg)
     j->warnings++;
     cli_progress_end(&j->prog);
     cli_warn("%s", msg);
+}
+
+void cli_job_note(void *ctx, const char *msg)
+{
+    struct cli_job *j = ctx;
+    if (j->quiet)
+        return;
+    cli_progress_end(&j->prog);
+    cli_note("%s", msg);
 }
 
 #define PLAIN_EVERY 5.0 /* seconds between progress lines when stderr is no terminal */

@@ -20,6 +20,8 @@ extern const char *cli_prog;
 
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Something done that is neither an error nor a warning ("adbk: note: ..."). */
+void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Exit code for a library status: damage is 1, everything else 2. */
 int cli_exit_for(adbk_status st);
 
@@ -71,6 +73,8 @@ void cli_job_file_begin(struct cli_job *j, const char *verb, const char *name, u
 void cli_job_file_progress(struct cli_job *j, uint64_t done);
 /* A warning callback: clears the progress line, prints, counts. */
 void cli_job_warning(void *ctx, const char *msg);
+/* A note callback: clears the progress line and prints, unless quiet. */
+void cli_job_note(void *ctx, const char *msg);
 /* A cancel callback: nonzero once SIGINT/SIGTERM arrived. */
 int cli_job_cancelled(void *ctx);
 

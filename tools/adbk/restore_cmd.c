@@ -177,7 +177,7 @@ int cmd_restore(int argc, char **argv)
         return EXIT_ERROR;
     }
     struct adbk_restore_callbacks cb = {r_file_begin, r_progress, cli_job_warning,
-                                        cli_job_cancelled, &job};
+                                        cli_job_cancelled, &job, cli_job_note};
     struct adbk_restore_result res;
     double t0 = cli_now();
     st = adbk_restore(r, src, &ro, &cb, &res, &err);
