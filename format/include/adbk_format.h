@@ -164,6 +164,7 @@ void adbk_sink_fd(struct adbk_sink *sink, struct adbk_fd_sink *fds, int fd, cons
 #define ADBK_CHUNK_DEFAULT (4u << 20)   /* 4 MiB */
 #define ADBK_CHUNK_MIN (4u << 10)       /* 4 KiB */
 #define ADBK_CHUNK_MAX (128u << 20)     /* 128 MiB: stock zstd decodes it */
+#define ADBK_WINDOW_MAX (128u << 20)    /* largest Window_Size of a chunk frame (3.3) */
 
 struct adbk_writer_options {
     int level;               /* zstd level 1..19; 0 = 3 */

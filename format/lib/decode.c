@@ -114,19 +114,30 @@ static void decompress_job(void *arg, unsigned worker)
         chunk_fail(sl, ADBK_E_CORRUPT, "not a zstd frame");
         return;
     }
+    /* The rules of FORMAT.md 3.3, each with its own message. */
     unsigned fhd = in[4];
+    ZSTD_frameHeader zh;
+    if (ZSTD_getFrameHeader(&zh, in, csize) != 0) {
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame header is damaged");
+        return;
+    }
     if (!(fhd & 0x04) || (fhd & 0x03)) {
         chunk_fail(sl, ADBK_E_CORRUPT, "frame %s", (fhd & 0x03) ? "names a dictionary"
                                                                  : "has no content checksum");
         return;
     }
-    unsigned long long fcs = ZSTD_getFrameContentSize(in, csize);
-    if (fcs != sl->dsize) {
-        if (fcs == ZSTD_CONTENTSIZE_UNKNOWN || fcs == ZSTD_CONTENTSIZE_ERROR)
-            chunk_fail(sl, ADBK_E_CORRUPT, "frame header is damaged or has no content size");
-        else
-            chunk_fail(sl, ADBK_E_CORRUPT, "frame declares %llu bytes, the seek table %u", fcs,
-                       sl->dsize);
+    if (zh.frameContentSize == ZSTD_CONTENTSIZE_UNKNOWN) {
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame has no Frame_Content_Size");
+        return;
+    }
+    if (zh.frameContentSize != sl->dsize) {
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame declares %llu bytes, the seek table %u",
+                   zh.frameContentSize, sl->dsize);
+        return;
+    }
+    if (zh.windowSize > ADBK_WINDOW_MAX) {
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame asks for a %llu MiB window (at most %u MiB)",
+                   (unsigned long long)(zh.windowSize >> 20), ADBK_WINDOW_MAX >> 20);
         return;
     }
     size_t fsize = ZSTD_findFrameCompressedSize(in, csize);
@@ -243,7 +254,7 @@ static void check_member_record(struct scan *s, long i, const uint8_t *body, siz
     struct cursor c = {.p = body, .len = blen};
     uint64_t number = cur_u64(&c);
     unsigned kind = cur_u8(&c), bft = cur_u8(&c), flags = cur_u16(&c);
-    (void)cur_u64(&c); /* expected size: informational */
+    uint64_t expected = cur_u64(&c); /* informational, but 0 without its flag */
     int64_t mt = (int64_t)cur_u64(&c);
     uint32_t mtn = cur_u32(&c), mode = cur_u32(&c);
     bool nomem = false, nul = false;
@@ -253,17 +264,20 @@ static void check_member_record(struct scan *s, long i, const uint8_t *body, siz
     if (c.short_read || !name || !src)
         what = nomem ? "could not be read (no memory)" : "is too short";
     else if (number != (uint64_t)i)
-        what = "has another member number";
+        what = "has another member number than the index";
     else if (kind != e->kind || bft != e->bft)
-        what = "gives another kind";
+        what = "gives another kind than the index";
+    else if ((!(flags & ADBK_HAS_EXPECTED_SIZE) && expected) ||
+             (!(flags & ADBK_HAS_MODE) && mode))
+        what = "gives an expected size or a mode without its flag"; /* 3.2 */
     else if ((flags & (ADBK_HAS_MTIME | ADBK_HAS_MODE)) != e->flags || mt != e->mtime_sec ||
              mtn != e->mtime_nsec || (mode & 07777u) != e->mode)
-        what = "gives other times or modes";
+        what = "gives other times or modes than the index";
     else if (strcmp(name, e->name) != 0 || strcmp(src, e->source_path) != 0)
-        what = "gives another name or source path";
+        what = "gives another name or source path than the index";
     if (what)
         scan_report(s, ADBK_E_CORRUPT, i, -1, off,
-                    "member \"%s\": its member record at byte %llu %s than the index", e->name,
+                    "member \"%s\": its member record at byte %llu %s", e->name,
                     (unsigned long long)off, what);
     free(name);
     free(src);

@@ -203,7 +203,8 @@ static adbk_status parse_entry(struct adbk_reader *r, struct cursor *c, struct a
     e->size = cur_u64(&ec);
     e->mtime_sec = (int64_t)cur_u64(&ec);
     e->mtime_nsec = cur_u32(&ec);
-    e->mode = cur_u32(&ec) & 07777u;
+    uint32_t raw_mode = cur_u32(&ec);
+    e->mode = raw_mode & 07777u; /* bits above are ignored (3.2) */
     e->first_frame = cur_u64(&ec);
     e->offset = cur_u64(&ec);
     e->chunk_count = cur_u64(&ec);
@@ -228,6 +229,11 @@ static adbk_status parse_entry(struct adbk_reader *r, struct cursor *c, struct a
     if (e->mtime_nsec > 999999999u)
         return err_set(err, ADBK_E_CORRUPT, "%s: member \"%s\" has mtime nanoseconds %u", name,
                        shown, e->mtime_nsec);
+    if ((!(e->flags & ADBK_HAS_MTIME) && (e->mtime_sec || e->mtime_nsec)) ||
+        (!(e->flags & ADBK_HAS_MODE) && raw_mode))
+        return err_set(err, ADBK_E_CORRUPT, "%s: member \"%s\" has a %s without its flag", name,
+                       shown, (e->flags & ADBK_HAS_MTIME) || !(e->mtime_sec || e->mtime_nsec)
+                                  ? "mode" : "modification time");
     /* Chunk count follows from the size (FORMAT.md 3.3). */
     uint64_t cs = r->info.chunk_size;
     uint64_t want = e->size / cs + (e->size % cs != 0);
