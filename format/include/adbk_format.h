@@ -240,7 +240,18 @@ struct adbk_source {
 
 struct adbk_reader_options {
     unsigned threads;        /* decompression threads; 0 = number of cores */
+    uint64_t memory;         /* bytes of chunk buffers at most; 0 = ADBK_READ_MEMORY */
 };
+
+/* A reader decodes up to 2 x threads chunks at once, each in a buffer of the
+ * archive's chunk size, but never more buffers than fit in its memory bound
+ * (default 256 MiB: 32 chunks of the default 4 MiB with their frames, or one
+ * or two of the largest, 128 MiB), and never fewer than one: an archive of large chunks is read with
+ * fewer chunks in flight, not more memory. When even a buffer that fits the
+ * bound cannot be allocated (an address-space limit), it goes on with the
+ * buffers it has; only when not one chunk fits does it fail (ADBK_E_NOMEM,
+ * naming the chunk size). */
+#define ADBK_READ_MEMORY (256ull << 20)
 
 struct adbk_property {
     const char *key;

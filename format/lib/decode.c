@@ -13,7 +13,10 @@
  * parallel and nothing waits at a member boundary. The span hash (compressed
  * bytes) is computed on the reading side, which sees the bytes in order too.
  *
- * Memory: 2 x threads slots of compressBound(chunk) + chunk bytes.
+ * Memory: 2 x threads slots of compressBound(chunk) + chunk bytes, as many
+ * as fit in the reader's memory bound (at least one), and as many of those as
+ * can be allocated (scan_create): the archive chooses its chunk size, so it
+ * must not choose the reader's memory too.
  */
 /* For ZSTD_d_forceIgnoreChecksum, a parameter of ZSTD_DCtx_setParameter
  * (a stable function) that zstd still lists as experimental. */
@@ -441,6 +444,9 @@ adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, s
     size_t out_cap = r->info.chunk_size;
     if (out_cap > (uint64_t)s->in_cap * ZSTD_MAX_EXPANSION + ZSTD_EXPANSION_SLACK)
         out_cap = (size_t)((uint64_t)s->in_cap * ZSTD_MAX_EXPANSION + ZSTD_EXPANSION_SLACK);
+    uint64_t per_slot = (uint64_t)s->in_cap + out_cap;
+    if (s->nslots > r->memory / per_slot)
+        s->nslots = r->memory / per_slot ? (unsigned)(r->memory / per_slot) : 1;
     s->dctx = calloc(s->nworkers, sizeof *s->dctx);
     s->slots = calloc(s->nslots, sizeof *s->slots);
     s->span = XXH3_createState();
@@ -453,9 +459,18 @@ adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, s
         s->slots[i].index = i;
         s->slots[i].in = malloc(s->in_cap);
         s->slots[i].out = malloc(out_cap);
-        if (!s->slots[i].in || !s->slots[i].out)
-            goto nomem;
+        if (!s->slots[i].in || !s->slots[i].out) {
+            free(s->slots[i].in);
+            free(s->slots[i].out);
+            s->slots[i].in = s->slots[i].out = NULL;
+            if (i == 0)
+                goto nomem;
+            s->nslots = i; /* fewer chunks in flight, same result */
+            break;
+        }
     }
+    if (s->nworkers > s->nslots)
+        s->nworkers = s->nslots;
     for (unsigned i = 0; i < s->nworkers; i++) {
         if (!(s->dctx[i] = ZSTD_createDCtx()))
             goto nomem;
@@ -477,8 +492,9 @@ adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, s
     return ADBK_OK;
 nomem:
     scan_free(s);
-    return err_set(err, ADBK_E_NOMEM, "%s: no memory for %u read buffers of %u bytes",
-                   r->src->name, r->threads + 1, r->info.chunk_size);
+    return err_set(err, ADBK_E_NOMEM, "%s: no memory for even one read buffer of %llu bytes "
+                   "(the archive's chunks hold up to %u bytes each)", r->src->name,
+                   (unsigned long long)per_slot, r->info.chunk_size);
 }
 
 adbk_status scan_finish(struct scan *s, struct adbk_error *err)

@@ -174,6 +174,8 @@ struct pool_job {
     int done; /* read and written under the pool's lock */
 };
 
+/* Starts up to threads workers (at least one, or fails): pool_threads says
+ * how many. Worker indexes passed to jobs are below that. */
 adbk_status pool_create(unsigned threads, struct pool **out, struct adbk_error *err);
 /* Queues job (borrowed until done). */
 void pool_submit(struct pool *p, struct pool_job *job, pool_fn fn, void *arg);

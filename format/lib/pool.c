@@ -4,7 +4,9 @@
  * DESIGN: one mutex guards the queue and every job's `done` flag; `work`
  * wakes workers, `finished` wakes whoever waits for a job. The caller bounds
  * the jobs in flight (a ring of slots in the writer and the decoder), so the
- * queue needs no capacity limit and submit never blocks. Shutdown: set `stop`,
+ * queue needs no capacity limit and submit never blocks. When a thread cannot
+ * be started (an address-space limit), the pool has the ones that could:
+ * pool_threads says how many. Shutdown: set `stop`,
  * wake everyone, workers leave once the queue is empty, then join.
  */
 #include "internal.h"
@@ -69,10 +71,13 @@ adbk_status pool_create(unsigned threads, struct pool **out, struct adbk_error *
         p->workers[i].pool = p;
         p->workers[i].index = i;
         int rc = pthread_create(&p->workers[i].thread, NULL, worker_main, &p->workers[i]);
-        if (rc != 0) {
+        if (rc != 0 && i == 0) {
             pool_free(p);
-            return err_set(err, ADBK_E_NOMEM, "cannot start worker thread %u of %u", i + 1,
-                           threads);
+            return err_set(err, ADBK_E_NOMEM, "cannot start a worker thread");
+        }
+        if (rc != 0) { /* e.g. an address-space limit: fewer workers, same results */
+            p->nthreads = i;
+            break;
         }
         p->started++;
     }

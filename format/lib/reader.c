@@ -379,6 +379,7 @@ static adbk_status reader_new(const struct adbk_source *src, const struct adbk_r
     r->threads = o && o->threads ? o->threads : adbk_cpu_count();
     if (r->threads > 256)
         r->threads = 256;
+    r->memory = o && o->memory ? o->memory : ADBK_READ_MEMORY;
     adbk_status st = reader_load(r, err);
     if (st != ADBK_OK) {
         adbk_reader_close(r);

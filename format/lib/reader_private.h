@@ -15,6 +15,7 @@ struct adbk_reader {
     const struct adbk_source *src;
     struct adbk_source *owned_src; /* opened by path: ours to close */
     unsigned threads;
+    uint64_t memory; /* chunk buffers at most (adbk_reader_options) */
     struct adbk_archive_info info;
     char *tool;
     struct adbk_property *props;

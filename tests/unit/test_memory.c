@@ -1,0 +1,176 @@
+/*
+ * test_memory.c - the memory a reader uses is bounded by the reader, not by
+ * the archive (issue 12): an archive of large chunks is verified with fewer
+ * chunks in flight, within the reader's memory bound whatever the thread
+ * count, and under an address-space limit with the buffers that fit.
+ *
+ * Each measurement runs in a child process of its own (wait4 gives that
+ * child's peak RSS), on an archive written to a file by another child, so no
+ * buffer of the writer counts. Not in the valgrind run: it decodes 512 MiB.
+ */
+#include "harness.h"
+#include "adbk_format.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
+#define CHUNK (32u << 20)
+#define MEMBERS 16 /* of one chunk each: 512 MiB of zeros in a few KiB */
+#define MIB (1024L)  /* ru_maxrss is in KiB */
+
+static char path[600];
+
+static int write_archive(void)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return 1;
+    struct adbk_sink sink;
+    struct adbk_fd_sink fds;
+    adbk_sink_fd(&sink, &fds, fd, path);
+    struct adbk_writer_options o = {.level = 1, .threads = 2, .chunk_size = CHUNK,
+                                    .tool = "adbk test"};
+    struct adbk_writer *w;
+    struct adbk_error err = {0};
+    adbk_status st = adbk_writer_open(&sink, &o, &w, &err);
+    for (int i = 0; i < MEMBERS && st == ADBK_OK; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "zeros-%02d.bin", i);
+        struct adbk_member_info mi = {.name = name, .kind = ADBK_KIND_FILE};
+        st = adbk_writer_begin_member(w, &mi, &err);
+        for (size_t done = 0; st == ADBK_OK && done < CHUNK;) {
+            void *dst;
+            size_t cap;
+            st = adbk_writer_reserve(w, &dst, &cap, &err);
+            size_t k = st == ADBK_OK && cap < CHUNK - done ? cap : CHUNK - done;
+            if (st == ADBK_OK) {
+                memset(dst, 0, k);
+                st = adbk_writer_commit(w, k, &err);
+            }
+            done += k;
+        }
+        if (st == ADBK_OK)
+            st = adbk_writer_end_member(w, &err);
+    }
+    if (st == ADBK_OK)
+        st = adbk_writer_finish(w, &err);
+    adbk_writer_free(w);
+    if (close(fd) != 0 && st == ADBK_OK)
+        st = ADBK_E_IO;
+    if (st != ADBK_OK)
+        fprintf(stderr, "write %s: %s\n", path, err.message);
+    return st == ADBK_OK ? 0 : 1;
+}
+
+/* The child's work: verify with these options. Exit 0 when intact, 3 when
+ * out of memory with the message that names the chunk size, 1 otherwise. */
+static int verify_in_child(unsigned threads, uint64_t memory, rlim_t extra_address_space)
+{
+    if (extra_address_space) {
+        FILE *f = fopen("/proc/self/statm", "r");
+        unsigned long pages = 0;
+        if (!f || fscanf(f, "%lu", &pages) != 1)
+            return 1;
+        fclose(f);
+        rlim_t lim = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + extra_address_space;
+        struct rlimit rl = {lim, lim};
+        if (setrlimit(RLIMIT_AS, &rl) != 0)
+            return 1;
+    }
+    struct adbk_reader_options ro = {.threads = threads, .memory = memory};
+    struct adbk_reader *r;
+    struct adbk_error err = {0};
+    adbk_status st = adbk_reader_open(path, &ro, &r, &err);
+    struct adbk_verify_result vr = {0};
+    if (st == ADBK_OK) {
+        st = adbk_reader_verify(r, NULL, &vr, &err);
+        adbk_reader_close(r);
+    }
+    if (st == ADBK_E_NOMEM && strstr(err.message, "one read buffer"))
+        return 3;
+    if (st != ADBK_OK || vr.damaged != 0 || vr.content_bytes != (uint64_t)MEMBERS * CHUNK) {
+        fprintf(stderr, "verify: %s (damaged %llu)\n", err.message,
+                (unsigned long long)vr.damaged);
+        return 1;
+    }
+    return 0;
+}
+
+/* Runs fn in a child; returns its exit status, *rss_kib its peak RSS. */
+static int in_child(int (*fn)(unsigned, uint64_t, rlim_t), unsigned threads, uint64_t memory,
+                    rlim_t extra, long *rss_kib)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(fn ? fn(threads, memory, extra) : write_archive());
+    int status = 0;
+    struct rusage ru = {0};
+    if (pid < 0 || wait4(pid, &status, 0, &ru) != pid)
+        return -1;
+    if (rss_kib)
+        *rss_kib = ru.ru_maxrss;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void setup(const char *name)
+{
+    const char *tmp = getenv("ADBK_TEST_TMP");
+    snprintf(path, sizeof path, "%s/%s.%ld.adbk", tmp ? tmp : "/tmp", name, (long)getpid());
+    REQUIRE_TRUE(in_child(NULL, 0, 0, 0, NULL) == 0);
+}
+
+/* Before the bound, 8 threads meant 16 chunk buffers of 32 MiB: 512 MiB. */
+TEST(large_chunks_keep_verify_within_its_memory_bound)
+{
+    setup("bound");
+    long rss = 0;
+    EXPECT_EQ_U64(0, in_child(verify_in_child, 8, 0, 0, &rss));
+    fprintf(stderr, "-T 8, default bound (256 MiB): peak RSS %ld MiB\n", rss / MIB);
+    EXPECT_TRUE(rss < 320 * MIB);
+    EXPECT_EQ_U64(0, in_child(verify_in_child, 8, 64u << 20, 0, &rss));
+    fprintf(stderr, "-T 8, 64 MiB bound: peak RSS %ld MiB\n", rss / MIB);
+    EXPECT_TRUE(rss < 128 * MIB);
+    /* A bound below one chunk still reads, one chunk at a time. */
+    EXPECT_EQ_U64(0, in_child(verify_in_child, 8, 1u << 20, 0, &rss));
+    fprintf(stderr, "-T 8, 1 MiB bound: peak RSS %ld MiB\n", rss / MIB);
+    EXPECT_TRUE(rss < 96 * MIB);
+    unlink(path);
+}
+
+/* Under an address-space limit, many threads and a large bound: the reader
+ * goes on with the buffers it could allocate; with room for none it says so.
+ * (AddressSanitizer reserves terabytes of address space: not there.) */
+TEST(address_space_limit_means_fewer_chunks_in_flight)
+{
+    if (UNDER_ASAN) {
+        fprintf(stderr, "skipped under AddressSanitizer\n");
+        return;
+    }
+    setup("aslimit");
+    long rss = 0;
+    EXPECT_EQ_U64(0, in_child(verify_in_child, 16, 4ull << 30, 192u << 20, &rss));
+    fprintf(stderr, "-T 16 under a limit of +192 MiB: peak RSS %ld MiB\n", rss / MIB);
+    EXPECT_EQ_U64(3, in_child(verify_in_child, 16, 4ull << 30, 16u << 20, &rss));
+    unlink(path);
+}
+
+TEST_LIST(T(large_chunks_keep_verify_within_its_memory_bound),
+          T(address_space_limit_means_fewer_chunks_in_flight));
+TEST_MAIN()
