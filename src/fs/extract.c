@@ -6,7 +6,9 @@
  * O_DIRECTORY): a symlink or a ".." can never lead out of the target. Files
  * are written under a temporary name in their final folder and renamed into
  * place only after the reader confirmed every chunk and the whole content's
- * hash, so an unverified file never carries its final name.
+ * hash, so an unverified file never carries its final name. A folder, which
+ * has no content, is created only after the same member scan checked its
+ * records and their seek-table entries (adbk_reader_read_member, as verify).
  */
 #include "adbk.h"
 
@@ -151,6 +153,14 @@ static adbk_status extract_one(struct adbk_reader *r, size_t i, int root, struct
     struct adbk_error why;
     if (adbk_name_check(e->name, &why) != ADBK_OK)
         return fail(err, ADBK_E_UNSAFE, "refused to extract: %s", why.message);
+    /* A folder has no content, but its member and member-end records and
+     * their seek-table entries are checked before anything is created, as
+     * verify checks them: by the same member scan that reads a file. */
+    if (e->kind == ADBK_KIND_DIRECTORY) {
+        adbk_status st = adbk_reader_read_member(r, i, NULL, NULL, err);
+        if (st != ADBK_OK)
+            return st;
+    }
     const char *last;
     int parent = open_parent(root, e->name, true, &last);
     if (parent < 0 && (errno == ENOTDIR || errno == ELOOP))

@@ -192,6 +192,39 @@ t_extract_selects_by_name_and_kind_and_to_stdout() {
     [ -d "$W/z/media/empty dir" ] && [ ! -e "$W/z/media/registry/SYSTEM" ] || fail "--kind"
 }
 
+# Issue 12: a folder member has no content, but a byte flipped in its member
+# record, its member-end record or their seek-table entries is damage extract
+# must report (naming the folder, exit 1) as verify does, while it still
+# extracts the intact members.
+t_extract_reports_damaged_folder_members() {
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/a.adbk" --chunk-size 64K "$W/in/media"
+    "$ADBK" list --json "$W/a.adbk" > "$W/list.json"
+    # Byte offsets: in the member record (its name), in the member-end record,
+    # and in the seek-table entries (size, checksum) of both records.
+    py -c 'import json,struct,sys
+r=json.load(open(sys.argv[1])); a=open(sys.argv[2],"rb").read()
+frames=struct.unpack("<I",a[-9:-5])[0]; table=len(a)-(17+12*frames)+8
+frame=1
+for m in r["members"]:
+    if m["name"]=="media/empty dir":
+        end=m["offset"]+m["stored"]-40
+        print(m["offset"]+50, end+20, table+12*frame, table+12*frame+8, table+12*(frame+1)+9)
+    frame+=m["chunks"]+2' "$W/list.json" "$W/a.adbk" > "$W/offsets"
+    [ -s "$W/offsets" ] || fail "no folder member in the archive"
+    for off in $(cat "$W/offsets"); do
+        cp "$W/a.adbk" "$W/bad.adbk"
+        flip "$W/bad.adbk" "$off"
+        expect_rc 1 "$ADBK" verify "$W/bad.adbk"
+        rm -rf "$W/x"
+        expect_rc 1 "$ADBK" extract -q "$W/bad.adbk" -C "$W/x"
+        grep -q 'empty dir' "$W/err" || fail "byte $off: the folder is not named: $(cat "$W/err")"
+        grep -q '1 failed' "$W/err" || fail "byte $off: not one failure: $(cat "$W/err")"
+        cmp "$W/in/media/registry/SYSTEM" "$W/x/media/registry/SYSTEM" ||
+            fail "byte $off: an intact member was not extracted"
+    done
+}
+
 t_usage_errors_exit_2_and_help_exits_0() {
     expect_rc 2 "$ADBK"
     expect_rc 2 "$ADBK" frobnicate
