@@ -225,6 +225,34 @@ for m in r["members"]:
     done
 }
 
+# no_raw_control FILE WHAT: FILE holds no control byte but line ends.
+no_raw_control() {
+    py -c 'import sys
+d=open(sys.argv[1],"rb").read()
+bad=sorted(set(b for b in d if (b<0x20 and b!=0x0A) or b==0x7F))
+sys.exit("%s: raw control bytes %s in %r" % (sys.argv[2], bad, d) if bad else 0)' "$1" "$2" ||
+        fail "$2 reached the terminal raw"
+}
+
+# Issue 12: every string from an archive (property keys and values) or a file
+# system (file names in create's warnings) is escaped before it is printed.
+t_control_bytes_in_keys_and_file_names_are_escaped() {
+    hostile=$(dirname "$0")/../fixtures/hostile
+    expect_rc 0 "$ADBK" list "$hostile/property-control.adbk"
+    no_raw_control "$W/out" "list"
+    grep -qF 'evil\x1B]0;owned\x07\x0Akey' "$W/out" || fail "key not shown escaped: $(cat "$W/out")"
+    grep -qF 'v\x1B[2J\x07\x0Avalue' "$W/out" || fail "value not shown escaped"
+    mkdir -p "$W/in/d"
+    echo ok > "$W/in/d/ok.txt"
+    echo bad > "$W/in/d/$(printf 'a\033]0;x\007\nb')"
+    expect_rc 1 "$ADBK" create -o "$W/a.adbk" "$W/in/d"
+    no_raw_control "$W/err" "create's warning"
+    grep -F 'skipped' "$W/err" | grep -qF 'a\x1B]0;x\x07\x0Ab' ||
+        fail "the skipped name is not shown escaped: $(cat "$W/err")"
+    expect_rc 0 "$ADBK" verify "$hostile/property-control.adbk"
+    no_raw_control "$W/out" "verify"
+}
+
 t_usage_errors_exit_2_and_help_exits_0() {
     expect_rc 2 "$ADBK"
     expect_rc 2 "$ADBK" frobnicate
