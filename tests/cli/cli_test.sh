@@ -253,6 +253,25 @@ t_control_bytes_in_keys_and_file_names_are_escaped() {
     no_raw_control "$W/out" "verify"
 }
 
+# Issue 12: a 4,095-byte name, the longest FORMAT.md allows, is extracted
+# (its full path is longer than PATH_MAX); a name with a component no file
+# system can hold is refused (exit 1) before anything is created.
+t_extract_handles_the_longest_names() {
+    hostile=$(dirname "$0")/../fixtures/hostile
+    expect_rc 0 "$ADBK" extract -q "$hostile/name-longest.adbk" -C "$W/x"
+    py -c 'import os,sys
+name="/".join(["%02d" % i + "n" * 253 for i in range(16)])
+fd=os.open(sys.argv[1], os.O_RDONLY)
+for c in name.split("/")[:-1]:
+    fd=os.open(c, os.O_RDONLY, dir_fd=fd)
+with os.fdopen(os.open(name.split("/")[-1], os.O_RDONLY, dir_fd=fd), "rb") as f:
+    want=("content of %r\n" % name).encode() * 3
+    assert f.read() == want, "content differs"' "$W/x" || fail "the longest name was not extracted"
+    expect_rc 1 "$ADBK" extract -q "$hostile/name-long-component.adbk" -C "$W/y"
+    grep -q "component of 276 bytes" "$W/err" || fail "message: $(cat "$W/err")"
+    [ -z "$(ls -A "$W/y")" ] || fail "a refused name left: $(ls -A "$W/y")"
+}
+
 t_usage_errors_exit_2_and_help_exits_0() {
     expect_rc 2 "$ADBK"
     expect_rc 2 "$ADBK" frobnicate
