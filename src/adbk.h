@@ -120,7 +120,8 @@ struct adbk_extract_result {
  * O_NOFOLLOW, so neither ".." nor a symlink already in the folder can lead
  * outside it; names that fail adbk_name_check are refused. Each file is
  * written under a temporary name and renamed only after its content checked
- * out (chunks and whole-content hash), then gets its mode and mtime. Goes on
+ * out (chunks and whole-content hash), then gets its mode and mtime; a
+ * folder is created only after its records checked out. Goes on
  * after a failed member and returns the first failure; counts in *res. */
 adbk_status adbk_extract(struct adbk_reader *r, const struct adbk_extract_options *opts,
                          const struct adbk_extract_callbacks *cb,

@@ -3,10 +3,15 @@
  *
  * Every member name is checked (adbk_name_check), then walked one component
  * at a time from the target folder's descriptor with openat(O_NOFOLLOW |
- * O_DIRECTORY): a symlink or a ".." can never lead out of the target. Files
- * are written under a temporary name in their final folder and renamed into
- * place only after the reader confirmed every chunk and the whole content's
- * hash, so an unverified file never carries its final name.
+ * O_DIRECTORY): a symlink or a ".." can never lead out of the target, and no
+ * full path is ever formed, so a name of 4,095 bytes below a deep target is
+ * no harder than a short one; only a component longer than a file system
+ * holds is refused, before anything is created. Files are written under a
+ * temporary name in their final folder and renamed into place only after the
+ * reader confirmed every chunk and the whole content's hash, so an
+ * unverified file never carries its final name. A folder, which
+ * has no content, is created only after the same member scan checked its
+ * records and their seek-table entries (adbk_reader_read_member, as verify).
  */
 #include "adbk.h"
 
@@ -60,6 +65,24 @@ static int open_parent(int dirfd, const char *name, bool create, const char **la
         }
         fd = next;
         p = slash + 1;
+    }
+}
+
+/* The most bytes one name component can have where adbk extracts: NAME_MAX
+ * of Linux's file systems, 255 UTF-16 units on NTFS (never more than the
+ * bytes of the same UTF-8). FORMAT.md 6 bounds only the whole name. */
+#define COMPONENT_MAX 255
+
+static size_t longest_component(const char *name)
+{
+    size_t most = 0;
+    for (const char *p = name;;) {
+        size_t n = strcspn(p, "/");
+        if (n > most)
+            most = n;
+        if (!p[n])
+            return most;
+        p += n + 1;
     }
 }
 
@@ -151,6 +174,21 @@ static adbk_status extract_one(struct adbk_reader *r, size_t i, int root, struct
     struct adbk_error why;
     if (adbk_name_check(e->name, &why) != ADBK_OK)
         return fail(err, ADBK_E_UNSAFE, "refused to extract: %s", why.message);
+    /* Refused before anything is created or written: no file system could
+     * give it its name (the rename after the content would fail). */
+    size_t most = longest_component(e->name);
+    if (most > COMPONENT_MAX)
+        return fail(err, ADBK_E_UNSAFE, "refused to extract %.80s...: its name has a component "
+                    "of %zu bytes, and file systems hold at most %d bytes in one", e->name, most,
+                    COMPONENT_MAX);
+    /* A folder has no content, but its member and member-end records and
+     * their seek-table entries are checked before anything is created, as
+     * verify checks them: by the same member scan that reads a file. */
+    if (e->kind == ADBK_KIND_DIRECTORY) {
+        adbk_status st = adbk_reader_read_member(r, i, NULL, NULL, err);
+        if (st != ADBK_OK)
+            return st;
+    }
     const char *last;
     int parent = open_parent(root, e->name, true, &last);
     if (parent < 0 && (errno == ENOTDIR || errno == ELOOP))

@@ -192,6 +192,86 @@ t_extract_selects_by_name_and_kind_and_to_stdout() {
     [ -d "$W/z/media/empty dir" ] && [ ! -e "$W/z/media/registry/SYSTEM" ] || fail "--kind"
 }
 
+# Issue 12: a folder member has no content, but a byte flipped in its member
+# record, its member-end record or their seek-table entries is damage extract
+# must report (naming the folder, exit 1) as verify does, while it still
+# extracts the intact members.
+t_extract_reports_damaged_folder_members() {
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/a.adbk" --chunk-size 64K "$W/in/media"
+    "$ADBK" list --json "$W/a.adbk" > "$W/list.json"
+    # Byte offsets: in the member record (its name), in the member-end record,
+    # and in the seek-table entries (size, checksum) of both records.
+    py -c 'import json,struct,sys
+r=json.load(open(sys.argv[1])); a=open(sys.argv[2],"rb").read()
+frames=struct.unpack("<I",a[-9:-5])[0]; table=len(a)-(17+12*frames)+8
+frame=1
+for m in r["members"]:
+    if m["name"]=="media/empty dir":
+        end=m["offset"]+m["stored"]-40
+        print(m["offset"]+50, end+20, table+12*frame, table+12*frame+8, table+12*(frame+1)+9)
+    frame+=m["chunks"]+2' "$W/list.json" "$W/a.adbk" > "$W/offsets"
+    [ -s "$W/offsets" ] || fail "no folder member in the archive"
+    for off in $(cat "$W/offsets"); do
+        cp "$W/a.adbk" "$W/bad.adbk"
+        flip "$W/bad.adbk" "$off"
+        expect_rc 1 "$ADBK" verify "$W/bad.adbk"
+        rm -rf "$W/x"
+        expect_rc 1 "$ADBK" extract -q "$W/bad.adbk" -C "$W/x"
+        grep -q 'empty dir' "$W/err" || fail "byte $off: the folder is not named: $(cat "$W/err")"
+        grep -q '1 failed' "$W/err" || fail "byte $off: not one failure: $(cat "$W/err")"
+        cmp "$W/in/media/registry/SYSTEM" "$W/x/media/registry/SYSTEM" ||
+            fail "byte $off: an intact member was not extracted"
+    done
+}
+
+# no_raw_control FILE WHAT: FILE holds no control byte but line ends.
+no_raw_control() {
+    py -c 'import sys
+d=open(sys.argv[1],"rb").read()
+bad=sorted(set(b for b in d if (b<0x20 and b!=0x0A) or b==0x7F))
+sys.exit("%s: raw control bytes %s in %r" % (sys.argv[2], bad, d) if bad else 0)' "$1" "$2" ||
+        fail "$2 reached the terminal raw"
+}
+
+# Issue 12: every string from an archive (property keys and values) or a file
+# system (file names in create's warnings) is escaped before it is printed.
+t_control_bytes_in_keys_and_file_names_are_escaped() {
+    hostile=$(dirname "$0")/../fixtures/hostile
+    expect_rc 0 "$ADBK" list "$hostile/property-control.adbk"
+    no_raw_control "$W/out" "list"
+    grep -qF 'evil\x1B]0;owned\x07\x0Akey' "$W/out" || fail "key not shown escaped: $(cat "$W/out")"
+    grep -qF 'v\x1B[2J\x07\x0Avalue' "$W/out" || fail "value not shown escaped"
+    mkdir -p "$W/in/d"
+    echo ok > "$W/in/d/ok.txt"
+    echo bad > "$W/in/d/$(printf 'a\033]0;x\007\nb')"
+    expect_rc 1 "$ADBK" create -o "$W/a.adbk" "$W/in/d"
+    no_raw_control "$W/err" "create's warning"
+    grep -F 'skipped' "$W/err" | grep -qF 'a\x1B]0;x\x07\x0Ab' ||
+        fail "the skipped name is not shown escaped: $(cat "$W/err")"
+    expect_rc 0 "$ADBK" verify "$hostile/property-control.adbk"
+    no_raw_control "$W/out" "verify"
+}
+
+# Issue 12: a 4,095-byte name, the longest FORMAT.md allows, is extracted
+# (its full path is longer than PATH_MAX); a name with a component no file
+# system can hold is refused (exit 1) before anything is created.
+t_extract_handles_the_longest_names() {
+    hostile=$(dirname "$0")/../fixtures/hostile
+    expect_rc 0 "$ADBK" extract -q "$hostile/name-longest.adbk" -C "$W/x"
+    py -c 'import os,sys
+name="/".join(["%02d" % i + "n" * 253 for i in range(16)])
+fd=os.open(sys.argv[1], os.O_RDONLY)
+for c in name.split("/")[:-1]:
+    fd=os.open(c, os.O_RDONLY, dir_fd=fd)
+with os.fdopen(os.open(name.split("/")[-1], os.O_RDONLY, dir_fd=fd), "rb") as f:
+    want=("content of %r\n" % name).encode() * 3
+    assert f.read() == want, "content differs"' "$W/x" || fail "the longest name was not extracted"
+    expect_rc 1 "$ADBK" extract -q "$hostile/name-long-component.adbk" -C "$W/y"
+    grep -q "component of 276 bytes" "$W/err" || fail "message: $(cat "$W/err")"
+    [ -z "$(ls -A "$W/y")" ] || fail "a refused name left: $(ls -A "$W/y")"
+}
+
 t_usage_errors_exit_2_and_help_exits_0() {
     expect_rc 2 "$ADBK"
     expect_rc 2 "$ADBK" frobnicate

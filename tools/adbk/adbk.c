@@ -207,11 +207,12 @@ static int cmd_create(int argc, char **argv)
                 ws.bytes_out, secs, cs.job.warnings, hex);
     } else if (!cs.quiet) {
         char a[16], b[16];
-        fprintf(stderr, "%s: %" PRIu64 " members, %s packed into %s (ratio %.2f) in %.2f s%s\n",
-                out, ws.members, cli_size(ws.bytes_in, a, sizeof a),
-                cli_size(ws.bytes_out, b, sizeof b),
-                ws.bytes_out ? (double)ws.bytes_in / (double)ws.bytes_out : 0.0, secs,
-                cs.job.warnings ? "; some files were skipped, see the warnings above" : "");
+        cli_safe_printf(stderr, "%s: %" PRIu64 " members, %s packed into %s (ratio %.2f) in "
+                        "%.2f s%s", out, ws.members, cli_size(ws.bytes_in, a, sizeof a),
+                        cli_size(ws.bytes_out, b, sizeof b),
+                        ws.bytes_out ? (double)ws.bytes_in / (double)ws.bytes_out : 0.0, secs,
+                        cs.job.warnings ? "; some files were skipped, see the warnings above" : "");
+        fputc('\n', stderr);
     }
     return cs.job.warnings ? EXIT_DAMAGED : EXIT_OK;
 }
@@ -416,9 +417,10 @@ static int extract_from(const char *path, struct adbk_extract_options *xo_in,
     }
     if (!quiet) {
         char a[16];
-        fprintf(stderr, "%" PRIu64 " members (%s) extracted into %s%s\n", res.members,
-                cli_size(res.bytes, a, sizeof a), xo.dir,
-                res.skipped ? ", some skipped (see above)" : "");
+        cli_safe_printf(stderr, "%" PRIu64 " members (%s) extracted into %s%s", res.members,
+                        cli_size(res.bytes, a, sizeof a), xo.dir,
+                        res.skipped ? ", some skipped (see above)" : "");
+        fputc('\n', stderr);
     }
     return res.skipped ? EXIT_DAMAGED : EXIT_OK;
 }

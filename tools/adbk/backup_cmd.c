@@ -88,17 +88,24 @@ static void summary(const char *out, const struct adbk_source_spec *spec,
         return;
     }
     char a[16], b[16], c[16];
-    if (r->simulated)
-        fprintf(stderr, "%s: %s\n", out, CLI_SIMULATED_WARNING);
-    fprintf(stderr, "%s: backup of %s%s%s%s: %" PRIu64 " files, %s read, %s written (ratio %.2f) "
-            "in %.2f s (%s/s)\n", out, r->simulated ? "the SIMULATED DC " : "", r->server,
-            r->domain[0] ? "." : "", r->domain, r->files,
-            cli_size(r->bytes_in, a, sizeof a), cli_size(r->bytes_out, b, sizeof b), ratio, secs,
-            cli_size(secs > 0 ? (uint64_t)((double)r->bytes_in / secs) : 0, c, sizeof c));
-    if (r->has_logs)
-        fprintf(stderr, "%s: logs 0x%X..0x%X (%u), %s\n", out, (unsigned)r->gen_low,
-                (unsigned)r->gen_high, (unsigned)(r->gen_high - r->gen_low + 1),
-                r->truncated ? "truncated on the server" : "not truncated on the server");
+    /* Names from the command line and the server: escaped (cli_safe_printf). */
+    if (r->simulated) {
+        cli_safe_printf(stderr, "%s: %s", out, CLI_SIMULATED_WARNING);
+        fputc('\n', stderr);
+    }
+    cli_safe_printf(stderr, "%s: backup of %s%s%s%s: %" PRIu64 " files, %s read, %s written "
+                    "(ratio %.2f) in %.2f s (%s/s)", out, r->simulated ? "the SIMULATED DC " : "",
+                    r->server, r->domain[0] ? "." : "", r->domain, r->files,
+                    cli_size(r->bytes_in, a, sizeof a), cli_size(r->bytes_out, b, sizeof b), ratio,
+                    secs,
+                    cli_size(secs > 0 ? (uint64_t)((double)r->bytes_in / secs) : 0, c, sizeof c));
+    fputc('\n', stderr);
+    if (r->has_logs) {
+        cli_safe_printf(stderr, "%s: logs 0x%X..0x%X (%u), %s", out, (unsigned)r->gen_low,
+                        (unsigned)r->gen_high, (unsigned)(r->gen_high - r->gen_low + 1),
+                        r->truncated ? "truncated on the server" : "not truncated on the server");
+        fputc('\n', stderr);
+    }
 }
 
 int cmd_backup(int argc, char **argv)

@@ -18,11 +18,44 @@
 const char *cli_prog = "adbk";
 volatile int cli_interrupted;
 
+/* Formats, then writes the result through cli_safe_str. */
+static void safe_vprintf(FILE *f, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void safe_vprintf(FILE *f, const char *fmt, va_list ap)
+{
+    char small[1024], *msg = small;
+    va_list aq;
+    va_copy(aq, ap);
+    int n = vsnprintf(small, sizeof small, fmt, aq);
+    va_end(aq);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof small) {
+        char *big = malloc((size_t)n + 1);
+        if (big && vsnprintf(big, (size_t)n + 1, fmt, ap) >= 0)
+            msg = big; /* else the first 1023 bytes, better than nothing */
+        else
+            free(big);
+    }
+    cli_safe_str(f, msg);
+    if (msg != small)
+        free(msg);
+}
+
+void cli_safe_printf(FILE *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    safe_vprintf(f, fmt, ap);
+    va_end(ap);
+}
+
+/* Messages carry names from archives and file systems (the libraries' error
+ * messages too): all of it is escaped. */
 static void say(const char *what, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void say(const char *what, const char *fmt, va_list ap)
 {
     fprintf(stderr, "%s: %s: ", cli_prog, what);
-    vfprintf(stderr, fmt, ap);
+    safe_vprintf(stderr, fmt, ap);
     fputc('\n', stderr);
 }
 
@@ -391,7 +424,9 @@ static void list_text(const char *path, struct adbk_reader *r, bool lng)
     cli_safe_str(stdout, ai->tool ? ai->tool : "?");
     printf("\nid        %s\ncreated   %s UTC\n", id, tbuf);
     for (size_t i = 0; i < ai->property_count; i++) {
-        printf("%-9s ", ai->properties[i].key);
+        size_t klen = strlen(ai->properties[i].key);
+        cli_safe_str(stdout, ai->properties[i].key);
+        printf("%*s ", klen < 9 ? (int)(9 - klen) : 0, "");
         cli_safe_str(stdout, ai->properties[i].value);
         putchar('\n');
     }
@@ -497,7 +532,7 @@ static void on_damage(void *ctx, const struct adbk_damage *d)
         return;
     }
     cli_progress_end(&v->prog);
-    fprintf(stderr, "%s: DAMAGED at byte %" PRIu64 ": ", v->path, d->offset);
+    cli_safe_printf(stderr, "%s: DAMAGED at byte %" PRIu64 ": ", v->path, d->offset);
     cli_safe_str(stderr, d->message);
     fputc('\n', stderr);
 }
@@ -601,15 +636,19 @@ int cli_verify(int argc, char **argv)
     } else if (!finished) {
         cli_err("%s", err.message);
     } else if (!intact) {
-        fprintf(stderr, "%s: DAMAGED: %" PRIu64 " damaged %s; intact members can still be "
-                "extracted\n", v.path, res.damaged, res.damaged == 1 ? "place" : "places");
+        cli_safe_printf(stderr, "%s: DAMAGED: %" PRIu64 " damaged %s; intact members can still "
+                        "be extracted", v.path, res.damaged, res.damaged == 1 ? "place" : "places");
+        fputc('\n', stderr);
     } else if (!v.quiet) {
         char a[16], b[16];
-        printf("%s: OK: %zu members, %s of content in %s, checked in %.2f s\n", v.path, members,
-               cli_size(res.content_bytes, a, sizeof a), cli_size(res.bytes_checked, b, sizeof b),
-               secs);
+        cli_safe_printf(stdout, "%s: OK: %zu members, %s of content in %s, checked in %.2f s",
+                        v.path, members, cli_size(res.content_bytes, a, sizeof a),
+                        cli_size(res.bytes_checked, b, sizeof b), secs);
+        putchar('\n');
     }
-    if (simulated && !v.json && !v.quiet && finished)
-        fprintf(stderr, "%s: %s\n", v.path, CLI_SIMULATED_WARNING);
+    if (simulated && !v.json && !v.quiet && finished) {
+        cli_safe_printf(stderr, "%s: %s", v.path, CLI_SIMULATED_WARNING);
+        fputc('\n', stderr);
+    }
     return cli_exit_for(st);
 }

@@ -39,6 +39,10 @@ void cli_json_str(FILE *f, const char *s);
 /* Writes s for a terminal: control bytes shown as \xNN, so a hostile name
  * cannot send escape sequences. */
 void cli_safe_str(FILE *f, const char *s);
+/* printf, then the result written through cli_safe_str: for a line that
+ * mixes text with strings from an archive or a file system. Control bytes of
+ * the format are escaped too, so give a newline separately. */
+void cli_safe_printf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A one-line progress display on stderr, drawn only when stderr is a
  * terminal, at most ten times a second. */

@@ -96,17 +96,23 @@ static void summary(const char *archive, const struct adbk_restore_result *r, do
         return;
     }
     char a[16], b[16];
-    if (r->simulated)
-        fprintf(stderr, "%s: %s\n", archive, CLI_SIMULATED_WARNING);
-    fprintf(stderr, "%s: restored %" PRIu64 " files (%s) in %.2f s (%s/s)\n", archive, r->files,
-            cli_size(r->bytes, a, sizeof a), secs,
-            cli_size(secs > 0 ? (uint64_t)((double)r->bytes / secs) : 0, b, sizeof b));
-    fprintf(stderr, "%s: database %s, logs in %s, generations 0x%X..0x%X registered; "
-            "the backup is %lld days old", archive, r->database, r->log_dir,
-            (unsigned)r->gen_low, (unsigned)r->gen_high, (long long)r->age_days);
+    /* Paths from the command line and the server: escaped (cli_safe_printf). */
+    if (r->simulated) {
+        cli_safe_printf(stderr, "%s: %s", archive, CLI_SIMULATED_WARNING);
+        fputc('\n', stderr);
+    }
+    cli_safe_printf(stderr, "%s: restored %" PRIu64 " files (%s) in %.2f s (%s/s)", archive,
+                    r->files, cli_size(r->bytes, a, sizeof a), secs,
+                    cli_size(secs > 0 ? (uint64_t)((double)r->bytes / secs) : 0, b, sizeof b));
+    fputc('\n', stderr);
+    cli_safe_printf(stderr, "%s: database %s, logs in %s, generations 0x%X..0x%X registered; "
+                    "the backup is %lld days old", archive, r->database, r->log_dir,
+                    (unsigned)r->gen_low, (unsigned)r->gen_high, (long long)r->age_days);
     if (r->tsl_days)
         fprintf(stderr, " (tombstone lifetime %u days)", (unsigned)r->tsl_days);
-    fprintf(stderr, "\n%s: start the directory service to replay the logs\n", archive);
+    fputc('\n', stderr);
+    cli_safe_printf(stderr, "%s: start the directory service to replay the logs", archive);
+    fputc('\n', stderr);
 }
 
 int cmd_restore(int argc, char **argv)
