@@ -353,6 +353,17 @@ void adbk_reader_close(struct adbk_reader *r);
  * with the reason in err. */
 adbk_status adbk_name_check(const char *name, struct adbk_error *err);
 
+/* Length of the valid UTF-8 sequence at s (1 for ASCII), or 0 when none
+ * starts there (a stray or missing continuation byte, an overlong form, a
+ * surrogate, a code point above U+10FFFF). */
+size_t adbk_utf8_seq(const char *s);
+
+/* Escaping (FORMAT.md 1, "Escaped"): the bytes of the sequence at s (non-NUL)
+ * that may be shown as they are, or 0 when its first byte is to be shown as
+ * \xHH: a control character (C0, DEL, or C1 U+0080..U+009F) or a byte that
+ * starts no valid UTF-8 sequence. */
+size_t adbk_escape_len(const char *s);
+
 /* Hex form of an XXH3-128 digest as xxhsum prints it (32 chars + NUL). */
 void adbk_hex128(const uint8_t digest[16], char out[33]);
 

@@ -69,10 +69,9 @@ unsigned adbk_kind_from_name(const char *name)
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0. Rejects overlongs and
- * surrogates. */
-static size_t utf8_seq(const unsigned char *s)
+size_t adbk_utf8_seq(const char *str)
 {
+    const unsigned char *s = (const unsigned char *)str;
     unsigned c = s[0];
     if (c < 0x80)
         return 1;
@@ -93,14 +92,26 @@ static size_t utf8_seq(const unsigned char *s)
     return n;
 }
 
+size_t adbk_escape_len(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (u[0] < 0x20 || u[0] == 0x7F || (u[0] == 0xC2 && u[1] >= 0x80 && u[1] <= 0x9F))
+        return 0; /* C0, DEL, C1 (U+0080..U+009F, which some terminals obey) */
+    return adbk_utf8_seq(s);
+}
+
 void name_printable(const char *name, char *out, size_t cap)
 {
     size_t o = 0;
-    for (const unsigned char *s = (const unsigned char *)name; *s && o + 5 < cap; s++) {
-        if (*s < 0x20 || *s == 0x7F || *s == '\\')
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02X", *s);
-        else
-            out[o++] = (char)*s;
+    for (const char *s = name; *s && o + 5 < cap;) {
+        size_t n = adbk_escape_len(s);
+        if (n == 0 || *s == '\\') {
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02X", (unsigned char)*s);
+            s++;
+        } else {
+            for (; n && o + 5 < cap; n--)
+                out[o++] = *s++;
+        }
     }
     if (cap)
         out[o < cap ? o : cap - 1] = '\0';
@@ -126,7 +137,7 @@ adbk_status adbk_name_check(const char *name, struct adbk_error *err)
                            "member name \"%s\" holds control character 0x%02X", shown, c);
         if (c == '\\' || c == ':')
             return err_set(err, ADBK_E_UNSAFE, "member name \"%s\" holds '%c'", shown, c);
-        size_t n = utf8_seq(s + i);
+        size_t n = adbk_utf8_seq(name + i);
         if (n == 0)
             return err_set(err, ADBK_E_UNSAFE, "member name \"%s\" is not valid UTF-8", shown);
         i += n;

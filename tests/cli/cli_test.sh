@@ -230,6 +230,8 @@ no_raw_control() {
     py -c 'import sys
 d=open(sys.argv[1],"rb").read()
 bad=sorted(set(b for b in d if (b<0x20 and b!=0x0A) or b==0x7F))
+# C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F), which some terminals obey
+bad+=["C2 %02X" % d[i+1] for i in range(len(d)-1) if d[i]==0xC2 and 0x80<=d[i+1]<=0x9F]
 sys.exit("%s: raw control bytes %s in %r" % (sys.argv[2], bad, d) if bad else 0)' "$1" "$2" ||
         fail "$2 reached the terminal raw"
 }
@@ -251,6 +253,18 @@ t_control_bytes_in_keys_and_file_names_are_escaped() {
         fail "the skipped name is not shown escaped: $(cat "$W/err")"
     expect_rc 0 "$ADBK" verify "$hostile/property-control.adbk"
     no_raw_control "$W/out" "verify"
+    # A C1 control (U+009B, CSI) and a byte that is not UTF-8 are shown as
+    # \xHH; JSON gives the stray byte as the text \xFF, not as U+00FF.
+    expect_rc 0 "$ADBK" list "$hostile/name-c1-control.adbk"
+    no_raw_control "$W/out" "list of a C1 name"
+    grep -qF 'a\xC2\x9B[2Jb.txt' "$W/out" || fail "C1 not shown escaped: $(cat "$W/out")"
+    expect_rc 0 "$ADBK" list "$hostile/name-invalid-utf8.adbk"
+    grep -qF 'bad\xFFname' "$W/out" || fail "0xFF not shown escaped: $(cat "$W/out")"
+    expect_rc 0 "$ADBK" list --json "$hostile/name-invalid-utf8.adbk"
+    py -c 'import json,sys; d=json.load(open(sys.argv[1]))
+names=[m["name"] for m in d["members"]]
+assert "bad\\xFFname" in names and "bad\u00ffname" not in names, names' "$W/out" ||
+        fail "JSON shows the stray byte as a character: $(cat "$W/out")"
 }
 
 # Issue 12: a 4,095-byte name, the longest FORMAT.md allows, is extracted

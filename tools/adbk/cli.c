@@ -151,29 +151,20 @@ double cli_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Length of a valid UTF-8 sequence at s (1 for ASCII), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t n = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 && s[0] < 0xE0 ? 2 : 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return n;
-}
-
 void cli_json_str(FILE *f, const char *str)
 {
     const unsigned char *s = (const unsigned char *)str;
     fputc('"', f);
     while (*s) {
-        size_t n = utf8_len(s);
+        size_t n = adbk_utf8_seq((const char *)s);
         if (*s == '"' || *s == '\\') {
             fprintf(f, "\\%c", *s);
-        } else if (*s < 0x20 || *s == 0x7F || n == 0) {
-            fprintf(f, "\\u%04x", *s); /* invalid bytes shown by value */
-            n = 1;
+        } else if (*s < 0x20 || *s == 0x7F) {
+            fprintf(f, "\\u%04x", *s);
+        } else if (n == 0) {
+            /* JSON holds no bytes that are not UTF-8: such a byte is given
+             * as the text \xHH (FORMAT.md 1), never as the character U+00HH */
+            fprintf(f, "\\\\x%02X", *s);
         } else {
             fwrite(s, 1, n, f);
         }
@@ -184,11 +175,14 @@ void cli_json_str(FILE *f, const char *str)
 
 void cli_safe_str(FILE *f, const char *str)
 {
-    for (const unsigned char *s = (const unsigned char *)str; *s; s++) {
-        if (*s < 0x20 || *s == 0x7F)
-            fprintf(f, "\\x%02X", *s);
-        else
-            fputc(*s, f);
+    for (const char *s = str; *s;) {
+        size_t n = adbk_escape_len(s);
+        if (n == 0)
+            fprintf(f, "\\x%02X", (unsigned char)*s++);
+        else {
+            fwrite(s, 1, n, f);
+            s += n;
+        }
     }
 }
 

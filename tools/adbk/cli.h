@@ -36,8 +36,9 @@ double cli_now(void);
 /* Writes s as a JSON string (quotes included), escaping everything that is
  * not printable ASCII or valid UTF-8. */
 void cli_json_str(FILE *f, const char *s);
-/* Writes s for a terminal: control bytes shown as \xNN, so a hostile name
- * cannot send escape sequences. */
+/* Writes s for a terminal, escaped as FORMAT.md 1 says (adbk_escape_len):
+ * C0, DEL and C1 controls and bytes that are not UTF-8 shown as \xHH, so a
+ * hostile name cannot send escape sequences. */
 void cli_safe_str(FILE *f, const char *s);
 /* printf, then the result written through cli_safe_str: for a line that
  * mixes text with strings from an archive or a file system. Control bytes of
