@@ -480,7 +480,9 @@ adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, s
             (void)ZSTD_DCtx_setParameter(s->dctx[i], ZSTD_d_forceIgnoreChecksum,
                                          ZSTD_d_ignoreChecksum);
     }
-    st = pool_create(s->nworkers, &s->pool, err);
+    /* One worker is the caller itself: no thread to start and join for
+     * each member read (-T 1, or memory for one chunk only). */
+    st = pool_create(s->nworkers == 1 ? 0 : s->nworkers, &s->pool, err);
     if (st == ADBK_OK)
         st = opipe_init(&s->pipe, s->pool, s->nslots, emit_item, s, err);
     if (st != ADBK_OK) {

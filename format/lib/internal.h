@@ -175,7 +175,8 @@ struct pool_job {
 };
 
 /* Starts up to threads workers (at least one, or fails): pool_threads says
- * how many. Worker indexes passed to jobs are below that. */
+ * how many. Worker indexes passed to jobs are below that. threads 0 starts
+ * none: pool_submit runs the job at once in the caller (worker index 0). */
 adbk_status pool_create(unsigned threads, struct pool **out, struct adbk_error *err);
 /* Queues job (borrowed until done). */
 void pool_submit(struct pool *p, struct pool_job *job, pool_fn fn, void *arg);

@@ -6,7 +6,9 @@
  * the jobs in flight (a ring of slots in the writer and the decoder), so the
  * queue needs no capacity limit and submit never blocks. When a thread cannot
  * be started (an address-space limit), the pool has the ones that could:
- * pool_threads says how many. Shutdown: set `stop`,
+ * pool_threads says how many. A pool of 0 threads has no workers: submit runs
+ * each job in the caller, so a reader told to use one thread starts none.
+ * Shutdown: set `stop`,
  * wake everyone, workers leave once the queue is empty, then join.
  */
 #include "internal.h"
@@ -25,6 +27,7 @@ struct pool {
     pthread_cond_t work, finished;
     struct pool_job *head, *tail;
     bool stop;
+    bool inline_jobs; /* no workers: submit runs the job (pool_create(0)) */
     unsigned nthreads, started;
     struct pool_worker *workers;
 };
@@ -59,6 +62,7 @@ adbk_status pool_create(unsigned threads, struct pool **out, struct adbk_error *
     if (!p)
         return err_set(err, ADBK_E_NOMEM, "no memory for a thread pool");
     p->nthreads = threads ? threads : 1;
+    p->inline_jobs = threads == 0;
     p->workers = calloc(p->nthreads, sizeof *p->workers);
     if (!p->workers) {
         free(p);
@@ -67,7 +71,7 @@ adbk_status pool_create(unsigned threads, struct pool **out, struct adbk_error *
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->finished, NULL);
-    for (unsigned i = 0; i < p->nthreads; i++) {
+    for (unsigned i = 0; i < p->nthreads && !p->inline_jobs; i++) {
         p->workers[i].pool = p;
         p->workers[i].index = i;
         int rc = pthread_create(&p->workers[i].thread, NULL, worker_main, &p->workers[i]);
@@ -90,6 +94,11 @@ void pool_submit(struct pool *p, struct pool_job *job, pool_fn fn, void *arg)
     job->fn = fn;
     job->arg = arg;
     job->next = NULL;
+    if (p->inline_jobs) {
+        fn(arg, 0);
+        job->done = 1;
+        return;
+    }
     pthread_mutex_lock(&p->lock);
     job->done = 0;
     if (p->tail)

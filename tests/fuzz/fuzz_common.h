@@ -94,9 +94,18 @@ static inline void fuzz_check_error(adbk_status st, const struct adbk_error *err
     FUZZ_ASSERT(err->message[0] != '\0');
 }
 
-/* Options every target opens with: two threads, so that the ordered pipe and
- * the worker pool run as they do in the programs. */
-static const struct adbk_reader_options fuzz_reader_options = {.threads = 2};
+/* The threads every target reads with: two by default, so that the ordered
+ * pipe and the worker pool run as they do in the programs; ADBK_FUZZ_THREADS=1
+ * for long runs, where the reader then starts no thread at all. (Under
+ * AddressSanitizer every thread ever started costs memory that is never
+ * given back, about 200 bytes, and the runtime allows 2^22 threads in all: a
+ * pool started per input stops a run of millions of inputs.) */
+static inline struct adbk_reader_options fuzz_reader_options(void)
+{
+    const char *t = getenv("ADBK_FUZZ_THREADS");
+    int n = t ? atoi(t) : 0;
+    return (struct adbk_reader_options){.threads = n >= 1 && n <= 16 ? (unsigned)n : 2};
+}
 
 /* Opens data (after repairing its record checksums when fix is nonzero) into
  * *r; the copy is returned in *copy and must outlive the reader. */
@@ -114,7 +123,8 @@ static inline adbk_status fuzz_open(const uint8_t *data, size_t size, int fix, u
     b->len = size;
     *src = fuzz_source(b);
     struct adbk_error err = {0};
-    adbk_status st = adbk_reader_open_source(src, &fuzz_reader_options, r, &err);
+    struct adbk_reader_options ro = fuzz_reader_options();
+    adbk_status st = adbk_reader_open_source(src, &ro, r, &err);
     if (st != ADBK_OK) {
         fuzz_check_error(st, &err);
         FUZZ_ASSERT(*r == NULL);

@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct adbk_source src = fuzz_source(&b);
     struct out o = {0};
     struct adbk_sink sink = {out_write, NULL, &o, "repaired archive"};
-    struct adbk_salvage_options so = {.level = 1, .threads = 2};
+    struct adbk_salvage_options so = {.level = 1, .threads = fuzz_reader_options().threads};
     struct adbk_salvage_callbacks cb = {.damage = on_damage, .member = on_member, .ctx = &b};
     struct adbk_salvage_result res;
     struct adbk_error err = {0};
@@ -68,7 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct adbk_source rsrc = fuzz_source(&rb);
         struct adbk_reader *r = NULL;
         struct adbk_error rerr = {0};
-        adbk_status rst = adbk_reader_open_source(&rsrc, &fuzz_reader_options, &r, &rerr);
+        struct adbk_reader_options ro = fuzz_reader_options();
+        adbk_status rst = adbk_reader_open_source(&rsrc, &ro, &r, &rerr);
         if (rst != ADBK_OK)
             fprintf(stderr, "fuzz_salvage: the repaired archive does not open: %s\n",
                     rerr.message);
