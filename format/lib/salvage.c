@@ -104,6 +104,7 @@ struct salv {
     const struct adbk_source *src;
     const char *name;
     const struct adbk_salvage_callbacks *cb;
+    int (*next_data)(void *ctx, uint64_t offset, uint64_t *data);
     struct adbk_salvage_result *res;
     struct adbk_error *err;
 
@@ -411,27 +412,87 @@ static adbk_status magic_at(struct salv *s, uint64_t off, uint64_t end, bool *ye
     return st;
 }
 
-/* The first offset after from where a magic number starts, or end. */
+/* The first offset >= off that may hold a non-zero byte, per the source's
+ * next_data (a hole of a sparse file holds only zeros, and no magic number
+ * has a zero byte); off itself when the source cannot tell. */
+static uint64_t skip_hole(struct salv *s, uint64_t off, uint64_t end)
+{
+    uint64_t d;
+    if (!s->next_data || s->next_data(s->src->ctx, off, &d) != 0 || d <= off)
+        return off;
+    if (d > end)
+        d = end;
+    s->res->hole_bytes_skipped += d - off;
+    return d;
+}
+
+/* Where the next candidate at or after from starts whose second byte is
+ * 0x2A (a record's or the seek table's magic), or n. */
+static size_t next_2a(const uint8_t *w, size_t from, size_t n)
+{
+    if (from > n - 4)
+        return n;
+    const uint8_t *p = memchr(w + from + 1, 0x2A, n - 3 - from);
+    return p ? (size_t)(p - w) - 1 : n;
+}
+
+/* Likewise for a first byte 0x28 (a zstd frame's magic). */
+static size_t next_28(const uint8_t *w, size_t from, size_t n)
+{
+    if (from > n - 4)
+        return n;
+    const uint8_t *p = memchr(w + from, 0x28, n - 3 - from);
+    return p ? (size_t)(p - w) : n;
+}
+
+/* The first offset of w (n bytes) where one of the three magic numbers
+ * starts, or n. Every one has 0x2A at +1 (records, seek table) or 0x28 at
+ * +0 (zstd), so memchr, which passes over many bytes a step, finds every
+ * candidate; zeros and most other bytes go by at memory speed. */
+static size_t magic_in(const uint8_t *w, size_t n)
+{
+    if (n < 4)
+        return n;
+    size_t ca = next_2a(w, 0, n), cz = next_28(w, 0, n);
+    while (ca < n || cz < n) {
+        size_t c = ca < cz ? ca : cz;
+        uint32_t m = le_get32(w + c);
+        if (m == REC_MAGIC || m == ZSTD_MAGIC || m == SEEK_MAGIC)
+            return c;
+        if (c == ca)
+            ca = next_2a(w, ca + 1, n);
+        if (c == cz)
+            cz = next_28(w, cz + 1, n);
+    }
+    return n;
+}
+
+/* The first offset after from where a magic number starts, or end. Holes
+ * of a sparse file are stepped over without reading them (skip_hole), and
+ * the bytes that are read are searched with memchr. */
 static adbk_status resync(struct salv *s, uint64_t from, uint64_t end, uint64_t *found)
 {
     *found = end;
     while (from + 4 <= end) {
+        from = skip_hole(s, from, end);
+        if (from + 4 > end)
+            break;
         uint64_t n = end - from < SEARCH_WINDOW ? end - from : SEARCH_WINDOW;
         adbk_status st = rd(s, from, s->win, (size_t)n);
         if (st != ADBK_OK)
             return st;
-        for (uint64_t i = 0; i + 4 <= n; i++) {
-            if (s->win[i] != 0x5A && s->win[i] != 0x5E && s->win[i] != 0x28)
-                continue;
-            uint32_t m = le_get32(s->win + i);
-            if (m == REC_MAGIC || m == ZSTD_MAGIC || m == SEEK_MAGIC) {
-                *found = from + i;
-                return ADBK_OK;
-            }
+        s->res->gap_bytes_read += n;
+        size_t i = magic_in(s->win, (size_t)n);
+        if (i < n) {
+            *found = from + i;
+            return ADBK_OK;
         }
         if (from + n >= end)
             break;
         from += n - 3;
+        if (s->cb && s->cb->progress && s->cb->progress(s->cb->ctx, from, s->src->size))
+            return err_set(s->err, ADBK_E_ABORTED, "%s: salvage stopped at byte %llu", s->name,
+                           (unsigned long long)from);
     }
     return ADBK_OK;
 }
@@ -1439,7 +1500,8 @@ adbk_status adbk_salvage(const struct adbk_source *src, const struct adbk_sink *
     if (!src || !src->read_at)
         return err_set(err, ADBK_E_ARG, "adbk_salvage: no source");
     struct salv s = {.src = src, .name = src->name ? src->name : "archive", .cb = cb,
-                     .res = res, .err = err, .cur = -1, .next_number = 0};
+                     .res = res, .err = err, .cur = -1, .next_number = 0,
+                     .next_data = options ? options->next_data : NULL};
     adbk_status st = ADBK_OK;
     s.dctx = ZSTD_createDCtx();
     s.hash = XXH3_createState();

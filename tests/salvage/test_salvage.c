@@ -591,7 +591,85 @@ TEST(fuzzer_regressions)
     }
 }
 
+/* Issue 12, point 10: an archive with a hole of 4 GiB of zeros before its
+ * last member record, as a sparse file would have it. The source says where
+ * the hole ends (next_data, like SEEK_DATA) and refuses to hand out more than
+ * 16 MiB of the hole: salvage must step over it, not read it, and recover
+ * every member, the one after the hole included. */
+#define HOLE (4ull << 30)
+struct holey {
+    const struct membuf *m;
+    uint64_t at;                  /* the hole is at this offset of m */
+    uint64_t hole_read;
+};
+
+static int holey_read_at(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    struct holey *h = ctx;
+    uint8_t *p = buf;
+    while (len) {
+        size_t n;
+        if (off < h->at) {
+            n = h->at - off < len ? (size_t)(h->at - off) : len;
+            memcpy(p, h->m->p + off, n);
+        } else if (off < h->at + HOLE) {
+            n = h->at + HOLE - off < len ? (size_t)(h->at + HOLE - off) : len;
+            if ((h->hole_read += n) > (16u << 20))
+                return EIO;
+            memset(p, 0, n);
+        } else {
+            n = len;
+            memcpy(p, h->m->p + (off - HOLE), n);
+        }
+        p += n;
+        len -= n;
+        off += n;
+    }
+    return 0;
+}
+
+static int holey_next_data(void *ctx, uint64_t off, uint64_t *data)
+{
+    struct holey *h = ctx;
+    /* Holes are whole pages: report the page-aligned part of it. */
+    uint64_t hs = (h->at + 4095) & ~4095ull, he = (h->at + HOLE) & ~4095ull;
+    *data = off >= hs && off < he ? he : off;
+    return 0;
+}
+
+TEST(sparse_gap_is_crossed_unread)
+{
+    struct membuf in = {0}, out = {0};
+    build(&in);
+    walk(&in);
+    struct holey h = {.m = &in, .at = frames[first_frame[NMEM - 1]].off};
+    struct adbk_source src = {holey_read_at, &h, in.len + HOLE, "holey archive"};
+    struct adbk_sink sink = membuf_sink(&out);
+    struct adbk_salvage_callbacks cb = {.member = on_member};
+    struct adbk_salvage_options o = {.threads = 2, .next_data = holey_next_data};
+    struct adbk_salvage_result res;
+    struct adbk_error err = {0};
+    nreps = 0;
+    adbk_status st = adbk_salvage(&src, &sink, &o, &cb, &res, &err);
+    if (st != ADBK_OK)
+        TEST_FAIL_AT("salvage over a 4 GiB hole: %s", err.message);
+    EXPECT_EQ_U64(NMEM, res.members);
+    EXPECT_EQ_U64(NMEM, res.complete);
+    EXPECT_TRUE(res.hole_bytes_skipped >= HOLE - (2u << 20));
+    EXPECT_TRUE(h.hole_read <= (16u << 20));
+    if (st == ADBK_OK) {
+        struct want w[NMEM];
+        size_t nw = 0;
+        for (size_t i = 0; i < NMEM; i++)
+            want_whole(w, &nw, i);
+        check_output(&out, w, nw, "4 GiB hole");
+    }
+    free(in.p);
+    free(out.p);
+}
+
 TEST_LIST(T(intact_archive_is_copied_whole), T(cut_at_many_offsets), T(damaged_index),
           T(damaged_seek_table), T(damaged_chunk_in_the_middle), T(damaged_member_record),
-          T(damaged_header_record), T(not_an_archive_and_dry_run), T(fuzzer_regressions));
+          T(damaged_header_record), T(not_an_archive_and_dry_run), T(fuzzer_regressions),
+          T(sparse_gap_is_crossed_unread));
 TEST_MAIN()
