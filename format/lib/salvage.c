@@ -1191,7 +1191,10 @@ static void place(struct salv *s, struct smember *m)
     const uint8_t *want = m->have_end ? m->end_hash : ie ? ie->hash : NULL;
     if (!m->have_meta)
         snprintf(m->note, sizeof m->note, "its member record is lost and no index names it");
-    else if (m->kind == ADBK_KIND_DIRECTORY && m->have_rec && m->chunks_seen == 0)
+    else if (m->kind == ADBK_KIND_DIRECTORY && (m->chunks_seen || (m->size_known && m->size)))
+        snprintf(m->note, sizeof m->note, "it is a directory and has content; its intact "
+                 "bytes are kept under " LOST_FOUND);
+    else if (m->kind == ADBK_KIND_DIRECTORY && m->have_rec)
         m->complete = true; /* a folder has no content to lose */
     else if (!all || have != m->size)
         snprintf(m->note, sizeof m->note, "%s", m->note[0] ? m->note : "content is missing");
@@ -1332,8 +1335,12 @@ static adbk_status copy_seg(struct salv *s, struct adbk_writer *w, const struct 
     return ADBK_OK;
 }
 
+/* Writes one member (whole, or only the segment only). *skipped is set,
+ * and ADBK_OK returned, when the writer refuses the member before taking
+ * any of it (its metadata): the rest of the archive is still written. */
 static adbk_status write_member(struct salv *s, struct adbk_writer *w, const struct smember *m,
-                                const char *name, bool whole, const struct seg *only)
+                                const char *name, bool whole, const struct seg *only,
+                                bool *skipped)
 {
     struct adbk_member_info mi = {
         .name = name, .source_path = m->source_path,
@@ -1341,9 +1348,19 @@ static adbk_status write_member(struct salv *s, struct adbk_writer *w, const str
         .flags = m->flags & (whole ? ~0u : (ADBK_HAS_MTIME | ADBK_HAS_MODE)),
         .expected_size = m->expected_size, .mtime_sec = m->mtime_sec,
         .mtime_nsec = m->mtime_nsec, .mode = m->mode};
-    if (mi.kind < 1 || mi.kind > ADBK_KIND_UNKNOWN)
-        mi.kind = ADBK_KIND_UNKNOWN; /* a later minor version's kind: keep the bytes */
-    adbk_status st = adbk_writer_begin_member(w, &mi, s->err);
+    struct adbk_error why = {0};
+    *skipped = false;
+    adbk_status st = adbk_writer_begin_member(w, &mi, &why);
+    if (st == ADBK_E_ARG || st == ADBK_E_STATE) {
+        *skipped = true;
+        damage(s, whole ? m->arch_off : only->arch_off, 0, "member \"%s\" is skipped: the "
+               "writer refuses it (%s)", name, why.message);
+        return ADBK_OK;
+    }
+    if (st != ADBK_OK) {
+        *s->err = why;
+        return st;
+    }
     for (size_t k = 0; k < m->nsegs && st == ADBK_OK; k++)
         if (m->segs[k].kind == SEG_DATA && (whole || &m->segs[k] == only))
             st = copy_seg(s, w, &m->segs[k]);
@@ -1363,9 +1380,49 @@ static adbk_status write_all(struct salv *s, const struct adbk_sink *sink,
     adbk_status st = adbk_writer_open(sink, &wo, &w, s->err);
     if (st != ADBK_OK)
         return st;
+    writer_allow_reserved_kinds(w); /* a later minor version's kind is kept as it is */
     for (size_t i = 0; i < s->nprops && st == ADBK_OK && s->idx_ok; i++)
         if (s->pkeys[i] && s->pvals[i] && strncmp(s->pkeys[i], "salvage.", 8) != 0)
             (void)adbk_writer_set_property(w, s->pkeys[i], s->pvals[i], NULL);
+    for (size_t i = 0; i < s->nm && st == ADBK_OK; i++) {
+        struct smember *m = &s->m[i];
+        bool skipped = false;
+        if (m->complete) {
+            st = write_member(s, w, m, m->out_name, true, NULL, &skipped);
+            if (st == ADBK_OK && skipped) {
+                /* Not stored whole after all: report it incomplete, its
+                 * bytes kept (if the writer takes them) as a piece. */
+                m->complete = false;
+                s->res->complete--;
+                s->res->incomplete++;
+                snprintf(m->note, sizeof m->note, "the repaired archive cannot hold it as it is");
+                for (size_t k = 0; k < m->nsegs && st == ADBK_OK; k++) {
+                    struct seg *g = &m->segs[k];
+                    if (g->kind != SEG_DATA)
+                        continue;
+                    size_t n = strlen(m->out_name) + 64;
+                    if (!(g->out_name = malloc(n)))
+                        return nomem(s, "member names");
+                    snprintf(g->out_name, n, LOST_FOUND "member-%lld.bytes-%llu-%llu",
+                             (long long)m->number, (unsigned long long)g->pos,
+                             (unsigned long long)(g->pos + g->len - 1));
+                }
+                free(m->out_name);
+                m->out_name = NULL;
+            } else {
+                continue;
+            }
+        }
+        for (size_t k = 0; k < m->nsegs && st == ADBK_OK; k++)
+            if (m->segs[k].kind == SEG_DATA && m->segs[k].out_name) {
+                st = write_member(s, w, m, m->segs[k].out_name, false, &m->segs[k], &skipped);
+                if (st == ADBK_OK && skipped) {
+                    free(m->segs[k].out_name);
+                    m->segs[k].out_name = NULL;
+                }
+            }
+    }
+    /* Last, so that it counts the members the writer refused too. */
     char result[200], from[33] = "unknown";
     if (s->res->incomplete)
         snprintf(result, sizeof result, "incomplete: %llu of %llu members damaged; their intact "
@@ -1377,19 +1434,10 @@ static adbk_status write_all(struct salv *s, const struct adbk_sink *sink,
     if (s->hdr_ok)
         for (int i = 0; i < 16; i++)
             snprintf(from + 2 * i, 3, "%02x", s->archive_id[i]);
-    st = adbk_writer_set_property(w, "salvage.result", result, s->err);
+    if (st == ADBK_OK)
+        st = adbk_writer_set_property(w, "salvage.result", result, s->err);
     if (st == ADBK_OK)
         st = adbk_writer_set_property(w, "salvage.from", from, s->err);
-    for (size_t i = 0; i < s->nm && st == ADBK_OK; i++) {
-        const struct smember *m = &s->m[i];
-        if (m->complete) {
-            st = write_member(s, w, m, m->out_name, true, NULL);
-            continue;
-        }
-        for (size_t k = 0; k < m->nsegs && st == ADBK_OK; k++)
-            if (m->segs[k].kind == SEG_DATA)
-                st = write_member(s, w, m, m->segs[k].out_name, false, &m->segs[k]);
-    }
     if (st == ADBK_OK)
         st = adbk_writer_finish(w, s->err);
     adbk_writer_free(w);
@@ -1416,8 +1464,8 @@ static adbk_status report(struct salv *s)
         size_t np = 0, nl = 0;
         for (size_t k = 0; k < m->nsegs; k++) {
             const struct seg *g = &m->segs[k];
-            if (g->kind != SEG_DATA)
-                continue;
+            if (g->kind != SEG_DATA || (!m->complete && !g->out_name))
+                continue; /* a piece the writer refused is reported as damage */
             recovered += g->len;
             if (m->complete)
                 continue;

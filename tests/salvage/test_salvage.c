@@ -668,8 +668,71 @@ TEST(sparse_gap_is_crossed_unread)
     free(out.p);
 }
 
+/* Issue 12, point 4: fixtures of tests/fixtures/hostile (gen.py). */
+static void load_hostile(struct membuf *in, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", ADBK_HOSTILE_DIR, name);
+    FILE *f = fopen(path, "rb");
+    REQUIRE_TRUE(f != NULL);
+    uint8_t buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        membuf_write(in, buf, n);
+    fclose(f);
+}
+
+/* A folder member with content does not stop salvage: the files around it
+ * are recovered whole, the folder is reported incomplete and its bytes are
+ * kept under lost+found/ as a file. */
+TEST(folder_with_content_is_skipped_not_fatal)
+{
+    struct membuf in = {0}, out = {0};
+    load_hostile(&in, "salvage-folder-with-content.adbk");
+    struct adbk_salvage_result res;
+    struct adbk_error err = {0};
+    adbk_status st = salvage(&in, &out, &res, &err);
+    if (st != ADBK_OK)
+        TEST_FAIL_AT("salvage: %s", err.message);
+    EXPECT_EQ_U64(3, res.members);
+    EXPECT_EQ_U64(2, res.complete);
+    EXPECT_EQ_U64(1, res.incomplete);
+    const struct rep *d = rep_of("d");
+    EXPECT_TRUE(d && !d->complete);
+    if (st == ADBK_OK) {
+        struct want w[3] = {{"a.txt", (const uint8_t *)"first file\n", 11, ADBK_KIND_FILE},
+                            {"lost+found/d.bytes-0-9", (const uint8_t *)"0123456789", 10,
+                             ADBK_KIND_FILE},
+                            {"z.txt", (const uint8_t *)"last file\n", 10, ADBK_KIND_FILE}};
+        check_output(&out, w, 3, "folder with content");
+    }
+    free(in.p);
+    free(out.p);
+}
+
+/* A member of a reserved kind keeps its kind in the repaired archive. */
+TEST(reserved_kind_is_kept)
+{
+    struct membuf in = {0}, out = {0};
+    load_hostile(&in, "salvage-reserved-kind.adbk");
+    struct adbk_salvage_result res;
+    struct adbk_error err = {0};
+    adbk_status st = salvage(&in, &out, &res, &err);
+    if (st != ADBK_OK)
+        TEST_FAIL_AT("salvage: %s", err.message);
+    EXPECT_EQ_U64(2, res.complete);
+    if (st == ADBK_OK) {
+        struct want w[2] = {{"a.txt", (const uint8_t *)"first file\n", 11, ADBK_KIND_FILE},
+                            {"k.bin", (const uint8_t *)"later kind\n", 11, 200}};
+        check_output(&out, w, 2, "reserved kind");
+    }
+    free(in.p);
+    free(out.p);
+}
+
 TEST_LIST(T(intact_archive_is_copied_whole), T(cut_at_many_offsets), T(damaged_index),
           T(damaged_seek_table), T(damaged_chunk_in_the_middle), T(damaged_member_record),
           T(damaged_header_record), T(not_an_archive_and_dry_run), T(fuzzer_regressions),
-          T(sparse_gap_is_crossed_unread));
+          T(sparse_gap_is_crossed_unread), T(folder_with_content_is_skipped_not_fatal),
+          T(reserved_kind_is_kept));
 TEST_MAIN()
