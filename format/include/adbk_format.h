@@ -437,6 +437,13 @@ struct adbk_salvage_callbacks {
 struct adbk_salvage_options {
     int level;               /* zstd level of the repaired archive; 0 = 3 */
     unsigned threads;        /* compression threads; 0 = number of cores */
+    /* Optional (NULL: none), called with the source's ctx. Sets *data to the
+     * first offset >= offset that may hold a non-zero byte (the source's
+     * size when none does), as SEEK_DATA finds the end of a hole in a sparse
+     * file; returns 0, or an errno value when it cannot tell (salvage then
+     * reads the bytes). Salvage uses it to cross long runs of zeros between
+     * frames without reading them. */
+    int (*next_data)(void *ctx, uint64_t offset, uint64_t *data);
 };
 
 struct adbk_salvage_result {
@@ -451,6 +458,8 @@ struct adbk_salvage_result {
     uint64_t damaged_bytes;     /* archive bytes that could not be used */
     int header_ok, index_ok, seek_table_ok;
     uint32_t chunk_size;        /* as the header gave it, or inferred from the chunks */
+    uint64_t gap_bytes_read;    /* bytes read while searching for the next frame */
+    uint64_t hole_bytes_skipped; /* bytes of such gaps passed over unread (next_data) */
 };
 
 /* Scans src from its first byte and writes the repaired archive through sink

@@ -224,4 +224,9 @@ adbk_status opipe_drain(struct opipe *p, struct adbk_error *err);
  * without emitting it, and frees the pipe's arrays. */
 void opipe_destroy(struct opipe *p, void (*drop)(void *ctx, const struct opipe_item *it));
 
+/* Lets the writer store the reserved kinds 9-255 (FORMAT.md 5) as they are:
+ * salvage keeps a later minor version's kind instead of changing it. */
+struct adbk_writer;
+void writer_allow_reserved_kinds(struct adbk_writer *w);
+
 #endif

@@ -46,7 +46,6 @@
 #define INDEX_REC_MAX (64u << 20)      /* the index: names of every member */
 #define SEARCH_WINDOW (1u << 20)
 #define ZBLOCK_MAX (128u << 10)        /* zstd Block_Maximum_Size */
-#define ZWINDOW_MAX (128ull << 20)
 #define SEEK_BATCH 4096u               /* seek-table entries read at once */
 #define LOST_FOUND "lost+found/"
 
@@ -104,6 +103,7 @@ struct salv {
     const struct adbk_source *src;
     const char *name;
     const struct adbk_salvage_callbacks *cb;
+    int (*next_data)(void *ctx, uint64_t offset, uint64_t *data);
     struct adbk_salvage_result *res;
     struct adbk_error *err;
 
@@ -310,7 +310,7 @@ static const char *zframe_read(struct salv *s, uint64_t off, uint64_t end, size_
         unsigned wd = h[pos++];
         uint64_t window = 1ull << (10 + (wd >> 3));
         window += (window >> 3) * (wd & 7);
-        if (window > ZWINDOW_MAX)
+        if (window > ADBK_WINDOW_MAX)
             return "its window is larger than 128 MiB";
     }
     static const size_t fcs_len[4] = {0, 2, 4, 8};
@@ -411,27 +411,87 @@ static adbk_status magic_at(struct salv *s, uint64_t off, uint64_t end, bool *ye
     return st;
 }
 
-/* The first offset after from where a magic number starts, or end. */
+/* The first offset >= off that may hold a non-zero byte, per the source's
+ * next_data (a hole of a sparse file holds only zeros, and no magic number
+ * has a zero byte); off itself when the source cannot tell. */
+static uint64_t skip_hole(struct salv *s, uint64_t off, uint64_t end)
+{
+    uint64_t d;
+    if (!s->next_data || s->next_data(s->src->ctx, off, &d) != 0 || d <= off)
+        return off;
+    if (d > end)
+        d = end;
+    s->res->hole_bytes_skipped += d - off;
+    return d;
+}
+
+/* Where the next candidate at or after from starts whose second byte is
+ * 0x2A (a record's or the seek table's magic), or n. */
+static size_t next_2a(const uint8_t *w, size_t from, size_t n)
+{
+    if (from > n - 4)
+        return n;
+    const uint8_t *p = memchr(w + from + 1, 0x2A, n - 3 - from);
+    return p ? (size_t)(p - w) - 1 : n;
+}
+
+/* Likewise for a first byte 0x28 (a zstd frame's magic). */
+static size_t next_28(const uint8_t *w, size_t from, size_t n)
+{
+    if (from > n - 4)
+        return n;
+    const uint8_t *p = memchr(w + from, 0x28, n - 3 - from);
+    return p ? (size_t)(p - w) : n;
+}
+
+/* The first offset of w (n bytes) where one of the three magic numbers
+ * starts, or n. Every one has 0x2A at +1 (records, seek table) or 0x28 at
+ * +0 (zstd), so memchr, which passes over many bytes a step, finds every
+ * candidate; zeros and most other bytes go by at memory speed. */
+static size_t magic_in(const uint8_t *w, size_t n)
+{
+    if (n < 4)
+        return n;
+    size_t ca = next_2a(w, 0, n), cz = next_28(w, 0, n);
+    while (ca < n || cz < n) {
+        size_t c = ca < cz ? ca : cz;
+        uint32_t m = le_get32(w + c);
+        if (m == REC_MAGIC || m == ZSTD_MAGIC || m == SEEK_MAGIC)
+            return c;
+        if (c == ca)
+            ca = next_2a(w, ca + 1, n);
+        if (c == cz)
+            cz = next_28(w, cz + 1, n);
+    }
+    return n;
+}
+
+/* The first offset after from where a magic number starts, or end. Holes
+ * of a sparse file are stepped over without reading them (skip_hole), and
+ * the bytes that are read are searched with memchr. */
 static adbk_status resync(struct salv *s, uint64_t from, uint64_t end, uint64_t *found)
 {
     *found = end;
     while (from + 4 <= end) {
+        from = skip_hole(s, from, end);
+        if (from + 4 > end)
+            break;
         uint64_t n = end - from < SEARCH_WINDOW ? end - from : SEARCH_WINDOW;
         adbk_status st = rd(s, from, s->win, (size_t)n);
         if (st != ADBK_OK)
             return st;
-        for (uint64_t i = 0; i + 4 <= n; i++) {
-            if (s->win[i] != 0x5A && s->win[i] != 0x5E && s->win[i] != 0x28)
-                continue;
-            uint32_t m = le_get32(s->win + i);
-            if (m == REC_MAGIC || m == ZSTD_MAGIC || m == SEEK_MAGIC) {
-                *found = from + i;
-                return ADBK_OK;
-            }
+        s->res->gap_bytes_read += n;
+        size_t i = magic_in(s->win, (size_t)n);
+        if (i < n) {
+            *found = from + i;
+            return ADBK_OK;
         }
         if (from + n >= end)
             break;
         from += n - 3;
+        if (s->cb && s->cb->progress && s->cb->progress(s->cb->ctx, from, s->src->size))
+            return err_set(s->err, ADBK_E_ABORTED, "%s: salvage stopped at byte %llu", s->name,
+                           (unsigned long long)from);
     }
     return ADBK_OK;
 }
@@ -1130,7 +1190,10 @@ static void place(struct salv *s, struct smember *m)
     const uint8_t *want = m->have_end ? m->end_hash : ie ? ie->hash : NULL;
     if (!m->have_meta)
         snprintf(m->note, sizeof m->note, "its member record is lost and no index names it");
-    else if (m->kind == ADBK_KIND_DIRECTORY && m->have_rec && m->chunks_seen == 0)
+    else if (m->kind == ADBK_KIND_DIRECTORY && (m->chunks_seen || (m->size_known && m->size)))
+        snprintf(m->note, sizeof m->note, "it is a directory and has content; its intact "
+                 "bytes are kept under " LOST_FOUND);
+    else if (m->kind == ADBK_KIND_DIRECTORY && m->have_rec)
         m->complete = true; /* a folder has no content to lose */
     else if (!all || have != m->size)
         snprintf(m->note, sizeof m->note, "%s", m->note[0] ? m->note : "content is missing");
@@ -1271,8 +1334,12 @@ static adbk_status copy_seg(struct salv *s, struct adbk_writer *w, const struct 
     return ADBK_OK;
 }
 
+/* Writes one member (whole, or only the segment only). *skipped is set,
+ * and ADBK_OK returned, when the writer refuses the member before taking
+ * any of it (its metadata): the rest of the archive is still written. */
 static adbk_status write_member(struct salv *s, struct adbk_writer *w, const struct smember *m,
-                                const char *name, bool whole, const struct seg *only)
+                                const char *name, bool whole, const struct seg *only,
+                                bool *skipped)
 {
     struct adbk_member_info mi = {
         .name = name, .source_path = m->source_path,
@@ -1280,9 +1347,19 @@ static adbk_status write_member(struct salv *s, struct adbk_writer *w, const str
         .flags = m->flags & (whole ? ~0u : (ADBK_HAS_MTIME | ADBK_HAS_MODE)),
         .expected_size = m->expected_size, .mtime_sec = m->mtime_sec,
         .mtime_nsec = m->mtime_nsec, .mode = m->mode};
-    if (mi.kind < 1 || mi.kind > ADBK_KIND_UNKNOWN)
-        mi.kind = ADBK_KIND_UNKNOWN; /* a later minor version's kind: keep the bytes */
-    adbk_status st = adbk_writer_begin_member(w, &mi, s->err);
+    struct adbk_error why = {0};
+    *skipped = false;
+    adbk_status st = adbk_writer_begin_member(w, &mi, &why);
+    if (st == ADBK_E_ARG || st == ADBK_E_STATE) {
+        *skipped = true;
+        damage(s, whole ? m->arch_off : only->arch_off, 0, "member \"%s\" is skipped: the "
+               "writer refuses it (%s)", name, why.message);
+        return ADBK_OK;
+    }
+    if (st != ADBK_OK) {
+        *s->err = why;
+        return st;
+    }
     for (size_t k = 0; k < m->nsegs && st == ADBK_OK; k++)
         if (m->segs[k].kind == SEG_DATA && (whole || &m->segs[k] == only))
             st = copy_seg(s, w, &m->segs[k]);
@@ -1302,9 +1379,49 @@ static adbk_status write_all(struct salv *s, const struct adbk_sink *sink,
     adbk_status st = adbk_writer_open(sink, &wo, &w, s->err);
     if (st != ADBK_OK)
         return st;
+    writer_allow_reserved_kinds(w); /* a later minor version's kind is kept as it is */
     for (size_t i = 0; i < s->nprops && st == ADBK_OK && s->idx_ok; i++)
         if (s->pkeys[i] && s->pvals[i] && strncmp(s->pkeys[i], "salvage.", 8) != 0)
             (void)adbk_writer_set_property(w, s->pkeys[i], s->pvals[i], NULL);
+    for (size_t i = 0; i < s->nm && st == ADBK_OK; i++) {
+        struct smember *m = &s->m[i];
+        bool skipped = false;
+        if (m->complete) {
+            st = write_member(s, w, m, m->out_name, true, NULL, &skipped);
+            if (st == ADBK_OK && skipped) {
+                /* Not stored whole after all: report it incomplete, its
+                 * bytes kept (if the writer takes them) as a piece. */
+                m->complete = false;
+                s->res->complete--;
+                s->res->incomplete++;
+                snprintf(m->note, sizeof m->note, "the repaired archive cannot hold it as it is");
+                for (size_t k = 0; k < m->nsegs && st == ADBK_OK; k++) {
+                    struct seg *g = &m->segs[k];
+                    if (g->kind != SEG_DATA)
+                        continue;
+                    size_t n = strlen(m->out_name) + 64;
+                    if (!(g->out_name = malloc(n)))
+                        return nomem(s, "member names");
+                    snprintf(g->out_name, n, LOST_FOUND "member-%lld.bytes-%llu-%llu",
+                             (long long)m->number, (unsigned long long)g->pos,
+                             (unsigned long long)(g->pos + g->len - 1));
+                }
+                free(m->out_name);
+                m->out_name = NULL;
+            } else {
+                continue;
+            }
+        }
+        for (size_t k = 0; k < m->nsegs && st == ADBK_OK; k++)
+            if (m->segs[k].kind == SEG_DATA && m->segs[k].out_name) {
+                st = write_member(s, w, m, m->segs[k].out_name, false, &m->segs[k], &skipped);
+                if (st == ADBK_OK && skipped) {
+                    free(m->segs[k].out_name);
+                    m->segs[k].out_name = NULL;
+                }
+            }
+    }
+    /* Last, so that it counts the members the writer refused too. */
     char result[200], from[33] = "unknown";
     if (s->res->incomplete)
         snprintf(result, sizeof result, "incomplete: %llu of %llu members damaged; their intact "
@@ -1316,19 +1433,10 @@ static adbk_status write_all(struct salv *s, const struct adbk_sink *sink,
     if (s->hdr_ok)
         for (int i = 0; i < 16; i++)
             snprintf(from + 2 * i, 3, "%02x", s->archive_id[i]);
-    st = adbk_writer_set_property(w, "salvage.result", result, s->err);
+    if (st == ADBK_OK)
+        st = adbk_writer_set_property(w, "salvage.result", result, s->err);
     if (st == ADBK_OK)
         st = adbk_writer_set_property(w, "salvage.from", from, s->err);
-    for (size_t i = 0; i < s->nm && st == ADBK_OK; i++) {
-        const struct smember *m = &s->m[i];
-        if (m->complete) {
-            st = write_member(s, w, m, m->out_name, true, NULL);
-            continue;
-        }
-        for (size_t k = 0; k < m->nsegs && st == ADBK_OK; k++)
-            if (m->segs[k].kind == SEG_DATA)
-                st = write_member(s, w, m, m->segs[k].out_name, false, &m->segs[k]);
-    }
     if (st == ADBK_OK)
         st = adbk_writer_finish(w, s->err);
     adbk_writer_free(w);
@@ -1355,8 +1463,8 @@ static adbk_status report(struct salv *s)
         size_t np = 0, nl = 0;
         for (size_t k = 0; k < m->nsegs; k++) {
             const struct seg *g = &m->segs[k];
-            if (g->kind != SEG_DATA)
-                continue;
+            if (g->kind != SEG_DATA || (!m->complete && !g->out_name))
+                continue; /* a piece the writer refused is reported as damage */
             recovered += g->len;
             if (m->complete)
                 continue;
@@ -1439,7 +1547,8 @@ adbk_status adbk_salvage(const struct adbk_source *src, const struct adbk_sink *
     if (!src || !src->read_at)
         return err_set(err, ADBK_E_ARG, "adbk_salvage: no source");
     struct salv s = {.src = src, .name = src->name ? src->name : "archive", .cb = cb,
-                     .res = res, .err = err, .cur = -1, .next_number = 0};
+                     .res = res, .err = err, .cur = -1, .next_number = 0,
+                     .next_data = options ? options->next_data : NULL};
     adbk_status st = ADBK_OK;
     s.dctx = ZSTD_createDCtx();
     s.hash = XXH3_createState();

@@ -67,6 +67,7 @@ enum wstate { W_OPEN, W_MEMBER, W_FINISHED, W_FAILED };
 struct adbk_writer {
     struct adbk_sink sink;
     enum wstate state;
+    bool reserved_kinds;          /* kinds 9-255 accepted (salvage keeps them) */
     struct adbk_error failure;
 
     int level;
@@ -504,6 +505,12 @@ adbk_status adbk_writer_set_property(struct adbk_writer *w, const char *key, con
     return ADBK_OK;
 }
 
+void writer_allow_reserved_kinds(struct adbk_writer *w)
+{
+    if (w)
+        w->reserved_kinds = true;
+}
+
 adbk_status adbk_writer_begin_member(struct adbk_writer *w, const struct adbk_member_info *info,
                                      struct adbk_error *err)
 {
@@ -519,7 +526,8 @@ adbk_status adbk_writer_begin_member(struct adbk_writer *w, const struct adbk_me
     if (strlen(src) > 65535)
         return err_set(err, ADBK_E_ARG, "member \"%s\": source path longer than 65535 bytes",
                        info->name);
-    if (info->kind < 1 || info->kind > ADBK_KIND_UNKNOWN || info->bft > 255)
+    if (info->kind < 1 || info->kind > 255 ||
+        (info->kind > ADBK_KIND_UNKNOWN && !w->reserved_kinds) || info->bft > 255)
         return err_set(err, ADBK_E_ARG, "member \"%s\": kind %u / BFT %u not valid", info->name,
                        info->kind, info->bft);
     if ((info->flags & ADBK_HAS_MTIME) && info->mtime_nsec > 999999999u)

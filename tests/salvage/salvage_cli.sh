@@ -145,6 +145,19 @@ t_usage_errors() {
     grep -q "lost+found/NAME.bytes-FIRST-LAST" "$W/out" || fail "--help does not explain naming"
 }
 
+# Issue 12: a folder member with content (a hostile fixture) is reported and
+# its bytes kept under lost+found/; the files around it are recovered, exit 1.
+t_folder_with_content_keeps_the_rest() {
+    fx="$(dirname "$0")/../fixtures/hostile/salvage-folder-with-content.adbk"
+    expect_salvage 1 "$fx" -o "$W/r.adbk"
+    grep -q '"d": INCOMPLETE (it is a directory and has content' "$W/err" \
+        || { cat "$W/err" >&2; fail "the folder with content is not reported"; }
+    check_repaired
+    [ "$(cat "$W/x/a.txt")" = "first file" ] || fail "a.txt not recovered"
+    [ "$(cat "$W/x/z.txt")" = "last file" ] || fail "z.txt not recovered"
+    [ "$(cat "$W/x/lost+found/d.bytes-0-9")" = "0123456789" ] || fail "d's bytes not kept"
+}
+
 case_name=${1:?usage: salvage_cli.sh CASE}
 W=$(mktemp -d "${ADBK_TEST_TMP:-/tmp}/salvage.$case_name.XXXXXX")
 trap 'rm -rf "$W"' EXIT

@@ -591,7 +591,148 @@ TEST(fuzzer_regressions)
     }
 }
 
+/* Issue 12, point 10: an archive with a hole of 4 GiB of zeros before its
+ * last member record, as a sparse file would have it. The source says where
+ * the hole ends (next_data, like SEEK_DATA) and refuses to hand out more than
+ * 16 MiB of the hole: salvage must step over it, not read it, and recover
+ * every member, the one after the hole included. */
+#define HOLE (4ull << 30)
+struct holey {
+    const struct membuf *m;
+    uint64_t at;                  /* the hole is at this offset of m */
+    uint64_t hole_read;
+};
+
+static int holey_read_at(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    struct holey *h = ctx;
+    uint8_t *p = buf;
+    while (len) {
+        size_t n;
+        if (off < h->at) {
+            n = h->at - off < len ? (size_t)(h->at - off) : len;
+            memcpy(p, h->m->p + off, n);
+        } else if (off < h->at + HOLE) {
+            n = h->at + HOLE - off < len ? (size_t)(h->at + HOLE - off) : len;
+            if ((h->hole_read += n) > (16u << 20))
+                return EIO;
+            memset(p, 0, n);
+        } else {
+            n = len;
+            memcpy(p, h->m->p + (off - HOLE), n);
+        }
+        p += n;
+        len -= n;
+        off += n;
+    }
+    return 0;
+}
+
+static int holey_next_data(void *ctx, uint64_t off, uint64_t *data)
+{
+    struct holey *h = ctx;
+    /* Holes are whole pages: report the page-aligned part of it. */
+    uint64_t hs = (h->at + 4095) & ~4095ull, he = (h->at + HOLE) & ~4095ull;
+    *data = off >= hs && off < he ? he : off;
+    return 0;
+}
+
+TEST(sparse_gap_is_crossed_unread)
+{
+    struct membuf in = {0}, out = {0};
+    build(&in);
+    walk(&in);
+    struct holey h = {.m = &in, .at = frames[first_frame[NMEM - 1]].off};
+    struct adbk_source src = {holey_read_at, &h, in.len + HOLE, "holey archive"};
+    struct adbk_sink sink = membuf_sink(&out);
+    struct adbk_salvage_callbacks cb = {.member = on_member};
+    struct adbk_salvage_options o = {.threads = 2, .next_data = holey_next_data};
+    struct adbk_salvage_result res;
+    struct adbk_error err = {0};
+    nreps = 0;
+    adbk_status st = adbk_salvage(&src, &sink, &o, &cb, &res, &err);
+    if (st != ADBK_OK)
+        TEST_FAIL_AT("salvage over a 4 GiB hole: %s", err.message);
+    EXPECT_EQ_U64(NMEM, res.members);
+    EXPECT_EQ_U64(NMEM, res.complete);
+    EXPECT_TRUE(res.hole_bytes_skipped >= HOLE - (2u << 20));
+    EXPECT_TRUE(h.hole_read <= (16u << 20));
+    if (st == ADBK_OK) {
+        struct want w[NMEM];
+        size_t nw = 0;
+        for (size_t i = 0; i < NMEM; i++)
+            want_whole(w, &nw, i);
+        check_output(&out, w, nw, "4 GiB hole");
+    }
+    free(in.p);
+    free(out.p);
+}
+
+/* Issue 12, point 4: fixtures of tests/fixtures/hostile (gen.py). */
+static void load_hostile(struct membuf *in, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", ADBK_HOSTILE_DIR, name);
+    FILE *f = fopen(path, "rb");
+    REQUIRE_TRUE(f != NULL);
+    uint8_t buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        membuf_write(in, buf, n);
+    fclose(f);
+}
+
+/* A folder member with content does not stop salvage: the files around it
+ * are recovered whole, the folder is reported incomplete and its bytes are
+ * kept under lost+found/ as a file. */
+TEST(folder_with_content_is_skipped_not_fatal)
+{
+    struct membuf in = {0}, out = {0};
+    load_hostile(&in, "salvage-folder-with-content.adbk");
+    struct adbk_salvage_result res;
+    struct adbk_error err = {0};
+    adbk_status st = salvage(&in, &out, &res, &err);
+    if (st != ADBK_OK)
+        TEST_FAIL_AT("salvage: %s", err.message);
+    EXPECT_EQ_U64(3, res.members);
+    EXPECT_EQ_U64(2, res.complete);
+    EXPECT_EQ_U64(1, res.incomplete);
+    const struct rep *d = rep_of("d");
+    EXPECT_TRUE(d && !d->complete);
+    if (st == ADBK_OK) {
+        struct want w[3] = {{"a.txt", (const uint8_t *)"first file\n", 11, ADBK_KIND_FILE},
+                            {"lost+found/d.bytes-0-9", (const uint8_t *)"0123456789", 10,
+                             ADBK_KIND_FILE},
+                            {"z.txt", (const uint8_t *)"last file\n", 10, ADBK_KIND_FILE}};
+        check_output(&out, w, 3, "folder with content");
+    }
+    free(in.p);
+    free(out.p);
+}
+
+/* A member of a reserved kind keeps its kind in the repaired archive. */
+TEST(reserved_kind_is_kept)
+{
+    struct membuf in = {0}, out = {0};
+    load_hostile(&in, "salvage-reserved-kind.adbk");
+    struct adbk_salvage_result res;
+    struct adbk_error err = {0};
+    adbk_status st = salvage(&in, &out, &res, &err);
+    if (st != ADBK_OK)
+        TEST_FAIL_AT("salvage: %s", err.message);
+    EXPECT_EQ_U64(2, res.complete);
+    if (st == ADBK_OK) {
+        struct want w[2] = {{"a.txt", (const uint8_t *)"first file\n", 11, ADBK_KIND_FILE},
+                            {"k.bin", (const uint8_t *)"later kind\n", 11, 200}};
+        check_output(&out, w, 2, "reserved kind");
+    }
+    free(in.p);
+    free(out.p);
+}
+
 TEST_LIST(T(intact_archive_is_copied_whole), T(cut_at_many_offsets), T(damaged_index),
           T(damaged_seek_table), T(damaged_chunk_in_the_middle), T(damaged_member_record),
-          T(damaged_header_record), T(not_an_archive_and_dry_run), T(fuzzer_regressions));
+          T(damaged_header_record), T(not_an_archive_and_dry_run), T(fuzzer_regressions),
+          T(sparse_gap_is_crossed_unread), T(folder_with_content_is_skipped_not_fatal),
+          T(reserved_kind_is_kept));
 TEST_MAIN()

@@ -45,6 +45,30 @@ static int fsrc_read_at(void *ctx, uint64_t off, void *buf, size_t len)
     return 0;
 }
 
+/* The end of the hole at off, if the file system tells (SEEK_DATA); ENXIO:
+ * no data up to the end of the file. Any other failure: cannot tell. */
+static int fsrc_next_data(void *ctx, uint64_t off, uint64_t *data)
+{
+#ifdef SEEK_DATA
+    struct fsrc *f = ctx;
+    off_t d = lseek(f->fd, (off_t)off, SEEK_DATA);
+    if (d >= 0) {
+        *data = (uint64_t)d;
+        return 0;
+    }
+    if (errno == ENXIO) {
+        *data = f->src.size;
+        return 0;
+    }
+    return errno;
+#else
+    (void)ctx;
+    (void)off;
+    (void)data;
+    return ENOTSUP;
+#endif
+}
+
 static bool fsrc_open(struct fsrc *f, const char *path)
 {
     struct stat st;
@@ -288,7 +312,9 @@ static int run(const char *in, const char *out, bool force, const struct adbk_sa
     cli_progress_init(&s->prog, "salvaging", f.src.size, s->quiet || s->json);
     struct adbk_salvage_callbacks cb = {s_damage, s_member, s_progress, s};
     struct adbk_salvage_result res;
-    st = adbk_salvage(&f.src, of ? adbk_outfile_sink(of) : NULL, so, &cb, &res, &err);
+    struct adbk_salvage_options o = *so;
+    o.next_data = fsrc_next_data;
+    st = adbk_salvage(&f.src, of ? adbk_outfile_sink(of) : NULL, &o, &cb, &res, &err);
     if (st == ADBK_OK && of)
         st = adbk_outfile_commit(of, &err);
     cli_progress_end(&s->prog);
