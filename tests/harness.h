@@ -14,6 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* 1 when built with AddressSanitizer (gcc or clang), which reserves
+ * terabytes of address space: address-space limits cannot be tested there. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
 struct test_case {
     const char *name;
     void (*fn)(void);

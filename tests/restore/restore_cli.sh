@@ -130,7 +130,9 @@ t_read_only_target_registers_nothing() {
 }
 
 # SIGINT or SIGTERM while files are staged: exit 2, nothing registered or left.
-interrupt_with() {
+# A restore of a 192 MiB DC started in the background ($pid), once it has
+# begun staging files.
+restore_while_staging() {
     "$DCSIM" provision "$W/dc" --size 192M --seed 5 --logs 2 >/dev/null
     "$DCSIM" start "$W/dc" >/dev/null
     "$ADBK" backup --dcsim "$W/dc" -o "$W/a.adbk" -q --no-truncate-logs --chunk-size 64K
@@ -140,6 +142,10 @@ interrupt_with() {
     pid=$!
     i=0
     while ! ls -A "$W/dc" | grep -q partial && [ $i -lt 400 ]; do sleep 0.01; i=$((i + 1)); done
+}
+
+interrupt_with() {
+    restore_while_staging
     kill "-$1" $pid
     set +e; wait $pid; rc=$?; set -e
     [ $rc -eq 2 ] || fail "exit $rc after SIG$1: $(cat "$W/err")"
@@ -153,15 +159,7 @@ t_sigterm_registers_nothing() { interrupt_with TERM; }
 # file (nothing can remove it) but registers nothing; the next restore
 # removes it, says so, and completes.
 t_restore_after_kill9_removes_the_staged_file() {
-    "$DCSIM" provision "$W/dc" --size 192M --seed 5 --logs 2 >/dev/null
-    "$DCSIM" start "$W/dc" >/dev/null
-    "$ADBK" backup --dcsim "$W/dc" -o "$W/a.adbk" -q --no-truncate-logs --chunk-size 64K
-    "$DCSIM" stop "$W/dc" >/dev/null
-    snapshot "$W/dc" before
-    "$ADBK" restore "$W/a.adbk" --dcsim "$W/dc" -T 1 >"$W/out" 2>"$W/err" &
-    pid=$!
-    i=0
-    while ! ls -A "$W/dc" | grep -q partial && [ $i -lt 400 ]; do sleep 0.01; i=$((i + 1)); done
+    restore_while_staging
     kill -KILL $pid
     set +e; wait $pid; rc=$?; set -e
     [ $rc -eq 137 ] || fail "exit $rc after SIGKILL: $(cat "$W/err")"

@@ -19,17 +19,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
-
 #define CHUNK (32u << 20)
 #define MEMBERS 16 /* of one chunk each: 512 MiB of zeros in a few KiB */
 #define MIB (1024L)  /* ru_maxrss is in KiB */
