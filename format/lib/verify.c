@@ -91,10 +91,7 @@ adbk_status adbk_reader_verify(struct adbk_reader *r, const struct adbk_verify_c
     if (st != ADBK_OK)
         goto out;
 
-    if (se[0].csize != r->header_len || se[0].dsize != 0 || se[0].checksum != EMPTY_XXH64_LOW32)
-        scan_report(s, ADBK_E_CORRUPT, -1, -1, 0,
-                    "the seek-table entry of the header record is wrong (%u bytes, expected "
-                    "%llu)", se[0].csize, (unsigned long long)r->header_len);
+    /* se[0], the header's entry, was checked at open. */
     for (size_t i = 0; i < r->count && st == ADBK_OK; i++)
         st = scan_member(s, i, &se[r->entries[i].first_frame], &bytes, err);
     if (st == ADBK_OK)
