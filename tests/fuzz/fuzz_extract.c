@@ -17,13 +17,19 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char root[4096], mid[4200], target[4300];
+
+static void remove_root(void)
+{
+    rmdir(target); /* there only when the last input stopped the run */
+    rmdir(mid);
+    rmdir(root);
+}
 
 static void make_root(void)
 {
@@ -35,6 +41,7 @@ static void make_root(void)
     snprintf(mid, sizeof mid, "%s/a", root);
     snprintf(target, sizeof target, "%s/t", mid);
     FUZZ_ASSERT(mkdir(mid, 0700) == 0);
+    atexit(remove_root);
 }
 
 /* The folder holds exactly one entry, called only. */
@@ -57,25 +64,31 @@ static void holds_only(const char *dir, const char *only)
     FUZZ_ASSERT(n == 1);
 }
 
-/* Opens every folder up before removal (an archive may give one mode 0) and
- * checks each entry's type: extraction makes only files and folders. */
-static int open_up(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Empties the folder fd, checking each entry's type on the way:
+ * extraction makes only files and folders. Works from folder descriptors
+ * (openat, unlinkat), since a legal name of 4,095 bytes below the target
+ * makes a path longer than PATH_MAX; opens each folder up first (an archive
+ * may give one mode 0). */
+static void empty_folder(int fd)
 {
-    (void)ftw;
-    FUZZ_ASSERT(flag == FTW_F || flag == FTW_D);
-    FUZZ_ASSERT(S_ISREG(st->st_mode) || S_ISDIR(st->st_mode));
-    if (S_ISDIR(st->st_mode))
-        FUZZ_ASSERT(chmod(path, 0700) == 0);
-    return 0;
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    FUZZ_ASSERT(remove(path) == 0);
-    return 0;
+    DIR *d = fdopendir(fd);
+    FUZZ_ASSERT(d != NULL);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        struct stat st;
+        FUZZ_ASSERT(fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0);
+        FUZZ_ASSERT(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
+        if (S_ISDIR(st.st_mode)) {
+            FUZZ_ASSERT(fchmodat(dirfd(d), de->d_name, 0700, 0) == 0);
+            int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+            FUZZ_ASSERT(sub >= 0);
+            empty_folder(sub); /* closes sub */
+        }
+        FUZZ_ASSERT(unlinkat(dirfd(d), de->d_name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) == 0);
+    }
+    closedir(d);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -101,8 +114,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         adbk_reader_close(r);
         holds_only(root, "a");
         holds_only(mid, "t");
-        FUZZ_ASSERT(nftw(target, open_up, 16, FTW_PHYS) == 0);
-        FUZZ_ASSERT(nftw(target, remove_one, 16, FTW_PHYS | FTW_DEPTH) == 0);
+        FUZZ_ASSERT(chmod(target, 0700) == 0);
+        int t = open(target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+        FUZZ_ASSERT(t >= 0);
+        empty_folder(t);
+        FUZZ_ASSERT(rmdir(target) == 0);
     }
     free(copy);
     return 0;
