@@ -14,6 +14,7 @@
  */
 #include "adbk.h"
 #include "fuzz_common.h"
+#include "../rmtree.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -64,31 +65,11 @@ static void holds_only(const char *dir, const char *only)
     FUZZ_ASSERT(n == 1);
 }
 
-/* Empties the folder fd, checking each entry's type on the way:
- * extraction makes only files and folders. Works from folder descriptors
- * (openat, unlinkat), since a legal name of 4,095 bytes below the target
- * makes a path longer than PATH_MAX; opens each folder up first (an archive
- * may give one mode 0). */
-static void empty_folder(int fd)
+/* Extraction makes only files and folders. */
+static bool file_or_folder(const struct stat *st)
 {
-    DIR *d = fdopendir(fd);
-    FUZZ_ASSERT(d != NULL);
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        struct stat st;
-        FUZZ_ASSERT(fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0);
-        FUZZ_ASSERT(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
-        if (S_ISDIR(st.st_mode)) {
-            FUZZ_ASSERT(fchmodat(dirfd(d), de->d_name, 0700, 0) == 0);
-            int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-            FUZZ_ASSERT(sub >= 0);
-            empty_folder(sub); /* closes sub */
-        }
-        FUZZ_ASSERT(unlinkat(dirfd(d), de->d_name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) == 0);
-    }
-    closedir(d);
+    FUZZ_ASSERT(S_ISREG(st->st_mode) || S_ISDIR(st->st_mode));
+    return true;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -115,10 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         holds_only(root, "a");
         holds_only(mid, "t");
         FUZZ_ASSERT(chmod(target, 0700) == 0);
-        int t = open(target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-        FUZZ_ASSERT(t >= 0);
-        empty_folder(t);
-        FUZZ_ASSERT(rmdir(target) == 0);
+        FUZZ_ASSERT(rmtree(target, file_or_folder) == 0);
     }
     free(copy);
     return 0;
