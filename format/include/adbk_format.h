@@ -169,6 +169,11 @@ void adbk_sink_fd(struct adbk_sink *sink, struct adbk_fd_sink *fds, int fd, cons
 struct adbk_writer_options {
     int level;               /* zstd level 1..19; 0 = 3 */
     unsigned threads;        /* compression threads; 0 = number of cores */
+    /* Nonzero: compress in the calling thread and start none (threads is
+     * then ignored). For short-lived writers (tests, fuzzing): one worker
+     * thread, the default at threads = 1, lets reading and hashing overlap
+     * compression, which made 'adbk create -T 1' about 10% faster. */
+    int in_caller;
     uint32_t chunk_size;     /* uncompressed bytes per chunk; 0 = ADBK_CHUNK_DEFAULT */
     const uint8_t *archive_id; /* 16 bytes, copied; NULL = random */
     int has_created;         /* nonzero: use created_sec instead of now */
@@ -437,6 +442,7 @@ struct adbk_salvage_callbacks {
 struct adbk_salvage_options {
     int level;               /* zstd level of the repaired archive; 0 = 3 */
     unsigned threads;        /* compression threads; 0 = number of cores */
+    int in_caller;           /* nonzero: compress in the caller (adbk_writer_options) */
     /* Optional (NULL: none), called with the source's ctx. Sets *data to the
      * first offset >= offset that may hold a non-zero byte (the source's
      * size when none does), as SEEK_DATA finds the end of a hole in a sparse

@@ -52,7 +52,7 @@ struct scan {
     unsigned nworkers;
     struct dslot *slots;
     unsigned nslots;
-    size_t in_cap;
+    size_t in_cap, out_cap;  /* every slot's buffers */
     struct opipe pipe;
     bool piped;
 
@@ -372,7 +372,7 @@ adbk_status scan_member(struct scan *s, size_t idx, const struct seek_entry *se,
     for (uint64_t k = 0; k < e->chunk_count && !s->stopped; k++) {
         const struct seek_entry *f = &se[1 + k];
         uint64_t want = k + 1 < e->chunk_count ? cs : e->size - k * cs;
-        if (f->dsize != want || f->csize < 9 || f->csize > bound ||
+        if (f->dsize != want || f->dsize > s->out_cap || f->csize < 9 || f->csize > bound ||
             f->dsize > (uint64_t)f->csize * ZSTD_MAX_EXPANSION + ZSTD_EXPANSION_SLACK ||
             off + f->csize > r->info.index_offset) {
             scan_report(s, ADBK_E_CORRUPT, i, (int64_t)k, off,
@@ -444,6 +444,15 @@ adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, s
     size_t out_cap = r->info.chunk_size;
     if (out_cap > (uint64_t)s->in_cap * ZSTD_MAX_EXPANSION + ZSTD_EXPANSION_SLACK)
         out_cap = (size_t)((uint64_t)s->in_cap * ZSTD_MAX_EXPANSION + ZSTD_EXPANSION_SLACK);
+    /* A chunk holds at most its member's size: no buffer larger than the
+     * largest member (scan_member checks each frame's size first). */
+    uint64_t largest = 1;
+    for (size_t i = 0; i < r->count; i++)
+        if (r->entries[i].size > largest)
+            largest = r->entries[i].size;
+    if (out_cap > largest)
+        out_cap = (size_t)largest;
+    s->out_cap = out_cap;
     uint64_t per_slot = (uint64_t)s->in_cap + out_cap;
     if (s->nslots > r->memory / per_slot)
         s->nslots = r->memory / per_slot ? (unsigned)(r->memory / per_slot) : 1;

@@ -1372,7 +1372,7 @@ static adbk_status write_all(struct salv *s, const struct adbk_sink *sink,
                              const struct adbk_salvage_options *o)
 {
     struct adbk_writer_options wo = {
-        .level = o && o->level ? o->level : 3, .threads = o ? o->threads : 0,
+        .level = o && o->level ? o->level : 3, .threads = o ? o->threads : 0, .in_caller = o && o->in_caller,
         .chunk_size = s->chunk_size ? s->chunk_size : ADBK_CHUNK_DEFAULT,
         .has_created = s->hdr_ok, .created_sec = s->created};
     struct adbk_writer *w;

@@ -11,6 +11,10 @@
  * blocks only when it needs a slot that is still being compressed. So reading
  * (caller), compressing (workers) and writing (caller, between reads) overlap,
  * and memory is bounded by the slot ring: 2 x threads x (chunk + bound).
+ * A slot's buffers grow to what its data needs (doubling from 64 KiB up to
+ * the chunk size), so a small archive costs little memory, and a writer that
+ * lives for one small archive (a test, a fuzzer's input) maps no large
+ * buffers.
  *
  * Emission is the single place that knows file offsets: it appends the seek
  * table entry, feeds the whole-file hash and the current member's span hash,
@@ -39,7 +43,7 @@ struct slot {
     struct adbk_writer *w;
     unsigned index;
     uint8_t *in, *out;
-    size_t in_len, out_cap, out_len;
+    size_t in_len, in_cap, out_cap, out_len; /* caps grow: slot_room, submit_fill */
     size_t zret;       /* ZSTD result of the worker, checked at emission */
 };
 
@@ -307,15 +311,43 @@ static void compress_job(void *arg, unsigned worker)
     s->out_len = ZSTD_isError(s->zret) ? 0 : s->zret;
 }
 
-/* Hands the slot being filled to the workers. */
+/* Hands the slot being filled to the workers, with an output buffer that
+ * holds the frame zstd makes of its data at worst. */
 static adbk_status submit_fill(struct adbk_writer *w, struct adbk_error *err)
 {
     struct slot *s = w->fill;
     w->fill = NULL;
     if (!s || s->in_len == 0)
         return ADBK_OK;
+    size_t need = ZSTD_compressBound(s->in_len);
+    if (s->out_cap < need) {
+        free(s->out);
+        s->out_cap = 0;
+        if (!(s->out = malloc(need)))
+            return failf(w, err, ADBK_E_NOMEM, "%s: no memory for a compressed chunk of "
+                         "%zu bytes", w->sink.name, need);
+        s->out_cap = need;
+    }
     w->cur->chunk_count++;
     return opipe_push(&w->pipe, (struct opipe_item){.slot = (int)s->index}, compress_job, s, err);
+}
+
+/* Gives the slot free space in its chunk buffer, growing the buffer when its
+ * data fills it and the chunk is not yet full. */
+static adbk_status slot_room(struct adbk_writer *w, struct slot *s, struct adbk_error *err)
+{
+    if (s->in_len < s->in_cap)
+        return ADBK_OK;
+    size_t cap = s->in_cap ? 2 * s->in_cap : (size_t)64 << 10;
+    if (cap > w->chunk_size)
+        cap = w->chunk_size;
+    uint8_t *p = realloc(s->in, cap);
+    if (!p)
+        return failf(w, err, ADBK_E_NOMEM, "%s: no memory for a chunk buffer of %zu bytes",
+                     w->sink.name, cap);
+    s->in = p;
+    s->in_cap = cap;
+    return ADBK_OK;
 }
 
 /* Makes w->fill a slot with free space. Slots are reused round-robin, so the
@@ -323,7 +355,7 @@ static adbk_status submit_fill(struct adbk_writer *w, struct adbk_error *err)
 static adbk_status ensure_fill(struct adbk_writer *w, struct adbk_error *err)
 {
     if (w->fill && w->fill->in_len < w->chunk_size)
-        return ADBK_OK;
+        return slot_room(w, w->fill, err);
     adbk_status st = submit_fill(w, err);
     if (st != ADBK_OK)
         return st;
@@ -333,7 +365,7 @@ static adbk_status ensure_fill(struct adbk_writer *w, struct adbk_error *err)
         return st;
     w->fill = &w->slots[i];
     w->fill->in_len = 0;
-    return ADBK_OK;
+    return slot_room(w, w->fill, err);
 }
 
 /* ------------------------------------------------------------ public */
@@ -356,7 +388,7 @@ adbk_status adbk_writer_open(const struct adbk_sink *sink,
     if (chunk < ADBK_CHUNK_MIN || chunk > ADBK_CHUNK_MAX)
         return err_set(err, ADBK_E_ARG, "%s: chunk size %u is outside %u..%u bytes", sname,
                        chunk, ADBK_CHUNK_MIN, ADBK_CHUNK_MAX);
-    unsigned threads = o->threads ? o->threads : adbk_cpu_count();
+    unsigned threads = o->in_caller ? 1 : o->threads ? o->threads : adbk_cpu_count();
     if (threads > 256)
         threads = 256;
 
@@ -393,16 +425,9 @@ adbk_status adbk_writer_open(const struct adbk_sink *sink,
                      strerror(errno));
         goto fail;
     }
-    size_t bound = ZSTD_compressBound(chunk);
     for (unsigned i = 0; i < w->nslots; i++) {
-        struct slot *s = &w->slots[i];
-        s->w = w;
-        s->index = i;
-        s->in = malloc(chunk);
-        s->out = malloc(bound);
-        s->out_cap = bound;
-        if (!s->in || !s->out)
-            goto nomem;
+        w->slots[i].w = w;
+        w->slots[i].index = i;
     }
     for (unsigned i = 0; i < threads; i++) {
         ZSTD_CCtx *c = w->cctx[i] = ZSTD_createCCtx();
@@ -419,7 +444,7 @@ adbk_status adbk_writer_open(const struct adbk_sink *sink,
             goto fail;
         }
     }
-    st = pool_create(threads, &w->pool, err);
+    st = pool_create(o->in_caller ? 0 : threads, &w->pool, err);
     if (st == ADBK_OK)
         st = opipe_init(&w->pipe, w->pool, w->nslots, emit_item, w, err);
     if (st != ADBK_OK)
@@ -587,7 +612,7 @@ adbk_status adbk_writer_reserve(struct adbk_writer *w, void **buf_out, size_t *c
     if (st != ADBK_OK)
         return st;
     *buf_out = w->fill->in + w->fill->in_len;
-    *cap_out = w->chunk_size - w->fill->in_len;
+    *cap_out = w->fill->in_cap - w->fill->in_len;
     return ADBK_OK;
 }
 
@@ -598,7 +623,7 @@ adbk_status adbk_writer_commit(struct adbk_writer *w, size_t n, struct adbk_erro
         return st;
     if (n == 0)
         return ADBK_OK;
-    if (!w->fill || n > w->chunk_size - w->fill->in_len)
+    if (!w->fill || n > w->fill->in_cap - w->fill->in_len)
         return err_set(err, ADBK_E_ARG, "adbk_writer_commit: %zu bytes is more than reserved", n);
     XXH3_128bits_update(w->content_hash, w->fill->in + w->fill->in_len, n);
     w->fill->in_len += n;

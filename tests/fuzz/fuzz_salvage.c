@@ -57,7 +57,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct adbk_source src = fuzz_source(&b);
     struct out o = {0};
     struct adbk_sink sink = {out_write, NULL, &o, "repaired archive"};
-    struct adbk_salvage_options so = {.level = 1, .threads = fuzz_reader_options().threads};
+    /* With one thread, the repaired archive is compressed in this thread too:
+     * a worker started and joined per input is what grows under ASan. */
+    unsigned threads = fuzz_reader_options().threads;
+    struct adbk_salvage_options so = {.level = 1, .threads = threads, .in_caller = threads == 1};
     struct adbk_salvage_callbacks cb = {.damage = on_damage, .member = on_member, .ctx = &b};
     struct adbk_salvage_result res;
     struct adbk_error err = {0};

@@ -8,6 +8,7 @@
 #include "harness.h"
 #include "unit/memio.h"
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <zstd.h>
 
@@ -730,9 +731,70 @@ TEST(reserved_kind_is_kept)
     free(out.p);
 }
 
+/* The threads of this process, counted in /proc/self/task (0: no /proc). */
+static unsigned task_count(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    unsigned n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+struct counting_sink {
+    struct membuf m;
+    unsigned most_tasks;
+};
+
+static int counting_write(void *ctx, const void *buf, size_t len)
+{
+    struct counting_sink *c = ctx;
+    unsigned n = task_count();
+    if (n > c->most_tasks)
+        c->most_tasks = n;
+    return membuf_write(&c->m, buf, len);
+}
+
+/* Salvage told to compress in the caller starts no thread: a short-lived
+ * caller (fuzz_salvage, once per input) then starts none per archive. With
+ * one thread but not in the caller, the writer has its compression worker,
+ * which this count sees (so the test can fail). */
+TEST(in_caller_starts_no_thread)
+{
+    if (task_count() == 0) {
+        fprintf(stderr, "skipped: no /proc/self/task to count threads in\n");
+        return;
+    }
+    struct membuf in = {0};
+    build(&in);
+    for (int in_caller = 0; in_caller <= 1; in_caller++) {
+        struct counting_sink c = {0};
+        struct adbk_source src = membuf_source(&in);
+        struct adbk_sink sink = {counting_write, NULL, &c, "memory archive"};
+        struct adbk_salvage_options o = {.threads = 1, .in_caller = in_caller};
+        struct adbk_salvage_result res;
+        struct adbk_error err = {0};
+        unsigned before = task_count();
+        adbk_status st = adbk_salvage(&src, &sink, &o, NULL, &res, &err);
+        if (st != ADBK_OK)
+            TEST_FAIL_AT("salvage: %s", err.message);
+        EXPECT_EQ_U64(NMEM, res.complete);
+        fprintf(stderr, "in_caller %d: %u threads before, at most %u while writing\n",
+                in_caller, before, c.most_tasks);
+        if (in_caller)
+            EXPECT_EQ_U64(before, c.most_tasks);
+        else
+            EXPECT_TRUE(c.most_tasks > before);
+        free(c.m.p);
+    }
+    free(in.p);
+}
+
 TEST_LIST(T(intact_archive_is_copied_whole), T(cut_at_many_offsets), T(damaged_index),
           T(damaged_seek_table), T(damaged_chunk_in_the_middle), T(damaged_member_record),
           T(damaged_header_record), T(not_an_archive_and_dry_run), T(fuzzer_regressions),
           T(sparse_gap_is_crossed_unread), T(folder_with_content_is_skipped_not_fatal),
-          T(reserved_kind_is_kept));
+          T(reserved_kind_is_kept), T(in_caller_starts_no_thread));
 TEST_MAIN()

@@ -4,6 +4,9 @@
  * chunks in flight, within the reader's memory bound whatever the thread
  * count, and under an address-space limit with the buffers that fit.
  *
+ * A writer's chunk buffers grow with its data, so a small archive of large
+ * chunks fits in a small address space.
+ *
  * Each measurement runs in a child process of its own (wait4 gives that
  * child's peak RSS), on an archive written to a file by another child, so no
  * buffer of the writer counts. Not in the valgrind run: it decodes 512 MiB.
@@ -67,21 +70,28 @@ static int write_archive(void)
     return st == ADBK_OK ? 0 : 1;
 }
 
+/* Allows this process `extra` bytes of address space beyond what it maps. */
+static int limit_address_space(rlim_t extra)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (!f || fscanf(f, "%lu", &pages) != 1) {
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    fclose(f);
+    rlim_t lim = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + extra;
+    struct rlimit rl = {lim, lim};
+    return setrlimit(RLIMIT_AS, &rl);
+}
+
 /* The child's work: verify with these options. Exit 0 when intact, 3 when
  * out of memory with the message that names the chunk size, 1 otherwise. */
 static int verify_in_child(unsigned threads, uint64_t memory, rlim_t extra_address_space)
 {
-    if (extra_address_space) {
-        FILE *f = fopen("/proc/self/statm", "r");
-        unsigned long pages = 0;
-        if (!f || fscanf(f, "%lu", &pages) != 1)
-            return 1;
-        fclose(f);
-        rlim_t lim = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + extra_address_space;
-        struct rlimit rl = {lim, lim};
-        if (setrlimit(RLIMIT_AS, &rl) != 0)
-            return 1;
-    }
+    if (extra_address_space && limit_address_space(extra_address_space) != 0)
+        return 1;
     struct adbk_reader_options ro = {.threads = threads, .memory = memory};
     struct adbk_reader *r;
     struct adbk_error err = {0};
@@ -160,6 +170,75 @@ TEST(address_space_limit_means_fewer_chunks_in_flight)
     unlink(path);
 }
 
+/* The child's work: under the limit, write three small members in chunks of
+ * chunk_size bytes with `threads` threads to a file, and read them back.
+ * Exit 0 when both succeed, 3 when the writer runs out of memory. */
+static int small_archive_in_child(unsigned threads, uint64_t chunk_size, rlim_t extra)
+{
+    if (limit_address_space(extra) != 0)
+        return 1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return 1;
+    struct adbk_sink sink;
+    struct adbk_fd_sink fds;
+    adbk_sink_fd(&sink, &fds, fd, path);
+    struct adbk_writer_options o = {.level = 3, .threads = threads,
+                                    .chunk_size = (uint32_t)chunk_size, .tool = "adbk test"};
+    struct adbk_writer *w;
+    struct adbk_error err = {0};
+    adbk_status st = adbk_writer_open(&sink, &o, &w, &err);
+    for (int i = 0; i < 3 && st == ADBK_OK; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "small-%d.txt", i);
+        struct adbk_member_info mi = {.name = name, .kind = ADBK_KIND_FILE};
+        st = adbk_writer_begin_member(w, &mi, &err);
+        for (int k = 0; k < 100 && st == ADBK_OK; k++)
+            st = adbk_writer_write(w, name, strlen(name), &err);
+        if (st == ADBK_OK)
+            st = adbk_writer_end_member(w, &err);
+    }
+    if (st == ADBK_OK)
+        st = adbk_writer_finish(w, &err);
+    adbk_writer_free(w);
+    close(fd);
+    if (st != ADBK_OK) {
+        fprintf(stderr, "write: %s\n", err.message);
+        return st == ADBK_E_NOMEM ? 3 : 1;
+    }
+    struct adbk_reader_options ro = {.threads = threads};
+    struct adbk_reader *r;
+    struct adbk_verify_result vr = {0};
+    st = adbk_reader_open(path, &ro, &r, &err);
+    if (st == ADBK_OK) {
+        st = adbk_reader_verify(r, NULL, &vr, &err);
+        adbk_reader_close(r);
+    }
+    if (st != ADBK_OK || vr.damaged != 0) {
+        fprintf(stderr, "verify: %s\n", err.message);
+        return 1;
+    }
+    return 0;
+}
+
+/* Before the buffers grew with the data, a writer of four threads allocated
+ * eight chunk buffers of 128 MiB (and their frames) before its first byte:
+ * 2 GiB, for an archive of a few KiB. */
+TEST(small_archive_of_large_chunks_fits_a_small_address_space)
+{
+    if (UNDER_ASAN) {
+        fprintf(stderr, "skipped under AddressSanitizer\n");
+        return;
+    }
+    const char *tmp = getenv("ADBK_TEST_TMP");
+    snprintf(path, sizeof path, "%s/small.%ld.adbk", tmp ? tmp : "/tmp", (long)getpid());
+    long rss = 0;
+    EXPECT_EQ_U64(0, in_child(small_archive_in_child, 4, ADBK_CHUNK_MAX, 64u << 20, &rss));
+    fprintf(stderr, "-T 4, 128 MiB chunks, limit of +64 MiB: peak RSS %ld MiB\n", rss / MIB);
+    unlink(path);
+}
+
 TEST_LIST(T(large_chunks_keep_verify_within_its_memory_bound),
-          T(address_space_limit_means_fewer_chunks_in_flight));
+          T(address_space_limit_means_fewer_chunks_in_flight),
+          T(small_archive_of_large_chunks_fits_a_small_address_space));
 TEST_MAIN()
