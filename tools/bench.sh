@@ -43,7 +43,7 @@
 #   --big-gib G    content of the archive listed (default 10; 0 skips step 4)
 #   --seed N       data seed (default 1)
 #   --dcsim        make the data with 'dcsim provision DIR --size SIZE' (the
-#                  simulated DC, built from tools/dcsim) instead of bench-data.sh
+#                  simulated DC, built from dcsim/) instead of bench-data.sh
 #   --workdir DIR  where data and archives go (default: a new folder under
 #                  $TMPDIR or /tmp); needs about 3 x SIZE + 1 GiB free
 #   --keep         keep the work folder (default: removed at the end)
@@ -234,8 +234,8 @@ if [ "$backup_only" = 0 ]; then
 mkdir -p "$work/data"
 t0=$(date +%s.%N)
 if [ "$use_dcsim" = 1 ]; then
-    dcsim="$bdir/tools/dcsim/dcsim"
-    [ -x "$dcsim" ] || dcsim="$root/build/tools/dcsim/dcsim"
+    dcsim="$bdir/dcsim/dcsim"
+    [ -x "$dcsim" ] || dcsim="$root/build/dcsim/dcsim"
     [ -x "$dcsim" ] || die "--dcsim: no dcsim binary was built"
     data="$work/data/NTDS"
     say "making $size MiB of data with dcsim provision (seed $seed)"
@@ -348,7 +348,7 @@ fi # not --backup-only
 
 # ------------------------------------------------------------------ 5. backup
 if [ "$backup_gib" -gt 0 ]; then
-    dcsim="$bdir/tools/dcsim/dcsim"
+    dcsim="$bdir/dcsim/dcsim"
     [ -x "$dcsim" ] || die "no dcsim binary was built in $bdir"
     dc="$work/dc"
     BK="$work/B.adbk"

@@ -19,9 +19,9 @@ dc="$top/out/demo-dc"
 if [ ! -f "$dc/dcsim.ini" ]; then
     echo "== provisioning a simulated DC (256 MiB) in $dc"
     rm -rf "$dc"
-    "$top/build/tools/dcsim/dcsim" provision "$dc" --size 256M --seed 1 >/dev/null
+    "$top/build/dcsim/dcsim" provision "$dc" --size 256M --seed 1 >/dev/null
 fi
-"$top/build/tools/dcsim/dcsim" start "$dc" >/dev/null
+"$top/build/dcsim/dcsim" start "$dc" >/dev/null
 echo "== backing up the simulated DC into $demo/demo.adbk"
 "$bin/adbk" backup --dcsim "$dc" -o "$demo/demo.adbk" --xxh128
 echo "== listing"

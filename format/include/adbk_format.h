@@ -241,7 +241,21 @@ struct adbk_source {
     void *ctx;
     uint64_t size;
     const char *name;
+    /* Optional (NULL: cannot tell): sets *data to the first offset >=
+     * offset that may hold a non-zero byte (size when none does), as
+     * SEEK_DATA finds the end of a hole in a sparse file; 0 on success,
+     * else an errno value (then the bytes are read). Salvage crosses long
+     * runs of zeros between frames with it, without reading them. */
+    int (*next_data)(void *ctx, uint64_t offset, uint64_t *data);
 };
+
+/* A source over a regular file, read with pread, with next_data from the
+ * file system where it has SEEK_DATA. ADBK_E_IO names the file and the
+ * cause (missing, not a regular file), ADBK_E_NOMEM. Close with
+ * adbk_source_close, which accepts NULL. */
+adbk_status adbk_source_open_file(const char *path, struct adbk_source **out,
+                                  struct adbk_error *err);
+void adbk_source_close(struct adbk_source *src);
 
 struct adbk_reader_options {
     unsigned threads;        /* decompression threads; 0 = number of cores */
@@ -443,13 +457,6 @@ struct adbk_salvage_options {
     int level;               /* zstd level of the repaired archive; 0 = 3 */
     unsigned threads;        /* compression threads; 0 = number of cores */
     int in_caller;           /* nonzero: compress in the caller (adbk_writer_options) */
-    /* Optional (NULL: none), called with the source's ctx. Sets *data to the
-     * first offset >= offset that may hold a non-zero byte (the source's
-     * size when none does), as SEEK_DATA finds the end of a hole in a sparse
-     * file; returns 0, or an errno value when it cannot tell (salvage then
-     * reads the bytes). Salvage uses it to cross long runs of zeros between
-     * frames without reading them. */
-    int (*next_data)(void *ctx, uint64_t offset, uint64_t *data);
 };
 
 struct adbk_salvage_result {

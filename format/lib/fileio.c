@@ -74,7 +74,32 @@ static int file_read_at(void *ctx, uint64_t offset, void *buf, size_t len)
     return 0;
 }
 
-adbk_status file_source_open(const char *path, struct adbk_source **out, struct adbk_error *err)
+/* The end of the hole at offset, if the file system tells (SEEK_DATA); a file
+ * with no data up to its end: its size. Any other failure: cannot tell. */
+static int file_next_data(void *ctx, uint64_t offset, uint64_t *data)
+{
+#ifdef SEEK_DATA
+    struct file_source *f = ctx;
+    off_t d = lseek(f->fd, (off_t)offset, SEEK_DATA);
+    if (d >= 0) {
+        *data = (uint64_t)d;
+        return 0;
+    }
+    if (errno == ENXIO) {
+        *data = f->src.size;
+        return 0;
+    }
+    return errno;
+#else
+    (void)ctx;
+    (void)offset;
+    (void)data;
+    return ENOTSUP;
+#endif
+}
+
+adbk_status adbk_source_open_file(const char *path, struct adbk_source **out,
+                                  struct adbk_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -103,11 +128,12 @@ adbk_status file_source_open(const char *path, struct adbk_source **out, struct 
     f->src.ctx = f;
     f->src.size = (uint64_t)st.st_size;
     f->src.name = name;
+    f->src.next_data = file_next_data;
     *out = &f->src;
     return ADBK_OK;
 }
 
-void file_source_close(struct adbk_source *src)
+void adbk_source_close(struct adbk_source *src)
 {
     if (!src)
         return;

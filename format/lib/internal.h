@@ -138,12 +138,6 @@ const char *rec_type_name(uint32_t type);
  * out (cap bytes, always terminated). */
 void name_printable(const char *name, char *out, size_t cap);
 
-/* ------------------------------------------------------------ files */
-
-/* A source over a regular file (pread). Close with file_source_close. */
-adbk_status file_source_open(const char *path, struct adbk_source **out, struct adbk_error *err);
-void file_source_close(struct adbk_source *src);
-
 /* ------------------------------------------------------------ name sets */
 
 /* A set of names (copied), for duplicate checks and lookups by name. */

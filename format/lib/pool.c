@@ -13,18 +13,19 @@
  */
 #include "internal.h"
 
-#include <pthread.h>
+#include "threads.h"
+
 #include <stdlib.h>
 
 struct pool_worker {
     struct pool *pool;
     unsigned index;
-    pthread_t thread;
+    port_thread thread;
 };
 
 struct pool {
-    pthread_mutex_t lock;
-    pthread_cond_t work, finished;
+    port_mutex lock;
+    port_cond work, finished;
     struct pool_job *head, *tail;
     bool stop;
     bool inline_jobs; /* no workers: submit runs the job (pool_create(0)) */
@@ -36,23 +37,23 @@ static void *worker_main(void *arg)
 {
     struct pool_worker *w = arg;
     struct pool *p = w->pool;
-    pthread_mutex_lock(&p->lock);
+    port_mutex_lock(&p->lock);
     for (;;) {
         while (!p->head && !p->stop)
-            pthread_cond_wait(&p->work, &p->lock);
+            port_cond_wait(&p->work, &p->lock);
         struct pool_job *job = p->head;
         if (!job)
             break; /* stop and drained */
         p->head = job->next;
         if (!p->head)
             p->tail = NULL;
-        pthread_mutex_unlock(&p->lock);
+        port_mutex_unlock(&p->lock);
         job->fn(job->arg, w->index);
-        pthread_mutex_lock(&p->lock);
+        port_mutex_lock(&p->lock);
         job->done = 1;
-        pthread_cond_broadcast(&p->finished);
+        port_cond_broadcast(&p->finished);
     }
-    pthread_mutex_unlock(&p->lock);
+    port_mutex_unlock(&p->lock);
     return NULL;
 }
 
@@ -68,13 +69,13 @@ adbk_status pool_create(unsigned threads, struct pool **out, struct adbk_error *
         free(p);
         return err_set(err, ADBK_E_NOMEM, "no memory for %u worker threads", threads);
     }
-    pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->work, NULL);
-    pthread_cond_init(&p->finished, NULL);
+    port_mutex_init(&p->lock);
+    port_cond_init(&p->work);
+    port_cond_init(&p->finished);
     for (unsigned i = 0; i < p->nthreads && !p->inline_jobs; i++) {
         p->workers[i].pool = p;
         p->workers[i].index = i;
-        int rc = pthread_create(&p->workers[i].thread, NULL, worker_main, &p->workers[i]);
+        int rc = port_thread_create(&p->workers[i].thread, worker_main, &p->workers[i]);
         if (rc != 0 && i == 0) {
             pool_free(p);
             return err_set(err, ADBK_E_NOMEM, "cannot start a worker thread");
@@ -99,23 +100,23 @@ void pool_submit(struct pool *p, struct pool_job *job, pool_fn fn, void *arg)
         job->done = 1;
         return;
     }
-    pthread_mutex_lock(&p->lock);
+    port_mutex_lock(&p->lock);
     job->done = 0;
     if (p->tail)
         p->tail->next = job;
     else
         p->head = job;
     p->tail = job;
-    pthread_cond_signal(&p->work);
-    pthread_mutex_unlock(&p->lock);
+    port_cond_signal(&p->work);
+    port_mutex_unlock(&p->lock);
 }
 
 void pool_wait(struct pool *p, struct pool_job *job)
 {
-    pthread_mutex_lock(&p->lock);
+    port_mutex_lock(&p->lock);
     while (!job->done)
-        pthread_cond_wait(&p->finished, &p->lock);
-    pthread_mutex_unlock(&p->lock);
+        port_cond_wait(&p->finished, &p->lock);
+    port_mutex_unlock(&p->lock);
 }
 
 unsigned pool_threads(const struct pool *p)
@@ -127,15 +128,15 @@ void pool_free(struct pool *p)
 {
     if (!p)
         return;
-    pthread_mutex_lock(&p->lock);
+    port_mutex_lock(&p->lock);
     p->stop = true;
-    pthread_cond_broadcast(&p->work);
-    pthread_mutex_unlock(&p->lock);
+    port_cond_broadcast(&p->work);
+    port_mutex_unlock(&p->lock);
     for (unsigned i = 0; i < p->started; i++)
-        pthread_join(p->workers[i].thread, NULL);
-    pthread_cond_destroy(&p->work);
-    pthread_cond_destroy(&p->finished);
-    pthread_mutex_destroy(&p->lock);
+        port_thread_join(p->workers[i].thread);
+    port_cond_destroy(&p->work);
+    port_cond_destroy(&p->finished);
+    port_mutex_destroy(&p->lock);
     free(p->workers);
     free(p);
 }

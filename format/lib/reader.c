@@ -387,7 +387,7 @@ static adbk_status reader_new(const struct adbk_source *src, const struct adbk_r
     *r_out = NULL;
     struct adbk_reader *r = calloc(1, sizeof *r);
     if (!r) {
-        file_source_close(owned);
+        adbk_source_close(owned);
         return err_set(err, ADBK_E_NOMEM, "no memory to open %s", src->name);
     }
     r->src = src;
@@ -410,7 +410,7 @@ adbk_status adbk_reader_open(const char *path, const struct adbk_reader_options 
 {
     struct adbk_source *src;
     *r_out = NULL;
-    adbk_status st = file_source_open(path, &src, err);
+    adbk_status st = adbk_source_open_file(path, &src, err);
     if (st != ADBK_OK)
         return st;
     return reader_new(src, options, src, r_out, err);
@@ -443,7 +443,7 @@ void adbk_reader_close(struct adbk_reader *r)
     free(r->props);
     free(r->tool);
     nameset_free(&r->names);
-    file_source_close(r->owned_src);
+    adbk_source_close(r->owned_src);
     free(r);
 }
 

@@ -1548,7 +1548,7 @@ adbk_status adbk_salvage(const struct adbk_source *src, const struct adbk_sink *
         return err_set(err, ADBK_E_ARG, "adbk_salvage: no source");
     struct salv s = {.src = src, .name = src->name ? src->name : "archive", .cb = cb,
                      .res = res, .err = err, .cur = -1, .next_number = 0,
-                     .next_data = options ? options->next_data : NULL};
+                     .next_data = src->next_data};
     adbk_status st = ADBK_OK;
     s.dctx = ZSTD_createDCtx();
     s.hash = XXH3_createState();

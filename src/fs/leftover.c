@@ -1,6 +1,6 @@
 /*
  * leftover.c - temporary files that outlive a killed run, and their removal
- * by the next one (adbk.h).
+ * by the next one (fs.h).
  *
  * Every temporary file adbk writes (an archive's NAME.XXXXXX.partial, a
  * restore's staged .adbk-restore-*.partial) is flock()ed by its writer for as
@@ -12,15 +12,15 @@
  * The one race is a writer that has created its file but not yet locked it:
  * a sweeper may take the lock and remove the file in that moment. The writer
  * notices, because after locking it checks that its file is still linked
- * (adbk_temp_lock), and makes another.
+ * (fs_temp_lock), and makes another.
  *
  * A writer keeps its file open, so locked, until it has renamed it to its
- * final name (ADBK_RENAME_OPEN_FILES). Windows renames no open file (its C
+ * final name (FS_RENAME_OPEN_FILES). Windows renames no open file (its C
  * runtime opens files without FILE_SHARE_DELETE), so there the file is
  * closed just before the rename; a sweep that takes it in that moment makes
  * the rename fail, and the run fails cleanly, as for any failed rename.
  */
-#include "adbk.h"
+#include "fs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -31,7 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int adbk_temp_lock(int fd)
+int fs_temp_lock(int fd)
 {
     /* A sweeper only ever unlinks, and a new file never takes a name in
      * use, so a file swept before we locked it has no link left. (Windows
@@ -51,7 +51,7 @@ static bool matches(const char *name, const char *prefix, size_t mid, const char
            strcmp(name + n - s, suffix) == 0;
 }
 
-size_t adbk_sweep_leftovers(const char *dir, const char *prefix, size_t mid, const char *suffix,
+size_t fs_sweep_leftovers(const char *dir, const char *prefix, size_t mid, const char *suffix,
                             void (*note)(void *ctx, const char *message), void *ctx)
 {
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

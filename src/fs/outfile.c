@@ -2,7 +2,7 @@
  * outfile.c - durable archive output: a temporary file beside the target that
  * takes the final name only once complete and synced (see adbk.h).
  */
-#include "adbk.h"
+#include "fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,7 +61,7 @@ adbk_status adbk_outfile_open(const char *path, bool force, struct adbk_outfile 
     for (int attempt = 0; attempt < 100; attempt++) {
         snprintf(f->temp, n, "%s.XXXXXX.partial", path);
         f->fd = mkostemps(f->temp, 8, O_CLOEXEC);
-        if (f->fd < 0 || adbk_temp_lock(f->fd) == 0)
+        if (f->fd < 0 || fs_temp_lock(f->fd) == 0)
             break; /* locked for as long as it lives: see leftover.c */
         close(f->fd);
         f->fd = -1;
@@ -93,7 +93,7 @@ size_t adbk_outfile_sweep(const char *path, void (*note)(void *ctx, const char *
     size_t n = 0;
     char prefix[4200];
     if (a && b && snprintf(prefix, sizeof prefix, "%s.", basename(b)) < (int)sizeof prefix)
-        n = adbk_sweep_leftovers(dirname(a), prefix, 6, ".partial", note, ctx);
+        n = fs_sweep_leftovers(dirname(a), prefix, 6, ".partial", note, ctx);
     free(a);
     free(b);
     return n;
@@ -124,7 +124,7 @@ adbk_status adbk_outfile_commit(struct adbk_outfile *f, struct adbk_error *err)
     /* Named while still open, so still locked: no other run's sweep can
      * take the temporary file between the close and the rename (leftover.c).
      * The fsync above made the bytes durable; close adds nothing. */
-    if (!ADBK_RENAME_OPEN_FILES) {
+    if (!FS_RENAME_OPEN_FILES) {
         close(f->fd);
         f->fd = -1;
     }

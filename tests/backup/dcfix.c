@@ -72,16 +72,19 @@ int bx_setup(struct bx *b, const char *name, int online)
     dcsim_privilege_mode(DCSIM_PRIV_SKIP);
     if (online && dcsim_start(b->dc) != DCSIM_OK)
         return -1;
-    struct src_config cfg = {.server = "DC01"};
-    if (src_dcsim_open(&cfg, &b->src) != SRC_OK)
+    struct adbk_dc_spec spec = {.dcsim_dir = b->dc};
+    struct adbk_error err;
+    if (adbk_dc_open(&spec, NULL, &b->server, &err) != ADBK_OK) {
+        fprintf(stderr, "%s\n", err.message);
         return -1;
+    }
     bx_snapshot_logs(b);
     return 0;
 }
 
 void bx_teardown(struct bx *b)
 {
-    src_destroy(b->src);
+    adbk_dc_close(b->server);
     dcsim_reset();
     if (!getenv("DCSIM_TEST_KEEP"))
         bx_rmtree(b->root);

@@ -10,7 +10,6 @@
 #include "dcsim.h"
 #include "dcfix.h"
 #include "harness.h"
-#include "source.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -19,13 +18,13 @@
 #include <unistd.h>
 
 static adbk_status run(struct bx *b, uint32_t chunk, enum adbk_truncate t,
-                       const struct adbk_backup_callbacks *cb, struct adbk_backup_result *res,
+                       const struct adbk_job_callbacks *cb, struct adbk_backup_result *res,
                        struct adbk_error *err)
 {
-    struct adbk_backup_options o = {.output = b->out, .truncate = t};
-    o.writer.chunk_size = chunk;
-    o.writer.threads = 2;
-    return adbk_backup(b->src, &o, cb, res, err);
+    struct adbk_backup_options o = {.out = {.output = b->out}, .truncate = t};
+    o.out.writer.chunk_size = chunk;
+    o.out.writer.threads = 2;
+    return adbk_backup(b->server, &o, cb, res, err);
 }
 
 /* Nothing at all in root but the DC folder: no archive, no *.partial. */
@@ -204,7 +203,7 @@ static void expect_fault(const char *name, const char *spec, adbk_status want, c
     REQUIRE_TRUE(bx_faults(spec) == 0);
     struct adbk_backup_result res;
     struct adbk_error err = {0};
-    struct adbk_backup_callbacks cb = {.file_begin = roll_at_database};
+    struct adbk_job_callbacks cb = {.file_begin = roll_at_database};
     adbk_status st = run(&b, 64u << 10, ADBK_TRUNCATE_AUTO, &cb, &res, &err);
     EXPECT_EQ_U64(want, st);
     if (!strstr(err.message, needle))
@@ -305,8 +304,8 @@ TEST(existing_archive_is_not_replaced)
     struct stat sb;
     EXPECT_TRUE(stat(b.out, &sb) == 0 && sb.st_size == 8);
     EXPECT_EQ_U64(0, logs_gone(&b));
-    struct adbk_backup_options o = {.output = b.out, .force = true};
-    EXPECT_EQ_U64(ADBK_OK, adbk_backup(b.src, &o, NULL, &res, &err));
+    struct adbk_backup_options o = {.out = {.output = b.out, .force = true}};
+    EXPECT_EQ_U64(ADBK_OK, adbk_backup(b.server, &o, NULL, &res, &err));
     EXPECT_TRUE(stat(b.out, &sb) == 0 && sb.st_size > 8);
     bx_teardown(&b);
 }
@@ -331,7 +330,7 @@ TEST(cancel_leaves_nothing)
     struct bx b;
     REQUIRE_TRUE(bx_setup(&b, "cancel", 1) == 0);
     stop_after = 5;
-    struct adbk_backup_callbacks cb = {.progress = count_progress, .cancelled = stop_now};
+    struct adbk_job_callbacks cb = {.progress = count_progress, .cancelled = stop_now};
     struct adbk_error err = {0};
     struct adbk_backup_result res;
     EXPECT_EQ_U64(ADBK_E_INTERRUPTED, run(&b, 64u << 10, ADBK_TRUNCATE_AUTO, &cb, &res, &err));
@@ -349,10 +348,10 @@ TEST(pipe_output_truncates_only_when_asked)
     int fd = open(b.out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     REQUIRE_TRUE(keep >= 0 && fd >= 0);
     dup2(fd, STDOUT_FILENO);
-    struct adbk_backup_options o = {.output = "-"};
+    struct adbk_backup_options o = {.out = {.output = "-"}};
     struct adbk_error err = {0};
     struct adbk_backup_result res;
-    adbk_status st = adbk_backup(b.src, &o, NULL, &res, &err);
+    adbk_status st = adbk_backup(b.server, &o, NULL, &res, &err);
     fflush(stdout);
     dup2(keep, STDOUT_FILENO);
     close(keep);
@@ -369,7 +368,7 @@ TEST(pipe_output_truncates_only_when_asked)
     keep = dup(STDOUT_FILENO);
     dup2(fd, STDOUT_FILENO);
     o.truncate = ADBK_TRUNCATE_YES;
-    st = adbk_backup(b.src, &o, NULL, &res, &err);
+    st = adbk_backup(b.server, &o, NULL, &res, &err);
     fflush(stdout);
     dup2(keep, STDOUT_FILENO);
     close(keep);

@@ -77,11 +77,11 @@ int fx_same_file(const char *a, const char *b)
     return same;
 }
 
-static src_status copy_entry(struct source *s, const struct src_name *n,
+static dsb_status copy_entry(struct dsb *s, const struct dsb_name *n,
                              const char *dir, uint8_t *buf, size_t cap)
 {
     uint64_t size = 0, total = 0;
-    src_status st = s->ops->open(s, n, &size);
+    dsb_status st = dsb_open_file(s, n, &size);
     if (st)
         return st;
     const char *base = strrchr(n->name, '\\');
@@ -89,75 +89,75 @@ static src_status copy_entry(struct source *s, const struct src_name *n,
     snprintf(path, sizeof path, "%s/%s", dir, base ? base + 1 : n->name);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
-        return SRC_E_ARG;
+        return DSB_E_ARG;
     for (;;) {
         size_t got = 0;
-        st = s->ops->read(s, buf, cap, &got);
-        if (st == SRC_EOF) {
-            st = SRC_OK;
+        st = dsb_read(s, buf, cap, &got);
+        if (st == DSB_EOF) {
+            st = DSB_OK;
             break;
         }
         if (st)
             break;
         if (write(fd, buf, got) != (ssize_t)got) {
-            st = SRC_E_ARG;
+            st = DSB_E_ARG;
             break;
         }
         total += got;
     }
     close(fd);
-    if (st == SRC_OK && total != size)
-        st = SRC_E_STREAM;
+    if (st == DSB_OK && total != size)
+        st = DSB_E_STREAM;
     if (st)
         return st; /* keep the read's message; End cleans up (R19) */
-    return s->ops->close(s);
+    return dsb_close_file(s);
 }
 
-src_status fx_backup(const char *dir, uint8_t **token_out, size_t *token_len,
+dsb_status fx_backup(const char *dir, uint8_t **token_out, size_t *token_len,
                      uint32_t *gens_out, size_t *n_out, int truncate, char *msg,
                      size_t msgcap)
 {
-    struct source *s = NULL;
-    struct src_name_list dbs = {0}, logs = {0};
+    struct dsb *s = NULL;
+    struct dsb_name_list dbs = {0}, logs = {0};
     size_t cap = 1u << 20;
     uint8_t *buf = malloc(cap);
-    src_status st = src_dcsim_open(NULL, &s);
+    dsb_status st = dsb_open(dcsim_ds_api(), NULL, NULL, NULL, true, 0, &s, NULL);
     int online = 0;
     msg[0] = 0;
     *n_out = 0;
     if (st || !buf)
         goto out;
-    st = s->ops->is_online(s, &online);
+    st = dsb_is_online(s, &online);
     if (st)
         goto fail;
-    st = s->ops->prepare(s, token_out, token_len);
+    st = dsb_prepare(s, token_out, token_len);
     if (st)
         goto fail;
-    st = s->ops->list_databases(s, &dbs);
-    for (size_t i = 0; st == SRC_OK && i < dbs.n; i++)
+    st = dsb_list_databases(s, &dbs);
+    for (size_t i = 0; st == DSB_OK && i < dbs.n; i++)
         st = copy_entry(s, &dbs.v[i], dir, buf, cap);
     if (st)
         goto fail;
-    st = s->ops->list_logs(s, &logs);
-    for (size_t i = 0; st == SRC_OK && i < logs.n; i++) {
+    st = dsb_list_logs(s, &logs);
+    for (size_t i = 0; st == DSB_OK && i < logs.n; i++) {
         const char *b = strrchr(logs.v[i].name, '\\');
         gens_out[(*n_out)++] = (uint32_t)strtoul(b + 4, NULL, 16);
         st = copy_entry(s, &logs.v[i], dir, buf, cap);
     }
-    if (st == SRC_OK && truncate)
-        st = s->ops->truncate_logs(s);
+    if (st == DSB_OK && truncate)
+        st = dsb_truncate_logs(s);
 fail:
     if (st)
-        snprintf(msg, msgcap, "%s", src_errmsg(s));
+        snprintf(msg, msgcap, "%s", dsb_errmsg(s));
     if (s) {
-        src_status e = s->ops->end(s);
-        if (st == SRC_OK)
+        dsb_status e = dsb_end(s);
+        if (st == DSB_OK)
             st = e;
     }
 out:
-    src_names_free(&dbs);
-    src_names_free(&logs);
-    src_destroy(s);
+    dsb_names_free(&dbs);
+    dsb_names_free(&logs);
+    dsb_close(s);
     free(buf);
     return st;
 }

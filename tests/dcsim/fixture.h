@@ -7,7 +7,7 @@
 #define ADBK_TEST_DCSIM_FIXTURE_H
 
 #include "dcsim.h"
-#include "source.h"
+#include "dsb.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +30,7 @@ int fx_same_file(const char *a, const char *b);
 /* Full backup via src_dcsim into dir: databases, then logs. Token copied to
  * *token_out (free()). gens of listed logs into gens_out[] (n_out). Returns
  * the first failing status, message in msg. truncate: call truncate_logs. */
-src_status fx_backup(const char *dir, uint8_t **token_out, size_t *token_len,
+dsb_status fx_backup(const char *dir, uint8_t **token_out, size_t *token_len,
                      uint32_t *gens_out, size_t *n_out, int truncate, char *msg,
                      size_t msgcap);
 /* Opens a backup context, lists the database and opens it (hint 1 MiB). */

@@ -22,8 +22,8 @@
         HRESULT w_ = (want), g_ = (got);                                       \
         if (w_ != g_)                                                          \
             TEST_FAIL_AT("%s: want %s (0x%08X), got %s (0x%08X): %s", #got,    \
-                         dcsim_hr_name(w_), (unsigned)w_,                      \
-                         dcsim_hr_name(g_) ? dcsim_hr_name(g_) : "?",          \
+                         ds_result_name(w_), (unsigned)w_,                      \
+                         ds_result_name(g_) ? ds_result_name(g_) : "?",          \
                          (unsigned)g_, dcsim_last_error());                    \
     } while (0)
 
@@ -164,14 +164,14 @@ TEST(name_list_encoding)
     EXPECT_TRUE(memcmp(list, want, sizeof want) == 0 && list[cb - 1] == 0 &&
                 list[cb - 2] == 0);
     EXPECT_HR(S_OK, dcsim_DsBackupGetBackupLogs(h, &logs, &cb));
-    struct src_name_list l;
-    REQUIRE_TRUE(src_parse_list(logs, cb, &l) == SRC_OK);
+    struct dsb_name_list l;
+    REQUIRE_TRUE(dsb_parse_list(logs, cb, &l) == DSB_OK);
     EXPECT_TRUE(l.n >= 2);
     for (size_t i = 0; i < l.n; i++) {
         EXPECT_EQ_U64(BFT_LOG, l.v[i].bft);
         EXPECT_TRUE(strncmp(l.v[i].name, "\\\\DC01\\C$\\Windows\\NTDS\\edb", 26) == 0);
     }
-    src_names_free(&l);
+    dsb_names_free(&l);
     /* Restore locations: the three kinds, high-bit bytes kept verbatim. */
     dcsim_DsBackupFree(list);
     dcsim_DsBackupFree(logs);
@@ -181,13 +181,13 @@ TEST(name_list_encoding)
     char *loc = NULL;
     EXPECT_HR(S_OK, dcsim_DsRestorePrepare("DC01", 0, tok, cbt, &r));
     EXPECT_HR(S_OK, dcsim_DsRestoreGetDatabaseLocations(r, &loc, &cb));
-    REQUIRE_TRUE(src_parse_list(loc, cb, &l) == SRC_OK);
+    REQUIRE_TRUE(dsb_parse_list(loc, cb, &l) == DSB_OK);
     REQUIRE_TRUE(l.n == 3);
     EXPECT_EQ_U64(BFT_CHECKPOINT_DIR, l.v[0].bft);
     EXPECT_EQ_U64(BFT_LOG_DIR, l.v[1].bft);
     EXPECT_EQ_U64(BFT_NTDS_DATABASE, l.v[2].bft);
     EXPECT_STR("\\\\DC01\\C$\\Windows\\NTDS", l.v[0].name);
-    src_names_free(&l);
+    dsb_names_free(&l);
     dcsim_DsBackupFree(loc);
     dcsim_DsBackupFree(tok);
     EXPECT_HR(S_OK, dcsim_DsRestoreEnd(r));
@@ -591,44 +591,44 @@ TEST(restore_register_complete_and_recover)
     size_t tl = 0, ng = 0;
     uint32_t gens[64];
     char msg[2048];
-    REQUIRE_TRUE(fx_backup(f.bk, &tok, &tl, gens, &ng, 0, msg, sizeof msg) == SRC_OK);
+    REQUIRE_TRUE(fx_backup(f.bk, &tok, &tl, gens, &ng, 0, msg, sizeof msg) == DSB_OK);
     REQUIRE_TRUE(dcsim_stop(f.dc) == DCSIM_OK);
 
-    struct source *s = NULL;
-    struct src_name_list loc = {0};
-    REQUIRE_TRUE(src_dcsim_open(NULL, &s) == SRC_OK);
+    struct dsb *s = NULL;
+    struct dsb_name_list loc = {0};
+    REQUIRE_TRUE(dsb_open(dcsim_ds_api(), NULL, NULL, NULL, true, 0, &s, NULL) == DSB_OK);
     int on = 1;
-    EXPECT_TRUE(s->ops->is_online(s, &on) == SRC_OK && on == 0);
-    REQUIRE_TRUE(s->ops->restore_prepare(s, tok, tl) == SRC_OK);
-    REQUIRE_TRUE(s->ops->restore_locations(s, &loc) == SRC_OK);
+    EXPECT_TRUE(dsb_is_online(s, &on) == DSB_OK && on == 0);
+    REQUIRE_TRUE(dsb_restore_prepare(s, tok, tl) == DSB_OK);
+    REQUIRE_TRUE(dsb_restore_locations(s, &loc) == DSB_OK);
     REQUIRE_TRUE(loc.n == 3 && loc.v[2].local != NULL);
-    struct src_rstmap m = {loc.v[2].name, loc.v[2].name};
+    struct ds_rstmap m = {loc.v[2].name, loc.v[2].name};
     /* R24: bad arguments. */
-    EXPECT_TRUE(s->ops->restore_register(s, loc.v[0].name, loc.v[1].name, &m, 1, f.bk,
-                                         gens[ng - 1], gens[0]) == SRC_E_ARG);
-    EXPECT_TRUE(s->ops->restore_register(s, f.bk, loc.v[1].name, &m, 1, f.bk, gens[0],
-                                         gens[ng - 1]) == SRC_E_ARG);
-    EXPECT_TRUE(strstr(src_errmsg(s), "DsRestoreRegister") != NULL);
+    EXPECT_TRUE(dsb_restore_register(s, loc.v[0].name, loc.v[1].name, &m, 1, f.bk,
+                                         gens[ng - 1], gens[0]) == DSB_E_ARG);
+    EXPECT_TRUE(dsb_restore_register(s, f.bk, loc.v[1].name, &m, 1, f.bk, gens[0],
+                                         gens[ng - 1]) == DSB_E_ARG);
+    EXPECT_TRUE(strstr(dsb_errmsg(s), "DsRestoreRegister") != NULL);
     /* Register, then the copy. */
-    REQUIRE_TRUE(s->ops->restore_register(s, loc.v[0].name, loc.v[1].name, &m, 1, f.bk,
-                                          gens[0], gens[ng - 1]) == SRC_OK);
-    EXPECT_TRUE(s->ops->restore_register(s, loc.v[0].name, loc.v[1].name, &m, 1, f.bk,
-                                         gens[0], gens[ng - 1]) == SRC_E_BUSY); /* R25 */
+    REQUIRE_TRUE(dsb_restore_register(s, loc.v[0].name, loc.v[1].name, &m, 1, f.bk,
+                                          gens[0], gens[ng - 1]) == DSB_OK);
+    EXPECT_TRUE(dsb_restore_register(s, loc.v[0].name, loc.v[1].name, &m, 1, f.bk,
+                                         gens[0], gens[ng - 1]) == DSB_E_BUSY); /* R25 */
     EXPECT_TRUE(dcsim_start(f.dc) == DCSIM_E_STATE); /* registered, not complete */
     char src[800], dst[800];
     file_path(src, sizeof src, f.bk, "ntds.dit");
     file_path(dst, sizeof dst, f.dc, "ntds.dit");
     REQUIRE_TRUE(rename(src, dst) == 0);
     /* R26: complete with a failure code: the DC will not start. */
-    REQUIRE_TRUE(s->ops->restore_complete(s, (int32_t)hrError) == SRC_OK);
+    REQUIRE_TRUE(dsb_restore_complete(s, (int32_t)hrError) == DSB_OK);
     EXPECT_TRUE(dcsim_start(f.dc) == DCSIM_E_STATE);
-    EXPECT_TRUE(s->ops->restore_end(s) == SRC_OK);
+    EXPECT_TRUE(dsb_restore_end(s) == DSB_OK);
     /* A good restore afterwards: the DC recovers and starts. */
-    REQUIRE_TRUE(s->ops->restore_prepare(s, tok, tl) == SRC_OK);
-    REQUIRE_TRUE(s->ops->restore_register(s, loc.v[0].name, loc.v[1].local, &m, 1, f.bk,
-                                          gens[0], gens[ng - 1]) == SRC_OK);
-    REQUIRE_TRUE(s->ops->restore_complete(s, 0) == SRC_OK);
-    REQUIRE_TRUE(s->ops->restore_end(s) == SRC_OK);
+    REQUIRE_TRUE(dsb_restore_prepare(s, tok, tl) == DSB_OK);
+    REQUIRE_TRUE(dsb_restore_register(s, loc.v[0].name, loc.v[1].local, &m, 1, f.bk,
+                                          gens[0], gens[ng - 1]) == DSB_OK);
+    REQUIRE_TRUE(dsb_restore_complete(s, 0) == DSB_OK);
+    REQUIRE_TRUE(dsb_restore_end(s) == DSB_OK);
     EXPECT_TRUE(dcsim_start(f.dc) == DCSIM_OK);
     struct dcsim_info in;
     REQUIRE_TRUE(dcsim_info_read(f.dc, &in) == DCSIM_OK);
@@ -636,8 +636,8 @@ TEST(restore_register_complete_and_recover)
     EXPECT_EQ_U64(gens[ng - 1] + 1, in.current_gen);
     struct dcsim_check_report r;
     EXPECT_TRUE(dcsim_check(f.dc, NULL, &r) == DCSIM_OK);
-    src_names_free(&loc);
-    src_destroy(s);
+    dsb_names_free(&loc);
+    dsb_close(s);
     free(tok);
     fx_teardown(&f);
 }
@@ -770,7 +770,7 @@ TEST(fault_missing_log)
     size_t tl = 0, ng = 0;
     uint32_t gens[64];
     char msg[2048];
-    REQUIRE_TRUE(fx_backup(f.bk, &tok, &tl, gens, &ng, 0, msg, sizeof msg) == SRC_OK);
+    REQUIRE_TRUE(fx_backup(f.bk, &tok, &tl, gens, &ng, 0, msg, sizeof msg) == DSB_OK);
     for (size_t i = 0; i < ng; i++)
         EXPECT_TRUE(gens[i] != fl.missing_log);
     struct dcsim_check_report r;
@@ -781,7 +781,7 @@ TEST(fault_missing_log)
 }
 
 /* bad_page: the server's verification fails the read with
- * hrReadVerifyFailure, naming the page; the source reports SRC_E_CORRUPT. */
+ * hrReadVerifyFailure, naming the page; the source reports DSB_E_CORRUPT. */
 TEST(fault_bad_page_checksum)
 {
     SETUP("badpage", 35, 1);
@@ -795,7 +795,7 @@ TEST(fault_bad_page_checksum)
     size_t tl = 0, ng = 0;
     uint32_t gens[64];
     char msg[2048];
-    EXPECT_TRUE(fx_backup(f.bk, &tok, &tl, gens, &ng, 0, msg, sizeof msg) == SRC_E_CORRUPT);
+    EXPECT_TRUE(fx_backup(f.bk, &tok, &tl, gens, &ng, 0, msg, sizeof msg) == DSB_E_CORRUPT);
     EXPECT_TRUE(strstr(msg, "hrReadVerifyFailure") && strstr(msg, "page 17"));
     free(tok);
     unsetenv("DCSIM_FAULTS");
@@ -824,7 +824,7 @@ TEST(fault_eof_zero_read_and_parser)
     size_t tl = 0, ng = 0;
     uint32_t gens[64];
     char msg[2048];
-    EXPECT_TRUE(fx_backup(f.bk, &tok, &tl, gens, &ng, 1, msg, sizeof msg) == SRC_OK);
+    EXPECT_TRUE(fx_backup(f.bk, &tok, &tl, gens, &ng, 1, msg, sizeof msg) == DSB_OK);
     struct dcsim_check_report r;
     EXPECT_TRUE(dcsim_check(f.bk, NULL, &r) == DCSIM_OK);
     free(tok);
@@ -853,8 +853,8 @@ TEST(churn_backup_is_restorable)
     size_t tl = 0, ng = 0;
     uint32_t gens[256];
     char msg[2048];
-    src_status st = fx_backup(f.bk, &tok, &tl, gens, &ng, 0, msg, sizeof msg);
-    EXPECT_TRUE(st == SRC_OK);
+    dsb_status st = fx_backup(f.bk, &tok, &tl, gens, &ng, 0, msg, sizeof msg);
+    EXPECT_TRUE(st == DSB_OK);
     if (st)
         fprintf(stderr, "backup: %s\n", msg);
     EXPECT_TRUE(dcsim_churn_stop(ch) == DCSIM_OK);

@@ -44,7 +44,7 @@ static inline int fuzz_read_at(void *ctx, uint64_t off, void *buf, size_t len)
 
 static inline struct adbk_source fuzz_source(struct fuzz_buf *b)
 {
-    struct adbk_source s = {fuzz_read_at, b, b->len, "fuzz input"};
+    struct adbk_source s = {fuzz_read_at, b, b->len, "fuzz input", NULL};
     return s;
 }
 

@@ -12,7 +12,6 @@
 #include "dcfix.h"
 #include "dcsim.h"
 #include "harness.h"
-#include "source.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -64,14 +63,14 @@ static void restore_state(const struct bx *b, char *out, size_t cap)
 }
 
 /* A full backup of b's DC (online) into b->out, logs not truncated. */
-static adbk_status backup_cb(struct bx *b, const struct adbk_backup_callbacks *cb,
+static adbk_status backup_cb(struct bx *b, const struct adbk_job_callbacks *cb,
                              struct adbk_error *err)
 {
-    struct adbk_backup_options o = {.output = b->out, .truncate = ADBK_TRUNCATE_NO};
-    o.writer.chunk_size = 256u << 10;
-    o.writer.threads = 2;
+    struct adbk_backup_options o = {.out = {.output = b->out}, .truncate = ADBK_TRUNCATE_NO};
+    o.out.writer.chunk_size = 256u << 10;
+    o.out.writer.threads = 2;
     struct adbk_backup_result res;
-    return adbk_backup(b->src, &o, cb, &res, err);
+    return adbk_backup(b->server, &o, cb, &res, err);
 }
 
 static adbk_status backup(struct bx *b, struct adbk_error *err)
@@ -242,7 +241,7 @@ static adbk_status restore(struct bx *b, const char *archive, const struct adbk_
     if (st != ADBK_OK)
         return st;
     struct adbk_restore_callbacks cb = {NULL, on_progress, on_warning, on_cancel, cc, on_note};
-    st = adbk_restore(r, b->src, o, &cb, res, err);
+    st = adbk_restore(r, b->server, o, &cb, res, err);
     adbk_reader_close(r);
     return st;
 }
@@ -316,7 +315,7 @@ TEST(churned_backup_restores_byte_for_byte)
     struct keep_logs kl = {.b = &b};
     snprintf(kl.dir, sizeof kl.dir, "%s/logs-at-backup", b.root);
     REQUIRE_TRUE(mkdir(kl.dir, 0755) == 0);
-    struct adbk_backup_callbacks bcb = {.file_begin = keep_log, .ctx = &kl};
+    struct adbk_job_callbacks bcb = {.file_begin = keep_log, .ctx = &kl};
     struct adbk_error err = {0};
     adbk_status st = backup_cb(&b, &bcb, &err);
     EXPECT_TRUE(dcsim_churn_stop(ch) == DCSIM_OK);

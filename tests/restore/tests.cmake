@@ -2,7 +2,7 @@
 # command through the shell. Included from tests/CMakeLists.txt.
 adbk_unit_test(restore_tests
   SOURCES restore/test_restore.c backup/dcfix.c
-  LIBS adbk_engine adbk_source adbk_dcsim PkgConfig::XXHASH
+  LIBS adbk_engine adbk_dcsim PkgConfig::XXHASH
   LABELS restore)
 target_include_directories(restore_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/backup)
 

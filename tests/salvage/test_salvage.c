@@ -644,10 +644,11 @@ TEST(sparse_gap_is_crossed_unread)
     build(&in);
     walk(&in);
     struct holey h = {.m = &in, .at = frames[first_frame[NMEM - 1]].off};
-    struct adbk_source src = {holey_read_at, &h, in.len + HOLE, "holey archive"};
+    struct adbk_source src = {holey_read_at, &h, in.len + HOLE, "holey archive",
+                              holey_next_data};
     struct adbk_sink sink = membuf_sink(&out);
     struct adbk_salvage_callbacks cb = {.member = on_member};
-    struct adbk_salvage_options o = {.threads = 2, .next_data = holey_next_data};
+    struct adbk_salvage_options o = {.threads = 2};
     struct adbk_salvage_result res;
     struct adbk_error err = {0};
     nreps = 0;

@@ -63,7 +63,7 @@ static inline int membuf_read_at(void *ctx, uint64_t off, void *buf, size_t len)
 
 static inline struct adbk_source membuf_source(struct membuf *m)
 {
-    struct adbk_source s = {membuf_read_at, m, m->len, "memory archive"};
+    struct adbk_source s = {membuf_read_at, m, m->len, "memory archive", NULL};
     return s;
 }
 

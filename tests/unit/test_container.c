@@ -359,7 +359,7 @@ TEST(open_reads_only_the_tail)
         struct adbk_error err = {0};
         REQUIRE_TRUE(build(&m, specs, 2, 64u << 10, 2, &err) == ADBK_OK);
         struct counting c = {.m = &m, .lowest = UINT64_MAX};
-        struct adbk_source src = {counting_read_at, &c, m.len, "counted"};
+        struct adbk_source src = {counting_read_at, &c, m.len, "counted", NULL};
         struct adbk_reader *r;
         REQUIRE_TRUE(adbk_reader_open_source(&src, NULL, &r, &err) == ADBK_OK);
         EXPECT_TRUE(c.lowest >= adbk_reader_member(r, 1)->offset);
@@ -378,7 +378,7 @@ TEST(read_member_reads_only_its_frames)
     struct adbk_error err = {0};
     REQUIRE_TRUE(build(&m, specs, 2, SMALL_CHUNK, 2, &err) == ADBK_OK);
     struct counting c = {.m = &m, .lowest = UINT64_MAX};
-    struct adbk_source src = {counting_read_at, &c, m.len, "counted"};
+    struct adbk_source src = {counting_read_at, &c, m.len, "counted", NULL};
     struct adbk_reader *r;
     REQUIRE_TRUE(adbk_reader_open_source(&src, NULL, &r, &err) == ADBK_OK);
     c.lowest = UINT64_MAX;

@@ -1,6 +1,6 @@
 /*
- * restore_ops.c - drives the restore operations of the Windows source
- * backend (source_ntdsbcli_win32.c) through ntdsbcli.dll, for
+ * restore_ops.c - drives the restore operations of the DsBackup adapter
+ * (src/dsbackup/dsb.c) over the Windows loader of ntdsbcli.dll, for
  * tests/wine/run.sh. Not the restore driver: it only checks that each op
  * reaches the DLL with the right strings and that codes come back mapped.
  *
@@ -8,16 +8,16 @@
  *
  * Steps, each printed; exit 0 only if all behave:
  *   0. without SeRestorePrivilege the DLL refuses DsRestorePrepare
- *      (SRC_E_PRIVILEGE); then plat_enable_privilege(PLAT_PRIV_RESTORE)
+ *      (DSB_E_PRIVILEGE); then plat_enable_privilege(PLAT_PRIV_RESTORE)
  *      enables it through AdjustTokenPrivileges;
  *   1. a context without a token lists locations but DsRestoreRegister is
- *      refused with hrMissingExpiryToken (SRC_E_TOKEN);
+ *      refused with hrMissingExpiryToken (DSB_E_TOKEN);
  *   2. with the archive's token: prepare, locations (checkpoint dir, log dir,
  *      database), register with those paths, complete with S_OK, end.
  */
+#include "dsb.h"
 #include "ntdsbcli_win32.h"
 #include "privilege.h"
-#include "source.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,16 +25,17 @@
 
 static int failed;
 
-static void step(const char *what, src_status got, src_status want, const struct source *s)
+static void step(const char *what, dsb_status got, dsb_status want, const struct dsb *s)
 {
     int ok = got == want;
-    printf("%s %s: %s%s%s\n", ok ? "ok  " : "FAIL", what, src_strerror(got),
-           s && s->err.msg[0] ? " - " : "", s && s->err.msg[0] ? s->err.msg : "");
+    const char *msg = s ? dsb_errmsg(s) : "";
+    printf("%s %s: %s%s%s\n", ok ? "ok  " : "FAIL", what, dsb_strerror(got), msg[0] ? " - " : "",
+           msg);
     failed |= !ok;
 }
 
 /* Finds the location of type bft in l, or NULL. */
-static const char *loc(const struct src_name_list *l, uint8_t bft)
+static const char *loc(const struct dsb_name_list *l, uint8_t bft)
 {
     for (size_t i = 0; i < l->n; i++)
         if (l->v[i].bft == bft)
@@ -58,22 +59,29 @@ int main(int argc, char **argv)
         return 2;
     }
     uint32_t lo = (uint32_t)strtoul(argv[3], NULL, 0), hi = (uint32_t)strtoul(argv[4], NULL, 0);
-    struct src_config cfg = {.server = argv[1]};
-    struct src_error e;
-    struct source *s = NULL;
-    src_status st = src_ntdsbcli_open(&cfg, &s, &e);
+    const struct ds_api *api;
+    void *ctx;
+    bool simulated;
+    char msg[1536];
+    if (ntdsbcli_load(&api, &ctx, &simulated, msg, sizeof msg) != 0) {
+        printf("FAIL load: %s\n", msg);
+        return 1;
+    }
+    struct dsb *s = NULL;
+    struct dsb_error e = {0};
+    dsb_status st = dsb_open(api, ctx, argv[1], NULL, simulated, 0, &s, &e);
     if (st) {
         printf("FAIL open: %s\n", e.msg);
         return 1;
     }
     int online = -1;
-    step("is_online answers", s->ops->is_online(s, &online), SRC_OK, s);
+    step("is_online answers", dsb_is_online(s, &online), DSB_OK, s);
     printf("     online=%d (a restore needs 0)\n", online);
     failed |= online != 0;
 
     /* 0. privilege */
     step("restore_prepare before the privilege is enabled",
-         s->ops->restore_prepare(s, tok, tl), SRC_E_PRIVILEGE, s);
+         dsb_restore_prepare(s, tok, tl), DSB_E_PRIVILEGE, s);
     struct adbk_error pe;
     memset(&pe, 0, sizeof pe);
     adbk_status ps = plat_enable_privilege(PLAT_PRIV_RESTORE, &pe);
@@ -82,36 +90,38 @@ int main(int argc, char **argv)
     failed |= ps != ADBK_OK;
 
     /* 1. restricted context */
-    struct src_name_list l = {0};
-    step("restore_prepare without a token", s->ops->restore_prepare(s, NULL, 0), SRC_OK, s);
-    step("restore_locations in it", s->ops->restore_locations(s, &l), SRC_OK, s);
-    const char *ck = loc(&l, 0x83), *lg = loc(&l, 0x82), *db = loc(&l, 0x44);
-    struct src_rstmap m = {.database_name = db, .new_database_name = db};
+    struct dsb_name_list l = {0};
+    step("restore_prepare without a token", dsb_restore_prepare(s, NULL, 0), DSB_OK, s);
+    step("restore_locations in it", dsb_restore_locations(s, &l), DSB_OK, s);
+    const char *ck = loc(&l, DS_BFT_CHECKPOINT_DIR), *lg = loc(&l, DS_BFT_LOG_DIR),
+               *db = loc(&l, DS_BFT_NTDS_DATABASE);
+    struct ds_rstmap m = {.database_name = db, .new_database_name = db};
     if (ck && lg && db)
         step("restore_register refused without a token",
-             s->ops->restore_register(s, ck, lg, &m, 1, lg, lo, hi), SRC_E_TOKEN, s);
-    step("restore_end", s->ops->restore_end(s), SRC_OK, s);
-    src_names_free(&l);
+             dsb_restore_register(s, ck, lg, &m, 1, lg, lo, hi), DSB_E_TOKEN, s);
+    step("restore_end", dsb_restore_end(s), DSB_OK, s);
+    dsb_names_free(&l);
 
     /* 2. with the token */
-    step("restore_prepare with the archive's token", s->ops->restore_prepare(s, tok, tl),
-         SRC_OK, s);
-    step("restore_locations", s->ops->restore_locations(s, &l), SRC_OK, s);
+    step("restore_prepare with the archive's token", dsb_restore_prepare(s, tok, tl),
+         DSB_OK, s);
+    step("restore_locations", dsb_restore_locations(s, &l), DSB_OK, s);
     for (size_t i = 0; i < l.n; i++)
         printf("     0x%02X %s\n", l.v[i].bft, l.v[i].name);
-    ck = loc(&l, 0x83), lg = loc(&l, 0x82), db = loc(&l, 0x44);
+    ck = loc(&l, DS_BFT_CHECKPOINT_DIR), lg = loc(&l, DS_BFT_LOG_DIR);
+    db = loc(&l, DS_BFT_NTDS_DATABASE);
     if (!ck || !lg || !db) {
         printf("FAIL the three locations (checkpoint, log, database) are not all there\n");
         failed = 1;
     } else {
         m.database_name = db;
         m.new_database_name = db;
-        step("restore_register", s->ops->restore_register(s, ck, lg, &m, 1, lg, lo, hi), SRC_OK,
+        step("restore_register", dsb_restore_register(s, ck, lg, &m, 1, lg, lo, hi), DSB_OK,
              s);
-        step("restore_complete(S_OK)", s->ops->restore_complete(s, 0), SRC_OK, s);
+        step("restore_complete(S_OK)", dsb_restore_complete(s, 0), DSB_OK, s);
     }
-    step("restore_end", s->ops->restore_end(s), SRC_OK, s);
-    src_names_free(&l);
-    src_destroy(s);
+    step("restore_end", dsb_restore_end(s), DSB_OK, s);
+    dsb_names_free(&l);
+    dsb_close(s);
     return failed ? 1 : 0;
 }

@@ -4,7 +4,7 @@
 #
 #   tests/wine/run.sh LINUX_BUILD WIN_BUILD      (e.g. build build-win/adbk)
 #
-# Needs: LINUX_BUILD with tools/adbk/.., tools/dcsim/dcsim (the Linux build),
+# Needs: LINUX_BUILD with tools/adbk/.., dcsim/dcsim (the Linux build),
 # WIN_BUILD from tools/win/build.sh, and wine. Exits 77 (skipped) when wine or
 # the Windows build is missing, 0 when every check passed, 1 otherwise.
 # Checks, each printed as "ok" or "FAIL":
@@ -36,14 +36,14 @@ mkdir -p "$WINEPREFIX"
 # Wine maps the Linux root to drive Z:.
 zpath() { printf 'Z:%s' "$1" | tr / '\\'; }
 adbk=$(ls "$lin"/tools/adbk "$lin"/tools/adbk/adbk 2>/dev/null | head -n 1)
-dcsim=$lin/tools/dcsim/dcsim
+dcsim=$lin/dcsim/dcsim
 pass=0 fail=0
 check() { # check NAME COMMAND...
   name=$1; shift
   if "$@" >"$work/out" 2>&1; then echo "ok   $name"; pass=$((pass + 1))
   else echo "FAIL $name"; sed 's/^/     /' "$work/out" | tail -n 20; fail=$((fail + 1)); fi
 }
-export ADBK_NTDSBCLI_DLL="$(zpath "$win/src/dcsim/win/ntdsbcli.dll")"
+export ADBK_NTDSBCLI_DLL="$(zpath "$win/dcsim/win/ntdsbcli.dll")"
 export ADBK_DCSIM_DIR="$(zpath "$work/dc")" DCSIM_PRIVILEGE=check
 "$dcsim" provision "$work/dc" --size 32M --seed 7 --server DC01 >/dev/null &&
   "$dcsim" start "$work/dc" >/dev/null || { echo "cannot provision the DC"; exit 1; }

@@ -53,8 +53,9 @@ struct cstate {
     bool quiet;
 };
 
-static void c_member(void *ctx, const char *name, uint64_t size)
+static void c_member(void *ctx, const char *name, unsigned kind, uint64_t size)
 {
+    (void)kind;
     struct cstate *c = ctx;
     c->base += c->cur_size;
     c->cur_size = size;
@@ -75,19 +76,19 @@ static int cmd_create(int argc, char **argv)
         {"xxh128", no_argument, NULL, 'x'}, {"json", no_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    struct adbk_writer_options wo = {0};
-    const char *out = NULL;
-    bool force = false, sidecar = false, json = false;
+    struct adbk_output_options oo = {0};
+    struct adbk_writer_options *wo = &oo.writer;
+    bool json = false;
     struct cstate cs = {0};
-    if (!cli_take_level(&argc, argv, &wo.level))
+    if (!cli_take_level(&argc, argv, &wo->level))
         return EXIT_ERROR;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:T:fjqh", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': out = optarg; break;
+        case 'o': oo.output = optarg; break;
         case 'T':
-            if (!cli_parse_threads(optarg, &wo.threads)) {
+            if (!cli_parse_threads(optarg, &wo->threads)) {
                 cli_err("-T wants a thread count from 1 to 256, not '%s'", optarg);
                 return EXIT_ERROR;
             }
@@ -98,11 +99,11 @@ static int cmd_create(int argc, char **argv)
                 cli_err("--chunk-size wants a size from 4K to 128M, not '%s'", optarg);
                 return EXIT_ERROR;
             }
-            wo.chunk_size = (uint32_t)v;
+            wo->chunk_size = (uint32_t)v;
             break;
         }
-        case 'f': force = true; break;
-        case 'x': sidecar = true; break;
+        case 'f': oo.force = true; break;
+        case 'x': oo.xxh128 = true; break;
         case 'j': json = true; break;
         case 'q': cs.quiet = true; break;
         case 'h':
@@ -128,6 +129,7 @@ static int cmd_create(int argc, char **argv)
         default: return EXIT_ERROR;
         }
     }
+    const char *out = oo.output;
     if (!out) {
         cli_err("create needs -o OUT.adbk (or -o - for standard output)");
         return EXIT_ERROR;
@@ -141,41 +143,22 @@ static int cmd_create(int argc, char **argv)
         cli_err("refusing to write an archive to a terminal; redirect standard output");
         return EXIT_ERROR;
     }
-    if (to_stdout && sidecar) {
+    if (to_stdout && oo.xxh128) {
         cli_err("--xxh128 needs a file name: it cannot be used with -o -");
         return EXIT_ERROR;
     }
     cli_catch_signals();
 
     struct adbk_error err = {0};
-    struct adbk_outfile *of = NULL;
-    struct adbk_writer *w = NULL;
-    adbk_outfile_sweep(out, cs.quiet ? NULL : cli_job_note, &cs.job);
-    adbk_status st = adbk_outfile_open(out, force, &of, &err);
-    if (st == ADBK_OK)
-        st = adbk_writer_open(adbk_outfile_sink(of), &wo, &w, &err);
-    char host[256] = "";
-    gethostname(host, sizeof host - 1);
-    if (st == ADBK_OK)
-        st = adbk_writer_set_property(w, "source", "files", &err);
-    if (st == ADBK_OK && host[0])
-        st = adbk_writer_set_property(w, "host", host, &err);
     double t0 = cli_now();
     cli_progress_init(&cs.job.prog, "packing", 0, cs.quiet);
-    struct adbk_add_callbacks cb = {c_member, c_progress, cli_job_warning, cli_job_cancelled, &cs};
-    for (int i = optind; i < argc && st == ADBK_OK; i++)
-        st = adbk_add_path(w, argv[i], &cb, &err);
-    if (st == ADBK_OK && cli_interrupted)
-        st = ADBK_E_INTERRUPTED;
-    if (st == ADBK_OK)
-        st = adbk_writer_finish(w, &err);
-    if (st == ADBK_OK)
-        st = adbk_outfile_commit(of, &err);
+    struct adbk_job_callbacks cb = {.file_begin = c_member, .progress = c_progress,
+                                    .warning = cli_job_warning, .cancelled = cli_job_cancelled,
+                                    .ctx = &cs, .note = cs.quiet ? NULL : cli_job_note};
+    struct adbk_backup_result res;
+    adbk_status st = adbk_create((const char *const *)&argv[optind], (size_t)(argc - optind),
+                                 &oo, &cb, &res, &err);
     cli_progress_end(&cs.job.prog);
-    struct adbk_writer_stats ws;
-    adbk_writer_get_stats(w, &ws);
-    adbk_writer_free(w);
-    adbk_outfile_abort(of); /* removes the temporary file unless committed */
     if (st == ADBK_E_INTERRUPTED) {
         cli_err("interrupted; no archive was written");
         return EXIT_ERROR;
@@ -184,33 +167,22 @@ static int cmd_create(int argc, char **argv)
         cli_err("%s; no archive was written", err.message);
         return EXIT_ERROR;
     }
-    if (sidecar) {
-        size_t len = strlen(out) + 8;
-        char *side = malloc(len);
-        snprintf(side, len, "%s.xxh128", out);
-        st = adbk_write_xxh128_sidecar(side, out, ws.file_xxh128, &err);
-        free(side);
-        if (st != ADBK_OK) {
-            cli_err("the archive is complete, but its checksum file is not: %s", err.message);
-            return EXIT_ERROR;
-        }
-    }
     double secs = cli_now() - t0;
     FILE *sf = json && !to_stdout ? stdout : stderr;
     if (json) {
         char hex[33];
-        adbk_hex128(ws.file_xxh128, hex);
+        adbk_hex128(res.xxh128, hex);
         fprintf(sf, "{\"archive\":");
         cli_json_str(sf, out);
         fprintf(sf, ",\"members\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
-                ",\"seconds\":%.3f,\"warnings\":%u,\"xxh128\":\"%s\"}\n", ws.members, ws.bytes_in,
-                ws.bytes_out, secs, cs.job.warnings, hex);
+                ",\"seconds\":%.3f,\"warnings\":%u,\"xxh128\":\"%s\"}\n", res.files,
+                res.bytes_in, res.bytes_out, secs, cs.job.warnings, hex);
     } else if (!cs.quiet) {
         char a[16], b[16];
         cli_safe_printf(stderr, "%s: %" PRIu64 " members, %s packed into %s (ratio %.2f) in "
-                        "%.2f s%s", out, ws.members, cli_size(ws.bytes_in, a, sizeof a),
-                        cli_size(ws.bytes_out, b, sizeof b),
-                        ws.bytes_out ? (double)ws.bytes_in / (double)ws.bytes_out : 0.0, secs,
+                        "%.2f s%s", out, res.files, cli_size(res.bytes_in, a, sizeof a),
+                        cli_size(res.bytes_out, b, sizeof b),
+                        res.bytes_out ? (double)res.bytes_in / (double)res.bytes_out : 0.0, secs,
                         cs.job.warnings ? "; some files were skipped, see the warnings above" : "");
         fputc('\n', stderr);
     }

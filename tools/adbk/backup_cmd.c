@@ -5,7 +5,6 @@
 #include "adbk.h"
 #include "cli.h"
 #include "identity.h"
-#include "source.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -60,7 +59,7 @@ static void help(void)
            "2 error (no archive was written, no log was truncated).\n");
 }
 
-static void summary(const char *out, const struct adbk_source_spec *spec,
+static void summary(const char *out, const struct adbk_dc_spec *spec,
                     const struct adbk_backup_result *r, double secs, bool json, bool to_stdout)
 {
     double ratio = r->bytes_out ? (double)r->bytes_in / (double)r->bytes_out : 0.0;
@@ -123,23 +122,24 @@ int cmd_backup(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct adbk_backup_options bo = {0};
-    struct adbk_source_spec spec = {0};
+    struct adbk_output_options *out = &bo.out;
+    struct adbk_dc_spec spec = {0};
     const char *user = NULL;
-    bool sidecar = false, json = false, trunc_yes = false, trunc_no = false;
+    bool json = false, trunc_yes = false, trunc_no = false;
     struct cli_job job;
     bool quiet = false;
-    if (!cli_take_level(&argc, argv, &bo.writer.level))
+    if (!cli_take_level(&argc, argv, &out->writer.level))
         return EXIT_ERROR;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:T:fqh", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': bo.output = optarg; break;
+        case 'o': out->output = optarg; break;
         case OPT_SERVER: spec.server = optarg; break;
         case OPT_DCSIM: spec.dcsim_dir = optarg; break;
         case OPT_USER: user = optarg; break;
         case 'T':
-            if (!cli_parse_threads(optarg, &bo.writer.threads)) {
+            if (!cli_parse_threads(optarg, &out->writer.threads)) {
                 cli_err("-T wants a thread count from 1 to 256, not '%s'", optarg);
                 return EXIT_ERROR;
             }
@@ -150,13 +150,13 @@ int cmd_backup(int argc, char **argv)
                 cli_err("--chunk-size wants a size from 4K to 128M, not '%s'", optarg);
                 return EXIT_ERROR;
             }
-            bo.writer.chunk_size = (uint32_t)v;
+            out->writer.chunk_size = (uint32_t)v;
             break;
         }
         case OPT_NOTRUNC: trunc_no = true; break;
         case OPT_TRUNC: trunc_yes = true; break;
-        case 'f': bo.force = true; break;
-        case OPT_XXH: sidecar = true; break;
+        case 'f': out->force = true; break;
+        case OPT_XXH: out->xxh128 = true; break;
         case OPT_JSON: json = true; break;
         case 'q': quiet = true; break;
         case 'h': help(); return EXIT_OK;
@@ -168,7 +168,7 @@ int cmd_backup(int argc, char **argv)
                 argv[optind]);
         return EXIT_ERROR;
     }
-    if (!bo.output) {
+    if (!out->output) {
         cli_err("backup needs -o OUT.adbk (or -o - for standard output)");
         return EXIT_ERROR;
     }
@@ -177,12 +177,12 @@ int cmd_backup(int argc, char **argv)
         return EXIT_ERROR;
     }
     bo.truncate = trunc_no ? ADBK_TRUNCATE_NO : trunc_yes ? ADBK_TRUNCATE_YES : ADBK_TRUNCATE_AUTO;
-    bool to_stdout = strcmp(bo.output, "-") == 0;
+    bool to_stdout = strcmp(out->output, "-") == 0;
     if (to_stdout && isatty(STDOUT_FILENO)) {
         cli_err("refusing to write an archive to a terminal; redirect standard output");
         return EXIT_ERROR;
     }
-    if (to_stdout && sidecar) {
+    if (to_stdout && out->xxh128) {
         cli_err("--xxh128 needs a file name: it cannot be used with -o -");
         return EXIT_ERROR;
     }
@@ -193,22 +193,22 @@ int cmd_backup(int argc, char **argv)
     if (!cli_identity_get(user, &ci))
         return EXIT_ERROR;
     struct adbk_error err = {0};
-    struct source *src = NULL;
-    adbk_status st = adbk_open_source(&spec, &ci.id, &src, &err);
-    cli_identity_wipe(&ci); /* the source keeps its own copy */
+    struct adbk_dc *dc = NULL;
+    adbk_status st = adbk_dc_open(&spec, &ci.id, &dc, &err);
+    cli_identity_wipe(&ci); /* the DC keeps its own copy */
     if (st != ADBK_OK) {
         cli_err("%s", err.message);
         return EXIT_ERROR;
     }
     bo.server_label = spec.server;
-    struct adbk_backup_callbacks cb = {b_file_begin, b_progress, cli_job_warning,
-                                       cli_job_cancelled, &job, cli_job_note};
+    struct adbk_job_callbacks cb = {b_file_begin, b_progress, cli_job_warning,
+                                    cli_job_cancelled, &job, cli_job_note};
     struct adbk_backup_result res;
     double t0 = cli_now();
-    st = adbk_backup(src, &bo, &cb, &res, &err);
+    st = adbk_backup(dc, &bo, &cb, &res, &err);
     double secs = cli_now() - t0;
     cli_progress_end(&job.prog);
-    src_destroy(src);
+    adbk_dc_close(dc);
     if (st != ADBK_OK) {
         if (st == ADBK_E_EXISTS)
             cli_err("%s", err.message);
@@ -216,22 +216,7 @@ int cmd_backup(int argc, char **argv)
             cli_err("%s; no archive was written and no log was truncated", err.message);
         return EXIT_ERROR;
     }
-    if (sidecar) {
-        size_t len = strlen(bo.output) + 8;
-        char *side = malloc(len);
-        if (!side) {
-            cli_err("no memory");
-            return EXIT_ERROR;
-        }
-        snprintf(side, len, "%s.xxh128", bo.output);
-        st = adbk_write_xxh128_sidecar(side, bo.output, res.xxh128, &err);
-        free(side);
-        if (st != ADBK_OK) {
-            cli_warn("the archive is complete, but its checksum file is not: %s", err.message);
-            job.warnings++;
-        }
-    }
     if (json || !quiet)
-        summary(bo.output, &spec, &res, secs, json, to_stdout);
+        summary(out->output, &spec, &res, secs, json, to_stdout);
     return job.warnings ? EXIT_DAMAGED : EXIT_OK;
 }

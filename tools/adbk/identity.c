@@ -31,7 +31,7 @@ bool cli_identity_get(const char *spec, struct cli_identity *ci)
         char prompt[600];
         snprintf(prompt, sizeof prompt, "password for %s%s%s: ", ci->id.domain,
                  ci->id.domain[0] ? "\\" : "", ci->id.user);
-        if (plat_read_password(prompt, ci->password, sizeof ci->password, &err) != ADBK_OK) {
+        if (cli_read_password(prompt, ci->password, sizeof ci->password, &err) != ADBK_OK) {
             cli_err("%s", err.message);
             return false;
         }

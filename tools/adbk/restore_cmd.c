@@ -5,7 +5,6 @@
 #include "adbk.h"
 #include "cli.h"
 #include "identity.h"
-#include "source.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -128,7 +127,7 @@ int cmd_restore(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     struct adbk_restore_options ro = {0};
     struct adbk_reader_options rdo = {0};
-    struct adbk_source_spec spec = {0};
+    struct adbk_dc_spec spec = {0};
     const char *user = NULL;
     bool json = false, quiet = false;
     int c;
@@ -174,9 +173,9 @@ int cmd_restore(int argc, char **argv)
         adbk_reader_close(r);
         return EXIT_ERROR;
     }
-    struct source *src = NULL;
-    st = adbk_open_source(&spec, &ci.id, &src, &err);
-    cli_identity_wipe(&ci); /* the source keeps its own copy */
+    struct adbk_dc *dc = NULL;
+    st = adbk_dc_open(&spec, &ci.id, &dc, &err);
+    cli_identity_wipe(&ci); /* the DC keeps its own copy */
     if (st != ADBK_OK) {
         cli_err("%s", err.message);
         adbk_reader_close(r);
@@ -186,10 +185,10 @@ int cmd_restore(int argc, char **argv)
                                         cli_job_cancelled, &job, cli_job_note};
     struct adbk_restore_result res;
     double t0 = cli_now();
-    st = adbk_restore(r, src, &ro, &cb, &res, &err);
+    st = adbk_restore(r, dc, &ro, &cb, &res, &err);
     double secs = cli_now() - t0;
     cli_progress_end(&job.prog);
-    src_destroy(src);
+    adbk_dc_close(dc);
     adbk_reader_close(r);
     if (st != ADBK_OK) {
         cli_err("%s", err.message);

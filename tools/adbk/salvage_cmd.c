@@ -19,74 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ------------------------------------------------------------ input */
-
-struct fsrc {
-    struct adbk_source src;
-    int fd;
-};
-
-static int fsrc_read_at(void *ctx, uint64_t off, void *buf, size_t len)
-{
-    struct fsrc *f = ctx;
-    uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pread(f->fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return errno;
-        if (n == 0)
-            return EIO; /* the file shrank while being read */
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return 0;
-}
-
-/* The end of the hole at off, if the file system tells (SEEK_DATA); ENXIO:
- * no data up to the end of the file. Any other failure: cannot tell. */
-static int fsrc_next_data(void *ctx, uint64_t off, uint64_t *data)
-{
-#ifdef SEEK_DATA
-    struct fsrc *f = ctx;
-    off_t d = lseek(f->fd, (off_t)off, SEEK_DATA);
-    if (d >= 0) {
-        *data = (uint64_t)d;
-        return 0;
-    }
-    if (errno == ENXIO) {
-        *data = f->src.size;
-        return 0;
-    }
-    return errno;
-#else
-    (void)ctx;
-    (void)off;
-    (void)data;
-    return ENOTSUP;
-#endif
-}
-
-static bool fsrc_open(struct fsrc *f, const char *path)
-{
-    struct stat st;
-    f->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (f->fd < 0 || fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int e = f->fd < 0 ? errno : 0;
-        if (f->fd >= 0)
-            close(f->fd);
-        if (e)
-            cli_err("cannot open %s: %s", path, strerror(e));
-        else
-            cli_err("%s is not a regular file", path);
-        return false;
-    }
-    f->src = (struct adbk_source){fsrc_read_at, f, (uint64_t)st.st_size, path};
-    return true;
-}
-
 /* ------------------------------------------------------------ report */
 
 struct sstate {
@@ -288,15 +220,17 @@ static void summary(struct sstate *s, const char *in, const char *out,
 static int run(const char *in, const char *out, bool force, const struct adbk_salvage_options *so,
                struct sstate *s)
 {
-    struct fsrc f;
-    if (!fsrc_open(&f, in))
-        return EXIT_ERROR;
     struct adbk_error err = {0};
+    struct adbk_source *src;
+    adbk_status st = adbk_source_open_file(in, &src, &err);
+    if (st != ADBK_OK) {
+        cli_err("%s", err.message);
+        return EXIT_ERROR;
+    }
     struct adbk_outfile *of = NULL;
-    adbk_status st = ADBK_OK;
     if (out && (st = adbk_outfile_open(out, force, &of, &err)) != ADBK_OK) {
         cli_err("%s", err.message);
-        close(f.fd);
+        adbk_source_close(src);
         return EXIT_ERROR;
     }
     if (s->json) {
@@ -309,17 +243,15 @@ static int run(const char *in, const char *out, bool force, const struct adbk_sa
             printf("null");
         printf(",\"damage\":[");
     }
-    cli_progress_init(&s->prog, "salvaging", f.src.size, s->quiet || s->json);
+    cli_progress_init(&s->prog, "salvaging", src->size, s->quiet || s->json);
     struct adbk_salvage_callbacks cb = {s_damage, s_member, s_progress, s};
     struct adbk_salvage_result res;
-    struct adbk_salvage_options o = *so;
-    o.next_data = fsrc_next_data;
-    st = adbk_salvage(&f.src, of ? adbk_outfile_sink(of) : NULL, &o, &cb, &res, &err);
+    st = adbk_salvage(src, of ? adbk_outfile_sink(of) : NULL, so, &cb, &res, &err);
     if (st == ADBK_OK && of)
         st = adbk_outfile_commit(of, &err);
     cli_progress_end(&s->prog);
     adbk_outfile_abort(of); /* removes the temporary file unless committed */
-    close(f.fd);
+    adbk_source_close(src);
     if (st == ADBK_E_ABORTED && cli_interrupted)
         st = adbk_error_set(&err, ADBK_E_INTERRUPTED, "%s: salvage interrupted; nothing was "
                             "written", in);

@@ -177,4 +177,4 @@ nice -n 19 cmake -S "$top" -B "$bdir/adbk" \
   -DCMAKE_TOOLCHAIN_FILE="$top/cmake/mingw-w64-x86_64.cmake" -DADBK_WIN_DEPS="$deps" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DADBK_TESTS=OFF >/dev/null
 nice -n 19 cmake --build "$bdir/adbk" -j "$jobs"
-ls -l "$bdir"/adbk/tools/*.exe "$bdir"/adbk/src/dcsim/win/*.dll 2>/dev/null || true
+ls -l "$bdir"/adbk/tools/*.exe "$bdir"/adbk/dcsim/win/*.dll 2>/dev/null || true

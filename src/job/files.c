@@ -1,0 +1,193 @@
+/*
+ * files.c - files and folders as the origin of an archive (adbk_create).
+ * Folders are walked depth-first with names in byte order, so the same tree
+ * always gives the same archive. File content is read straight into the
+ * writer's chunk buffers (emit_member), never copied on the way. Symbolic
+ * links, special files and what cannot be opened are skipped with a warning;
+ * a file that changes size while being read is kept, with a warning.
+ */
+#include "job.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static adbk_status io_error(struct adbk_error *err, const char *what, const char *path, int e)
+{
+    return adbk_error_set(err, ADBK_E_IO, "%s %s: %s", what, path, strerror(e));
+}
+
+static void fill_info(struct adbk_member_info *mi, const char *name, const char *path,
+                      const struct stat *st, unsigned kind)
+{
+    memset(mi, 0, sizeof *mi);
+    mi->name = name;
+    mi->source_path = path;
+    mi->kind = kind;
+    mi->flags = ADBK_HAS_MTIME | ADBK_HAS_MODE | (kind == ADBK_KIND_FILE ? ADBK_HAS_EXPECTED_SIZE : 0);
+    mi->expected_size = (uint64_t)st->st_size;
+    mi->mtime_sec = st->st_mtim.tv_sec;
+    mi->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+    mi->mode = st->st_mode & 07777;
+}
+
+struct file_stream {
+    int fd;
+    const char *path;
+};
+
+static adbk_status file_read(void *ctx, void *buf, size_t cap, size_t *got_out,
+                             struct adbk_error *err)
+{
+    struct file_stream *f = ctx;
+    ssize_t n;
+    do
+        n = read(f->fd, buf, cap);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return io_error(err, "cannot read", f->path, errno);
+    *got_out = (size_t)n;
+    return ADBK_OK;
+}
+
+static adbk_status add_file(struct emit *e, const char *path, const char *name)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        emit_warn(e, "skipped %s: cannot open: %s", path, strerror(errno));
+        return ADBK_OK;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        emit_warn(e, "skipped %s: no longer a regular file", path);
+        close(fd);
+        return ADBK_OK;
+    }
+    struct adbk_member_info mi;
+    fill_info(&mi, name, path, &st, ADBK_KIND_FILE);
+    struct file_stream f = {fd, path};
+    uint64_t done = 0;
+    adbk_status s = emit_member(e, &mi, (uint64_t)st.st_size, 1, file_read, &f, &done);
+    close(fd);
+    if (s == ADBK_OK && done != (uint64_t)st.st_size)
+        emit_warn(e, "%s changed size while being read (%lld bytes before, %llu read)", path,
+                  (long long)st.st_size, (unsigned long long)done);
+    return s;
+}
+
+static int byte_order(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static adbk_status add_tree(struct emit *e, const char *path, const char *name)
+{
+    struct adbk_error *err = e->err;
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return io_error(err, "cannot read", path, errno);
+    struct adbk_error why;
+    if (adbk_name_check(name, &why) != ADBK_OK) {
+        emit_warn(e, "skipped %s: %s", path, why.message);
+        return ADBK_OK;
+    }
+    if (S_ISREG(st.st_mode))
+        return add_file(e, path, name);
+    if (!S_ISDIR(st.st_mode)) {
+        emit_warn(e, "skipped %s: %s are not archived", path,
+             S_ISLNK(st.st_mode) ? "symbolic links" : "special files");
+        return ADBK_OK;
+    }
+    struct adbk_member_info mi;
+    fill_info(&mi, name, path, &st, ADBK_KIND_DIRECTORY);
+    adbk_status s = emit_bytes(e, &mi, NULL, 0);
+    if (s != ADBK_OK)
+        return s;
+    struct dirent **list;
+    int n = scandir(path, &list, NULL, byte_order);
+    if (n < 0) {
+        emit_warn(e, "skipped the contents of %s: %s", path, strerror(errno));
+        return ADBK_OK;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *d = list[i]->d_name;
+        if (s == ADBK_OK && strcmp(d, ".") != 0 && strcmp(d, "..") != 0) {
+            size_t pl = strlen(path) + strlen(d) + 2, nl = strlen(name) + strlen(d) + 2;
+            char *cpath = malloc(pl), *cname = malloc(nl);
+            if (!cpath || !cname) {
+                s = adbk_error_set(err, ADBK_E_NOMEM, "no memory walking %s", path);
+            } else {
+                snprintf(cpath, pl, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", d);
+                snprintf(cname, nl, "%s/%s", name, d);
+                s = add_tree(e, cpath, cname);
+            }
+            free(cpath);
+            free(cname);
+        }
+        free(list[i]);
+    }
+    free(list);
+    return s;
+}
+
+/* One PATH of adbk create: its member names start with the path's last
+ * component; "." and paths ending in ".." are resolved first so the name
+ * means something. */
+static adbk_status add_path(struct emit *e, const char *path)
+{
+    char resolved[PATH_MAX];
+    if (!realpath(path, resolved))
+        return io_error(e->err, "cannot find", path, errno);
+    const char *slash = strrchr(resolved, '/');
+    const char *base = slash ? slash + 1 : resolved;
+    if (*base == '\0')
+        return adbk_error_set(e->err, ADBK_E_ARG, "cannot pack %s: name a folder below the root",
+                              path);
+    return add_tree(e, path, base);
+}
+
+struct files {
+    const char *const *paths;
+    size_t n;
+};
+
+static adbk_status members(struct origin *o, struct emit *e)
+{
+    struct files *f = o->impl;
+    adbk_status st = ADBK_OK;
+    for (size_t i = 0; i < f->n && st == ADBK_OK; i++)
+        st = add_path(e, f->paths[i]);
+    return st;
+}
+
+static adbk_status describe(struct origin *o, struct emit *e)
+{
+    (void)o;
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    const char *const kv[][2] = {{"source", "files"}, {"host", host}}; /* FORMAT.md §7 */
+    return emit_properties(e, kv, sizeof kv / sizeof kv[0]);
+}
+
+static const struct origin_ops files_ops = {.members = members, .describe = describe};
+
+adbk_status adbk_create(const char *const *paths, size_t n, const struct adbk_output_options *out,
+                        const struct adbk_job_callbacks *cb, struct adbk_backup_result *res,
+                        struct adbk_error *err)
+{
+    struct adbk_backup_result local;
+    if (!res)
+        res = &local;
+    memset(res, 0, sizeof *res);
+    if (n == 0)
+        return adbk_error_set(err, ADBK_E_ARG, "nothing to pack: name a file or a folder");
+    struct files f = {paths, n};
+    struct origin o = {&files_ops, &f};
+    return job_run(&o, out, cb, NULL, res, err);
+}
