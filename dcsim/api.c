@@ -1,11 +1,15 @@
 /*
- * api.c - process-wide simulator switches and the backup half of the Ds* API.
+ * api.c - what every Ds* call of the simulator shares (docs/DSBACKUP.md,
+ * cited as §N and, for the rules of its §8, R<n>).
  *
  * Owns: server-name binding, the auth identity, privilege mode and check,
  * fault switches, the clock, R20 buffer accounting, the context registry
  * (handles are never-reused serial numbers, so stale or forged handles are
- * recognised without being dereferenced, R6), and DsBackup*.
- * Does not own: restore calls (restore.c), file formats (state.c, page.c).
+ * recognised without being dereferenced, R6), name lists, and the calls that
+ * belong to no context (DsIsNTDSOnline, DsSetAuthIdentity,
+ * DsSetCurrentBackupLog).
+ * Does not own: the backup calls (backup.c), the restore calls (restore.c),
+ * file formats (state.c, page.c).
  *
  * Locking: g_mu guards the registry and switches; it is never held across
  * file I/O. A context being used is marked busy (R27). The DC's own state

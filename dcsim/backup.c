@@ -1,6 +1,6 @@
 /*
- * backup.c - DsBackupPrepare .. DsBackupEnd: the backup contract (ref §1,
- * rules R1-R20 of ref §8) over a DC folder.
+ * backup.c - DsBackupPrepare .. DsBackupEnd: the backup contract (DSBACKUP.md §1,
+ * rules R1-R20 of DSBACKUP.md §8) over a DC folder.
  *
  * Owns: the per-context call sequence, the database stream (fuzzy copy with
  * page checksums verified as streamed, header page marked as a backup copy
@@ -487,7 +487,7 @@ HRESULT dcsim_DsBackupGetBackupLogs(HBC hbc, char **list_out, DWORD *cb_out)
         goto out;
     }
     /* Close the current generation so every change made during the copy is in
-     * a closed log (ref §5). */
+     * a closed log (DSBACKUP.md §5). */
     uint32_t gen_end = st.current_gen;
     if (roll_locked(c->dir, &st) != DCSIM_OK) {
         hr = dc_hfail(hrError, "%s: rolling the log failed: %s", call, dcsim_last_error());

@@ -5,8 +5,8 @@
  * live state (online/offline, churn), the recovery check, fault injection and
  * a UTF-8 twin of every ntdsbcli.dll function (DsBackup*, DsRestore*,
  * DsSetAuthIdentity, DsSetCurrentBackupLog) with the same semantics and the
- * same HRESULT codes as the DsBackup API reference (dsbackup-api.md; cited as
- * "ref §N" and "R<n>" for the contract rules of ref §8).
+ * same HRESULT codes as docs/DSBACKUP.md (cited as
+ * "§N", and "R<n>" for the contract rules of its §8).
  * Does not own: the container, the backup driver (src/source/ adapts this API
  * to the driver), printing (tools/dcsim).
  *
@@ -20,7 +20,7 @@
  *   the ADBK_DCSIM_DIR one. A syntactically bad name (contains '_', '\\'
  *   inside, empty after "\\") or no DC at all gives hrCouldNotConnect; a
  *   well-formed name that is not a DC here counts as a remote machine and
- *   gives RPC_S_INVALID_BINDING (ref §1, R1).
+ *   gives RPC_S_INVALID_BINDING (DSBACKUP.md §1, R1).
  *
  * A DC folder (made by dcsim_provision) holds, as %SystemRoot%\NTDS does:
  *   ntds.dit            database, pages of DCSIM_PAGE_HDR bytes of header each
@@ -56,7 +56,7 @@
 extern "C" {
 #endif
 
-/* ---- Windows shapes (ref §0). Never unsigned long / wchar_t. ---------- */
+/* ---- Windows shapes (DSBACKUP.md §0). Never unsigned long / wchar_t. ---------- */
 typedef int32_t HRESULT;
 typedef uint32_t DWORD;
 typedef uint32_t ULONG;
@@ -79,9 +79,9 @@ typedef union {
 #include "dsapi.h"
 #include "dsapi_table.h"
 
-/* ---- The Ds* API (ref §1, §4), UTF-8 strings ---------------------------
+/* ---- The Ds* API (DSBACKUP.md §1, §4), UTF-8 strings ---------------------------
  * Name lists (GetDatabaseNames, GetBackupLogs, RestoreGetDatabaseLocations)
- * use the A encoding of ref §2: per entry one BFT byte, the UNC path, a NUL;
+ * use the A encoding of DSBACKUP.md §2: per entry one BFT byte, the UNC path, a NUL;
  * one more NUL ends the list; *pcbSize counts every byte including both
  * final NULs. Every buffer returned (lists and the expiry token) must be
  * released exactly once with dcsim_DsBackupFree (R20). */
@@ -112,7 +112,7 @@ HRESULT dcsim_DsBackupOpenFile(HBC hbc, const char *name, DWORD read_hint,
 /* Reads up to cb bytes (R10-R12, R17, R18). */
 HRESULT dcsim_DsBackupRead(HBC hbc, void *buf, DWORD cb, DWORD *read_out);
 HRESULT dcsim_DsBackupClose(HBC hbc);
-/* Rolls edb.log and lists genStart..genEnd as edbXXXXX.log (ref §5). */
+/* Rolls edb.log and lists genStart..genEnd as edbXXXXX.log (DSBACKUP.md §5). */
 HRESULT dcsim_DsBackupGetBackupLogs(HBC hbc, char **list_out, DWORD *cb_out);
 /* Deletes listed logs below the current checkpoint (R15). */
 HRESULT dcsim_DsBackupTruncateLogs(HBC hbc);
@@ -122,7 +122,7 @@ void dcsim_DsBackupFree(void *buf);
 HRESULT dcsim_DsBackupEnd(HBC hbc);
 HRESULT dcsim_DsSetCurrentBackupLog(const char *server, DWORD current_log);
 
-/* Restore side (ref §4, R21-R26). The server must be offline. token NULL
+/* Restore side (DSBACKUP.md §4, R21-R26). The server must be offline. token NULL
  * gives a restricted context (only GetDatabaseLocations works). */
 HRESULT dcsim_DsRestorePrepare(const char *server, ULONG rtFlag,
                                const void *token, DWORD cb_token,

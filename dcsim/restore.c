@@ -1,5 +1,5 @@
 /*
- * restore.c - DsRestorePrepare .. DsRestoreEnd (ref §4, R21-R26).
+ * restore.c - DsRestorePrepare .. DsRestoreEnd (DSBACKUP.md §4, R21-R26).
  *
  * Owns: expiry-token checking, the restore locations, registration (stored in
  * dcsim.ini as restore_state registered -> complete | failed, which

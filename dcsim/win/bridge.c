@@ -16,7 +16,7 @@ int32_t shim_set_current_log(const char *server, uint32_t log)
 /* The simulator names its restore locations in UNC form (\\DC01\C$\...),
  * a share Wine does not serve. As ntdsbcli.dll it answers with the local
  * folder each name maps to (the drive-letter form; which form a real server
- * returns is an open question of the reference, §4), and registration
+ * returns is an open question of the contract, DSBACKUP.md §4), and registration
  * accepts either form. */
 int32_t shim_restore_locations(void *hbc, char **list_out, uint32_t *cb_out)
 {

@@ -7,7 +7,7 @@
  *
  * Owns: the W encoding of the name lists (one WCHAR BFT, the path, a 0 unit;
  * an empty string ends the list; the byte count covers both final 0 units,
- * the DsBackup API reference §2), and DsBackupFree for both kinds of buffer
+ * docs/DSBACKUP.md §2), and DsBackupFree for both kinds of buffer
  * it hands out: W lists it made itself, and the simulator's expiry tokens.
  * "This machine": NULL, "" or this computer's name (with or without "\\")
  * reach the simulator as NULL, so a DC bound by ADBK_DCSIM_DIR answers.

@@ -124,7 +124,8 @@ dsb_status dsb_open_file(struct dsb *s, const struct dsb_name *n, uint64_t *size
 #define DSB_READ_MIN 98304u
 dsb_status dsb_read(struct dsb *s, void *buf, size_t cap, size_t *got_out);
 dsb_status dsb_close_file(struct dsb *s);
-/* Only after every file of the backup is durable (R14/R15). */
+/* Only after every file of the backup is durable (DSBACKUP.md §1 step 6,
+ * R14). */
 dsb_status dsb_truncate_logs(struct dsb *s);
 /* Ends the backup; always call it, also after failures. Idempotent. */
 dsb_status dsb_end(struct dsb *s);

@@ -5,8 +5,8 @@
  * write (restore) every file of the directory service. On Windows that is
  * SeBackupPrivilege / SeRestorePrivilege in the process token; on Linux the
  * capabilities CAP_DAC_READ_SEARCH / CAP_DAC_OVERRIDE, moved from the
- * permitted set into the effective set (the DsBackup API reference,
- * dsbackup-api.md, §6). One file per platform, picked by CMake.
+ * permitted set into the effective set (docs/DSBACKUP.md
+ * §6). One file per platform, picked by CMake.
  * Does not own: what the server checks on its side (the source reports that
  * as SRC_E_PRIVILEGE).
  *

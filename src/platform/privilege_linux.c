@@ -2,7 +2,7 @@
  * privilege_linux.c - plat_enable_privilege with libcap (privilege.h).
  * A capability can enter the effective set only from the permitted set;
  * when it is not permitted cap_set_proc fails with EPERM and changes nothing,
- * which is the Linux form of Windows' ERROR_NOT_ALL_ASSIGNED (ref §6).
+ * which is the Linux form of Windows' ERROR_NOT_ALL_ASSIGNED (DSBACKUP.md §6).
  */
 #include "privilege.h"
 

@@ -3,7 +3,7 @@
  * (privilege.h), the way Microsoft's "Setting the Backup and Restore
  * Privileges" example does it (OpenProcessToken, LookupPrivilegeValue,
  * AdjustTokenPrivileges with SE_PRIVILEGE_ENABLED), with the example's two
- * defects fixed (the DsBackup API reference, dsbackup-api.md, §6):
+ * defects fixed (docs/DSBACKUP.md §6):
  *  1. AdjustTokenPrivileges returns TRUE even when the token does not hold
  *     the privilege; it then sets ERROR_NOT_ALL_ASSIGNED (1300). That case is
  *     a refusal here, not a success.

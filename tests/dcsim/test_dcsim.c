@@ -1,6 +1,6 @@
 /*
  * test_dcsim.c - the simulated DC: provisioning, the recovery check, the
- * DsBackup/DsRestore contract (one test per rule, ref §8 R-numbers in the
+ * DsBackup/DsRestore contract (one test per rule, DSBACKUP.md §8 R-numbers in the
  * comments), fault injection (one test per fault), churn during a backup,
  * and the source interface on top.
  */
@@ -148,7 +148,7 @@ TEST(check_detects_log_gap_and_wrong_generation)
 
 /* ---- name lists and token ---------------------------------------------- */
 
-/* ref §2: type byte, UNC name, NUL, ..., final NUL; cb counts every byte. */
+/* DSBACKUP.md §2: type byte, UNC name, NUL, ..., final NUL; cb counts every byte. */
 TEST(name_list_encoding)
 {
     SETUP("names", 6, 1);

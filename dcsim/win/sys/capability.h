@@ -2,7 +2,7 @@
  * sys/capability.h for the Windows build of the simulated DC: the few libcap
  * calls the simulator makes to check its caller, answered from the process
  * token instead. CAP_DAC_READ_SEARCH stands for SeBackupPrivilege and
- * CAP_DAC_OVERRIDE for SeRestorePrivilege (the DsBackup API reference, §6):
+ * CAP_DAC_OVERRIDE for SeRestorePrivilege (docs/DSBACKUP.md §6):
  * "effective" means the privilege is enabled in the token. Implemented in
  * dcsim/win/capability_win32.c.
  */
