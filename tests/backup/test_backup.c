@@ -397,11 +397,4 @@ TEST(no_truncate_keeps_logs)
     bx_teardown(&b);
 }
 
-TEST_LIST(T(churning_dc_backup_is_restorable), T(short_reads_succeed), T(slow_reads_succeed),
-          T(fault_fail_read_is_an_error), T(fault_offline_after_is_an_error),
-          T(fault_bad_page_is_an_error), T(fault_missing_first_log_is_an_error),
-          T(fault_missing_middle_log_is_an_error), T(offline_dc_is_an_error),
-          T(privilege_refused_by_server_is_explained), T(existing_archive_is_not_replaced),
-          T(cancel_leaves_nothing), T(pipe_output_truncates_only_when_asked),
-          T(no_truncate_keeps_logs));
 TEST_MAIN()

@@ -883,18 +883,4 @@ TEST(churn_backup_is_restorable)
     fx_teardown(&f);
 }
 
-TEST_LIST(T(provision_same_seed_same_bytes), T(provision_different_seed_differs),
-          T(provision_layout_and_check), T(check_detects_bad_page_checksum),
-          T(check_detects_log_gap_and_wrong_generation), T(name_list_encoding),
-          T(token_expiry), T(token_bad_format), T(rule_call_order),
-          T(rule_invalid_and_ended_handles), T(rule_one_open_file),
-          T(rule_read_buffer_size), T(rule_reads_after_end_of_file),
-          T(rule_privilege_not_held), T(rule_server_offline), T(rule_prepare_arguments),
-          T(rule_backup_in_progress), T(rule_list_pointer_not_null),
-          T(rule_buffers_freed_exactly_once), T(rule_logs_truncated_before_read),
-          T(rule_restore_without_token), T(rule_restore_while_online),
-          T(restore_register_complete_and_recover), T(fault_fail_nth_read),
-          T(fault_offline_after_bytes), T(fault_short_reads), T(fault_slow_reads),
-          T(fault_missing_log), T(fault_bad_page_checksum),
-          T(fault_eof_zero_read_and_parser), T(churn_backup_is_restorable));
 TEST_MAIN()

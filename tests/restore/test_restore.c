@@ -755,14 +755,4 @@ TEST(future_dated_backup_is_refused_unless_allowed)
     bx_teardown(&b);
 }
 
-TEST_LIST(T(churned_backup_restores_byte_for_byte),
-          T(log_gap_in_archive_is_refused_before_anything),
-          T(first_log_missing_fails_recovery_with_documented_code),
-          T(expired_backup_is_refused_with_age_and_limit),
-          T(allow_expired_restores_with_a_warning),
-          T(server_refusing_an_expired_token_is_explained), T(unknown_token_format_is_refused),
-          T(online_directory_is_refused), T(damaged_member_stops_before_registration),
-          T(cancel_during_staging_leaves_nothing), T(privilege_refused_by_server_is_explained),
-          T(files_archive_is_not_restorable), T(patch_member_cannot_choose_its_destination),
-          T(future_dated_backup_is_refused_unless_allowed));
 TEST_MAIN()

@@ -792,9 +792,4 @@ TEST(in_caller_starts_no_thread)
     free(in.p);
 }
 
-TEST_LIST(T(intact_archive_is_copied_whole), T(cut_at_many_offsets), T(damaged_index),
-          T(damaged_seek_table), T(damaged_chunk_in_the_middle), T(damaged_member_record),
-          T(damaged_header_record), T(not_an_archive_and_dry_run), T(fuzzer_regressions),
-          T(sparse_gap_is_crossed_unread), T(folder_with_content_is_skipped_not_fatal),
-          T(reserved_kind_is_kept), T(in_caller_starts_no_thread));
 TEST_MAIN()

@@ -458,11 +458,4 @@ TEST(damage_report_names_member_chunk_and_offset)
     free(m.p);
 }
 
-TEST_LIST(T(roundtrip_sizes_around_chunk_size), T(roundtrip_default_chunk_size),
-          T(many_small_members), T(non_ascii_names), T(writer_refuses_unsafe_and_duplicate_names),
-          T(every_flipped_byte_is_detected), T(every_truncation_fails_cleanly),
-          T(newer_major_version_is_refused_with_a_clear_message),
-          T(not_an_archive_is_named_as_such), T(failing_sink_is_reported_at_every_write),
-          T(open_reads_only_the_tail), T(read_member_reads_only_its_frames),
-          T(damage_report_names_member_chunk_and_offset));
 TEST_MAIN()

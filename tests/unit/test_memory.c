@@ -238,7 +238,4 @@ TEST(small_archive_of_large_chunks_fits_a_small_address_space)
     unlink(path);
 }
 
-TEST_LIST(T(large_chunks_keep_verify_within_its_memory_bound),
-          T(address_space_limit_means_fewer_chunks_in_flight),
-          T(small_archive_of_large_chunks_fits_a_small_address_space));
 TEST_MAIN()

@@ -213,8 +213,6 @@ static void check_vector(const char *name)
 TEST(v1_basic) { check_vector("v1-basic"); }
 TEST(v1_empty) { check_vector("v1-empty"); }
 
-TEST_LIST(T(v1_basic), T(v1_empty));
-
 static int write_vectors(const char *dir)
 {
     vectors_dir = dir;
@@ -238,14 +236,9 @@ static int write_vectors(const char *dir)
     return 0;
 }
 
-int test_main(int argc, char **argv);
-#define main test_main
-TEST_MAIN()
-#undef main
-
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--write") == 0)
         return write_vectors(argv[2]);
-    return test_main(argc, argv);
+    return test_run(argc, argv);
 }
