@@ -10,7 +10,8 @@
  *
  * EXPECT_* record a failure and go on; REQUIRE_* stop the test. Statuses of
  * the container library are compared with EXPECT_STATUS(want, got, err),
- * which names both statuses and prints err's message on a mismatch.
+ * which names both statuses and prints err's message on a mismatch; the
+ * simulated DC's HRESULTs with EXPECT_HR(want, got), which names both.
  *
  * Include this header in one file of a test program only: it defines the
  * harness's variables.
@@ -130,6 +131,38 @@ test_status_(const char *file, int line, const int *want, adbk_status got,
                           (err), __VA_ARGS__))                                \
             return;                                                           \
     } while (0)
+#endif
+
+/* The simulated DC's HRESULTs, by their names (dcsim_hr_name), for the
+ * programs that link the simulator. */
+#if defined(__has_include)
+#if __has_include("dcsim.h")
+#include "dcsim.h"
+#define ADBK_TEST_HAVE_HR 1
+#endif
+#endif
+
+#ifdef ADBK_TEST_HAVE_HR
+/* On a mismatch records a failure with both names (and values) and, when got
+ * is not S_OK, the simulator's last error. Returns 1 when got is want. */
+static inline int test_hr_(const char *file, int line, const char *expr, HRESULT want,
+                           HRESULT got)
+{
+    if (got == want)
+        return 1;
+    const char *wn = dcsim_hr_name(want), *gn = dcsim_hr_name(got);
+    fprintf(stderr, "%s:%d: %s: want %s (0x%08X), got %s (0x%08X)", file, line, expr,
+            wn ? wn : "?", (unsigned)want, gn ? gn : "?", (unsigned)got);
+    if (got != S_OK)
+        fprintf(stderr, ": %s", dcsim_last_error());
+    fputc('\n', stderr);
+    test_failures++;
+    return 0;
+}
+
+#define EXPECT_HR(want, got) test_hr_(__FILE__, __LINE__, #got, (want), (got))
+#define REQUIRE_HR(want, got)                                                 \
+    do { if (!EXPECT_HR(want, got)) return; } while (0)
 #endif
 
 /* ------------------------------------------------------------ registration */

@@ -17,15 +17,6 @@
 #define SETUP(name, seed, online)                                              \
     struct fx f;                                                               \
     REQUIRE_TRUE(fx_setup(&f, name, seed, online) == 0)
-#define EXPECT_HR(want, got)                                                   \
-    do {                                                                       \
-        HRESULT w_ = (want), g_ = (got);                                       \
-        if (w_ != g_)                                                          \
-            TEST_FAIL_AT("%s: want %s (0x%08X), got %s (0x%08X): %s", #got,    \
-                         dcsim_hr_name(w_), (unsigned)w_,                      \
-                         dcsim_hr_name(g_) ? dcsim_hr_name(g_) : "?",          \
-                         (unsigned)g_, dcsim_last_error());                    \
-    } while (0)
 
 static void file_path(char *out, size_t cap, const char *dir, const char *name)
 {
@@ -156,7 +147,7 @@ TEST(name_list_encoding)
     DWORD cb = 0, cbt = 0;
     HBC h = NULL;
     char *list = NULL, *logs = NULL;
-    REQUIRE_TRUE(dcsim_DsBackupPrepare("\\\\DC01", 0, BACKUP_TYPE_FULL, &tok, &cbt, &h) == S_OK);
+    REQUIRE_HR(S_OK, dcsim_DsBackupPrepare("\\\\DC01", 0, BACKUP_TYPE_FULL, &tok, &cbt, &h));
     EXPECT_HR(S_OK, dcsim_DsBackupGetDatabaseNames(h, &list, &cb));
     static const char want[] = "D\\\\DC01\\C$\\Windows\\NTDS\\ntds.dit";
     REQUIRE_TRUE(list != NULL);
@@ -262,7 +253,7 @@ TEST(rule_call_order)
     LARGE_INTEGER sz;
     char *list = NULL, *logs = NULL, buf[65536];
     static const char db[] = "\\\\DC01\\C$\\Windows\\NTDS\\ntds.dit";
-    REQUIRE_TRUE(dcsim_DsBackupPrepare("DC01", 0, BACKUP_TYPE_FULL, &tok, &cb, &h) == S_OK);
+    REQUIRE_HR(S_OK, dcsim_DsBackupPrepare("DC01", 0, BACKUP_TYPE_FULL, &tok, &cb, &h));
     EXPECT_HR(ERROR_INVALID_PARAMETER, dcsim_DsBackupOpenFile(h, db, 65536, &sz));
     EXPECT_HR(hrInvalidHandle, dcsim_DsBackupRead(h, buf, sizeof buf, &n));
     EXPECT_HR(hrInvalidHandle, dcsim_DsBackupClose(h));
@@ -330,9 +321,9 @@ TEST(rule_read_buffer_size)
     LARGE_INTEGER sz;
     char *list = NULL;
     static uint8_t buf[65536];
-    REQUIRE_TRUE(dcsim_DsBackupPrepare("DC01", 0, BACKUP_TYPE_FULL, &tok, &cb, &h) == S_OK);
+    REQUIRE_HR(S_OK, dcsim_DsBackupPrepare("DC01", 0, BACKUP_TYPE_FULL, &tok, &cb, &h));
     dcsim_DsBackupFree(tok);
-    REQUIRE_TRUE(dcsim_DsBackupGetDatabaseNames(h, &list, &cb) == S_OK);
+    REQUIRE_HR(S_OK, dcsim_DsBackupGetDatabaseNames(h, &list, &cb));
     EXPECT_HR(ERROR_INVALID_PARAMETER, dcsim_DsBackupOpenFile(h, list + 1, 0, &sz));
     EXPECT_HR(ERROR_INVALID_PARAMETER, dcsim_DsBackupOpenFile(h, list + 1, 16384, &sz));
     EXPECT_HR(ERROR_INVALID_PARAMETER, dcsim_DsBackupOpenFile(h, list + 1, 30000, &sz));
@@ -499,7 +490,7 @@ TEST(rule_list_pointer_not_null)
     DWORD cb = 0;
     HBC h = NULL;
     char junk = 0, *list = &junk;
-    REQUIRE_TRUE(dcsim_DsBackupPrepare("DC01", 0, 1, &tok, &cb, &h) == S_OK);
+    REQUIRE_HR(S_OK, dcsim_DsBackupPrepare("DC01", 0, 1, &tok, &cb, &h));
     EXPECT_HR(ERROR_INVALID_PARAMETER, dcsim_DsBackupGetDatabaseNames(h, &list, &cb));
     EXPECT_HR(ERROR_INVALID_PARAMETER, dcsim_DsBackupGetDatabaseNames(h, NULL, &cb));
     dcsim_DsBackupEnd(h);
@@ -515,8 +506,8 @@ TEST(rule_buffers_freed_exactly_once)
     DWORD cb = 0;
     HBC h = NULL;
     char *list = NULL;
-    REQUIRE_TRUE(dcsim_DsBackupPrepare("DC01", 0, 1, &tok, &cb, &h) == S_OK);
-    REQUIRE_TRUE(dcsim_DsBackupGetDatabaseNames(h, &list, &cb) == S_OK);
+    REQUIRE_HR(S_OK, dcsim_DsBackupPrepare("DC01", 0, 1, &tok, &cb, &h));
+    REQUIRE_HR(S_OK, dcsim_DsBackupGetDatabaseNames(h, &list, &cb));
     EXPECT_EQ_U64(2, dcsim_buffers_outstanding());
     dcsim_DsBackupFree(list);
     dcsim_DsBackupFree(list);  /* double free: counted, not touched */
@@ -540,8 +531,8 @@ TEST(rule_logs_truncated_before_read)
     HBC h = NULL;
     char *logs = NULL;
     LARGE_INTEGER sz;
-    REQUIRE_TRUE(dcsim_DsBackupPrepare("DC01", 0, 1, &tok, &cb, &h) == S_OK);
-    REQUIRE_TRUE(dcsim_DsBackupGetBackupLogs(h, &logs, &cb) == S_OK);
+    REQUIRE_HR(S_OK, dcsim_DsBackupPrepare("DC01", 0, 1, &tok, &cb, &h));
+    REQUIRE_HR(S_OK, dcsim_DsBackupGetBackupLogs(h, &logs, &cb));
     EXPECT_HR(S_OK, dcsim_DsBackupTruncateLogs(h));
     EXPECT_HR(hrFileNotFound, dcsim_DsBackupOpenFile(h, logs + 1, 65536, &sz));
     EXPECT_TRUE(strstr(dcsim_last_error(), "R15") != NULL);
