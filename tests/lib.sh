@@ -38,8 +38,8 @@ held_logs() {
 # expect_interrupted SIG: sends SIG to the program started in the background
 # as $pid (its stderr in $W/err), which must exit 2 saying it was interrupted.
 expect_interrupted() {
-    kill "-$1" $pid
-    set +e; wait $pid; rc=$?; set -e
+    kill "-$1" "$pid"
+    set +e; wait "$pid"; rc=$?; set -e
     [ $rc -eq 2 ] || fail "exit $rc after SIG$1: $(cat "$W/err")"
     grep -q "interrupted" "$W/err" || fail "no word of the interruption: $(cat "$W/err")"
 }
