@@ -72,6 +72,9 @@ typedef enum adbk_status {
 
 /* A short, constant description of a status ("checksum mismatch"). */
 const char *adbk_strerror(adbk_status st);
+/* The status's own name ("ADBK_E_CHECKSUM"), for logs and test reports;
+ * "unknown status" for a value outside the enum. */
+const char *adbk_status_name(adbk_status st);
 
 /* Error detail. Functions that take one fill it on failure and leave it alone
  * on success; message names the object and the cause. */

@@ -38,6 +38,23 @@ const char *adbk_strerror(adbk_status st)
     return "unknown status";
 }
 
+/* One switch without a default, so that -Wswitch flags a status added
+ * without its name. */
+const char *adbk_status_name(adbk_status st)
+{
+    switch (st) {
+#define NAME(s) case s: return #s;
+    NAME(ADBK_OK) NAME(ADBK_E_NOMEM) NAME(ADBK_E_IO) NAME(ADBK_E_ARG) NAME(ADBK_E_STATE)
+    NAME(ADBK_E_NOT_ADBK) NAME(ADBK_E_VERSION) NAME(ADBK_E_CORRUPT) NAME(ADBK_E_CHECKSUM)
+    NAME(ADBK_E_TRUNCATED) NAME(ADBK_E_LIMIT) NAME(ADBK_E_ZSTD) NAME(ADBK_E_NOT_FOUND)
+    NAME(ADBK_E_ABORTED) NAME(ADBK_E_UNSUPPORTED) NAME(ADBK_E_EXISTS) NAME(ADBK_E_UNSAFE)
+    NAME(ADBK_E_SOURCE) NAME(ADBK_E_PRIVILEGE) NAME(ADBK_E_EXPIRED) NAME(ADBK_E_INTERRUPTED)
+    NAME(ADBK_E_OTHER_DC)
+#undef NAME
+    }
+    return "unknown status";
+}
+
 adbk_status adbk_error_set(struct adbk_error *err, adbk_status st, const char *fmt, ...)
 {
     if (err) {

@@ -4,23 +4,7 @@
 # Environment: ADBK, ADBK_VERIFY, DCSIM (programs), ADBK_TEST_TMP (scratch).
 set -eu
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_rc() { # expect_rc WANT CMD... : runs CMD, checks its exit code
-    want=$1; shift
-    set +e; "$@" >"$W/out" 2>"$W/err"; rc=$?; set -e
-    [ "$rc" -eq "$want" ] || { cat "$W/err" >&2; fail "'$*' exited $rc, expected $want"; }
-}
-
-# The closed logs a backup holds (checkpoint generation on) into $W/logs.before:
-# only truncation may delete those; older ones the DC recycles by itself.
-held_logs() {
-    cp=$(sed -n 's/^checkpoint_gen=//p' "$W/dc/dcsim.ini")
-    for f in $(cd "$W/dc" && ls edb?????.log); do
-        g=${f#edb}; g=${g%.log}
-        [ $((0x$g)) -lt $((cp)) ] || echo "$f"
-    done > "$W/logs.before"
-    [ -s "$W/logs.before" ] || fail "the DC holds no closed log"
-}
+. "$(dirname "$0")/../lib.sh"
 
 # A 4 MiB DC with two closed logs, online.
 make_dc() {
@@ -172,10 +156,7 @@ interrupt_with() {
     i=0
     while [ -z "$(ls -A "$W/o")" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
     sleep 0.3
-    kill "-$1" $pid
-    set +e; wait $pid; rc=$?; set -e
-    [ $rc -eq 2 ] || fail "exit $rc after SIG$1: $(cat "$W/err")"
-    grep -q "interrupted" "$W/err" || fail "no word of the interruption: $(cat "$W/err")"
+    expect_interrupted "$1"
     expect_untouched
 }
 t_sigint_leaves_nothing() { interrupt_with INT; }
@@ -244,8 +225,4 @@ t_usage_errors() {
     grep -q "usage: adbk backup" "$W/out" || fail "backup --help has no usage line"
 }
 
-case_name=${1:?usage: backup_cli.sh CASE}
-W=$(mktemp -d "${ADBK_TEST_TMP:-/tmp}/backup.$case_name.XXXXXX")
-trap 'rm -rf "$W"' EXIT
-"t_$case_name"
-echo "ok $case_name"
+run_case backup "$@"

@@ -60,8 +60,8 @@ static void expect_restorable(struct bx *b, const struct adbk_backup_result *res
 {
     struct adbk_reader *r = NULL;
     struct adbk_error err = {0};
-    REQUIRE_TRUE(adbk_reader_open(b->out, NULL, &r, &err) == ADBK_OK);
-    EXPECT_TRUE(adbk_reader_verify(r, NULL, NULL, &err) == ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK, adbk_reader_open(b->out, NULL, &r, &err), &err);
+    EXPECT_STATUS(ADBK_OK, adbk_reader_verify(r, NULL, NULL, &err), &err);
     /* The source is the simulator, and the archive says so (FORMAT.md §7). */
     EXPECT_STR("dcsim", adbk_reader_property(r, "source"));
     EXPECT_TRUE(res->simulated);
@@ -88,7 +88,7 @@ static void expect_restorable(struct bx *b, const struct adbk_backup_result *res
     REQUIRE_TRUE(mkdir(b->x, 0755) == 0);
     struct adbk_extract_options xo = {.dir = b->x};
     struct adbk_extract_result xr;
-    EXPECT_TRUE(adbk_extract(r, &xo, NULL, &xr, &err) == ADBK_OK);
+    EXPECT_STATUS(ADBK_OK, adbk_extract(r, &xo, NULL, &xr, &err), &err);
     adbk_reader_close(r);
     char dbdir[700], logdir[700];
     snprintf(dbdir, sizeof dbdir, "%s/database", b->x);
@@ -121,10 +121,7 @@ TEST(churning_dc_backup_is_restorable)
     struct adbk_error err = {0};
     adbk_status st = run(&b, 64u << 10, ADBK_TRUNCATE_AUTO, NULL, &res, &err);
     EXPECT_TRUE(dcsim_churn_stop(ch) == DCSIM_OK);
-    EXPECT_TRUE(st == ADBK_OK);
-    if (st)
-        fprintf(stderr, "backup: %s\n", err.message);
-    REQUIRE_TRUE(st == ADBK_OK);
+    REQUIRE_STATUS_FOR(ADBK_OK, st, &err, "backup");
     REQUIRE_TRUE(dcsim_info_read(b.dc, &after) == DCSIM_OK);
     EXPECT_TRUE(res.has_logs);
     EXPECT_TRUE(res.gen_high >= res.gen_low + 2); /* generations rolled mid-copy */
@@ -146,9 +143,7 @@ TEST(short_reads_succeed)
     struct adbk_backup_result res;
     struct adbk_error err = {0};
     adbk_status st = run(&b, 0, ADBK_TRUNCATE_NO, NULL, &res, &err);
-    if (st)
-        fprintf(stderr, "backup: %s\n", err.message);
-    REQUIRE_TRUE(st == ADBK_OK);
+    REQUIRE_STATUS_FOR(ADBK_OK, st, &err, "backup");
     EXPECT_TRUE(!res.truncated);
     EXPECT_EQ_U64(0, logs_gone(&b));
     EXPECT_EQ_U64(4, res.files); /* token, database, two logs */
@@ -164,9 +159,7 @@ TEST(slow_reads_succeed)
     struct adbk_backup_result res;
     struct adbk_error err = {0};
     adbk_status st = run(&b, 256u << 10, ADBK_TRUNCATE_NO, NULL, &res, &err);
-    if (st)
-        fprintf(stderr, "backup: %s\n", err.message);
-    REQUIRE_TRUE(st == ADBK_OK);
+    REQUIRE_STATUS_FOR(ADBK_OK, st, &err, "backup");
     expect_restorable(&b, &res);
     bx_teardown(&b);
 }
@@ -205,7 +198,7 @@ static void expect_fault(const char *name, const char *spec, adbk_status want, c
     struct adbk_error err = {0};
     struct adbk_job_callbacks cb = {.file_begin = roll_at_database};
     adbk_status st = run(&b, 64u << 10, ADBK_TRUNCATE_AUTO, &cb, &res, &err);
-    EXPECT_EQ_U64(want, st);
+    EXPECT_STATUS(want, st, &err);
     if (!strstr(err.message, needle))
         TEST_FAIL_AT("message \"%s\" lacks \"%s\"", err.message, needle);
     EXPECT_TRUE(!res.truncated);
@@ -268,7 +261,7 @@ TEST(offline_dc_is_an_error)
     REQUIRE_TRUE(bx_setup(&b, "down", 0) == 0);
     struct adbk_error err = {0};
     struct adbk_backup_result res;
-    EXPECT_EQ_U64(ADBK_E_SOURCE, run(&b, 0, ADBK_TRUNCATE_AUTO, NULL, &res, &err));
+    EXPECT_STATUS(ADBK_E_SOURCE, run(&b, 0, ADBK_TRUNCATE_AUTO, NULL, &res, &err), &err);
     EXPECT_TRUE(strstr(err.message, "not running") != NULL);
     expect_clean_failure(&b);
     bx_teardown(&b);
@@ -281,7 +274,7 @@ TEST(privilege_refused_by_server_is_explained)
     dcsim_privilege_mode(DCSIM_PRIV_DENY);
     struct adbk_error err = {0};
     struct adbk_backup_result res;
-    EXPECT_EQ_U64(ADBK_E_PRIVILEGE, run(&b, 0, ADBK_TRUNCATE_AUTO, NULL, &res, &err));
+    EXPECT_STATUS(ADBK_E_PRIVILEGE, run(&b, 0, ADBK_TRUNCATE_AUTO, NULL, &res, &err), &err);
     EXPECT_TRUE(strstr(err.message, "CAP_DAC_READ_SEARCH") != NULL);
     EXPECT_TRUE(strstr(err.message, "setcap cap_dac_read_search+p") != NULL);
     dcsim_privilege_mode(DCSIM_PRIV_SKIP);
@@ -300,12 +293,12 @@ TEST(existing_archive_is_not_replaced)
     fclose(f);
     struct adbk_error err = {0};
     struct adbk_backup_result res;
-    EXPECT_EQ_U64(ADBK_E_EXISTS, run(&b, 0, ADBK_TRUNCATE_AUTO, NULL, &res, &err));
+    EXPECT_STATUS(ADBK_E_EXISTS, run(&b, 0, ADBK_TRUNCATE_AUTO, NULL, &res, &err), &err);
     struct stat sb;
     EXPECT_TRUE(stat(b.out, &sb) == 0 && sb.st_size == 8);
     EXPECT_EQ_U64(0, logs_gone(&b));
     struct adbk_backup_options o = {.out = {.output = b.out, .force = true}};
-    EXPECT_EQ_U64(ADBK_OK, adbk_backup(b.server, &o, NULL, &res, &err));
+    EXPECT_STATUS(ADBK_OK, adbk_backup(b.server, &o, NULL, &res, &err), &err);
     EXPECT_TRUE(stat(b.out, &sb) == 0 && sb.st_size > 8);
     bx_teardown(&b);
 }
@@ -333,7 +326,8 @@ TEST(cancel_leaves_nothing)
     struct adbk_job_callbacks cb = {.progress = count_progress, .cancelled = stop_now};
     struct adbk_error err = {0};
     struct adbk_backup_result res;
-    EXPECT_EQ_U64(ADBK_E_INTERRUPTED, run(&b, 64u << 10, ADBK_TRUNCATE_AUTO, &cb, &res, &err));
+    EXPECT_STATUS(ADBK_E_INTERRUPTED, run(&b, 64u << 10, ADBK_TRUNCATE_AUTO, &cb, &res, &err),
+                  &err);
     EXPECT_TRUE(strstr(err.message, "ntds.dit") != NULL);
     expect_clean_failure(&b);
     bx_teardown(&b);
@@ -356,11 +350,11 @@ TEST(pipe_output_truncates_only_when_asked)
     dup2(keep, STDOUT_FILENO);
     close(keep);
     close(fd);
-    EXPECT_EQ_U64(ADBK_OK, st);
+    EXPECT_STATUS(ADBK_OK, st, &err);
     EXPECT_TRUE(!res.truncated);
     EXPECT_EQ_U64(0, logs_gone(&b));
     struct adbk_reader *r = NULL;
-    REQUIRE_TRUE(adbk_reader_open(b.out, NULL, &r, &err) == ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK, adbk_reader_open(b.out, NULL, &r, &err), &err);
     EXPECT_STR("no", adbk_reader_property(r, "logs.truncate"));
     adbk_reader_close(r);
 
@@ -373,7 +367,7 @@ TEST(pipe_output_truncates_only_when_asked)
     dup2(keep, STDOUT_FILENO);
     close(keep);
     close(fd);
-    EXPECT_EQ_U64(ADBK_OK, st);
+    EXPECT_STATUS(ADBK_OK, st, &err);
     EXPECT_TRUE(res.truncated);
     EXPECT_TRUE(logs_gone(&b) > 0);
     bx_teardown(&b);
@@ -386,21 +380,14 @@ TEST(no_truncate_keeps_logs)
     REQUIRE_TRUE(bx_setup(&b, "notrunc", 1) == 0);
     struct adbk_error err = {0};
     struct adbk_backup_result res;
-    EXPECT_EQ_U64(ADBK_OK, run(&b, 0, ADBK_TRUNCATE_NO, NULL, &res, &err));
+    EXPECT_STATUS(ADBK_OK, run(&b, 0, ADBK_TRUNCATE_NO, NULL, &res, &err), &err);
     EXPECT_TRUE(!res.truncated);
     EXPECT_EQ_U64(0, logs_gone(&b));
     struct adbk_reader *r = NULL;
-    REQUIRE_TRUE(adbk_reader_open(b.out, NULL, &r, &err) == ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK, adbk_reader_open(b.out, NULL, &r, &err), &err);
     EXPECT_STR("no", adbk_reader_property(r, "logs.truncate"));
     adbk_reader_close(r);
     bx_teardown(&b);
 }
 
-TEST_LIST(T(churning_dc_backup_is_restorable), T(short_reads_succeed), T(slow_reads_succeed),
-          T(fault_fail_read_is_an_error), T(fault_offline_after_is_an_error),
-          T(fault_bad_page_is_an_error), T(fault_missing_first_log_is_an_error),
-          T(fault_missing_middle_log_is_an_error), T(offline_dc_is_an_error),
-          T(privilege_refused_by_server_is_explained), T(existing_archive_is_not_replaced),
-          T(cancel_leaves_nothing), T(pipe_output_truncates_only_when_asked),
-          T(no_truncate_keeps_logs));
 TEST_MAIN()

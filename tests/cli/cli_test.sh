@@ -5,19 +5,8 @@
 # Environment: ADBK, ADBK_VERIFY (programs), ADBK_TEST_TMP (scratch).
 set -eu
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_rc() { # expect_rc WANT CMD... : runs CMD, checks its exit code
-    want=$1; shift
-    set +e; "$@" >"$W/out" 2>"$W/err"; rc=$?; set -e
-    [ "$rc" -eq "$want" ] || { cat "$W/err" >&2; fail "'$*' exited $rc, expected $want"; }
-}
+. "$(dirname "$0")/../lib.sh"
 py() { /usr/bin/python3 "$@"; }
-# flip FILE OFFSET: inverts every bit of one byte, so the byte always changes.
-flip() {
-    py -c 'import sys
-with open(sys.argv[1], "r+b") as f:
-    f.seek(int(sys.argv[2])); b = f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xFF]))' "$1" "$2"
-}
 
 # A small folder with the shapes that matter: empty file, multi-chunk file,
 # nested folder, a non-ASCII name, modes and times.
@@ -299,8 +288,4 @@ t_usage_errors_exit_2_and_help_exits_0() {
     expect_rc 0 "$ADBK_VERIFY" --help
 }
 
-case_name=${1:?usage: cli_test.sh CASE}
-W=$(mktemp -d "${ADBK_TEST_TMP:-/tmp}/cli.$case_name.XXXXXX")
-trap 'rm -rf "$W"' EXIT
-"t_$case_name"
-echo "ok $case_name"
+run_case cli "$@"

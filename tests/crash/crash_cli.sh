@@ -16,18 +16,7 @@
 # the first and last ten, which are always all tried.
 set -eu
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-# The closed logs the DC holds (generations below the checkpoint): only a
-# truncation after a complete archive may delete them.
-held_logs() {
-    cp=$(sed -n 's/^checkpoint_gen=//p' "$W/dc/dcsim.ini")
-    for f in $(cd "$W/dc" && ls edb?????.log); do
-        g=${f#edb}; g=${g%.log}
-        [ $((0x$g)) -lt $((cp)) ] || echo "$f"
-    done > "$W/logs.before"
-    [ -s "$W/logs.before" ] || fail "the DC holds no closed log"
-}
+. "$(dirname "$0")/../lib.sh"
 
 # A 4 MiB DC with two closed logs, online; an output folder with two files
 # that no backup may touch.
@@ -265,8 +254,4 @@ t_enospc_on_a_small_filesystem() {
     echo "ENOSPC on a real tmpfs at 4 fill levels"
 }
 
-case_name=${1:?usage: crash_cli.sh CASE}
-W=$(mktemp -d "${ADBK_TEST_TMP:-/tmp}/crash.$case_name.XXXXXX")
-trap 'rm -rf "$W"' EXIT
-"t_$case_name"
-echo "ok $case_name"
+run_case crash "$@"

@@ -17,15 +17,6 @@
 #define SETUP(name, seed, online)                                              \
     struct fx f;                                                               \
     REQUIRE_TRUE(fx_setup(&f, name, seed, online) == 0)
-#define EXPECT_HR(want, got)                                                   \
-    do {                                                                       \
-        HRESULT w_ = (want), g_ = (got);                                       \
-        if (w_ != g_)                                                          \
-            TEST_FAIL_AT("%s: want %s (0x%08X), got %s (0x%08X): %s", #got,    \
-                         ds_result_name(w_), (unsigned)w_,                      \
-                         ds_result_name(g_) ? ds_result_name(g_) : "?",          \
-                         (unsigned)g_, dcsim_last_error());                    \
-    } while (0)
 
 static void file_path(char *out, size_t cap, const char *dir, const char *name)
 {
@@ -156,7 +147,7 @@ TEST(name_list_encoding)
     DWORD cb = 0, cbt = 0;
     HBC h = NULL;
     char *list = NULL, *logs = NULL;
-    REQUIRE_TRUE(dcsim_DsBackupPrepare("\\\\DC01", 0, BACKUP_TYPE_FULL, &tok, &cbt, &h) == S_OK);
+    REQUIRE_HR(S_OK, dcsim_DsBackupPrepare("\\\\DC01", 0, BACKUP_TYPE_FULL, &tok, &cbt, &h));
     EXPECT_HR(S_OK, dcsim_DsBackupGetDatabaseNames(h, &list, &cb));
     static const char want[] = "D\\\\DC01\\C$\\Windows\\NTDS\\ntds.dit";
     REQUIRE_TRUE(list != NULL);
@@ -262,7 +253,7 @@ TEST(rule_call_order)
     LARGE_INTEGER sz;
     char *list = NULL, *logs = NULL, buf[65536];
     static const char db[] = "\\\\DC01\\C$\\Windows\\NTDS\\ntds.dit";
-    REQUIRE_TRUE(dcsim_DsBackupPrepare("DC01", 0, BACKUP_TYPE_FULL, &tok, &cb, &h) == S_OK);
+    REQUIRE_HR(S_OK, dcsim_DsBackupPrepare("DC01", 0, BACKUP_TYPE_FULL, &tok, &cb, &h));
     EXPECT_HR(ERROR_INVALID_PARAMETER, dcsim_DsBackupOpenFile(h, db, 65536, &sz));
     EXPECT_HR(hrInvalidHandle, dcsim_DsBackupRead(h, buf, sizeof buf, &n));
     EXPECT_HR(hrInvalidHandle, dcsim_DsBackupClose(h));
@@ -330,9 +321,9 @@ TEST(rule_read_buffer_size)
     LARGE_INTEGER sz;
     char *list = NULL;
     static uint8_t buf[65536];
-    REQUIRE_TRUE(dcsim_DsBackupPrepare("DC01", 0, BACKUP_TYPE_FULL, &tok, &cb, &h) == S_OK);
+    REQUIRE_HR(S_OK, dcsim_DsBackupPrepare("DC01", 0, BACKUP_TYPE_FULL, &tok, &cb, &h));
     dcsim_DsBackupFree(tok);
-    REQUIRE_TRUE(dcsim_DsBackupGetDatabaseNames(h, &list, &cb) == S_OK);
+    REQUIRE_HR(S_OK, dcsim_DsBackupGetDatabaseNames(h, &list, &cb));
     EXPECT_HR(ERROR_INVALID_PARAMETER, dcsim_DsBackupOpenFile(h, list + 1, 0, &sz));
     EXPECT_HR(ERROR_INVALID_PARAMETER, dcsim_DsBackupOpenFile(h, list + 1, 16384, &sz));
     EXPECT_HR(ERROR_INVALID_PARAMETER, dcsim_DsBackupOpenFile(h, list + 1, 30000, &sz));
@@ -499,7 +490,7 @@ TEST(rule_list_pointer_not_null)
     DWORD cb = 0;
     HBC h = NULL;
     char junk = 0, *list = &junk;
-    REQUIRE_TRUE(dcsim_DsBackupPrepare("DC01", 0, 1, &tok, &cb, &h) == S_OK);
+    REQUIRE_HR(S_OK, dcsim_DsBackupPrepare("DC01", 0, 1, &tok, &cb, &h));
     EXPECT_HR(ERROR_INVALID_PARAMETER, dcsim_DsBackupGetDatabaseNames(h, &list, &cb));
     EXPECT_HR(ERROR_INVALID_PARAMETER, dcsim_DsBackupGetDatabaseNames(h, NULL, &cb));
     dcsim_DsBackupEnd(h);
@@ -515,8 +506,8 @@ TEST(rule_buffers_freed_exactly_once)
     DWORD cb = 0;
     HBC h = NULL;
     char *list = NULL;
-    REQUIRE_TRUE(dcsim_DsBackupPrepare("DC01", 0, 1, &tok, &cb, &h) == S_OK);
-    REQUIRE_TRUE(dcsim_DsBackupGetDatabaseNames(h, &list, &cb) == S_OK);
+    REQUIRE_HR(S_OK, dcsim_DsBackupPrepare("DC01", 0, 1, &tok, &cb, &h));
+    REQUIRE_HR(S_OK, dcsim_DsBackupGetDatabaseNames(h, &list, &cb));
     EXPECT_EQ_U64(2, dcsim_buffers_outstanding());
     dcsim_DsBackupFree(list);
     dcsim_DsBackupFree(list);  /* double free: counted, not touched */
@@ -540,8 +531,8 @@ TEST(rule_logs_truncated_before_read)
     HBC h = NULL;
     char *logs = NULL;
     LARGE_INTEGER sz;
-    REQUIRE_TRUE(dcsim_DsBackupPrepare("DC01", 0, 1, &tok, &cb, &h) == S_OK);
-    REQUIRE_TRUE(dcsim_DsBackupGetBackupLogs(h, &logs, &cb) == S_OK);
+    REQUIRE_HR(S_OK, dcsim_DsBackupPrepare("DC01", 0, 1, &tok, &cb, &h));
+    REQUIRE_HR(S_OK, dcsim_DsBackupGetBackupLogs(h, &logs, &cb));
     EXPECT_HR(S_OK, dcsim_DsBackupTruncateLogs(h));
     EXPECT_HR(hrFileNotFound, dcsim_DsBackupOpenFile(h, logs + 1, 65536, &sz));
     EXPECT_TRUE(strstr(dcsim_last_error(), "R15") != NULL);
@@ -883,18 +874,4 @@ TEST(churn_backup_is_restorable)
     fx_teardown(&f);
 }
 
-TEST_LIST(T(provision_same_seed_same_bytes), T(provision_different_seed_differs),
-          T(provision_layout_and_check), T(check_detects_bad_page_checksum),
-          T(check_detects_log_gap_and_wrong_generation), T(name_list_encoding),
-          T(token_expiry), T(token_bad_format), T(rule_call_order),
-          T(rule_invalid_and_ended_handles), T(rule_one_open_file),
-          T(rule_read_buffer_size), T(rule_reads_after_end_of_file),
-          T(rule_privilege_not_held), T(rule_server_offline), T(rule_prepare_arguments),
-          T(rule_backup_in_progress), T(rule_list_pointer_not_null),
-          T(rule_buffers_freed_exactly_once), T(rule_logs_truncated_before_read),
-          T(rule_restore_without_token), T(rule_restore_while_online),
-          T(restore_register_complete_and_recover), T(fault_fail_nth_read),
-          T(fault_offline_after_bytes), T(fault_short_reads), T(fault_slow_reads),
-          T(fault_missing_log), T(fault_bad_page_checksum),
-          T(fault_eof_zero_read_and_parser), T(churn_backup_is_restorable));
 TEST_MAIN()

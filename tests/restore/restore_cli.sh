@@ -6,13 +6,7 @@
 # Environment: ADBK, ADBK_VERIFY, DCSIM (programs), ADBK_TEST_TMP (scratch).
 set -eu
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-skip() { echo "SKIP: $*"; exit 77; }
-expect_rc() { # expect_rc WANT CMD... : runs CMD, checks its exit code
-    want=$1; shift
-    set +e; "$@" >"$W/out" 2>"$W/err"; rc=$?; set -e
-    [ "$rc" -eq "$want" ] || { cat "$W/err" >&2; fail "'$*' exited $rc, expected $want"; }
-}
+. "$(dirname "$0")/../lib.sh"
 
 # A DC in $1 (4 MiB database, two closed logs), backed up into $W/a.adbk,
 # then stopped as for Directory Services Restore Mode.
@@ -92,12 +86,7 @@ t_damaged_archive_is_refused_before_registration() {
     backed_up_dc "$W/dc"
     size=$(stat -c %s "$W/a.adbk")
     # Invert one byte in the middle of the archive (inside the database).
-    /usr/bin/python3 - "$W/a.adbk" $((size / 3)) <<'EOF'
-import sys
-p, at = sys.argv[1], int(sys.argv[2])
-with open(p, "r+b") as f:
-    f.seek(at); b = f.read(1); f.seek(at); f.write(bytes([b[0] ^ 0xFF]))
-EOF
+    flip "$W/a.adbk" $((size / 3))
     snapshot "$W/dc" before
     expect_rc 1 "$ADBK" restore "$W/a.adbk" --dcsim "$W/dc"
     grep -q "database/ntds.dit" "$W/err" || fail "the member is not named: $(cat "$W/err")"
@@ -146,10 +135,7 @@ restore_while_staging() {
 
 interrupt_with() {
     restore_while_staging
-    kill "-$1" $pid
-    set +e; wait $pid; rc=$?; set -e
-    [ $rc -eq 2 ] || fail "exit $rc after SIG$1: $(cat "$W/err")"
-    grep -q "interrupted" "$W/err" || fail "no word of the interruption: $(cat "$W/err")"
+    expect_interrupted "$1"
     expect_untouched "$W/dc"
 }
 t_sigint_registers_nothing() { interrupt_with INT; }
@@ -228,13 +214,6 @@ t_usage_errors_and_help() {
     done
 }
 
-case_name=${1:?usage: restore_cli.sh CASE}
-W=$(mktemp -d "${ADBK_TEST_TMP:-/tmp}/restore.$case_name.XXXXXX")
 MOUNTED=
-cleanup() {
-    [ -z "$MOUNTED" ] || umount "$MOUNTED" 2>/dev/null || true
-    rm -rf "$W"
-}
-trap cleanup EXIT
-"t_$case_name"
-echo "ok $case_name"
+cleanup() { [ -z "$MOUNTED" ] || umount "$MOUNTED" 2>/dev/null || true; }
+run_case restore "$@"

@@ -270,7 +270,7 @@ static void expect_untouched(struct bx *b, const char *files_before)
     if (d)
         closedir(d);
     HBC h = NULL;
-    EXPECT_TRUE(dcsim_DsRestorePrepare("DC01", RESTORE_TYPE_CATCHUP, NULL, 0, &h) == S_OK);
+    EXPECT_HR(S_OK, dcsim_DsRestorePrepare("DC01", RESTORE_TYPE_CATCHUP, NULL, 0, &h));
     dcsim_DsRestoreEnd(h);
 }
 
@@ -320,14 +320,12 @@ TEST(churned_backup_restores_byte_for_byte)
     adbk_status st = backup_cb(&b, &bcb, &err);
     EXPECT_TRUE(dcsim_churn_stop(ch) == DCSIM_OK);
     dcsim_faults_set(NULL);
-    if (st)
-        fprintf(stderr, "backup: %s\n", err.message);
-    REQUIRE_TRUE(st == ADBK_OK);
+    REQUIRE_STATUS_FOR(ADBK_OK, st, &err, "backup");
     REQUIRE_TRUE(dcsim_stop(b.dc) == DCSIM_OK);
     EXPECT_EQ_U64(0, kl.failed);
 
     struct adbk_reader *r = NULL;
-    REQUIRE_TRUE(adbk_reader_open(b.out, NULL, &r, &err) == ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK, adbk_reader_open(b.out, NULL, &r, &err), &err);
     const char *copies = kl.dir;
     size_t nlogs = kl.n;
     EXPECT_TRUE(nlogs >= 3); /* generations rolled during the copy */
@@ -340,9 +338,7 @@ TEST(churned_backup_restores_byte_for_byte)
     struct cb_count cc = {0};
     struct adbk_restore_result res;
     st = restore(&b, b.out, NULL, &cc, &res, &err);
-    if (st)
-        fprintf(stderr, "restore: %s\n", err.message);
-    REQUIRE_TRUE(st == ADBK_OK);
+    REQUIRE_STATUS_FOR(ADBK_OK, st, &err, "restore");
     EXPECT_TRUE(res.registered && res.completed);
     EXPECT_EQ_U64(1 + nlogs, res.files);
     EXPECT_EQ_U64(0, cc.warnings);
@@ -390,7 +386,7 @@ TEST(log_gap_in_archive_is_refused_before_anything)
     REQUIRE_TRUE(prepared(&b, "gap") == 0);
     struct adbk_error err = {0};
     struct adbk_reader *r = NULL;
-    REQUIRE_TRUE(adbk_reader_open(b.out, NULL, &r, &err) == ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK, adbk_reader_open(b.out, NULL, &r, &err), &err);
     char last[300] = "", up[300];
     unsigned high = (unsigned)strtoul(adbk_reader_property(r, "log.generation.high"), NULL, 10);
     for (size_t i = 0; i < adbk_reader_count(r); i++)
@@ -400,13 +396,15 @@ TEST(log_gap_in_archive_is_refused_before_anything)
     snprintf(up, sizeof up, "logs/edb%05X.log", high + 1);
     char gap[700];
     snprintf(gap, sizeof gap, "%s/gap.adbk", b.root);
-    REQUIRE_TRUE(copy_archive(b.out, gap, &(struct copy_opts){.rename_from = last,
-                                                              .rename_to = up}) == ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK,
+                   copy_archive(b.out, gap,
+                                &(struct copy_opts){.rename_from = last, .rename_to = up}),
+                   NULL);
     char before[8192];
     dc_state(&b, before, sizeof before);
     struct cb_count cc = {0};
     adbk_status st = restore(&b, gap, NULL, &cc, NULL, &err);
-    EXPECT_TRUE(st == ADBK_E_CORRUPT);
+    EXPECT_STATUS(ADBK_E_CORRUPT, st, &err);
     EXPECT_HAS(err.message, "not contiguous");
     EXPECT_HAS(err.message, "hrMissingLogFile");
     EXPECT_EQ_U64(0, cc.progress);
@@ -424,7 +422,7 @@ TEST(first_log_missing_fails_recovery_with_documented_code)
     REQUIRE_TRUE(prepared(&b, "first") == 0);
     struct adbk_error err = {0};
     struct adbk_reader *r = NULL;
-    REQUIRE_TRUE(adbk_reader_open(b.out, NULL, &r, &err) == ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK, adbk_reader_open(b.out, NULL, &r, &err), &err);
     char first[300] = "", lo[16];
     unsigned low = (unsigned)strtoul(adbk_reader_property(r, "log.generation.low"), NULL, 10);
     for (size_t i = 0; i < adbk_reader_count(r) && !first[0]; i++)
@@ -434,25 +432,22 @@ TEST(first_log_missing_fails_recovery_with_documented_code)
     snprintf(lo, sizeof lo, "%u", low + 1);
     char late[700];
     snprintf(late, sizeof late, "%s/late.adbk", b.root);
-    REQUIRE_TRUE(copy_archive(b.out, late, &(struct copy_opts){.skip = first, .gen_low = lo}) ==
-                 ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK,
+                   copy_archive(b.out, late, &(struct copy_opts){.skip = first, .gen_low = lo}),
+                   NULL);
     char cmd[1400];
     snprintf(cmd, sizeof cmd, "rm -f '%s'/ntds.dit '%s'/edb*.log", b.dc, b.dc);
     REQUIRE_TRUE(system(cmd) == 0);
     struct adbk_restore_result res;
     adbk_status st = restore(&b, late, NULL, &(struct cb_count){0}, &res, &err);
-    if (st)
-        fprintf(stderr, "restore: %s\n", err.message);
-    REQUIRE_TRUE(st == ADBK_OK);
+    REQUIRE_STATUS_FOR(ADBK_OK, st, &err, "restore");
     EXPECT_EQ_U64(low + 1, res.gen_low);
     EXPECT_TRUE(dcsim_start(b.dc) == DCSIM_E_STATE);
     EXPECT_HAS(dcsim_last_error(), "recovery failed");
     EXPECT_HAS(dcsim_last_error(), "hrRestoreLogTooHigh");
     /* The good archive then restores, and the DC starts. */
     st = restore(&b, b.out, NULL, &(struct cb_count){0}, &res, &err);
-    if (st)
-        fprintf(stderr, "restore: %s\n", err.message);
-    EXPECT_TRUE(st == ADBK_OK);
+    EXPECT_STATUS_FOR(ADBK_OK, st, &err, "restore");
     EXPECT_TRUE(dcsim_start(b.dc) == DCSIM_OK);
     bx_teardown(&b);
 }
@@ -468,7 +463,7 @@ TEST(expired_backup_is_refused_with_age_and_limit)
     struct adbk_error err = {0};
     struct adbk_restore_result res;
     adbk_status st = restore(&b, b.out, &o, &(struct cb_count){0}, &res, &err);
-    EXPECT_TRUE(st == ADBK_E_EXPIRED);
+    EXPECT_STATUS(ADBK_E_EXPIRED, st, &err);
     EXPECT_HAS(err.message, "200 days old");
     EXPECT_HAS(err.message, "tombstone lifetime of 180 days");
     EXPECT_HAS(err.message, "--allow-expired");
@@ -489,9 +484,7 @@ TEST(allow_expired_restores_with_a_warning)
     struct adbk_error err = {0};
     struct adbk_restore_result res;
     adbk_status st = restore(&b, b.out, &o, &cc, &res, &err);
-    if (st)
-        fprintf(stderr, "restore: %s\n", err.message);
-    EXPECT_TRUE(st == ADBK_OK);
+    EXPECT_STATUS_FOR(ADBK_OK, st, &err, "restore");
     EXPECT_EQ_U64(1, cc.warnings);
     EXPECT_HAS(cc.last_warning, "200 days old");
     EXPECT_HAS(cc.last_warning, "lingering objects");
@@ -516,7 +509,7 @@ TEST(server_refusing_an_expired_token_is_explained)
     struct adbk_error err = {0};
     adbk_status st = restore(&b, b.out, NULL, &(struct cb_count){0}, NULL, &err);
     dcsim_clock_set(NULL, NULL);
-    EXPECT_TRUE(st == ADBK_E_EXPIRED);
+    EXPECT_STATUS(ADBK_E_EXPIRED, st, &err);
     EXPECT_HAS(err.message, "hrContentsExpired");
     EXPECT_HAS(err.message, "days");
     expect_untouched(&b, before);
@@ -529,12 +522,13 @@ TEST(unknown_token_format_is_refused)
     REQUIRE_TRUE(prepared(&b, "token") == 0);
     char bad[700];
     snprintf(bad, sizeof bad, "%s/badtoken.adbk", b.root);
-    REQUIRE_TRUE(copy_archive(b.out, bad, &(struct copy_opts){.flip_token = true}) == ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK, copy_archive(b.out, bad, &(struct copy_opts){.flip_token = true}),
+                   NULL);
     char before[8192];
     dc_state(&b, before, sizeof before);
     struct adbk_error err = {0};
     adbk_status st = restore(&b, bad, NULL, &(struct cb_count){0}, NULL, &err);
-    EXPECT_TRUE(st == ADBK_E_SOURCE);
+    EXPECT_STATUS(ADBK_E_SOURCE, st, &err);
     EXPECT_HAS(err.message, "hrUnknownExpiryTokenFormat");
     expect_untouched(&b, before);
     bx_teardown(&b);
@@ -549,7 +543,7 @@ TEST(online_directory_is_refused)
     dc_state(&b, before, sizeof before);
     struct adbk_error err = {0};
     adbk_status st = restore(&b, b.out, NULL, &(struct cb_count){0}, NULL, &err);
-    EXPECT_TRUE(st == ADBK_E_SOURCE);
+    EXPECT_STATUS(ADBK_E_SOURCE, st, &err);
     EXPECT_HAS(err.message, "running");
     char after[8192];
     dc_state(&b, after, sizeof after);
@@ -565,7 +559,7 @@ TEST(damaged_member_stops_before_registration)
     REQUIRE_TRUE(prepared(&b, "damaged") == 0);
     struct adbk_error err = {0};
     struct adbk_reader *r = NULL;
-    REQUIRE_TRUE(adbk_reader_open(b.out, NULL, &r, &err) == ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK, adbk_reader_open(b.out, NULL, &r, &err), &err);
     const struct adbk_entry *last = adbk_reader_member(r, adbk_reader_count(r) - 1);
     char name[300];
     snprintf(name, sizeof name, "%s", last->name);
@@ -583,7 +577,7 @@ TEST(damaged_member_stops_before_registration)
     struct cb_count cc = {0};
     struct adbk_restore_result res;
     adbk_status st = restore(&b, b.out, NULL, &cc, &res, &err);
-    EXPECT_TRUE(st == ADBK_E_CHECKSUM || st == ADBK_E_CORRUPT);
+    EXPECT_STATUS(ONE_OF(ADBK_E_CHECKSUM, ADBK_E_CORRUPT), st, &err);
     EXPECT_HAS(err.message, name);
     EXPECT_HAS(err.message, "bytes");
     EXPECT_HAS(err.message, "before registration");
@@ -607,7 +601,7 @@ TEST(cancel_during_staging_leaves_nothing)
         struct adbk_error err = {0};
         struct adbk_restore_result res;
         adbk_status st = restore(&b, b.out, NULL, &cc, &res, &err);
-        EXPECT_TRUE(st == ADBK_E_INTERRUPTED);
+        EXPECT_STATUS(ADBK_E_INTERRUPTED, st, &err);
         EXPECT_HAS(err.message, "nothing was registered");
         EXPECT_TRUE(!res.registered);
         expect_untouched(&b, before);
@@ -625,7 +619,7 @@ TEST(privilege_refused_by_server_is_explained)
     struct adbk_error err = {0};
     adbk_status st = restore(&b, b.out, NULL, &(struct cb_count){0}, NULL, &err);
     dcsim_privilege_mode(DCSIM_PRIV_SKIP);
-    EXPECT_TRUE(st == ADBK_E_PRIVILEGE);
+    EXPECT_STATUS(ADBK_E_PRIVILEGE, st, &err);
     EXPECT_HAS(err.message, "CAP_DAC_OVERRIDE");
     expect_untouched(&b, before);
     bx_teardown(&b);
@@ -644,19 +638,19 @@ TEST(files_archive_is_not_restorable)
     adbk_sink_fd(&sink, &fds, fd, path);
     struct adbk_error err = {0};
     struct adbk_writer *w = NULL;
-    REQUIRE_TRUE(adbk_writer_open(&sink, NULL, &w, &err) == ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK, adbk_writer_open(&sink, NULL, &w, &err), &err);
     struct adbk_member_info mi = {.name = "media/ntds.dit", .kind = ADBK_KIND_FILE};
-    EXPECT_TRUE(adbk_writer_begin_member(w, &mi, &err) == ADBK_OK);
-    EXPECT_TRUE(adbk_writer_write(w, "x", 1, &err) == ADBK_OK);
-    EXPECT_TRUE(adbk_writer_end_member(w, &err) == ADBK_OK);
-    EXPECT_TRUE(adbk_writer_finish(w, &err) == ADBK_OK);
+    EXPECT_STATUS(ADBK_OK, adbk_writer_begin_member(w, &mi, &err), &err);
+    EXPECT_STATUS(ADBK_OK, adbk_writer_write(w, "x", 1, &err), &err);
+    EXPECT_STATUS(ADBK_OK, adbk_writer_end_member(w, &err), &err);
+    EXPECT_STATUS(ADBK_OK, adbk_writer_finish(w, &err), &err);
     adbk_writer_free(w);
     close(fd);
     char before[8192];
     dc_state(&b, before, sizeof before);
     struct cb_count cc = {0};
     adbk_status st = restore(&b, path, NULL, &cc, NULL, &err);
-    EXPECT_TRUE(st == ADBK_E_UNSUPPORTED);
+    EXPECT_STATUS(ADBK_E_UNSUPPORTED, st, &err);
     EXPECT_HAS(err.message, "no expiry token");
     expect_untouched(&b, before);
     bx_teardown(&b);
@@ -673,7 +667,7 @@ TEST(patch_member_cannot_choose_its_destination)
     REQUIRE_TRUE(prepared(&b, "patch") == 0);
     struct adbk_error err = {0};
     struct adbk_reader *r = NULL;
-    REQUIRE_TRUE(adbk_reader_open(b.out, NULL, &r, &err) == ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK, adbk_reader_open(b.out, NULL, &r, &err), &err);
     char log[300] = "";
     for (size_t i = 0; i < adbk_reader_count(r); i++)
         if (adbk_reader_member(r, i)->kind == ADBK_KIND_LOG)
@@ -685,13 +679,13 @@ TEST(patch_member_cannot_choose_its_destination)
     snprintf(path, sizeof path, "%s/patched.adbk", b.root);
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         unlink(path);
-        REQUIRE_TRUE(copy_archive(b.out, path, &(struct copy_opts){.add_patch = names[k]}) ==
-                     ADBK_OK);
+        REQUIRE_STATUS(ADBK_OK,
+                       copy_archive(b.out, path, &(struct copy_opts){.add_patch = names[k]}),
+                       NULL);
         dc_state(&b, before, sizeof before);
         struct cb_count cc = {0};
         adbk_status st = restore(&b, path, NULL, &cc, NULL, &err);
-        if (st != ADBK_E_UNSAFE)
-            TEST_FAIL_AT("patch member %s: status %d (%s)", names[k], (int)st, err.message);
+        EXPECT_STATUS_FOR(ADBK_E_UNSAFE, st, &err, "patch member %s", names[k]);
         EXPECT_HAS(err.message, names[k]);
         EXPECT_HAS(err.message, "nothing was written");
         EXPECT_EQ_U64(0, cc.progress);
@@ -699,12 +693,11 @@ TEST(patch_member_cannot_choose_its_destination)
     }
     /* The database's own patch file is placed, beside the checkpoint. */
     unlink(path);
-    REQUIRE_TRUE(copy_archive(b.out, path, &(struct copy_opts){.add_patch = "patch/NTDS.pat"}) ==
-                 ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK,
+                   copy_archive(b.out, path, &(struct copy_opts){.add_patch = "patch/NTDS.pat"}),
+                   NULL);
     adbk_status st = restore(&b, path, NULL, &(struct cb_count){0}, NULL, &err);
-    if (st)
-        fprintf(stderr, "restore: %s\n", err.message);
-    EXPECT_TRUE(st == ADBK_OK);
+    EXPECT_STATUS_FOR(ADBK_OK, st, &err, "restore");
     char pat[700];
     snprintf(pat, sizeof pat, "%s/ntds.pat", b.dc);
     struct stat sb;
@@ -723,45 +716,33 @@ TEST(future_dated_backup_is_refused_unless_allowed)
     char path[700], before[8192];
     snprintf(path, sizeof path, "%s/future.adbk", b.root);
     int64_t now = (int64_t)time(NULL);
-    REQUIRE_TRUE(copy_archive(b.out, path, &(struct copy_opts){.created = now + 30 * 86400}) ==
-                 ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK,
+                   copy_archive(b.out, path, &(struct copy_opts){.created = now + 30 * 86400}),
+                   NULL);
     dc_state(&b, before, sizeof before);
     struct adbk_error err = {0};
     struct adbk_restore_result res;
     adbk_status st = restore(&b, path, NULL, &(struct cb_count){0}, &res, &err);
-    EXPECT_TRUE(st == ADBK_E_EXPIRED);
+    EXPECT_STATUS(ADBK_E_EXPIRED, st, &err);
     EXPECT_HAS(err.message, "30 days ahead");
     EXPECT_HAS(err.message, "--allow-expired");
     expect_untouched(&b, before);
     struct cb_count cc = {0};
     st = restore(&b, path, &(struct adbk_restore_options){.allow_expired = true}, &cc, &res,
                  &err);
-    if (st)
-        fprintf(stderr, "restore: %s\n", err.message);
-    EXPECT_TRUE(st == ADBK_OK);
+    EXPECT_STATUS_FOR(ADBK_OK, st, &err, "restore");
     EXPECT_EQ_U64(1, cc.warnings);
     EXPECT_HAS(cc.last_warning, "ahead of this clock");
     /* Six hours ahead is skew, not a date from the future. */
     unlink(path);
-    REQUIRE_TRUE(copy_archive(b.out, path, &(struct copy_opts){.created = now + 6 * 3600}) ==
-                 ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK,
+                   copy_archive(b.out, path, &(struct copy_opts){.created = now + 6 * 3600}),
+                   NULL);
     cc = (struct cb_count){0};
     st = restore(&b, path, NULL, &cc, &res, &err);
-    if (st)
-        fprintf(stderr, "restore: %s\n", err.message);
-    EXPECT_TRUE(st == ADBK_OK);
+    EXPECT_STATUS_FOR(ADBK_OK, st, &err, "restore");
     EXPECT_EQ_U64(0, cc.warnings);
     bx_teardown(&b);
 }
 
-TEST_LIST(T(churned_backup_restores_byte_for_byte),
-          T(log_gap_in_archive_is_refused_before_anything),
-          T(first_log_missing_fails_recovery_with_documented_code),
-          T(expired_backup_is_refused_with_age_and_limit),
-          T(allow_expired_restores_with_a_warning),
-          T(server_refusing_an_expired_token_is_explained), T(unknown_token_format_is_refused),
-          T(online_directory_is_refused), T(damaged_member_stops_before_registration),
-          T(cancel_during_staging_leaves_nothing), T(privilege_refused_by_server_is_explained),
-          T(files_archive_is_not_restorable), T(patch_member_cannot_choose_its_destination),
-          T(future_dated_backup_is_refused_unless_allowed));
 TEST_MAIN()

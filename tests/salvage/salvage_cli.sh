@@ -6,16 +6,12 @@
 # Environment: ADBK (the program), ADBK_TEST_TMP (scratch).
 set -eu
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../lib.sh"
 
 salvage() { "$ADBK" salvage "$@"; }
 
 # Runs salvage with $1 as the expected exit code.
-expect_salvage() {
-    want=$1; shift
-    set +e; salvage "$@" >"$W/out" 2>"$W/err"; rc=$?; set -e
-    [ "$rc" -eq "$want" ] || { cat "$W/err" >&2; fail "salvage $* exited $rc, expected $want"; }
-}
+expect_salvage() { want=$1; shift; expect_rc "$want" salvage "$@"; }
 
 # Source files: a database of 9.5 chunks of 4 KiB, a log of exactly 3 chunks,
 # a small file; packed with 4 KiB chunks.
@@ -86,9 +82,7 @@ t_damaged_chunk_is_reported_and_never_filled() {
     cp "$W/a.adbk" "$W/d.adbk"
     # Invert one byte in the middle of the file: inside a database chunk.
     off=$(( $(wc -c < "$W/a.adbk") / 3 ))
-    b=$(od -An -tu1 -j "$off" -N1 "$W/d.adbk" | tr -d ' ')
-    printf "$(printf '\\%03o' $((255 - b)))" |
-        dd of="$W/d.adbk" bs=1 seek="$off" conv=notrunc status=none
+    flip "$W/d.adbk" "$off"
     expect_salvage 1 "$W/d.adbk" -o "$W/r.adbk"
     grep -q "INCOMPLETE" "$W/err" || fail "no incomplete member reported: $(cat "$W/err")"
     grep -q "LOST bytes [0-9]*\.\.[0-9]* (4096 bytes)" "$W/err" ||
@@ -158,8 +152,4 @@ t_folder_with_content_keeps_the_rest() {
     [ "$(cat "$W/x/lost+found/d.bytes-0-9")" = "0123456789" ] || fail "d's bytes not kept"
 }
 
-case_name=${1:?usage: salvage_cli.sh CASE}
-W=$(mktemp -d "${ADBK_TEST_TMP:-/tmp}/salvage.$case_name.XXXXXX")
-trap 'rm -rf "$W"' EXIT
-"t_$case_name"
-echo "ok $case_name"
+run_case salvage "$@"

@@ -74,8 +74,7 @@ static void build(struct membuf *m)
     if (st == ADBK_OK)
         st = adbk_writer_finish(w, &err);
     adbk_writer_free(w);
-    if (st != ADBK_OK)
-        TEST_FAIL_AT("building the archive: %s", err.message);
+    EXPECT_STATUS_FOR(ADBK_OK, st, &err, "building the archive");
 }
 
 /* The frames of the original archive, walked by their own sizes. */
@@ -176,14 +175,10 @@ static void check_output(struct membuf *out, const struct want *w, size_t nw, co
     struct adbk_source src = membuf_source(out);
     struct adbk_reader *r;
     struct adbk_error err = {0};
-    adbk_status st = adbk_reader_open_source(&src, NULL, &r, &err);
-    if (st != ADBK_OK) {
-        TEST_FAIL_AT("%s: the repaired archive does not open: %s", what, err.message);
-        return;
-    }
-    st = adbk_reader_verify(r, NULL, NULL, &err);
-    if (st != ADBK_OK)
-        TEST_FAIL_AT("%s: the repaired archive does not verify: %s", what, err.message);
+    REQUIRE_STATUS_FOR(ADBK_OK, adbk_reader_open_source(&src, NULL, &r, &err), &err,
+                       "%s: opening the repaired archive", what);
+    EXPECT_STATUS_FOR(ADBK_OK, adbk_reader_verify(r, NULL, NULL, &err), &err,
+                      "%s: verifying the repaired archive", what);
     if (adbk_reader_count(r) != nw)
         TEST_FAIL_AT("%s: %zu members in the repaired archive, expected %zu", what,
                      adbk_reader_count(r), nw);
@@ -197,9 +192,9 @@ static void check_output(struct membuf *out, const struct want *w, size_t nw, co
             TEST_FAIL_AT("%s: \"%s\" has kind %u, expected %u", what, w[i].name,
                          adbk_reader_member(r, (size_t)k)->kind, w[i].kind);
         struct membuf got = {0};
-        st = adbk_reader_read_member(r, (size_t)k, collect, &got, &err);
-        if (st != ADBK_OK || got.len != w[i].len ||
-            (w[i].len && memcmp(got.p, w[i].data, w[i].len) != 0))
+        adbk_status st = adbk_reader_read_member(r, (size_t)k, collect, &got, &err);
+        if (EXPECT_STATUS_FOR(ADBK_OK, st, &err, "%s: reading \"%s\"", what, w[i].name) &&
+            (got.len != w[i].len || (w[i].len && memcmp(got.p, w[i].data, w[i].len) != 0)))
             TEST_FAIL_AT("%s: \"%s\" holds %zu bytes that differ from the original's %zu", what,
                          w[i].name, got.len, w[i].len);
         free(got.p);
@@ -262,8 +257,7 @@ TEST(intact_archive_is_copied_whole)
     build(&in);
     struct adbk_salvage_result res;
     struct adbk_error err = {0};
-    adbk_status st = salvage(&in, &out, &res, &err);
-    REQUIRE_TRUE(st == ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK, salvage(&in, &out, &res, &err), &err);
     EXPECT_EQ_U64(NMEM, res.members);
     EXPECT_EQ_U64(NMEM, res.complete);
     EXPECT_EQ_U64(0, res.incomplete);
@@ -276,7 +270,7 @@ TEST(intact_archive_is_copied_whole)
     check_output(&out, w, n, "intact");
     struct adbk_source src = membuf_source(&out);
     struct adbk_reader *r;
-    REQUIRE_TRUE(adbk_reader_open_source(&src, NULL, &r, &err) == ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK, adbk_reader_open_source(&src, NULL, &r, &err), &err);
     EXPECT_STR("DC01", adbk_reader_property(r, "server"));
     EXPECT_STR("complete: all 6 members recovered", adbk_reader_property(r, "salvage.result"));
     adbk_reader_close(r);
@@ -297,13 +291,11 @@ static void check_cut(struct membuf *in, uint64_t c)
     adbk_status st = salvage(&cut, &out, &res, &err);
     if (c < frames[0].end) {
         /* Not even the header record is whole: nothing to salvage. */
-        if (st != ADBK_E_NOT_ADBK)
-            TEST_FAIL_AT("%s: status %d, expected ADBK_E_NOT_ADBK", what, st);
+        EXPECT_STATUS_FOR(ADBK_E_NOT_ADBK, st, &err, "%s", what);
         free(out.p);
         return;
     }
-    if (st != ADBK_OK) {
-        TEST_FAIL_AT("%s: %s", what, err.message);
+    if (!EXPECT_STATUS_FOR(ADBK_OK, st, &err, "%s", what)) {
         free(out.p);
         return;
     }
@@ -375,11 +367,7 @@ static void check_all_complete(struct membuf *in, const char *what, bool index_o
     struct membuf out;
     struct adbk_salvage_result res;
     struct adbk_error err = {0};
-    adbk_status st = salvage(in, &out, &res, &err);
-    if (st != ADBK_OK) {
-        TEST_FAIL_AT("%s: %s", what, err.message);
-        return;
-    }
+    REQUIRE_STATUS_FOR(ADBK_OK, salvage(in, &out, &res, &err), &err, "%s", what);
     EXPECT_EQ_U64(NMEM, res.complete);
     EXPECT_EQ_U64(0, res.incomplete);
     EXPECT_EQ_U64(index_ok, res.index_ok);
@@ -436,9 +424,7 @@ static void check_damaged_chunk(bool kill_seek, uint64_t where)
     char what[80];
     snprintf(what, sizeof what, "chunk 2 damaged at +%llu%s", (unsigned long long)where,
              kill_seek ? ", no seek table" : "");
-    adbk_status st = salvage(&in, &out, &res, &err);
-    if (st != ADBK_OK) {
-        TEST_FAIL_AT("%s: %s", what, err.message);
+    if (!EXPECT_STATUS_FOR(ADBK_OK, salvage(&in, &out, &res, &err), &err, "%s", what)) {
         free(in.p);
         return;
     }
@@ -493,7 +479,7 @@ TEST(damaged_member_record)
     struct membuf out;
     struct adbk_salvage_result res;
     struct adbk_error err = {0};
-    REQUIRE_TRUE(salvage(&in, &out, &res, &err) == ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK, salvage(&in, &out, &res, &err), &err);
     EXPECT_EQ_U64(NMEM - 1, res.complete);
     EXPECT_EQ_U64(1, res.incomplete);
     EXPECT_EQ_U64(0, res.bytes_lost);
@@ -512,7 +498,7 @@ TEST(damaged_member_record)
 
     /* And without the seek table too. */
     flip(&in, in.len - 1);
-    REQUIRE_TRUE(salvage(&in, &out, &res, &err) == ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK, salvage(&in, &out, &res, &err), &err);
     check_output(&out, w, n, "damaged member record, no index, no seek table");
     free(out.p);
     free(in.p);
@@ -527,7 +513,7 @@ TEST(damaged_header_record)
     struct membuf out;
     struct adbk_salvage_result res;
     struct adbk_error err = {0};
-    REQUIRE_TRUE(salvage(&in, &out, &res, &err) == ADBK_OK);
+    REQUIRE_STATUS(ADBK_OK, salvage(&in, &out, &res, &err), &err);
     EXPECT_TRUE(!res.header_ok);
     EXPECT_EQ_U64(CS, res.chunk_size); /* inferred from the full chunks */
     EXPECT_EQ_U64(NMEM, res.complete);
@@ -549,7 +535,7 @@ TEST(not_an_archive_and_dry_run)
     struct adbk_source src = membuf_source(&junk);
     struct adbk_salvage_result res;
     struct adbk_error err = {0};
-    EXPECT_TRUE(adbk_salvage(&src, NULL, NULL, NULL, &res, &err) == ADBK_E_NOT_ADBK);
+    EXPECT_STATUS(ADBK_E_NOT_ADBK, adbk_salvage(&src, NULL, NULL, NULL, &res, &err), &err);
     EXPECT_TRUE(strstr(err.message, "memory archive") != NULL);
     free(junk.p);
 
@@ -558,7 +544,7 @@ TEST(not_an_archive_and_dry_run)
     src = membuf_source(&in);
     nreps = 0;
     struct adbk_salvage_callbacks cb = {.member = on_member};
-    EXPECT_TRUE(adbk_salvage(&src, NULL, NULL, &cb, &res, &err) == ADBK_OK);
+    EXPECT_STATUS(ADBK_OK, adbk_salvage(&src, NULL, NULL, &cb, &res, &err), &err);
     EXPECT_EQ_U64(NMEM, nreps);
     EXPECT_EQ_U64(NMEM, res.complete);
     free(in.p);
@@ -586,7 +572,7 @@ TEST(fuzzer_regressions)
         struct adbk_error err = {0};
         adbk_status st = salvage(&in, &out, &res, &err);
         if (st != ADBK_OK && err.message[0] == '\0')
-            TEST_FAIL_AT("%s: status %d without a message", files[k], st);
+            TEST_FAIL_AT("%s: %s without a message", files[k], adbk_status_name(st));
         free(in.p);
         free(out.p);
     }
@@ -653,8 +639,7 @@ TEST(sparse_gap_is_crossed_unread)
     struct adbk_error err = {0};
     nreps = 0;
     adbk_status st = adbk_salvage(&src, &sink, &o, &cb, &res, &err);
-    if (st != ADBK_OK)
-        TEST_FAIL_AT("salvage over a 4 GiB hole: %s", err.message);
+    EXPECT_STATUS_FOR(ADBK_OK, st, &err, "salvage over a 4 GiB hole");
     EXPECT_EQ_U64(NMEM, res.members);
     EXPECT_EQ_U64(NMEM, res.complete);
     EXPECT_TRUE(res.hole_bytes_skipped >= HOLE - (2u << 20));
@@ -694,8 +679,7 @@ TEST(folder_with_content_is_skipped_not_fatal)
     struct adbk_salvage_result res;
     struct adbk_error err = {0};
     adbk_status st = salvage(&in, &out, &res, &err);
-    if (st != ADBK_OK)
-        TEST_FAIL_AT("salvage: %s", err.message);
+    EXPECT_STATUS_FOR(ADBK_OK, st, &err, "salvage");
     EXPECT_EQ_U64(3, res.members);
     EXPECT_EQ_U64(2, res.complete);
     EXPECT_EQ_U64(1, res.incomplete);
@@ -720,8 +704,7 @@ TEST(reserved_kind_is_kept)
     struct adbk_salvage_result res;
     struct adbk_error err = {0};
     adbk_status st = salvage(&in, &out, &res, &err);
-    if (st != ADBK_OK)
-        TEST_FAIL_AT("salvage: %s", err.message);
+    EXPECT_STATUS_FOR(ADBK_OK, st, &err, "salvage");
     EXPECT_EQ_U64(2, res.complete);
     if (st == ADBK_OK) {
         struct want w[2] = {{"a.txt", (const uint8_t *)"first file\n", 11, ADBK_KIND_FILE},
@@ -779,8 +762,7 @@ TEST(in_caller_starts_no_thread)
         struct adbk_error err = {0};
         unsigned before = task_count();
         adbk_status st = adbk_salvage(&src, &sink, &o, NULL, &res, &err);
-        if (st != ADBK_OK)
-            TEST_FAIL_AT("salvage: %s", err.message);
+        EXPECT_STATUS_FOR(ADBK_OK, st, &err, "salvage");
         EXPECT_EQ_U64(NMEM, res.complete);
         fprintf(stderr, "in_caller %d: %u threads before, at most %u while writing\n",
                 in_caller, before, c.most_tasks);
@@ -793,9 +775,4 @@ TEST(in_caller_starts_no_thread)
     free(in.p);
 }
 
-TEST_LIST(T(intact_archive_is_copied_whole), T(cut_at_many_offsets), T(damaged_index),
-          T(damaged_seek_table), T(damaged_chunk_in_the_middle), T(damaged_member_record),
-          T(damaged_header_record), T(not_an_archive_and_dry_run), T(fuzzer_regressions),
-          T(sparse_gap_is_crossed_unread), T(folder_with_content_is_skipped_not_fatal),
-          T(reserved_kind_is_kept), T(in_caller_starts_no_thread));
 TEST_MAIN()

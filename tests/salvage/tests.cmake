@@ -7,6 +7,5 @@ adbk_unit_test(test_salvage
 target_compile_definitions(test_salvage PRIVATE
   ADBK_SALVAGE_REGRESS_DIR="${CMAKE_CURRENT_LIST_DIR}/regress"
   ADBK_HOSTILE_DIR="${CMAKE_CURRENT_LIST_DIR}/../fixtures/hostile")
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/test_salvage.c)
 
 adbk_shell_tests(salvage_cli ${CMAKE_CURRENT_LIST_DIR}/salvage_cli.sh LABELS salvage cli)

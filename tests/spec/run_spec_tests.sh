@@ -1,15 +1,20 @@
 #!/bin/bash
 # Checks adbk against the independent spec reader (spec_reader.py, written from
-# format/FORMAT.md alone). Usage: run_spec_tests.sh ADBK_BINARY
+# format/FORMAT.md alone). Usage: run_spec_tests.sh ADBK_BINARY [CASE]
+# A case is one archive: NAME for each t_NAME function below (archives adbk
+# makes, and damaged copies of one), or vector.NAME for format/vectors/NAME.adbk.
+# ctest runs each case on its own (tests.cmake); without CASE, all run in turn.
 # Prints "N passed, M failed" last; exits 1 if anything failed, 2 on usage errors.
 set -u
 
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-    echo "usage: $0 ADBK_BINARY" >&2
+if [ $# -lt 1 ] || [ $# -gt 2 ] || [ ! -x "$1" ]; then
+    echo "usage: $0 ADBK_BINARY [CASE]" >&2
     exit 2
 fi
 ADBK=$(realpath "$1")
+CASE=${2:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
+SELF="$HERE/$(basename "$0")"
 VECTORS=$(realpath "$HERE/../../format/vectors")
 PY=/usr/bin/python3           # Debian's interpreter, with python3-zstandard and python3-xxhash
 READER="$HERE/spec_reader.py"
@@ -144,33 +149,20 @@ f = open(sys.argv[1], "r+b"); f.seek(int(sys.argv[2])); b = f.read(1)
 f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0x5A]))' "$1" "$2"
 }
 
-damage_tests() {   # damage_tests ARCHIVE
-    local arc=$1 what off
-    for what in chunk first-chunk-header member-record member-end header index \
-                seek-checksum seek-size seek-count; do
-        cp "$arc" "$WORK/bad.adbk"
-        off=$(locate "$arc" "$what")
-        flip_byte "$WORK/bad.adbk" "$off"
-        check_fails "damage $what (byte $off): spec reader verify" reader verify "$WORK/bad.adbk"
-        check_fails "damage $what (byte $off): adbk verify" "$ADBK" verify -q "$WORK/bad.adbk"
-    done
-    head -c $(($(stat -c %s "$arc") - 1)) "$arc" >"$WORK/bad.adbk"
-    check_fails "truncated by 1 byte: spec reader verify" reader verify "$WORK/bad.adbk"
-    check_fails "truncated by 1 byte: adbk verify" "$ADBK" verify -q "$WORK/bad.adbk"
-    check_fails "truncated by 1 byte: spec reader list" reader list "$WORK/bad.adbk"
-    { cat "$arc"; printf '\0'; } >"$WORK/bad.adbk"
-    check_fails "one byte appended: spec reader verify" reader verify "$WORK/bad.adbk"
-    check_fails "one byte appended: adbk verify" "$ADBK" verify -q "$WORK/bad.adbk"
+# The archive the damage cases start from: inputs packed with 4 KiB chunks,
+# made once per run.
+archive_4k() {
+    [ -f a.adbk ] || check "adbk create --chunk-size 4K" "$ADBK" create -q -o a.adbk --chunk-size 4K in
+}
 
-    # Damage inside one member: cat of another member still works, cat of it fails.
-    cp "$arc" "$WORK/bad.adbk"
-    flip_byte "$WORK/bad.adbk" "$(locate "$arc" chunk)"
-    reader list "$arc" | while IFS=$'\t' read -r kind size _hash name; do
-        [ "$kind" = file ] || continue
-        if reader cat "$WORK/bad.adbk" "$name" >/dev/null 2>&1; then echo "$name"; fi
-    done >"$WORK/intact-members"
-    check "damaged chunk: cat still reads the other members" \
-        test "$(wc -l <"$WORK/intact-members")" -eq "$(($(reader list "$arc" | grep -c '^file')-1))"
+damage() {   # damage WHAT: one byte of a.adbk flipped (see locate), rejected by both
+    local what=$1 off
+    archive_4k
+    cp a.adbk "$WORK/bad.adbk"
+    off=$(locate a.adbk "$what")
+    flip_byte "$WORK/bad.adbk" "$off"
+    check_fails "damage $what (byte $off): spec reader verify" reader verify "$WORK/bad.adbk"
+    check_fails "damage $what (byte $off): adbk verify" "$ADBK" verify -q "$WORK/bad.adbk"
 }
 
 unit_tests() {   # names (§6) checked by the reader itself
@@ -190,27 +182,24 @@ EOF
 }
 
 # --- Golden vectors (format/vectors) ------------------------------------------------------
-vector_tests() {
-    shopt -s nullglob
-    local vectors=("$VECTORS"/*.adbk) v expected
-    if [ ${#vectors[@]} -eq 0 ]; then
-        echo "skip  no golden vectors in $VECTORS"
+vector_test() {   # vector_test NAME: format/vectors/NAME.adbk
+    local v="$VECTORS/$1.adbk" expected=""
+    if [ ! -f "$v" ]; then
+        fail "vector $1: no $v"
         return
     fi
-    for v in "${vectors[@]}"; do
-        expected=""
-        for e in "${v%.adbk}.json" "${v%.adbk}.expected.json" "$v.json" "$(dirname "$v")/expected.json"; do
-            [ -f "$e" ] && { expected=$e; break; }
-        done
-        if [ -n "$expected" ] && $PY -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1])).get("intact", True) is False else 1)' "$expected" 2>/dev/null; then
-            check_fails "vector $(basename "$v"): spec reader verify rejects it" reader verify "$v"
-            continue
-        fi
-        check "vector $(basename "$v"): spec reader verify" reader verify "$v"
-        check "vector $(basename "$v"): adbk verify" "$ADBK" verify -q "$v"
-        check "vector $(basename "$v"): spec list matches adbk list --json" compare_list "$v"
-        if [ -n "$expected" ]; then
-            check "vector $(basename "$v"): list matches $(basename "$expected")" $PY - "$READER" "$v" "$expected" <<'EOF'
+    for e in "${v%.adbk}.json" "${v%.adbk}.expected.json" "$v.json" "$(dirname "$v")/expected.json"; do
+        [ -f "$e" ] && { expected=$e; break; }
+    done
+    if [ -n "$expected" ] && $PY -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1])).get("intact", True) is False else 1)' "$expected" 2>/dev/null; then
+        check_fails "vector $(basename "$v"): spec reader verify rejects it" reader verify "$v"
+        return
+    fi
+    check "vector $(basename "$v"): spec reader verify" reader verify "$v"
+    check "vector $(basename "$v"): adbk verify" "$ADBK" verify -q "$v"
+    check "vector $(basename "$v"): spec list matches adbk list --json" compare_list "$v"
+    if [ -n "$expected" ]; then
+        check "vector $(basename "$v"): list matches $(basename "$expected")" $PY - "$READER" "$v" "$expected" <<'EOF'
 import json, subprocess, sys
 exp = json.load(open(sys.argv[3], encoding="utf-8"))
 members = exp.get("members", exp if isinstance(exp, list) else [])
@@ -219,26 +208,82 @@ got = subprocess.run([sys.executable, sys.argv[1], "list", sys.argv[2]], capture
                      text=True, check=True).stdout.splitlines()
 sys.exit(0 if want == got else 1)
 EOF
-        fi
-    done
+    fi
+}
+
+# --- Cases: one archive each ---------------------------------------------------------------
+t_reader() {   # the reader itself: names, usage, a file that is no archive
+    check "reader judges names as §6 says" unit_tests
+    check "usage error exits 2" bash -c "$PY '$READER' frobnicate x; [ \$? -eq 2 ]"
+    check_fails "a non-archive is refused" reader list in/exact-4096.bin
+}
+t_adbk_chunk_4k() { archive_4k; test_archive chunk4k a.adbk; }
+t_adbk_default() {
+    check "adbk create with defaults" "$ADBK" create -q -o b.adbk in
+    test_archive default b.adbk
+}
+t_adbk_empty_folder() {
+    check "adbk create of a single empty folder" "$ADBK" create -q -o c.adbk in/tree/empty-dir
+    check "single empty folder: spec reader verify" reader verify c.adbk
+    check "single empty folder: list matches" compare_list c.adbk
+}
+t_damage_chunk() { damage chunk; }
+t_damage_first_chunk_header() { damage first-chunk-header; }
+t_damage_member_record() { damage member-record; }
+t_damage_member_end() { damage member-end; }
+t_damage_header() { damage header; }
+t_damage_index() { damage index; }
+t_damage_seek_checksum() { damage seek-checksum; }
+t_damage_seek_size() { damage seek-size; }
+t_damage_seek_count() { damage seek-count; }
+t_truncated_by_1_byte() {
+    archive_4k
+    head -c $(($(stat -c %s a.adbk) - 1)) a.adbk >"$WORK/bad.adbk"
+    check_fails "truncated by 1 byte: spec reader verify" reader verify "$WORK/bad.adbk"
+    check_fails "truncated by 1 byte: adbk verify" "$ADBK" verify -q "$WORK/bad.adbk"
+    check_fails "truncated by 1 byte: spec reader list" reader list "$WORK/bad.adbk"
+}
+t_one_byte_appended() {
+    archive_4k
+    { cat a.adbk; printf '\0'; } >"$WORK/bad.adbk"
+    check_fails "one byte appended: spec reader verify" reader verify "$WORK/bad.adbk"
+    check_fails "one byte appended: adbk verify" "$ADBK" verify -q "$WORK/bad.adbk"
+}
+# Damage inside one member: cat of another member still works, cat of it fails.
+t_damaged_chunk_spares_the_other_members() {
+    archive_4k
+    cp a.adbk "$WORK/bad.adbk"
+    flip_byte "$WORK/bad.adbk" "$(locate a.adbk chunk)"
+    reader list a.adbk | while IFS=$'\t' read -r kind size _hash name; do
+        [ "$kind" = file ] || continue
+        if reader cat "$WORK/bad.adbk" "$name" >/dev/null 2>&1; then echo "$name"; fi
+    done >"$WORK/intact-members"
+    check "damaged chunk: cat still reads the other members" \
+        test "$(wc -l <"$WORK/intact-members")" -eq "$(($(reader list a.adbk | grep -c '^file')-1))"
 }
 
 # --- Run ------------------------------------------------------------------------------------
-make_inputs
-check "reader judges names as §6 says" unit_tests
-check "usage error exits 2" bash -c "$PY '$READER' frobnicate x; [ \$? -eq 2 ]"
-check_fails "a non-archive is refused" reader list in/exact-4096.bin
-
-check "adbk create --chunk-size 4K" "$ADBK" create -q -o a.adbk --chunk-size 4K in
-test_archive chunk4k a.adbk
-check "adbk create with defaults" "$ADBK" create -q -o b.adbk in
-test_archive default b.adbk
-check "adbk create of a single empty folder" "$ADBK" create -q -o c.adbk in/tree/empty-dir
-check "single empty folder: spec reader verify" reader verify c.adbk
-check "single empty folder: list matches" compare_list c.adbk
-
-damage_tests a.adbk
-vector_tests
+case "$CASE" in
+"")
+    make_inputs
+    for c in $(sed -n 's/^t_\([a-z0-9_]*\)().*/\1/p' "$SELF"); do "t_$c"; done
+    shopt -s nullglob
+    vectors=("$VECTORS"/*.adbk)
+    [ ${#vectors[@]} -gt 0 ] || echo "skip  no golden vectors in $VECTORS"
+    for v in "${vectors[@]}"; do vector_test "$(basename "$v" .adbk)"; done
+    ;;
+vector.*)
+    vector_test "${CASE#vector.}"
+    ;;
+*)
+    if [ "$(type -t "t_$CASE")" != function ]; then
+        echo "no case $CASE in $0" >&2
+        exit 2
+    fi
+    make_inputs
+    "t_$CASE"
+    ;;
+esac
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

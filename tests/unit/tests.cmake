@@ -1,5 +1,13 @@
-adbk_unit_test(test_container SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_container.c LIBS adbk_format)
-adbk_unit_test(test_large SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_large.c LIBS adbk_format LABELS slow)
-adbk_unit_test(test_vectors SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_vectors.c LIBS adbk_format)
+# The container library's unit tests: each tests/unit/test_NAME.c is a program
+# test_NAME linking adbk_format, and each of its TESTs a ctest case. A new file
+# is found without a CMake edit (the glob is checked again at every build).
+# Labels beyond none, by program:
+set(unit_labels_test_large slow)
+
+file(GLOB unit_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/test_*.c)
+foreach(src IN LISTS unit_sources)
+  get_filename_component(prog ${src} NAME_WE)
+  adbk_unit_test(${prog} SOURCES ${src} LIBS adbk_format LABELS ${unit_labels_${prog}})
+endforeach()
+
 target_compile_definitions(test_vectors PRIVATE ADBK_VECTORS_DIR="${PROJECT_SOURCE_DIR}/format/vectors")
-adbk_unit_test(test_memory SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_memory.c LIBS adbk_format)
