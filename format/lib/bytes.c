@@ -1,10 +1,43 @@
 /*
- * bytes.c - the byte buffer and the cursor of bytes.h.
+ * bytes.c - the byte buffer, the cursor and str16 views of bytes.h.
  */
 #include "bytes.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* ------------------------------------------------------------ str16 */
+
+struct str16 str16_of(const char *s)
+{
+    return (struct str16){.p = s ? s : "", .len = s ? strlen(s) : 0};
+}
+
+bool str16_has_nul(struct str16 v)
+{
+    return v.p && memchr(v.p, 0, v.len) != NULL;
+}
+
+char *str16_dup(struct str16 v)
+{
+    char *s = malloc(v.len + 1);
+    if (!s)
+        return NULL;
+    if (v.len)
+        memcpy(s, v.p, v.len);
+    s[v.len] = '\0';
+    return s;
+}
+
+bool str16_dup2(struct str16 a, struct str16 b, char **pa, char **pb)
+{
+    *pa = *pb = NULL;
+    if (!a.p)
+        return true;
+    if (!(*pa = str16_dup(a)))
+        return false;
+    return !b.p || (*pb = str16_dup(b)) != NULL;
+}
 
 /* ------------------------------------------------------------ bytebuf */
 
@@ -38,16 +71,12 @@ void bb_put(struct bytebuf *b, const void *src, size_t n)
     b->len += n;
 }
 
-void bb_u8(struct bytebuf *b, uint8_t v) { bb_put(b, &v, 1); }
-void bb_u16(struct bytebuf *b, uint16_t v) { uint8_t t[2]; le_put16(t, v); bb_put(b, t, 2); }
-void bb_u32(struct bytebuf *b, uint32_t v) { uint8_t t[4]; le_put32(t, v); bb_put(b, t, 4); }
-void bb_u64(struct bytebuf *b, uint64_t v) { uint8_t t[8]; le_put64(t, v); bb_put(b, t, 8); }
-
-void bb_str16(struct bytebuf *b, const char *s)
+void bb_str16(struct bytebuf *b, struct str16 s)
 {
-    size_t n = s ? strlen(s) : 0;
-    bb_u16(b, (uint16_t)n);
-    bb_put(b, s, n);
+    uint8_t n[2];
+    le_put16(n, (uint16_t)s.len);
+    bb_put(b, n, sizeof n);
+    bb_put(b, s.p, s.len);
 }
 
 void bb_free(struct bytebuf *b)
@@ -58,7 +87,7 @@ void bb_free(struct bytebuf *b)
 
 /* ------------------------------------------------------------ cursor */
 
-static const uint8_t *cur_take(struct cursor *c, size_t n)
+const uint8_t *cur_take(struct cursor *c, size_t n)
 {
     if (c->short_read || c->len - c->pos < n) {
         c->short_read = true;
@@ -69,34 +98,14 @@ static const uint8_t *cur_take(struct cursor *c, size_t n)
     return p;
 }
 
-uint8_t cur_u8(struct cursor *c) { const uint8_t *p = cur_take(c, 1); return p ? p[0] : 0; }
-uint16_t cur_u16(struct cursor *c) { const uint8_t *p = cur_take(c, 2); return p ? le_get16(p) : 0; }
-uint32_t cur_u32(struct cursor *c) { const uint8_t *p = cur_take(c, 4); return p ? le_get32(p) : 0; }
-uint64_t cur_u64(struct cursor *c) { const uint8_t *p = cur_take(c, 8); return p ? le_get64(p) : 0; }
-
-void cur_bytes(struct cursor *c, void *dst, size_t n)
+size_t cur_left(const struct cursor *c)
 {
-    const uint8_t *p = cur_take(c, n);
-    if (p)
-        memcpy(dst, p, n);
-    else
-        memset(dst, 0, n);
+    return c->len - c->pos;
 }
 
-char *cur_str16(struct cursor *c, bool *nomem, bool *has_nul)
+struct str16 cur_str16(struct cursor *c)
 {
-    size_t n = cur_u16(c);
-    const uint8_t *p = cur_take(c, n);
-    if (!p)
-        return NULL;
-    char *s = malloc(n + 1);
-    if (!s) {
-        *nomem = true;
-        return NULL;
-    }
-    memcpy(s, p, n);
-    s[n] = '\0';
-    if (memchr(p, 0, n))
-        *has_nul = true;
-    return s;
+    const uint8_t *n = cur_take(c, 2);
+    const uint8_t *p = n ? cur_take(c, le_get16(n)) : NULL;
+    return (struct str16){.p = (const char *)p, .len = p ? le_get16(n) : 0};
 }

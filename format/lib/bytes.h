@@ -1,7 +1,8 @@
 /*
  * bytes.h - bytes without meaning: little-endian integers, the growable byte
- * buffer records are built in and the bounds-checked cursor they are read
- * with. Which field lies where is the business of the files that use them.
+ * buffer records are built in, the bounds-checked cursor they are read with,
+ * and views of str16 strings (FORMAT.md section 1). Which field lies where is
+ * records.c's business; nothing here knows the format's structures.
  */
 #ifndef ADBK_BYTES_H
 #define ADBK_BYTES_H
@@ -40,6 +41,26 @@ static inline uint64_t le_get64(const uint8_t *p)
     return (uint64_t)le_get32(p) | (uint64_t)le_get32(p + 4) << 32;
 }
 
+/* ------------------------------------------------------------ str16 */
+
+/* A str16's bytes where they lie (no terminator, may hold NUL bytes). p is
+ * NULL when the string is absent: the bytes ended before it. */
+struct str16 {
+    const char *p;
+    size_t len;
+};
+
+/* The view of a C string (NULL reads as ""). */
+struct str16 str16_of(const char *s);
+/* Whether the string holds a NUL byte. */
+bool str16_has_nul(struct str16 v);
+/* A malloc'd, NUL-terminated copy (an absent string reads as ""); NULL when
+ * memory ran out. */
+char *str16_dup(struct str16 v);
+/* Copies a and, when a is present and copied, b: a name and its source
+ * path. An absent string stays NULL. False when memory ran out. */
+bool str16_dup2(struct str16 a, struct str16 b, char **pa, char **pb);
+
 /* ------------------------------------------------------------ buffers */
 
 /* A growable byte buffer for building records. */
@@ -50,28 +71,23 @@ struct bytebuf {
 };
 void bb_reserve(struct bytebuf *b, size_t more);
 void bb_put(struct bytebuf *b, const void *src, size_t n);
-void bb_u8(struct bytebuf *b, uint8_t v);
-void bb_u16(struct bytebuf *b, uint16_t v);
-void bb_u32(struct bytebuf *b, uint32_t v);
-void bb_u64(struct bytebuf *b, uint64_t v);
-void bb_str16(struct bytebuf *b, const char *s); /* caller checked length <= 65535 */
+void bb_str16(struct bytebuf *b, struct str16 s); /* caller checked len <= 65535 */
 void bb_free(struct bytebuf *b);
 
-/* A bounds-checked cursor for decoding records. Any read past the end sets
- * `short_read` and yields zeros, so decoders check once at the end. */
+/* ------------------------------------------------------------ cursor */
+
+/* A bounds-checked cursor for decoding. A take past the end sets
+ * `short_read`, which stays set, and yields NULL. */
 struct cursor {
     const uint8_t *p;
     size_t len, pos;
     bool short_read;
 };
-uint8_t cur_u8(struct cursor *c);
-uint16_t cur_u16(struct cursor *c);
-uint32_t cur_u32(struct cursor *c);
-uint64_t cur_u64(struct cursor *c);
-void cur_bytes(struct cursor *c, void *dst, size_t n);
-/* Returns a NUL-terminated copy (malloc) of a str16, or NULL on short read or
- * allocation failure (then *nomem is set). Embedded NULs are kept out: a str16
- * with a NUL byte is returned as is but *has_nul is set. */
-char *cur_str16(struct cursor *c, bool *nomem, bool *has_nul);
+/* The next n bytes, or NULL when fewer are left. */
+const uint8_t *cur_take(struct cursor *c, size_t n);
+/* Bytes left after pos. */
+size_t cur_left(const struct cursor *c);
+/* The next str16; absent (p NULL) when it does not fit. */
+struct str16 cur_str16(struct cursor *c);
 
 #endif

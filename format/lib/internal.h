@@ -1,47 +1,24 @@
 /*
  * internal.h - what the container library's files share and nobody else sees:
- * the record layout constants of FORMAT.md, error helpers and the worker
- * pool. Bytes, buffers and cursors are in bytes.h.
+ * limits, error helpers, name sets, file sources, the worker pool and the
+ * ordered pipe. The on-disk structures are in records.h, chunk frames in
+ * frame.h, bytes, buffers and cursors in bytes.h.
  */
 #ifndef ADBK_INTERNAL_H
 #define ADBK_INTERNAL_H
 
 #include "adbk_format.h"
-#include "bytes.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* ------------------------------------------------------------ constants */
+/* ------------------------------------------------------------ limits */
 
-#define REC_MAGIC 0x184D2A5Au          /* adbk record (skippable frame) */
-#define SEEK_MAGIC 0x184D2A5Eu         /* seek table (skippable frame) */
-#define SEEKABLE_FOOTER_MAGIC 0x8F92EAB1u
-#define SEEK_DESCRIPTOR 0x80u          /* checksum flag only */
-#define SEEK_FOOTER_SIZE 9u
-#define SEEK_ENTRY_SIZE 12u
-#define SKIPPABLE_HEADER 8u            /* magic + Frame_Size */
-#define EMPTY_XXH64_LOW32 0x51D8E999u  /* low 32 bits of XXH64("") */
-
-#define REC_HDR 0x52444841u /* "AHDR" read as LE u32 */
-#define REC_MBR 0x52424D41u /* "AMBR" */
-#define REC_END 0x444E4541u /* "AEND" */
-#define REC_IDX 0x58444941u /* "AIDX" */
-
-#define REC_MIN_PAYLOAD 12u            /* type + checksum */
-#define REC_MAX_PAYLOAD (256u << 20)
 #define NAME_MAX_BYTES 4095u
 #define PROP_KEY_MAX 64u
 #define PROP_VALUE_MAX 4096u
-
-/* Body sizes of the fixed parts (FORMAT.md section 3). */
-#define HDR_FIXED 36u
-#define MBR_FIXED 36u
-#define END_FIXED 40u
-#define IDX_FIXED 48u
-#define ENTRY_FIXED 88u
 
 /* zstd cannot expand data more than this (RLE blocks): used to cap what a
  * hostile frame may ask us to allocate. */
@@ -52,22 +29,6 @@
 
 /* The library's short name for adbk_error_set. */
 #define err_set adbk_error_set
-
-/* ------------------------------------------------------------ records */
-
-/* Builds a record frame around body: magic, size, type, body, checksum.
- * Returns a malloc'd frame in *out and *out_len, or ADBK_E_NOMEM / ADBK_E_LIMIT. */
-adbk_status rec_build(uint32_t type, const uint8_t *body, size_t body_len, uint8_t **out,
-                      size_t *out_len, struct adbk_error *err);
-
-/* Checks a whole record frame in buf (len bytes): magic, Frame_Size == len-8,
- * checksum, type == want_type (0 = any). On success body/body_len point into
- * buf. what/offset name the place in messages. */
-adbk_status rec_check(const uint8_t *buf, size_t len, uint32_t want_type, const uint8_t **body,
-                      size_t *body_len, const char *what, uint64_t offset,
-                      struct adbk_error *err);
-
-const char *rec_type_name(uint32_t type);
 
 /* ------------------------------------------------------------ misc */
 
