@@ -13,7 +13,8 @@
  * parallel and nothing waits at a member boundary. The span hash (compressed
  * bytes) is computed on the reading side, which sees the bytes in order too.
  *
- * Records are decoded by records.c; here they are compared with the index.
+ * Records are decoded by records.c and chunk frame headers checked by
+ * frame.c; here they are compared with the index.
  *
  * Memory: 2 x threads slots of compressBound(chunk) + chunk bytes, as many
  * as fit in the reader's memory bound (at least one), and as many of those as
@@ -109,6 +110,30 @@ static void chunk_fail(struct dslot *sl, adbk_status st, const char *fmt, ...)
     sl->st = st;
 }
 
+/* The rules of FORMAT.md 3.3 for the chunk frame in the slot, and its
+ * agreement with the seek table, each with its own message. */
+static bool chunk_header_ok(struct dslot *sl)
+{
+    struct chunk_head h;
+    unsigned f = chunk_head_check(sl->in, sl->csize, sl->s->r->info.chunk_size, &h);
+    if (sl->csize < 9 || (f & CH_MAGIC))
+        chunk_fail(sl, ADBK_E_CORRUPT, "not a zstd frame");
+    else if (f & (CH_INCOMPLETE | CH_RESERVED | CH_WINDOW_LOG)) /* what zstd refuses */
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame header is damaged");
+    else if (f & (CH_DICTIONARY | CH_NO_CHECKSUM))
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame %s", (f & CH_DICTIONARY) ? "names a dictionary"
+                                                                      : "has no content checksum");
+    else if ((f & CH_NO_SIZE) || h.content_size == ZSTD_CONTENTSIZE_UNKNOWN)
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame has no Frame_Content_Size");
+    else if (h.content_size != sl->dsize)
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame declares %llu bytes, the seek table %u",
+                   (unsigned long long)h.content_size, sl->dsize);
+    else if (f & CH_WINDOW)
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame asks for a %llu MiB window (at most %u MiB)",
+                   (unsigned long long)(h.window >> 20), ADBK_WINDOW_MAX >> 20);
+    return sl->st == ADBK_OK;
+}
+
 /* Checks a chunk frame against its seek-table entry and decompresses it. */
 static void decompress_job(void *arg, unsigned worker)
 {
@@ -116,36 +141,8 @@ static void decompress_job(void *arg, unsigned worker)
     const uint8_t *in = sl->in;
     size_t csize = sl->csize;
     sl->st = ADBK_OK;
-    if (csize < 9 || frame_magic(in, csize) != ZSTD_MAGIC) {
-        chunk_fail(sl, ADBK_E_CORRUPT, "not a zstd frame");
+    if (!chunk_header_ok(sl))
         return;
-    }
-    /* The rules of FORMAT.md 3.3, each with its own message. */
-    unsigned fhd = in[4];
-    ZSTD_frameHeader zh;
-    if (ZSTD_getFrameHeader(&zh, in, csize) != 0) {
-        chunk_fail(sl, ADBK_E_CORRUPT, "frame header is damaged");
-        return;
-    }
-    if (!(fhd & 0x04) || (fhd & 0x03)) {
-        chunk_fail(sl, ADBK_E_CORRUPT, "frame %s", (fhd & 0x03) ? "names a dictionary"
-                                                                 : "has no content checksum");
-        return;
-    }
-    if (zh.frameContentSize == ZSTD_CONTENTSIZE_UNKNOWN) {
-        chunk_fail(sl, ADBK_E_CORRUPT, "frame has no Frame_Content_Size");
-        return;
-    }
-    if (zh.frameContentSize != sl->dsize) {
-        chunk_fail(sl, ADBK_E_CORRUPT, "frame declares %llu bytes, the seek table %u",
-                   zh.frameContentSize, sl->dsize);
-        return;
-    }
-    if (zh.windowSize > ADBK_WINDOW_MAX) {
-        chunk_fail(sl, ADBK_E_CORRUPT, "frame asks for a %llu MiB window (at most %u MiB)",
-                   (unsigned long long)(zh.windowSize >> 20), ADBK_WINDOW_MAX >> 20);
-        return;
-    }
     size_t fsize = ZSTD_findFrameCompressedSize(in, csize);
     if (ZSTD_isError(fsize) || fsize != csize) {
         chunk_fail(sl, ADBK_E_CORRUPT, "frame is %s bytes long, the seek table says %zu",

@@ -33,9 +33,11 @@
  * small record per member and per segment. Every size read from the file is
  * checked against the bytes the file has before anything is allocated.
  *
- * Records and the seek table are decoded by records.c, as the reader does;
- * salvage decides which of their faults it can live with.
+ * Records and the seek table are decoded by records.c and chunk frame
+ * headers checked by frame.c, as the reader does; salvage decides which of
+ * their faults it can live with.
  */
+#include "frame.h"
 #include "internal.h"
 #include "records.h"
 
@@ -48,7 +50,6 @@
 #define SMALL_REC_MAX (1u << 20)       /* header, member and member-end records */
 #define INDEX_REC_MAX (64u << 20)      /* the index: names of every member */
 #define SEARCH_WINDOW (1u << 20)
-#define ZBLOCK_MAX (128u << 10)        /* zstd Block_Maximum_Size */
 #define SEEK_BATCH 4096u               /* seek-table entries read at once */
 #define LOST_FOUND "lost+found/"
 
@@ -293,83 +294,52 @@ static adbk_status seek_sync(struct salv *s, uint64_t off, bool *at, struct seek
 
 /* ------------------------------------------------------------ frames */
 
-/* Reads the zstd frame at off into s->in, finding its end from the block
- * headers, never past end and never past the compress bound of a chunk.
- * Returns NULL and *csize, *fcs; or why the frame is unusable (with *io set
- * when reading failed). */
-static const char *zframe_read(struct salv *s, uint64_t off, uint64_t end, size_t *csize,
-                               uint64_t *fcs_out, adbk_status *io)
+/* Why a chunk frame's header breaks FORMAT.md 3.3 (chunk_head_check's
+ * faults, in salvage's order), or NULL. */
+static const char *chunk_head_why(unsigned f)
 {
-    *io = ADBK_OK;
-    uint64_t avail = end - off;
-    uint8_t h[18];
-    size_t hn = avail < sizeof h ? (size_t)avail : sizeof h;
-    if (hn < 6)
-        return "the file ends inside a frame header";
-    if ((*io = rd(s, off, h, hn)) != ADBK_OK)
-        return "unreadable";
-    unsigned fhd = h[4];
-    if (fhd & 0x08)
-        return "its frame header sets a reserved bit";
-    if (!(fhd & 0x04))
-        return "it has no content checksum";
-    if (fhd & 0x03)
-        return "it names a dictionary";
-    bool single = (fhd >> 5) & 1;
-    size_t pos = 5;
-    if (!single) {
-        unsigned wd = h[pos++];
-        uint64_t window = 1ull << (10 + (wd >> 3));
-        window += (window >> 3) * (wd & 7);
-        if (window > ADBK_WINDOW_MAX)
-            return "its window is larger than 128 MiB";
-    }
-    static const size_t fcs_len[4] = {0, 2, 4, 8};
-    size_t fl = fcs_len[fhd >> 6];
-    if (fl == 0 && single)
-        fl = 1;
-    if (fl == 0)
-        return "it declares no content size";
-    if (pos + fl > hn)
-        return "the file ends inside a frame header";
-    uint64_t fcs = 0;
-    for (size_t i = 0; i < fl; i++)
-        fcs |= (uint64_t)h[pos + i] << (8 * i);
-    if (fl == 2)
-        fcs += 256;
-    pos += fl;
-    uint64_t cs = s->chunk_size ? s->chunk_size : ADBK_CHUNK_MAX;
-    if (fcs == 0 || fcs > cs)
-        return "it declares a content size that no chunk can have";
-    uint64_t maxlen = chunk_bound(cs);
-    if (!grow(&s->in, &s->in_cap, pos)) {
-        *io = nomem(s, "a frame");
-        return "no memory";
-    }
-    memcpy(s->in, h, pos);
-    uint64_t len = pos;
-    for (;;) {
-        if (len + 3 > avail)
+    static const struct { unsigned fault; const char *why; } order[] = {
+        {CH_RESERVED, "its frame header sets a reserved bit"},
+        {CH_NO_CHECKSUM, "it has no content checksum"},
+        {CH_DICTIONARY, "it names a dictionary"},
+        {CH_WINDOW, "its window is larger than 128 MiB"},
+        {CH_NO_SIZE, "it declares no content size"},
+        {CH_INCOMPLETE, "the file ends inside a frame header"},
+        {CH_CONTENT, "it declares a content size that no chunk can have"},
+    };
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (f & order[i].fault)
+            return order[i].why;
+    return NULL;
+}
+
+/* Reads the blocks of the zstd frame at off, after its header (the first
+ * *len bytes, in s->in), into s->in, never past avail bytes or maxlen.
+ * Returns NULL with *len the frame's size, or why the frame is unusable
+ * (with *io set when reading failed). */
+static const char *zframe_blocks(struct salv *s, uint64_t off, uint64_t avail, uint64_t maxlen,
+                                 uint64_t *len_io, adbk_status *io)
+{
+    uint64_t len = *len_io;
+    for (bool last = false; !last;) {
+        if (len + CHUNK_BLOCK_HEAD > avail)
             return "the file ends inside the frame";
-        if (len + 3 > maxlen)
+        if (len + CHUNK_BLOCK_HEAD > maxlen)
             return "it is longer than a chunk frame can be";
-        if (!grow(&s->in, &s->in_cap, (size_t)len + 3)) {
+        if (!grow(&s->in, &s->in_cap, (size_t)len + CHUNK_BLOCK_HEAD)) {
             *io = nomem(s, "a frame");
             return "no memory";
         }
-        if ((*io = rd(s, off + len, s->in + len, 3)) != ADBK_OK)
+        if ((*io = rd(s, off + len, s->in + len, CHUNK_BLOCK_HEAD)) != ADBK_OK)
             return "unreadable";
-        uint32_t bh = s->in[len] | (uint32_t)s->in[len + 1] << 8 | (uint32_t)s->in[len + 2] << 16;
-        len += 3;
-        unsigned type = (bh >> 1) & 3;
-        uint64_t bsize = bh >> 3;
-        bool last = bh & 1;
-        if (type == 3)
+        struct chunk_block b;
+        unsigned f = chunk_block_decode(s->in + len, &b);
+        len += CHUNK_BLOCK_HEAD;
+        if (f & CB_RESERVED)
             return "a block has the reserved type";
-        if (bsize > ZBLOCK_MAX)
+        if (f & CB_LARGE)
             return "a block is larger than 128 KiB";
-        uint64_t disk = type == 1 ? 1 : bsize;
-        uint64_t need = len + disk + (last ? 4 : 0);
+        uint64_t need = len + b.stored + (b.last ? CHUNK_CHECKSUM : 0);
         if (need > maxlen)
             return "it is longer than a chunk frame can be";
         if (need > avail)
@@ -381,14 +351,45 @@ static const char *zframe_read(struct salv *s, uint64_t off, uint64_t end, size_
         if ((*io = rd(s, off + len, s->in + len, (size_t)(need - len))) != ADBK_OK)
             return "unreadable";
         len = need;
-        if (last)
-            break;
+        last = b.last;
     }
+    *len_io = len;
+    return NULL;
+}
+
+/* Reads the zstd frame at off into s->in, finding its end from the block
+ * headers, never past end and never past the compress bound of a chunk.
+ * Returns NULL and *csize, *fcs; or why the frame is unusable (with *io set
+ * when reading failed). */
+static const char *zframe_read(struct salv *s, uint64_t off, uint64_t end, size_t *csize,
+                               uint64_t *fcs_out, adbk_status *io)
+{
+    *io = ADBK_OK;
+    uint64_t avail = end - off;
+    uint8_t h[18]; /* the longest frame header */
+    size_t hn = avail < sizeof h ? (size_t)avail : sizeof h;
+    if (hn < 6)
+        return "the file ends inside a frame header";
+    if ((*io = rd(s, off, h, hn)) != ADBK_OK)
+        return "unreadable";
+    uint64_t cs = s->chunk_size ? s->chunk_size : ADBK_CHUNK_MAX;
+    struct chunk_head ch;
+    const char *why = chunk_head_why(chunk_head_check(h, hn, cs, &ch));
+    if (why)
+        return why;
+    if (!grow(&s->in, &s->in_cap, ch.header_size)) {
+        *io = nomem(s, "a frame");
+        return "no memory";
+    }
+    memcpy(s->in, h, ch.header_size);
+    uint64_t len = ch.header_size;
+    if ((why = zframe_blocks(s, off, avail, chunk_bound(cs), &len, io)) != NULL)
+        return why;
     /* zstd cannot expand more than this (FORMAT.md section 9). */
-    if (fcs > (uint64_t)ZSTD_MAX_EXPANSION * len + ZSTD_EXPANSION_SLACK)
+    if (ch.content_size > (uint64_t)ZSTD_MAX_EXPANSION * len + ZSTD_EXPANSION_SLACK)
         return "it declares more content than its blocks can hold";
     *csize = (size_t)len;
-    *fcs_out = fcs;
+    *fcs_out = ch.content_size;
     return NULL;
 }
 
