@@ -13,6 +13,9 @@
  * parallel and nothing waits at a member boundary. The span hash (compressed
  * bytes) is computed on the reading side, which sees the bytes in order too.
  *
+ * Records are decoded by records.c and chunk frame headers checked by
+ * frame.c; here they are compared with the index.
+ *
  * Memory: 2 x threads slots of compressBound(chunk) + chunk bytes, as many
  * as fit in the reader's memory bound (at least one), and as many of those as
  * can be allocated (scan_create): the archive chooses its chunk size, so it
@@ -21,6 +24,7 @@
 /* For ZSTD_d_forceIgnoreChecksum, a parameter of ZSTD_DCtx_setParameter
  * (a stable function) that zstd still lists as experimental. */
 #define ZSTD_STATIC_LINKING_ONLY
+#include "frame.h"
 #include "reader_private.h"
 
 #include <stdio.h>
@@ -106,6 +110,30 @@ static void chunk_fail(struct dslot *sl, adbk_status st, const char *fmt, ...)
     sl->st = st;
 }
 
+/* The rules of FORMAT.md 3.3 for the chunk frame in the slot, and its
+ * agreement with the seek table, each with its own message. */
+static bool chunk_header_ok(struct dslot *sl)
+{
+    struct chunk_head h;
+    unsigned f = chunk_head_check(sl->in, sl->csize, sl->s->r->info.chunk_size, &h);
+    if (sl->csize < 9 || (f & CH_MAGIC))
+        chunk_fail(sl, ADBK_E_CORRUPT, "not a zstd frame");
+    else if (f & (CH_INCOMPLETE | CH_RESERVED | CH_WINDOW_LOG)) /* what zstd refuses */
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame header is damaged");
+    else if (f & (CH_DICTIONARY | CH_NO_CHECKSUM))
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame %s", (f & CH_DICTIONARY) ? "names a dictionary"
+                                                                      : "has no content checksum");
+    else if ((f & CH_NO_SIZE) || h.content_size == ZSTD_CONTENTSIZE_UNKNOWN)
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame has no Frame_Content_Size");
+    else if (h.content_size != sl->dsize)
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame declares %llu bytes, the seek table %u",
+                   (unsigned long long)h.content_size, sl->dsize);
+    else if (f & CH_WINDOW)
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame asks for a %llu MiB window (at most %u MiB)",
+                   (unsigned long long)(h.window >> 20), ADBK_WINDOW_MAX >> 20);
+    return sl->st == ADBK_OK;
+}
+
 /* Checks a chunk frame against its seek-table entry and decompresses it. */
 static void decompress_job(void *arg, unsigned worker)
 {
@@ -113,36 +141,8 @@ static void decompress_job(void *arg, unsigned worker)
     const uint8_t *in = sl->in;
     size_t csize = sl->csize;
     sl->st = ADBK_OK;
-    if (csize < 9 || le_get32(in) != 0xFD2FB528u) {
-        chunk_fail(sl, ADBK_E_CORRUPT, "not a zstd frame");
+    if (!chunk_header_ok(sl))
         return;
-    }
-    /* The rules of FORMAT.md 3.3, each with its own message. */
-    unsigned fhd = in[4];
-    ZSTD_frameHeader zh;
-    if (ZSTD_getFrameHeader(&zh, in, csize) != 0) {
-        chunk_fail(sl, ADBK_E_CORRUPT, "frame header is damaged");
-        return;
-    }
-    if (!(fhd & 0x04) || (fhd & 0x03)) {
-        chunk_fail(sl, ADBK_E_CORRUPT, "frame %s", (fhd & 0x03) ? "names a dictionary"
-                                                                 : "has no content checksum");
-        return;
-    }
-    if (zh.frameContentSize == ZSTD_CONTENTSIZE_UNKNOWN) {
-        chunk_fail(sl, ADBK_E_CORRUPT, "frame has no Frame_Content_Size");
-        return;
-    }
-    if (zh.frameContentSize != sl->dsize) {
-        chunk_fail(sl, ADBK_E_CORRUPT, "frame declares %llu bytes, the seek table %u",
-                   zh.frameContentSize, sl->dsize);
-        return;
-    }
-    if (zh.windowSize > ADBK_WINDOW_MAX) {
-        chunk_fail(sl, ADBK_E_CORRUPT, "frame asks for a %llu MiB window (at most %u MiB)",
-                   (unsigned long long)(zh.windowSize >> 20), ADBK_WINDOW_MAX >> 20);
-        return;
-    }
     size_t fsize = ZSTD_findFrameCompressedSize(in, csize);
     if (ZSTD_isError(fsize) || fsize != csize) {
         chunk_fail(sl, ADBK_E_CORRUPT, "frame is %s bytes long, the seek table says %zu",
@@ -150,9 +150,9 @@ static void decompress_job(void *arg, unsigned worker)
                    csize);
         return;
     }
-    if (le_get32(in + csize - 4) != sl->checksum) {
+    if (chunk_checksum(in, csize) != sl->checksum) {
         chunk_fail(sl, ADBK_E_CHECKSUM, "frame checksum %08x differs from the seek table's %08x",
-                   le_get32(in + csize - 4), sl->checksum);
+                   chunk_checksum(in, csize), sl->checksum);
         return;
     }
     size_t z = ZSTD_decompressDCtx(sl->s->dctx[worker], sl->out, sl->dsize, in, csize);
@@ -249,35 +249,39 @@ static adbk_status push_marker(struct scan *s, int tag, long member, struct adbk
                       NULL, NULL, err);
 }
 
+/* What is wrong with a member record (decoded as m, faults f, strings
+ * copied to name and src unless memory ran out) against the index entry e
+ * of member i; NULL when nothing is. */
+static const char *member_record_differs(const struct adbk_entry *e, long i, unsigned f,
+                                         const struct mbr_rec *m, const char *name,
+                                         const char *src, bool copied)
+{
+    if ((f & MBR_SHORT) || !name || !src)
+        return copied ? "is too short" : "could not be read (no memory)";
+    if (m->number != (uint64_t)i)
+        return "has another member number than the index";
+    if (m->kind != e->kind || m->bft != e->bft)
+        return "gives another kind than the index";
+    if (f & (MBR_EXPECTED_NOFLAG | MBR_MODE_NOFLAG)) /* 3.2 */
+        return "gives an expected size or a mode without its flag";
+    if ((m->flags & (ADBK_HAS_MTIME | ADBK_HAS_MODE)) != e->flags ||
+        m->mtime_sec != e->mtime_sec || m->mtime_nsec != e->mtime_nsec || m->mode != e->mode)
+        return "gives other times or modes than the index";
+    if (strcmp(name, e->name) != 0 || strcmp(src, e->source_path) != 0)
+        return "gives another name or source path than the index";
+    return NULL;
+}
+
 /* Compares a member record's body with the index entry. */
 static void check_member_record(struct scan *s, long i, const uint8_t *body, size_t blen,
                                 uint64_t off)
 {
     const struct adbk_entry *e = &s->r->entries[i];
-    struct cursor c = {.p = body, .len = blen};
-    uint64_t number = cur_u64(&c);
-    unsigned kind = cur_u8(&c), bft = cur_u8(&c), flags = cur_u16(&c);
-    uint64_t expected = cur_u64(&c); /* informational, but 0 without its flag */
-    int64_t mt = (int64_t)cur_u64(&c);
-    uint32_t mtn = cur_u32(&c), mode = cur_u32(&c);
-    bool nomem = false, nul = false;
-    char *name = cur_str16(&c, &nomem, &nul);
-    char *src = name ? cur_str16(&c, &nomem, &nul) : NULL;
-    const char *what = NULL;
-    if (c.short_read || !name || !src)
-        what = nomem ? "could not be read (no memory)" : "is too short";
-    else if (number != (uint64_t)i)
-        what = "has another member number than the index";
-    else if (kind != e->kind || bft != e->bft)
-        what = "gives another kind than the index";
-    else if ((!(flags & ADBK_HAS_EXPECTED_SIZE) && expected) ||
-             (!(flags & ADBK_HAS_MODE) && mode))
-        what = "gives an expected size or a mode without its flag"; /* 3.2 */
-    else if ((flags & (ADBK_HAS_MTIME | ADBK_HAS_MODE)) != e->flags || mt != e->mtime_sec ||
-             mtn != e->mtime_nsec || (mode & 07777u) != e->mode)
-        what = "gives other times or modes than the index";
-    else if (strcmp(name, e->name) != 0 || strcmp(src, e->source_path) != 0)
-        what = "gives another name or source path than the index";
+    struct mbr_rec m;
+    unsigned f = mbr_decode(body, blen, &m);
+    char *name, *src;
+    bool copied = str16_dup2(m.name, m.source_path, &name, &src);
+    const char *what = member_record_differs(e, i, f, &m, name, src, copied);
     if (what)
         scan_report(s, ADBK_E_CORRUPT, i, -1, off,
                     "member \"%s\": its member record at byte %llu %s", e->name,
@@ -290,12 +294,9 @@ static void check_end_record(struct scan *s, long i, const uint8_t *body, size_t
                              uint64_t off)
 {
     const struct adbk_entry *e = &s->r->entries[i];
-    struct cursor c = {.p = body, .len = blen};
-    uint64_t number = cur_u64(&c), size = cur_u64(&c), chunks = cur_u64(&c);
-    uint8_t hash[16];
-    cur_bytes(&c, hash, 16);
-    if (c.short_read || number != (uint64_t)i || size != e->size || chunks != e->chunk_count ||
-        memcmp(hash, e->xxh128, 16) != 0)
+    struct end_rec v;
+    if (end_decode(body, blen, &v) || v.number != (uint64_t)i || v.size != e->size ||
+        v.chunk_count != e->chunk_count || memcmp(v.content_hash, e->xxh128, 16) != 0)
         scan_report(s, ADBK_E_CORRUPT, i, -1, off,
                     "member \"%s\": its member-end record at byte %llu disagrees with the index "
                     "(size, chunk count or hash)", e->name, (unsigned long long)off);

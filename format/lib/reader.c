@@ -5,14 +5,15 @@
  * whole-archive check in verify.c.
  *
  * Everything read from the file is distrusted: each count and size is checked
- * against what the file can hold before anything is allocated.
+ * against what the file can hold before anything is allocated. The fields
+ * themselves are decoded by records.c; here their faults become messages
+ * and the structures are checked against each other.
  */
 #include "reader_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zstd.h>
 
 adbk_status rd_read(struct adbk_reader *r, uint64_t off, void *buf, size_t len, const char *what,
                     struct adbk_error *err)
@@ -33,7 +34,7 @@ adbk_status rd_record(struct adbk_reader *r, uint64_t off, uint64_t len, uint32_
                       struct adbk_error *err)
 {
     *frame_out = NULL;
-    if (len < SKIPPABLE_HEADER + REC_MIN_PAYLOAD || len > SKIPPABLE_HEADER + REC_MAX_PAYLOAD)
+    if (len < REC_FRAME_MIN || len > SKIPPABLE_HEADER + REC_MAX_PAYLOAD)
         return err_set(err, ADBK_E_CORRUPT, "%s: %s at byte %llu has an impossible size of %llu "
                        "bytes", r->src->name, rec_type_name(type), (unsigned long long)off,
                        (unsigned long long)len);
@@ -71,15 +72,10 @@ adbk_status rd_seek_entries(struct adbk_reader *r, uint64_t first, uint64_t coun
         st = err_set(err, ADBK_E_NOMEM, "%s: no memory for %llu seek-table entries", r->src->name,
                      (unsigned long long)count);
     else
-        st = rd_read(r, r->seek_offset + SKIPPABLE_HEADER + first * SEEK_ENTRY_SIZE, raw, bytes,
-                     "seek table", err);
+        st = rd_read(r, seek_entry_at(r->seek_offset, first), raw, bytes, "seek table", err);
     if (st == ADBK_OK)
-        for (uint64_t i = 0; i < count; i++) {
-            const uint8_t *p = raw + i * SEEK_ENTRY_SIZE;
-            e[i].csize = le_get32(p);
-            e[i].dsize = le_get32(p + 4);
-            e[i].checksum = le_get32(p + 8);
-        }
+        for (uint64_t i = 0; i < count; i++)
+            seek_entry_decode(raw + i * SEEK_ENTRY_SIZE, &e[i]);
     free(raw);
     if (st != ADBK_OK) {
         free(e);
@@ -91,10 +87,11 @@ adbk_status rd_seek_entries(struct adbk_reader *r, uint64_t first, uint64_t coun
 
 /* ------------------------------------------------------------ open */
 
-static adbk_status check_header(struct adbk_reader *r, struct adbk_error *err)
+/* The file's first 12 bytes must open a header record: *len gets its size. */
+static adbk_status check_start(struct adbk_reader *r, uint64_t *len, struct adbk_error *err)
 {
     const char *name = r->src->name;
-    uint8_t head[12];
+    uint8_t head[REC_HEAD];
     if (r->src->size < sizeof head)
         return err_set(err, r->src->size == 0 ? ADBK_E_NOT_ADBK : ADBK_E_TRUNCATED,
                        "%s: only %llu bytes, too short for an adbk archive", name,
@@ -102,50 +99,65 @@ static adbk_status check_header(struct adbk_reader *r, struct adbk_error *err)
     adbk_status st = rd_read(r, 0, head, sizeof head, "header", err);
     if (st != ADBK_OK)
         return st;
-    if (le_get32(head) != REC_MAGIC || le_get32(head + 8) != REC_HDR) {
-        if (le_get32(head) == 0xFD2FB528u)
+    struct rec_head h;
+    if ((rec_head_decode(head, sizeof head, &h) & RH_MAGIC) || h.type != REC_HDR) {
+        if (h.magic == ZSTD_MAGIC)
             return err_set(err, ADBK_E_NOT_ADBK, "%s is a plain zstd file, not an adbk archive",
                            name);
         return err_set(err, ADBK_E_NOT_ADBK, "%s is not an adbk archive (it starts with "
                        "%02x %02x %02x %02x)", name, head[0], head[1], head[2], head[3]);
     }
-    uint64_t len = SKIPPABLE_HEADER + (uint64_t)le_get32(head + 4);
-    if (len > (1u << 20))
+    *len = SKIPPABLE_HEADER + (uint64_t)h.frame_size;
+    if (*len > (1u << 20))
         return err_set(err, ADBK_E_CORRUPT, "%s: header record claims %llu bytes", name,
-                       (unsigned long long)len);
+                       (unsigned long long)*len);
+    return ADBK_OK;
+}
+
+/* Takes what the header record's body gives, or says what is wrong with it. */
+static adbk_status take_header(struct adbk_reader *r, unsigned f, const struct hdr_rec *h,
+                               struct adbk_error *err)
+{
+    const char *name = r->src->name;
+    /* The version decides how to read everything else: check it first. */
+    if (f & HDR_NEWER)
+        return err_set(err, ADBK_E_VERSION, "%s: archive format %u.%u is newer than this reader "
+                       "(%u.%u); use a newer adbk", name, h->format_major, h->format_minor,
+                       ADBK_FORMAT_MAJOR, ADBK_FORMAT_MINOR);
+    r->info.format_major = h->format_major;
+    r->info.format_minor = h->format_minor;
+    memcpy(r->info.archive_id, h->archive_id, 16);
+    r->info.created_sec = h->created;
+    r->info.chunk_size = h->chunk_size;
+    r->tool = h->tool.p ? str16_dup(h->tool) : NULL;
+    r->info.tool = r->tool;
+    if (h->tool.p && !r->tool)
+        return err_set(err, ADBK_E_NOMEM, "%s: no memory for the header", name);
+    if (f & (HDR_SHORT | HDR_TOOL_SHORT | HDR_MAJOR0))
+        return err_set(err, ADBK_E_CORRUPT, "%s: header record is %s", name,
+                       (f & (HDR_SHORT | HDR_TOOL_SHORT)) ? "too short for format 1"
+                                                          : "of format 0, which never existed");
+    if (f & HDR_CHUNK_SIZE)
+        return err_set(err, ADBK_E_CORRUPT, "%s: header gives a chunk size of %u bytes, outside "
+                       "%u..%u", name, h->chunk_size, ADBK_CHUNK_MIN, ADBK_CHUNK_MAX);
+    return ADBK_OK;
+}
+
+static adbk_status check_header(struct adbk_reader *r, struct adbk_error *err)
+{
+    uint64_t len = 0;
+    adbk_status st = check_start(r, &len, err);
+    if (st != ADBK_OK)
+        return st;
     uint8_t *f;
     const uint8_t *body;
     size_t blen;
     st = rd_record(r, 0, len, REC_HDR, &f, &body, &blen, err);
     if (st != ADBK_OK)
         return st;
-    /* The version decides how to read everything else: check it first. */
-    if (blen >= 4 && le_get16(body) > ADBK_FORMAT_MAJOR) {
-        st = err_set(err, ADBK_E_VERSION, "%s: archive format %u.%u is newer than this reader "
-                     "(%u.%u); use a newer adbk", name, le_get16(body), le_get16(body + 2),
-                     ADBK_FORMAT_MAJOR, ADBK_FORMAT_MINOR);
-        goto out;
-    }
-    struct cursor c = {.p = body, .len = blen};
-    r->info.format_major = cur_u16(&c);
-    r->info.format_minor = cur_u16(&c);
-    (void)cur_u32(&c); /* flags: none defined */
-    cur_bytes(&c, r->info.archive_id, 16);
-    r->info.created_sec = (int64_t)cur_u64(&c);
-    r->info.chunk_size = cur_u32(&c);
-    bool nomem = false, nul = false;
-    r->tool = cur_str16(&c, &nomem, &nul);
-    r->info.tool = r->tool;
-    if (nomem)
-        st = err_set(err, ADBK_E_NOMEM, "%s: no memory for the header", name);
-    else if (c.short_read || r->info.format_major != ADBK_FORMAT_MAJOR)
-        st = err_set(err, ADBK_E_CORRUPT, "%s: header record is %s", name,
-                     c.short_read ? "too short for format 1" : "of format 0, which never existed");
-    else if (r->info.chunk_size < ADBK_CHUNK_MIN || r->info.chunk_size > ADBK_CHUNK_MAX)
-        st = err_set(err, ADBK_E_CORRUPT, "%s: header gives a chunk size of %u bytes, outside "
-                     "%u..%u", name, r->info.chunk_size, ADBK_CHUNK_MIN, ADBK_CHUNK_MAX);
+    struct hdr_rec h;
+    st = take_header(r, hdr_decode(body, blen, &h), &h, err);
     r->header_len = len;
-out:
     free(f);
     return st;
 }
@@ -156,22 +168,24 @@ static adbk_status check_tail(struct adbk_reader *r, struct adbk_error *err)
     const char *name = r->src->name;
     uint64_t size = r->src->size;
     uint8_t foot[SEEK_FOOTER_SIZE], sh[SKIPPABLE_HEADER];
-    if (size < r->header_len + SKIPPABLE_HEADER + SEEK_FOOTER_SIZE)
+    if (size < r->header_len + seek_table_size(0))
         return err_set(err, ADBK_E_TRUNCATED, "%s: the file ends before its seek table (%llu "
                        "bytes): cut short; adbk salvage can recover what is intact", name,
                        (unsigned long long)size);
     adbk_status st = rd_read(r, size - sizeof foot, foot, sizeof foot, "seek-table footer", err);
     if (st != ADBK_OK)
         return st;
-    if (le_get32(foot + 5) != SEEKABLE_FOOTER_MAGIC)
+    struct seek_foot ft;
+    unsigned f = seek_foot_decode(foot, &ft);
+    if (f & SF_MAGIC)
         return err_set(err, ADBK_E_TRUNCATED, "%s: no seek table at the end of the file: cut "
                        "short or damaged at the end; adbk salvage can recover what is intact",
                        name);
-    if (foot[4] != SEEK_DESCRIPTOR)
+    if (f & SF_DESCRIPTOR)
         return err_set(err, ADBK_E_CORRUPT, "%s: seek-table descriptor is 0x%02X, expected 0x%02X "
-                       "(checksums, no reserved bits)", name, foot[4], SEEK_DESCRIPTOR);
-    uint64_t nframes = le_get32(foot);
-    uint64_t table = SKIPPABLE_HEADER + nframes * SEEK_ENTRY_SIZE + SEEK_FOOTER_SIZE;
+                       "(checksums, no reserved bits)", name, ft.descriptor, SEEK_DESCRIPTOR);
+    uint64_t nframes = ft.frames;
+    uint64_t table = seek_table_size(nframes);
     if (nframes < 2 || table > size - r->header_len)
         return err_set(err, ADBK_E_CORRUPT, "%s: seek table lists %llu frames, impossible in %llu "
                        "bytes", name, (unsigned long long)nframes, (unsigned long long)size);
@@ -180,60 +194,50 @@ static adbk_status check_tail(struct adbk_reader *r, struct adbk_error *err)
     st = rd_read(r, r->seek_offset, sh, sizeof sh, "seek table", err);
     if (st != ADBK_OK)
         return st;
-    if (le_get32(sh) != SEEK_MAGIC || le_get32(sh + 4) != table - SKIPPABLE_HEADER)
+    struct seek_head h;
+    if (seek_head_decode(sh, &h) || h.frame_size != seek_frame_size(nframes))
         return err_set(err, ADBK_E_CORRUPT, "%s: seek table at byte %llu has a bad frame header "
                        "(magic 0x%08X, size %u)", name, (unsigned long long)r->seek_offset,
-                       le_get32(sh), le_get32(sh + 4));
+                       h.magic, h.frame_size);
     return ADBK_OK;
 }
 
-static adbk_status parse_entry(struct adbk_reader *r, struct cursor *c, struct adbk_entry *e,
+static void entry_take(struct adbk_entry *e, const struct entry_rec *v)
+{
+    e->kind = v->kind;
+    e->bft = v->bft;
+    e->flags = v->flags;
+    e->size = v->size;
+    e->mtime_sec = v->mtime_sec;
+    e->mtime_nsec = v->mtime_nsec;
+    e->mode = v->mode; /* bits above 0o7777 are ignored (3.2) */
+    e->first_frame = v->first_frame;
+    e->offset = v->offset;
+    e->chunk_count = v->chunk_count;
+    e->span = v->span;
+    memcpy(e->xxh128, v->content_hash, 16);
+    e->span_xxh64 = v->span_hash;
+}
+
+/* The rules of one entry's fields (FORMAT.md 8 item 6), in the reader's
+ * order of messages. */
+static adbk_status entry_rules(struct adbk_reader *r, const struct adbk_entry *e, unsigned f,
                                size_t n, struct adbk_error *err)
 {
     const char *name = r->src->name;
-    size_t start = c->pos;
-    uint32_t esize = cur_u32(c);
-    if (c->short_read || esize < ENTRY_FIXED + 4 || esize - 4 > c->len - c->pos)
-        return err_set(err, ADBK_E_CORRUPT, "%s: index entry %zu has a bad size (%u)", name, n,
-                       esize);
-    struct cursor ec = {.p = c->p + start, .len = esize, .pos = 4};
-    e->kind = cur_u8(&ec);
-    e->bft = cur_u8(&ec);
-    e->flags = cur_u16(&ec) & (ADBK_HAS_MTIME | ADBK_HAS_MODE);
-    e->size = cur_u64(&ec);
-    e->mtime_sec = (int64_t)cur_u64(&ec);
-    e->mtime_nsec = cur_u32(&ec);
-    uint32_t raw_mode = cur_u32(&ec);
-    e->mode = raw_mode & 07777u; /* bits above are ignored (3.2) */
-    e->first_frame = cur_u64(&ec);
-    e->offset = cur_u64(&ec);
-    e->chunk_count = cur_u64(&ec);
-    e->span = cur_u64(&ec);
-    cur_bytes(&ec, e->xxh128, 16);
-    e->span_xxh64 = cur_u64(&ec);
-    bool nomem = false, nul = false;
-    e->name = cur_str16(&ec, &nomem, &nul);
-    e->source_path = e->name ? cur_str16(&ec, &nomem, &nul) : NULL;
-    c->pos = start + esize;
-    if (nomem)
-        return err_set(err, ADBK_E_NOMEM, "%s: no memory for index entry %zu", name, n);
-    if (ec.short_read || !e->name || !e->source_path)
-        return err_set(err, ADBK_E_CORRUPT, "%s: index entry %zu is cut short", name, n);
     char shown[128];
     name_printable(e->name, shown, sizeof shown);
-    if (nul || e->name[0] == '\0')
+    if (f & (ENT_NUL | ENT_EMPTY))
         return err_set(err, ADBK_E_CORRUPT, "%s: index entry %zu has %s name", name, n,
-                       nul ? "a NUL byte in its" : "an empty");
-    if (e->kind == 0)
+                       (f & ENT_NUL) ? "a NUL byte in its" : "an empty");
+    if (f & ENT_KIND0)
         return err_set(err, ADBK_E_CORRUPT, "%s: member \"%s\" has kind 0", name, shown);
-    if (e->mtime_nsec > 999999999u)
+    if (f & ENT_NSEC)
         return err_set(err, ADBK_E_CORRUPT, "%s: member \"%s\" has mtime nanoseconds %u", name,
                        shown, e->mtime_nsec);
-    if ((!(e->flags & ADBK_HAS_MTIME) && (e->mtime_sec || e->mtime_nsec)) ||
-        (!(e->flags & ADBK_HAS_MODE) && raw_mode))
+    if (f & (ENT_MTIME_NOFLAG | ENT_MODE_NOFLAG))
         return err_set(err, ADBK_E_CORRUPT, "%s: member \"%s\" has a %s without its flag", name,
-                       shown, (e->flags & ADBK_HAS_MTIME) || !(e->mtime_sec || e->mtime_nsec)
-                                  ? "mode" : "modification time");
+                       shown, (f & ENT_MTIME_NOFLAG) ? "modification time" : "mode");
     /* Chunk count follows from the size (FORMAT.md 3.3). */
     uint64_t cs = r->info.chunk_size;
     uint64_t want = e->size / cs + (e->size % cs != 0);
@@ -244,70 +248,98 @@ static adbk_status parse_entry(struct adbk_reader *r, struct cursor *c, struct a
     return ADBK_OK;
 }
 
-static adbk_status parse_index(struct adbk_reader *r, const uint8_t *body, size_t blen,
-                               uint64_t index_offset, struct adbk_error *err)
+static adbk_status parse_entry(struct adbk_reader *r, struct cursor *c, struct adbk_entry *e,
+                               size_t n, struct adbk_error *err)
 {
     const char *name = r->src->name;
-    struct cursor c = {.p = body, .len = blen};
-    uint8_t id[16];
-    cur_bytes(&c, id, 16);
-    int64_t created = (int64_t)cur_u64(&c);
-    uint64_t count = cur_u64(&c);
-    uint64_t index_frame = cur_u64(&c);
-    uint64_t ioff = cur_u64(&c);
-    bool nomem = false, nul = false;
-    char *tool = cur_str16(&c, &nomem, &nul);
-    uint32_t nprops = cur_u32(&c);
-    int same_tool = tool && r->tool && strcmp(tool, r->tool) == 0;
+    struct entry_rec v;
+    unsigned f = entry_decode(c, &v);
+    if (f & ENT_SIZE)
+        return err_set(err, ADBK_E_CORRUPT, "%s: index entry %zu has a bad size (%u)", name, n,
+                       v.entry_size);
+    entry_take(e, &v);
+    char *ename, *src;
+    bool copied = str16_dup2(v.name, v.source_path, &ename, &src);
+    e->name = ename;
+    e->source_path = src;
+    if (!copied)
+        return err_set(err, ADBK_E_NOMEM, "%s: no memory for index entry %zu", name, n);
+    if ((f & ENT_SHORT) || !e->name || !e->source_path)
+        return err_set(err, ADBK_E_CORRUPT, "%s: index entry %zu is cut short", name, n);
+    return entry_rules(r, e, f, n, err);
+}
+
+/* The index record's own fields, checked against the header and the seek
+ * table before anything is allocated for its properties and entries. */
+static adbk_status index_head(struct adbk_reader *r, unsigned f, const struct idx_rec *x,
+                              size_t blen, uint64_t index_offset, struct adbk_error *err)
+{
+    const char *name = r->src->name;
+    char *tool = x->tool.p ? str16_dup(x->tool) : NULL;
+    bool nomem = x->tool.p && !tool;
+    bool same_tool = tool && r->tool && strcmp(tool, r->tool) == 0;
     free(tool);
     if (nomem)
         return err_set(err, ADBK_E_NOMEM, "%s: no memory for the index", name);
-    if (c.short_read)
+    if (f & IDX_SHORT)
         return err_set(err, ADBK_E_CORRUPT, "%s: index record is too short", name);
-    if (memcmp(id, r->info.archive_id, 16) != 0 || created != r->info.created_sec || !same_tool)
+    if (memcmp(x->archive_id, r->info.archive_id, 16) != 0 ||
+        x->created != r->info.created_sec || !same_tool)
         return err_set(err, ADBK_E_CORRUPT, "%s: the index belongs to another archive (its id, "
                        "time or tool differ from the header's)", name);
-    if (index_frame != r->info.frame_count - 1 || ioff != index_offset)
+    if (x->index_frame != r->info.frame_count - 1 || x->index_offset != index_offset)
         return err_set(err, ADBK_E_CORRUPT, "%s: the index says it is frame %llu at byte %llu; "
                        "the seek table puts it at frame %llu, byte %llu", name,
-                       (unsigned long long)index_frame, (unsigned long long)ioff,
+                       (unsigned long long)x->index_frame, (unsigned long long)x->index_offset,
                        (unsigned long long)(r->info.frame_count - 1),
                        (unsigned long long)index_offset);
-    /* Each property takes at least 4 bytes, each entry ENTRY_FIXED + 4. */
-    if (nprops > (c.len - c.pos) / 4 || count > (c.len - c.pos) / (ENTRY_FIXED + 4))
+    if (f & IDX_COUNTS)
         return err_set(err, ADBK_E_CORRUPT, "%s: index claims %u properties and %llu members, "
-                       "more than its %zu bytes hold", name, nprops, (unsigned long long)count,
-                       blen);
-    r->props = calloc(nprops ? nprops : 1, sizeof *r->props);
-    r->entries = calloc(count ? (size_t)count : 1, sizeof *r->entries);
-    if (!r->props || !r->entries)
-        return err_set(err, ADBK_E_NOMEM, "%s: no memory for %llu index entries", name,
-                       (unsigned long long)count);
+                       "more than its %zu bytes hold", name, x->property_count,
+                       (unsigned long long)x->member_count, blen);
+    return ADBK_OK;
+}
+
+/* The properties; tool_nul: the index's Tool holds a NUL byte, which has
+ * always been reported as damage of its first property (when it has one). */
+static adbk_status parse_props(struct adbk_reader *r, struct cursor *c, uint32_t nprops,
+                               bool tool_nul, struct adbk_error *err)
+{
     for (uint32_t i = 0; i < nprops; i++) {
-        struct adbk_property *p = &r->props[i];
-        p->key = cur_str16(&c, &nomem, &nul);
-        p->value = p->key ? cur_str16(&c, &nomem, &nul) : NULL;
+        struct prop_rec v;
+        unsigned f = prop_decode(c, &v);
+        char *key, *value;
+        bool copied = str16_dup2(v.key, v.value, &key, &value);
+        r->props[i] = (struct adbk_property){.key = key, .value = value};
         r->info.property_count = i + 1;
-        if (nomem)
-            return err_set(err, ADBK_E_NOMEM, "%s: no memory for properties", name);
-        if (!p->key || !p->value || nul)
-            return err_set(err, ADBK_E_CORRUPT, "%s: property %u is damaged", name, i);
+        if (!copied)
+            return err_set(err, ADBK_E_NOMEM, "%s: no memory for properties", r->src->name);
+        if (f || tool_nul)
+            return err_set(err, ADBK_E_CORRUPT, "%s: property %u is damaged", r->src->name, i);
     }
     r->info.properties = r->props;
+    return ADBK_OK;
+}
 
+/* The entries, which must tile the frames between header and index exactly,
+ * with unique names. */
+static adbk_status parse_entries(struct adbk_reader *r, struct cursor *c, const struct idx_rec *x,
+                                 struct adbk_error *err)
+{
+    const char *name = r->src->name;
+    uint64_t index_frame = x->index_frame, ioff = x->index_offset;
     uint64_t frame = 1, off = r->header_len;
-    for (uint64_t i = 0; i < count; i++) {
+    for (uint64_t i = 0; i < x->member_count; i++) {
         struct adbk_entry *e = &r->entries[i];
         r->count = (size_t)i + 1;
-        adbk_status st = parse_entry(r, &c, e, (size_t)i, err);
+        adbk_status st = parse_entry(r, c, e, (size_t)i, err);
         if (st != ADBK_OK)
             return st;
         char shown[128];
         name_printable(e->name, shown, sizeof shown);
-        /* Entries tile the frames between header and index exactly. */
         if (e->first_frame != frame || e->offset != off ||
             e->chunk_count > index_frame - frame || e->chunk_count + 2 > index_frame - frame ||
-            e->span > ioff - off || e->span < 2 * (SKIPPABLE_HEADER + REC_MIN_PAYLOAD))
+            e->span > ioff - off || e->span < 2 * REC_FRAME_MIN)
             return err_set(err, ADBK_E_CORRUPT, "%s: index entry %llu (\"%s\") places its frames "
                            "at frame %llu, byte %llu, span %llu; expected frame %llu, byte %llu",
                            name, (unsigned long long)i, shown,
@@ -331,6 +363,28 @@ static adbk_status parse_index(struct adbk_reader *r, const uint8_t *body, size_
                        (unsigned long long)frame, (unsigned long long)off,
                        (unsigned long long)index_frame, (unsigned long long)ioff);
     return ADBK_OK;
+}
+
+static adbk_status parse_index(struct adbk_reader *r, const uint8_t *body, size_t blen,
+                               uint64_t index_offset, struct adbk_error *err)
+{
+    struct idx_rec x;
+    unsigned f = idx_decode(body, blen, &x);
+    adbk_status st = index_head(r, f, &x, blen, index_offset, err);
+    if (st != ADBK_OK)
+        return st;
+    uint32_t nprops = x.property_count;
+    uint64_t count = x.member_count;
+    r->props = calloc(nprops ? nprops : 1, sizeof *r->props);
+    r->entries = calloc(count ? (size_t)count : 1, sizeof *r->entries);
+    if (!r->props || !r->entries)
+        return err_set(err, ADBK_E_NOMEM, "%s: no memory for %llu index entries", r->src->name,
+                       (unsigned long long)count);
+    struct cursor c = {.p = body, .len = blen, .pos = x.rest};
+    st = parse_props(r, &c, nprops, f & IDX_TOOL_NUL, err);
+    if (st == ADBK_OK)
+        st = parse_entries(r, &c, &x, err);
+    return st;
 }
 
 static adbk_status reader_load(struct adbk_reader *r, struct adbk_error *err)

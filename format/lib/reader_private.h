@@ -6,10 +6,7 @@
 #define ADBK_READER_PRIVATE_H
 
 #include "internal.h"
-
-struct seek_entry {
-    uint32_t csize, dsize, checksum;
-};
+#include "records.h"
 
 struct adbk_reader {
     const struct adbk_source *src;

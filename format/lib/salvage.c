@@ -32,8 +32,14 @@
  * a 1 MiB search window, one record at a time (the index up to 64 MiB), and a
  * small record per member and per segment. Every size read from the file is
  * checked against the bytes the file has before anything is allocated.
+ *
+ * Records and the seek table are decoded by records.c and chunk frame
+ * headers checked by frame.c, as the reader does; salvage decides which of
+ * their faults it can live with.
  */
+#include "frame.h"
 #include "internal.h"
+#include "records.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,11 +47,9 @@
 #include <xxhash.h>
 #include <zstd.h>
 
-#define ZSTD_MAGIC 0xFD2FB528u
 #define SMALL_REC_MAX (1u << 20)       /* header, member and member-end records */
 #define INDEX_REC_MAX (64u << 20)      /* the index: names of every member */
 #define SEARCH_WINDOW (1u << 20)
-#define ZBLOCK_MAX (128u << 10)        /* zstd Block_Maximum_Size */
 #define SEEK_BATCH 4096u               /* seek-table entries read at once */
 #define LOST_FOUND "lost+found/"
 
@@ -196,44 +200,57 @@ static void damage(struct salv *s, uint64_t off, uint64_t len, const char *fmt, 
 
 /* ------------------------------------------------------------ seek table */
 
+/* Whether the Compressed_Sizes of the n entries of the seek table at off
+ * add up to off, each frame 9 bytes at least. */
+static adbk_status seek_adds_up(struct salv *s, uint64_t off, uint64_t n, bool *yes)
+{
+    uint64_t sum = 0;
+    *yes = false;
+    for (uint64_t k = 0; k < n; k += SEEK_BATCH) {
+        uint64_t b = n - k < SEEK_BATCH ? n - k : SEEK_BATCH;
+        adbk_status st = rd(s, seek_entry_at(off, k), s->skbuf, (size_t)(b * SEEK_ENTRY_SIZE));
+        if (st != ADBK_OK)
+            return st;
+        for (uint64_t i = 0; i < b; i++) {
+            struct seek_entry e;
+            seek_entry_decode(s->skbuf + i * SEEK_ENTRY_SIZE, &e);
+            if (e.csize < 9)
+                return ADBK_OK;
+            sum += e.csize;
+        }
+    }
+    *yes = sum == off;
+    return ADBK_OK;
+}
+
 /* Accepts the seek table only when it is consistent with the file: footer,
  * frame header, and entries whose sizes add up to exactly its own offset. */
 static adbk_status seek_load(struct salv *s)
 {
     uint64_t size = s->src->size;
     uint8_t foot[SEEK_FOOTER_SIZE], sh[SKIPPABLE_HEADER];
-    if (size < SKIPPABLE_HEADER + SEEK_FOOTER_SIZE)
+    if (size < seek_table_size(0))
         return ADBK_OK;
+    struct seek_foot ft;
     adbk_status st = rd(s, size - sizeof foot, foot, sizeof foot);
-    if (st != ADBK_OK || le_get32(foot + 5) != SEEKABLE_FOOTER_MAGIC || foot[4] != SEEK_DESCRIPTOR)
+    if (st != ADBK_OK || seek_foot_decode(foot, &ft) != 0)
         return st;
-    uint64_t n = le_get32(foot);
-    uint64_t table = SKIPPABLE_HEADER + n * SEEK_ENTRY_SIZE + SEEK_FOOTER_SIZE;
+    uint64_t n = ft.frames;
+    uint64_t table = seek_table_size(n);
     if (n == 0 || table > size)
         return ADBK_OK;
     uint64_t off = size - table;
     if ((st = rd(s, off, sh, sizeof sh)) != ADBK_OK)
         return st;
-    if (le_get32(sh) != SEEK_MAGIC || le_get32(sh + 4) != table - SKIPPABLE_HEADER)
+    struct seek_head h;
+    if (seek_head_decode(sh, &h) != 0 || h.frame_size != seek_frame_size(n))
         return ADBK_OK;
     s->skbuf = malloc(SEEK_BATCH * SEEK_ENTRY_SIZE);
     if (!s->skbuf)
         return nomem(s, "the seek table");
-    uint64_t sum = 0;
-    for (uint64_t k = 0; k < n; k += SEEK_BATCH) {
-        uint64_t b = n - k < SEEK_BATCH ? n - k : SEEK_BATCH;
-        if ((st = rd(s, off + SKIPPABLE_HEADER + k * SEEK_ENTRY_SIZE, s->skbuf,
-                     (size_t)(b * SEEK_ENTRY_SIZE))) != ADBK_OK)
-            return st;
-        for (uint64_t i = 0; i < b; i++) {
-            uint32_t c = le_get32(s->skbuf + i * SEEK_ENTRY_SIZE);
-            if (c < 9)
-                return ADBK_OK;
-            sum += c;
-        }
-    }
-    if (sum != off)
-        return ADBK_OK;
+    bool adds_up;
+    if ((st = seek_adds_up(s, off, n, &adds_up)) != ADBK_OK || !adds_up)
+        return st;
     s->seek_ok = true;
     s->seek_off = off;
     s->nframes = n;
@@ -242,39 +259,34 @@ static adbk_status seek_load(struct salv *s)
 }
 
 /* Entry k of the seek table (k < nframes). */
-static adbk_status seek_entry(struct salv *s, uint64_t k, uint32_t *csize, uint32_t *dsize,
-                              uint32_t *checksum)
+static adbk_status seek_entry(struct salv *s, uint64_t k, struct seek_entry *e)
 {
     if (k < s->skbuf_first || k >= s->skbuf_first + s->skbuf_n) {
         uint64_t b = s->nframes - k < SEEK_BATCH ? s->nframes - k : SEEK_BATCH;
-        adbk_status st = rd(s, s->seek_off + SKIPPABLE_HEADER + k * SEEK_ENTRY_SIZE, s->skbuf,
+        adbk_status st = rd(s, seek_entry_at(s->seek_off, k), s->skbuf,
                             (size_t)(b * SEEK_ENTRY_SIZE));
         if (st != ADBK_OK)
             return st;
         s->skbuf_first = k;
         s->skbuf_n = b;
     }
-    const uint8_t *p = s->skbuf + (k - s->skbuf_first) * SEEK_ENTRY_SIZE;
-    *csize = le_get32(p);
-    *dsize = le_get32(p + 4);
-    *checksum = le_get32(p + 8);
+    seek_entry_decode(s->skbuf + (k - s->skbuf_first) * SEEK_ENTRY_SIZE, e);
     return ADBK_OK;
 }
 
 /* Moves the cursor to the frame starting at off; *at says whether one does. */
-static adbk_status seek_sync(struct salv *s, uint64_t off, bool *at, uint32_t *csize,
-                             uint32_t *dsize, uint32_t *checksum)
+static adbk_status seek_sync(struct salv *s, uint64_t off, bool *at, struct seek_entry *e)
 {
     *at = false;
     while (s->sk_k < s->nframes) {
-        adbk_status st = seek_entry(s, s->sk_k, csize, dsize, checksum);
+        adbk_status st = seek_entry(s, s->sk_k, e);
         if (st != ADBK_OK)
             return st;
         if (s->sk_off >= off) {
             *at = s->sk_off == off;
             return ADBK_OK;
         }
-        s->sk_off += *csize;
+        s->sk_off += e->csize;
         s->sk_k++;
     }
     return ADBK_OK;
@@ -282,83 +294,52 @@ static adbk_status seek_sync(struct salv *s, uint64_t off, bool *at, uint32_t *c
 
 /* ------------------------------------------------------------ frames */
 
-/* Reads the zstd frame at off into s->in, finding its end from the block
- * headers, never past end and never past the compress bound of a chunk.
- * Returns NULL and *csize, *fcs; or why the frame is unusable (with *io set
- * when reading failed). */
-static const char *zframe_read(struct salv *s, uint64_t off, uint64_t end, size_t *csize,
-                               uint64_t *fcs_out, adbk_status *io)
+/* Why a chunk frame's header breaks FORMAT.md 3.3 (chunk_head_check's
+ * faults, in salvage's order), or NULL. */
+static const char *chunk_head_why(unsigned f)
 {
-    *io = ADBK_OK;
-    uint64_t avail = end - off;
-    uint8_t h[18];
-    size_t hn = avail < sizeof h ? (size_t)avail : sizeof h;
-    if (hn < 6)
-        return "the file ends inside a frame header";
-    if ((*io = rd(s, off, h, hn)) != ADBK_OK)
-        return "unreadable";
-    unsigned fhd = h[4];
-    if (fhd & 0x08)
-        return "its frame header sets a reserved bit";
-    if (!(fhd & 0x04))
-        return "it has no content checksum";
-    if (fhd & 0x03)
-        return "it names a dictionary";
-    bool single = (fhd >> 5) & 1;
-    size_t pos = 5;
-    if (!single) {
-        unsigned wd = h[pos++];
-        uint64_t window = 1ull << (10 + (wd >> 3));
-        window += (window >> 3) * (wd & 7);
-        if (window > ADBK_WINDOW_MAX)
-            return "its window is larger than 128 MiB";
-    }
-    static const size_t fcs_len[4] = {0, 2, 4, 8};
-    size_t fl = fcs_len[fhd >> 6];
-    if (fl == 0 && single)
-        fl = 1;
-    if (fl == 0)
-        return "it declares no content size";
-    if (pos + fl > hn)
-        return "the file ends inside a frame header";
-    uint64_t fcs = 0;
-    for (size_t i = 0; i < fl; i++)
-        fcs |= (uint64_t)h[pos + i] << (8 * i);
-    if (fl == 2)
-        fcs += 256;
-    pos += fl;
-    uint64_t cs = s->chunk_size ? s->chunk_size : ADBK_CHUNK_MAX;
-    if (fcs == 0 || fcs > cs)
-        return "it declares a content size that no chunk can have";
-    uint64_t maxlen = chunk_bound(cs);
-    if (!grow(&s->in, &s->in_cap, pos)) {
-        *io = nomem(s, "a frame");
-        return "no memory";
-    }
-    memcpy(s->in, h, pos);
-    uint64_t len = pos;
-    for (;;) {
-        if (len + 3 > avail)
+    static const struct { unsigned fault; const char *why; } order[] = {
+        {CH_RESERVED, "its frame header sets a reserved bit"},
+        {CH_NO_CHECKSUM, "it has no content checksum"},
+        {CH_DICTIONARY, "it names a dictionary"},
+        {CH_WINDOW, "its window is larger than 128 MiB"},
+        {CH_NO_SIZE, "it declares no content size"},
+        {CH_INCOMPLETE, "the file ends inside a frame header"},
+        {CH_CONTENT, "it declares a content size that no chunk can have"},
+    };
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (f & order[i].fault)
+            return order[i].why;
+    return NULL;
+}
+
+/* Reads the blocks of the zstd frame at off, after its header (the first
+ * *len bytes, in s->in), into s->in, never past avail bytes or maxlen.
+ * Returns NULL with *len the frame's size, or why the frame is unusable
+ * (with *io set when reading failed). */
+static const char *zframe_blocks(struct salv *s, uint64_t off, uint64_t avail, uint64_t maxlen,
+                                 uint64_t *len_io, adbk_status *io)
+{
+    uint64_t len = *len_io;
+    for (bool last = false; !last;) {
+        if (len + CHUNK_BLOCK_HEAD > avail)
             return "the file ends inside the frame";
-        if (len + 3 > maxlen)
+        if (len + CHUNK_BLOCK_HEAD > maxlen)
             return "it is longer than a chunk frame can be";
-        if (!grow(&s->in, &s->in_cap, (size_t)len + 3)) {
+        if (!grow(&s->in, &s->in_cap, (size_t)len + CHUNK_BLOCK_HEAD)) {
             *io = nomem(s, "a frame");
             return "no memory";
         }
-        if ((*io = rd(s, off + len, s->in + len, 3)) != ADBK_OK)
+        if ((*io = rd(s, off + len, s->in + len, CHUNK_BLOCK_HEAD)) != ADBK_OK)
             return "unreadable";
-        uint32_t bh = s->in[len] | (uint32_t)s->in[len + 1] << 8 | (uint32_t)s->in[len + 2] << 16;
-        len += 3;
-        unsigned type = (bh >> 1) & 3;
-        uint64_t bsize = bh >> 3;
-        bool last = bh & 1;
-        if (type == 3)
+        struct chunk_block b;
+        unsigned f = chunk_block_decode(s->in + len, &b);
+        len += CHUNK_BLOCK_HEAD;
+        if (f & CB_RESERVED)
             return "a block has the reserved type";
-        if (bsize > ZBLOCK_MAX)
+        if (f & CB_LARGE)
             return "a block is larger than 128 KiB";
-        uint64_t disk = type == 1 ? 1 : bsize;
-        uint64_t need = len + disk + (last ? 4 : 0);
+        uint64_t need = len + b.stored + (b.last ? CHUNK_CHECKSUM : 0);
         if (need > maxlen)
             return "it is longer than a chunk frame can be";
         if (need > avail)
@@ -370,14 +351,45 @@ static const char *zframe_read(struct salv *s, uint64_t off, uint64_t end, size_
         if ((*io = rd(s, off + len, s->in + len, (size_t)(need - len))) != ADBK_OK)
             return "unreadable";
         len = need;
-        if (last)
-            break;
+        last = b.last;
     }
+    *len_io = len;
+    return NULL;
+}
+
+/* Reads the zstd frame at off into s->in, finding its end from the block
+ * headers, never past end and never past the compress bound of a chunk.
+ * Returns NULL and *csize, *fcs; or why the frame is unusable (with *io set
+ * when reading failed). */
+static const char *zframe_read(struct salv *s, uint64_t off, uint64_t end, size_t *csize,
+                               uint64_t *fcs_out, adbk_status *io)
+{
+    *io = ADBK_OK;
+    uint64_t avail = end - off;
+    uint8_t h[18]; /* the longest frame header */
+    size_t hn = avail < sizeof h ? (size_t)avail : sizeof h;
+    if (hn < 6)
+        return "the file ends inside a frame header";
+    if ((*io = rd(s, off, h, hn)) != ADBK_OK)
+        return "unreadable";
+    uint64_t cs = s->chunk_size ? s->chunk_size : ADBK_CHUNK_MAX;
+    struct chunk_head ch;
+    const char *why = chunk_head_why(chunk_head_check(h, hn, cs, &ch));
+    if (why)
+        return why;
+    if (!grow(&s->in, &s->in_cap, ch.header_size)) {
+        *io = nomem(s, "a frame");
+        return "no memory";
+    }
+    memcpy(s->in, h, ch.header_size);
+    uint64_t len = ch.header_size;
+    if ((why = zframe_blocks(s, off, avail, chunk_bound(cs), &len, io)) != NULL)
+        return why;
     /* zstd cannot expand more than this (FORMAT.md section 9). */
-    if (fcs > (uint64_t)ZSTD_MAX_EXPANSION * len + ZSTD_EXPANSION_SLACK)
+    if (ch.content_size > (uint64_t)ZSTD_MAX_EXPANSION * len + ZSTD_EXPANSION_SLACK)
         return "it declares more content than its blocks can hold";
     *csize = (size_t)len;
-    *fcs_out = fcs;
+    *fcs_out = ch.content_size;
     return NULL;
 }
 
@@ -406,8 +418,8 @@ static adbk_status magic_at(struct salv *s, uint64_t off, uint64_t end, bool *ye
         return ADBK_OK;
     uint8_t b[4];
     adbk_status st = rd(s, off, b, 4);
-    uint32_t m = le_get32(b);
-    *yes = m == REC_MAGIC || m == ZSTD_MAGIC || m == SEEK_MAGIC;
+    if (st == ADBK_OK)
+        *yes = is_frame_magic(b);
     return st;
 }
 
@@ -455,8 +467,7 @@ static size_t magic_in(const uint8_t *w, size_t n)
     size_t ca = next_2a(w, 0, n), cz = next_28(w, 0, n);
     while (ca < n || cz < n) {
         size_t c = ca < cz ? ca : cz;
-        uint32_t m = le_get32(w + c);
-        if (m == REC_MAGIC || m == ZSTD_MAGIC || m == SEEK_MAGIC)
+        if (is_frame_magic(w + c))
             return c;
         if (c == ca)
             ca = next_2a(w, ca + 1, n);
@@ -659,59 +670,44 @@ static adbk_status region_unknown(struct salv *s, uint64_t off, uint64_t end)
 
 /* ------------------------------------------------------------ records */
 
-static char *dup_str16(struct cursor *c, bool *bad)
-{
-    bool nm = false, nul = false;
-    char *v = cur_str16(c, &nm, &nul);
-    if (!v || nul)
-        *bad = true;
-    return v;
-}
-
 static adbk_status rec_header(struct salv *s, uint64_t off, const uint8_t *b, size_t n)
 {
-    struct cursor c = {.p = b, .len = n};
-    unsigned major = cur_u16(&c);
-    (void)cur_u16(&c);
-    (void)cur_u32(&c);
-    uint8_t id[16];
-    cur_bytes(&c, id, 16);
-    int64_t created = (int64_t)cur_u64(&c);
-    uint32_t cs = cur_u32(&c);
-    if (off != 0 || c.short_read || major != ADBK_FORMAT_MAJOR || cs < ADBK_CHUNK_MIN ||
-        cs > ADBK_CHUNK_MAX) {
+    struct hdr_rec h;
+    /* Its Tool does not matter here: only the fields before it. */
+    if (off != 0 || (hdr_decode(b, n, &h) & ~HDR_TOOL_SHORT) != 0) {
         damage(s, off, 0, "a header record at byte %llu is misplaced or of another format; "
                "ignored", (unsigned long long)off);
         return ADBK_OK;
     }
     s->hdr_ok = true;
-    memcpy(s->archive_id, id, 16);
-    s->created = created;
-    s->chunk_size = cs;
+    memcpy(s->archive_id, h.archive_id, 16);
+    s->created = h.created;
+    s->chunk_size = h.chunk_size;
     return ADBK_OK;
+}
+
+/* Starts the member of a member record that is intact but malformed. */
+static adbk_status member_unnamed(struct salv *s, uint64_t off)
+{
+    damage(s, off, 0, "the member record at byte %llu is malformed; its member is kept "
+           "without a name", (unsigned long long)off);
+    member_close(s, true);
+    return member_new(s, off, -1, true);
 }
 
 static adbk_status rec_member(struct salv *s, uint64_t off, const uint8_t *b, size_t n)
 {
-    struct cursor c = {.p = b, .len = n};
-    uint64_t number = cur_u64(&c);
-    unsigned kind = cur_u8(&c), bft = cur_u8(&c), flags = cur_u16(&c);
-    uint64_t expected = cur_u64(&c);
-    int64_t mt = (int64_t)cur_u64(&c);
-    uint32_t mtn = cur_u32(&c), mode = cur_u32(&c);
-    bool bad = false;
-    char *name = dup_str16(&c, &bad);
-    char *src = name ? dup_str16(&c, &bad) : NULL;
-    if (c.short_read || bad || !name || !src || kind == 0 || number > INT64_MAX) {
+    struct mbr_rec v;
+    unsigned f = mbr_decode(b, n, &v);
+    char *name = NULL, *src = NULL;
+    if ((f & (MBR_SHORT | MBR_NUL | MBR_KIND0)) || v.number > INT64_MAX ||
+        !str16_dup2(v.name, v.source_path, &name, &src)) {
         free(name);
         free(src);
-        damage(s, off, 0, "the member record at byte %llu is malformed; its member is kept "
-               "without a name", (unsigned long long)off);
-        member_close(s, true);
-        return member_new(s, off, -1, true);
+        return member_unnamed(s, off);
     }
     member_close(s, true);
-    adbk_status st = member_new(s, off, (int64_t)number, true);
+    adbk_status st = member_new(s, off, (int64_t)v.number, true);
     if (st != ADBK_OK) {
         free(name);
         free(src);
@@ -721,28 +717,25 @@ static adbk_status rec_member(struct salv *s, uint64_t off, const uint8_t *b, si
     m->have_rec = m->have_meta = true;
     m->name = name;
     m->source_path = src;
-    m->kind = kind;
-    m->bft = bft;
-    m->flags = flags & (ADBK_HAS_MTIME | ADBK_HAS_MODE | ADBK_HAS_EXPECTED_SIZE);
-    m->expected_size = expected;
-    m->mtime_sec = mt;
-    m->mtime_nsec = mtn <= 999999999u ? mtn : 0;
-    m->mode = mode & 07777u;
+    m->kind = v.kind;
+    m->bft = v.bft;
+    m->flags = v.flags;
+    m->expected_size = v.expected_size;
+    m->mtime_sec = v.mtime_sec;
+    m->mtime_nsec = (f & MBR_NSEC) ? 0 : v.mtime_nsec;
+    m->mode = v.mode;
     return ADBK_OK;
 }
 
 static adbk_status rec_end(struct salv *s, uint64_t off, const uint8_t *b, size_t n)
 {
-    struct cursor c = {.p = b, .len = n};
-    uint64_t number = cur_u64(&c);
-    uint64_t size = cur_u64(&c), chunks = cur_u64(&c);
-    uint8_t hash[16];
-    cur_bytes(&c, hash, 16);
-    if (c.short_read || number > INT64_MAX) {
+    struct end_rec v;
+    if (end_decode(b, n, &v) != 0 || v.number > INT64_MAX) {
         damage(s, off, 0, "the member-end record at byte %llu is malformed; ignored",
                (unsigned long long)off);
         return ADBK_OK;
     }
+    uint64_t number = v.number;
     struct smember *m = cur(s);
     if (m && m->number >= 0 && (uint64_t)m->number != number) {
         /* Not this member's end: this member ended in a lost region or lost
@@ -785,9 +778,9 @@ static adbk_status rec_end(struct salv *s, uint64_t off, const uint8_t *b, size_
     if (m->number < 0)
         m->number = (int64_t)number;
     m->have_end = true;
-    m->end_size = size;
-    m->end_chunks = chunks;
-    memcpy(m->end_hash, hash, 16);
+    m->end_size = v.size;
+    m->end_chunks = v.chunk_count;
+    memcpy(m->end_hash, v.content_hash, 16);
     member_close(s, true);
     s->next_number = (int64_t)number + 1;
     return ADBK_OK;
@@ -813,64 +806,65 @@ static void drop_index(struct salv *s)
     s->nprops = s->nient = 0;
 }
 
+/* The index's properties, copied; false when one is malformed. */
+static bool index_props(struct salv *s, struct cursor *c, uint32_t nprops)
+{
+    for (uint32_t i = 0; i < nprops; i++) {
+        struct prop_rec p;
+        unsigned f = prop_decode(c, &p);
+        s->nprops = i + 1;
+        if (f || !str16_dup2(p.key, p.value, &s->pkeys[i], &s->pvals[i]))
+            return false;
+    }
+    return true;
+}
+
+/* What salvage keeps of the index's entries; false when one is malformed. */
+static bool index_entries(struct salv *s, struct cursor *c, uint64_t count)
+{
+    for (uint64_t i = 0; i < count; i++) {
+        struct entry_rec e;
+        unsigned f = entry_decode(c, &e);
+        if (f & ENT_SIZE)
+            return false;
+        struct ientry *ie = &s->ient[i];
+        s->nient = (size_t)i + 1;
+        ie->kind = e.kind;
+        ie->bft = e.bft;
+        ie->flags = e.flags;
+        ie->size = e.size;
+        ie->mtime_sec = e.mtime_sec;
+        ie->mtime_nsec = e.mtime_nsec;
+        ie->mode = e.mode;
+        memcpy(ie->hash, e.content_hash, 16);
+        if (!str16_dup2(e.name, e.source_path, &ie->name, &ie->source_path) ||
+            !ie->source_path || (f & (ENT_SHORT | ENT_NUL | ENT_KIND0 | ENT_NSEC)))
+            return false;
+    }
+    return true;
+}
+
 /* Keeps what salvage needs of an intact index: properties and, per member
  * number, the entry. */
 static adbk_status rec_index(struct salv *s, uint64_t off, const uint8_t *b, size_t n)
 {
-    struct cursor c = {.p = b, .len = n};
-    uint8_t id[16];
-    cur_bytes(&c, id, 16);
-    (void)cur_u64(&c);
-    uint64_t count = cur_u64(&c);
-    (void)cur_u64(&c);
-    (void)cur_u64(&c);
-    bool bad = false;
-    free(dup_str16(&c, &bad));
-    uint32_t nprops = cur_u32(&c);
-    if (c.short_read || bad || (s->hdr_ok && memcmp(id, s->archive_id, 16) != 0) ||
-        nprops > (c.len - c.pos) / 4 || count > (c.len - c.pos) / (ENTRY_FIXED + 4) || s->idx_ok) {
+    struct idx_rec x;
+    if (idx_decode(b, n, &x) != 0 || (s->hdr_ok && memcmp(x.archive_id, s->archive_id, 16) != 0) ||
+        s->idx_ok) {
         damage(s, off, 0, "the index record at byte %llu %s; ignored", (unsigned long long)off,
                s->idx_ok ? "is a second index" : "is malformed or belongs to another archive");
         return ADBK_OK;
     }
     drop_index(s); /* an earlier, malformed index record */
+    uint32_t nprops = x.property_count;
+    uint64_t count = x.member_count;
     s->pkeys = calloc(nprops ? nprops : 1, sizeof *s->pkeys);
     s->pvals = calloc(nprops ? nprops : 1, sizeof *s->pvals);
     s->ient = calloc(count ? (size_t)count : 1, sizeof *s->ient);
     if (!s->pkeys || !s->pvals || !s->ient)
         return nomem(s, "the index");
-    for (uint32_t i = 0; i < nprops && !bad; i++) {
-        s->pkeys[i] = dup_str16(&c, &bad);
-        s->pvals[i] = dup_str16(&c, &bad);
-        s->nprops = i + 1;
-    }
-    for (uint64_t i = 0; i < count && !bad && !c.short_read; i++) {
-        size_t start = c.pos;
-        uint32_t esize = cur_u32(&c);
-        if (c.short_read || esize < ENTRY_FIXED + 4 || esize - 4 > c.len - c.pos) {
-            bad = true;
-            break;
-        }
-        struct cursor e = {.p = c.p + start, .len = esize, .pos = 4};
-        struct ientry *ie = &s->ient[i];
-        s->nient = (size_t)i + 1;
-        ie->kind = cur_u8(&e);
-        ie->bft = cur_u8(&e);
-        ie->flags = cur_u16(&e) & (ADBK_HAS_MTIME | ADBK_HAS_MODE);
-        ie->size = cur_u64(&e);
-        ie->mtime_sec = (int64_t)cur_u64(&e);
-        ie->mtime_nsec = cur_u32(&e);
-        ie->mode = cur_u32(&e) & 07777u;
-        e.pos += 32; /* first frame, offset, chunk count, span */
-        cur_bytes(&e, ie->hash, 16);
-        (void)cur_u64(&e);
-        ie->name = dup_str16(&e, &bad);
-        ie->source_path = ie->name ? dup_str16(&e, &bad) : NULL;
-        if (e.short_read || !ie->source_path || ie->kind == 0 || ie->mtime_nsec > 999999999u)
-            bad = true;
-        c.pos = start + esize;
-    }
-    if (bad || c.short_read) {
+    struct cursor c = {.p = b, .len = n, .pos = x.rest};
+    if (!index_props(s, &c, nprops) || !index_entries(s, &c, count)) {
         damage(s, off, 0, "the index record at byte %llu has a malformed entry; the names it "
                "gives are not used", (unsigned long long)off);
         drop_index(s);
@@ -884,6 +878,85 @@ static adbk_status rec_index(struct salv *s, uint64_t off, const uint8_t *b, siz
 
 enum fr { FR_OK, FR_BAD, FR_END };
 
+/* Takes an intact record of a known type. */
+static adbk_status record_take(struct salv *s, uint64_t off, uint32_t type, const uint8_t *body,
+                               size_t blen)
+{
+    s->any_record = true;
+    unsigned lost = s->lost_records;
+    s->lost_records = 0;
+    if (type == REC_HDR)
+        return rec_header(s, off, body, blen);
+    if (type == REC_MBR)
+        return rec_member(s, off, body, blen);
+    if (type == REC_END) {
+        /* Two lost records before it: the open member's end and this
+         * member's own record. */
+        if (lost > 1)
+            member_close(s, true);
+        return rec_end(s, off, body, blen);
+    }
+    member_close(s, true);
+    return rec_index(s, off, body, blen);
+}
+
+/* Looks at the record at off, whose first hn bytes are h; as scan_frame. */
+static adbk_status scan_record(struct salv *s, uint64_t off, const uint8_t *h, size_t hn,
+                               uint64_t avail, enum fr *out, uint64_t *extent, const char **why)
+{
+    struct rec_head rh;
+    (void)rec_head_decode(h, hn, &rh);
+    uint64_t total = SKIPPABLE_HEADER + (uint64_t)rh.frame_size;
+    uint64_t cap = rh.type == REC_IDX ? INDEX_REC_MAX : SMALL_REC_MAX;
+    *extent = total;
+    if (hn < REC_HEAD || total < REC_FRAME_MIN || total > cap) {
+        *why = "a record with an impossible size";
+        return ADBK_OK;
+    }
+    if (total > avail) {
+        *why = "a record that runs past the end of the file";
+        return ADBK_OK;
+    }
+    uint8_t *f = malloc((size_t)total);
+    if (!f)
+        return nomem(s, "a record");
+    const uint8_t *body;
+    size_t blen;
+    struct adbk_error ignore;
+    adbk_status st = rd(s, off, f, (size_t)total);
+    if (st == ADBK_OK && rec_check(f, (size_t)total, 0, &body, &blen, s->name, off,
+                                   &ignore) == ADBK_OK) {
+        if (rec_head_decode(f, (size_t)total, &rh) & RH_TYPE) {
+            *why = "a record of an unknown type";
+        } else {
+            *out = FR_OK;
+            st = record_take(s, off, rh.type, body, blen);
+        }
+    } else if (st == ADBK_OK) {
+        *why = "a record that fails its checksum";
+    }
+    free(f);
+    return st;
+}
+
+/* Looks at the chunk frame at off; as scan_frame. */
+static adbk_status scan_chunk(struct salv *s, uint64_t off, uint64_t end, enum fr *out,
+                              uint64_t *extent, const char **why)
+{
+    size_t csize;
+    uint64_t fcs;
+    adbk_status st;
+    *why = zframe_read(s, off, end, &csize, &fcs, &st);
+    if (st != ADBK_OK || *why)
+        return st;
+    *extent = csize;
+    *why = zframe_decode(s, csize, fcs, &st);
+    if (st != ADBK_OK || *why)
+        return st;
+    *out = FR_OK;
+    return chunk_good(s, off, csize, fcs);
+}
+
 /* Looks at the frame at off. On FR_BAD, *extent is the frame's own idea of
  * its length (0 when it has none) and *why says what is wrong. */
 static adbk_status scan_frame(struct salv *s, uint64_t off, uint64_t end, enum fr *out,
@@ -893,71 +966,24 @@ static adbk_status scan_frame(struct salv *s, uint64_t off, uint64_t end, enum f
     *extent = 0;
     *is_chunk = false;
     uint64_t avail = end - off;
-    uint8_t h[12];
-    if (avail < 8) {
+    uint8_t h[REC_HEAD];
+    if (avail < SKIPPABLE_HEADER) {
         *why = "the file ends inside a frame";
         return ADBK_OK;
     }
-    size_t hn = avail < 12 ? (size_t)avail : 12;
+    size_t hn = avail < sizeof h ? (size_t)avail : sizeof h;
     adbk_status st = rd(s, off, h, hn);
     if (st != ADBK_OK)
         return st;
-    uint32_t magic = le_get32(h);
-    if (magic == REC_MAGIC) {
-        uint64_t total = SKIPPABLE_HEADER + (uint64_t)le_get32(h + 4);
-        uint32_t type = hn >= 12 ? le_get32(h + 8) : 0;
-        uint64_t cap = type == REC_IDX ? INDEX_REC_MAX : SMALL_REC_MAX;
-        *extent = total;
-        if (hn < 12 || total < SKIPPABLE_HEADER + REC_MIN_PAYLOAD || total > cap) {
-            *why = "a record with an impossible size";
-            return ADBK_OK;
-        }
-        if (total > avail) {
-            *why = "a record that runs past the end of the file";
-            return ADBK_OK;
-        }
-        uint8_t *f = malloc((size_t)total);
-        if (!f)
-            return nomem(s, "a record");
-        const uint8_t *body;
-        size_t blen;
-        struct adbk_error ignore;
-        st = rd(s, off, f, (size_t)total);
-        if (st == ADBK_OK && rec_check(f, (size_t)total, 0, &body, &blen, s->name, off,
-                                       &ignore) == ADBK_OK) {
-            uint32_t t = le_get32(f + 8);
-            if (t == REC_HDR || t == REC_MBR || t == REC_END || t == REC_IDX) {
-                *out = FR_OK;
-                s->any_record = true;
-                unsigned lost = s->lost_records;
-                s->lost_records = 0;
-                if (t == REC_HDR) {
-                    st = rec_header(s, off, body, blen);
-                } else if (t == REC_MBR) {
-                    st = rec_member(s, off, body, blen);
-                } else if (t == REC_END) {
-                    /* Two lost records before it: the open member's end and
-                     * this member's own record. */
-                    if (lost > 1)
-                        member_close(s, true);
-                    st = rec_end(s, off, body, blen);
-                } else {
-                    member_close(s, true);
-                    st = rec_index(s, off, body, blen);
-                }
-            } else {
-                *why = "a record of an unknown type";
-            }
-        } else if (st == ADBK_OK) {
-            *why = "a record that fails its checksum";
-        }
-        free(f);
-        return st;
-    }
+    uint32_t magic = frame_magic(h, hn);
+    if (magic == REC_MAGIC)
+        return scan_record(s, off, h, hn, avail, out, extent, why);
     if (magic == SEEK_MAGIC) {
-        uint64_t total = SKIPPABLE_HEADER + (uint64_t)le_get32(h + 4);
+        struct seek_head sh;
+        (void)seek_head_decode(h, &sh);
+        uint64_t total = SKIPPABLE_HEADER + (uint64_t)sh.frame_size;
         *extent = total;
-        if (total == avail && total >= SKIPPABLE_HEADER + SEEK_FOOTER_SIZE) {
+        if (total == avail && total >= seek_table_size(0)) {
             *out = FR_END;
             return ADBK_OK;
         }
@@ -966,21 +992,7 @@ static adbk_status scan_frame(struct salv *s, uint64_t off, uint64_t end, enum f
     }
     if (magic == ZSTD_MAGIC) {
         *is_chunk = true;
-        size_t csize;
-        uint64_t fcs;
-        *why = zframe_read(s, off, end, &csize, &fcs, &st);
-        if (st != ADBK_OK)
-            return st;
-        if (*why)
-            return ADBK_OK;
-        *extent = csize;
-        *why = zframe_decode(s, csize, fcs, &st);
-        if (st != ADBK_OK)
-            return st;
-        if (*why)
-            return ADBK_OK;
-        *out = FR_OK;
-        return chunk_good(s, off, csize, fcs);
+        return scan_chunk(s, off, end, out, extent, why);
     }
     *why = "no frame starts here";
     return ADBK_OK;
@@ -995,10 +1007,10 @@ static adbk_status scan(struct salv *s)
         if (s->cb && s->cb->progress && s->cb->progress(s->cb->ctx, off, s->src->size))
             return err_set(s->err, ADBK_E_ABORTED, "%s: salvage stopped at byte %llu", s->name,
                            (unsigned long long)off);
-        uint32_t sk_c = 0, sk_d = 0, sk_x = 0;
+        struct seek_entry sk = {0};
         bool at = false;
         if (s->seek_ok) {
-            if ((st = seek_sync(s, off, &at, &sk_c, &sk_d, &sk_x)) != ADBK_OK)
+            if ((st = seek_sync(s, off, &at, &sk)) != ADBK_OK)
                 return st;
             if (!at) {
                 damage(s, off, 0, "the seek table has no frame at byte %llu; it is not used "
@@ -1020,15 +1032,15 @@ static adbk_status scan(struct salv *s)
         }
         /* The frame at off is unusable: find where the next one starts. */
         if (s->seek_ok && at) {
-            bool record = sk_d == 0 && sk_x == EMPTY_XXH64_LOW32;
-            damage(s, off, sk_c, "%s at byte %llu (%u bytes, per the seek table): %s",
-                   record ? "record" : "chunk frame", (unsigned long long)off, sk_c, why);
+            bool record = sk.dsize == 0 && sk.checksum == EMPTY_XXH64_LOW32;
+            damage(s, off, sk.csize, "%s at byte %llu (%u bytes, per the seek table): %s",
+                   record ? "record" : "chunk frame", (unsigned long long)off, sk.csize, why);
             if (record)
                 s->lost_records++;
-            else if ((st = chunk_lost(s, off, sk_c, true, sk_d)) != ADBK_OK) {
+            else if ((st = chunk_lost(s, off, sk.csize, true, sk.dsize)) != ADBK_OK) {
                 return st;
             }
-            off += sk_c;
+            off += sk.csize;
             continue;
         }
         bool next_ok = false;

@@ -21,9 +21,12 @@
  * and completes index entries when a member-end record goes out.
  *
  * Errors are sticky: after a failure every call returns the first failure's
- * status and message. The writer never seeks.
+ * status and message. The writer never seeks. It decides what goes into each
+ * record and the seek table; records.c lays the bytes out.
  */
+#include "frame.h"
 #include "internal.h"
+#include "records.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -177,9 +180,8 @@ static adbk_status emit_frame(struct adbk_writer *w, const uint8_t *buf, size_t 
     if (st != ADBK_OK)
         return st;
     uint8_t e[SEEK_ENTRY_SIZE];
-    le_put32(e, (uint32_t)len);
-    le_put32(e + 4, dsize);
-    le_put32(e + 8, checksum);
+    seek_entry_encode(&(struct seek_entry){.csize = (uint32_t)len, .dsize = dsize,
+                                           .checksum = checksum}, e);
     bb_put(&w->seek, e, sizeof e);
     if (w->seek.failed)
         return failf(w, err, ADBK_E_NOMEM, "%s: no memory for the seek table", w->sink.name);
@@ -202,25 +204,15 @@ static void meta_free(struct member_meta *m)
 /* Appends the index entry of a member whose end record was just emitted. */
 static adbk_status add_entry(struct adbk_writer *w, struct member_meta *m, struct adbk_error *err)
 {
-    struct bytebuf *b = &w->entries;
-    size_t nlen = strlen(m->name), plen = strlen(m->source_path);
-    bb_u32(b, (uint32_t)(ENTRY_FIXED + 4 + nlen + plen));
-    bb_u8(b, (uint8_t)m->kind);
-    bb_u8(b, (uint8_t)m->bft);
-    bb_u16(b, (uint16_t)(m->flags & (ADBK_HAS_MTIME | ADBK_HAS_MODE)));
-    bb_u64(b, m->size);
-    bb_u64(b, (uint64_t)m->mtime_sec);
-    bb_u32(b, m->mtime_nsec);
-    bb_u32(b, m->mode);
-    bb_u64(b, m->first_frame);
-    bb_u64(b, m->offset);
-    bb_u64(b, m->chunk_count);
-    bb_u64(b, w->offset - m->offset);
-    bb_put(b, m->xxh128, 16);
-    bb_u64(b, XXH3_64bits_digest(w->span_hash));
-    bb_str16(b, m->name);
-    bb_str16(b, m->source_path);
-    if (b->failed)
+    struct entry_rec e = {
+        .kind = m->kind, .bft = m->bft, .flags = m->flags, .size = m->size,
+        .mtime_sec = m->mtime_sec, .mtime_nsec = m->mtime_nsec, .mode = m->mode,
+        .first_frame = m->first_frame, .offset = m->offset, .chunk_count = m->chunk_count,
+        .span = w->offset - m->offset, .span_hash = XXH3_64bits_digest(w->span_hash),
+        .name = str16_of(m->name), .source_path = str16_of(m->source_path)};
+    memcpy(e.content_hash, m->xxh128, 16);
+    entry_encode(&e, &w->entries);
+    if (w->entries.failed)
         return failf(w, err, ADBK_E_NOMEM, "%s: no memory for the index", w->sink.name);
     w->members_emitted++;
     return ADBK_OK;
@@ -248,7 +240,7 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
         /* A zstd frame with a checksum ends with the low 32 bits of XXH64 of
          * its content: exactly the seek table's checksum field. */
         return emit_frame(w, s->out, s->out_len, (uint32_t)s->in_len,
-                          le_get32(s->out + s->out_len - 4), err);
+                          chunk_checksum(s->out, s->out_len), err);
     }
     struct rec_item *r = it->data;
     if (it->tag == REC_MBR) {
@@ -451,15 +443,11 @@ adbk_status adbk_writer_open(const struct adbk_sink *sink,
         goto fail;
     XXH3_128bits_reset(w->file_hash);
 
-    /* Header record (FORMAT.md 3.1). */
+    struct hdr_rec h = {.format_major = ADBK_FORMAT_MAJOR, .format_minor = ADBK_FORMAT_MINOR,
+                        .created = w->created, .chunk_size = chunk, .tool = str16_of(w->tool)};
+    memcpy(h.archive_id, w->archive_id, 16);
     struct bytebuf b = {0};
-    bb_u16(&b, ADBK_FORMAT_MAJOR);
-    bb_u16(&b, ADBK_FORMAT_MINOR);
-    bb_u32(&b, 0);
-    bb_put(&b, w->archive_id, 16);
-    bb_u64(&b, (uint64_t)w->created);
-    bb_u32(&b, chunk);
-    bb_str16(&b, w->tool);
+    hdr_encode(&h, &b);
     w->state = W_OPEN;
     st = push_record(w, REC_HDR, &b, NULL, err);
     if (st == ADBK_OK)
@@ -580,18 +568,13 @@ adbk_status adbk_writer_begin_member(struct adbk_writer *w, const struct adbk_me
     m->mtime_nsec = (m->flags & ADBK_HAS_MTIME) ? info->mtime_nsec : 0;
     m->mode = (m->flags & ADBK_HAS_MODE) ? (info->mode & 07777u) : 0;
 
-    /* Member record (FORMAT.md 3.2). */
+    struct mbr_rec rec = {
+        .number = w->member_number, .kind = m->kind, .bft = m->bft, .flags = m->flags,
+        .expected_size = (m->flags & ADBK_HAS_EXPECTED_SIZE) ? info->expected_size : 0,
+        .mtime_sec = m->mtime_sec, .mtime_nsec = m->mtime_nsec, .mode = m->mode,
+        .name = str16_of(m->name), .source_path = str16_of(m->source_path)};
     struct bytebuf b = {0};
-    bb_u64(&b, w->member_number);
-    bb_u8(&b, (uint8_t)m->kind);
-    bb_u8(&b, (uint8_t)m->bft);
-    bb_u16(&b, (uint16_t)m->flags);
-    bb_u64(&b, (m->flags & ADBK_HAS_EXPECTED_SIZE) ? info->expected_size : 0);
-    bb_u64(&b, (uint64_t)m->mtime_sec);
-    bb_u32(&b, m->mtime_nsec);
-    bb_u32(&b, m->mode);
-    bb_str16(&b, m->name);
-    bb_str16(&b, m->source_path);
+    mbr_encode(&rec, &b);
     m->flags &= ADBK_HAS_MTIME | ADBK_HAS_MODE;
     w->cur = m;
     w->state = W_MEMBER;
@@ -668,16 +651,30 @@ adbk_status adbk_writer_end_member(struct adbk_writer *w, struct adbk_error *err
     XXH128_canonicalFromHash(&c, XXH3_128bits_digest(w->content_hash));
     memcpy(m->xxh128, c.digest, 16);
 
-    /* Member-end record (FORMAT.md 3.4). */
+    struct end_rec e = {.number = w->member_number, .size = m->size,
+                        .chunk_count = m->chunk_count};
+    memcpy(e.content_hash, m->xxh128, 16);
     struct bytebuf b = {0};
-    bb_u64(&b, w->member_number);
-    bb_u64(&b, m->size);
-    bb_u64(&b, m->chunk_count);
-    bb_put(&b, m->xxh128, 16);
+    end_encode(&e, &b);
     w->member_number++;
     w->cur = NULL;
     w->state = W_OPEN;
     return push_record(w, REC_END, &b, m, err);
+}
+
+/* The index record's body (FORMAT.md 3.5): head, properties, the entries
+ * built as members went out. */
+static void index_body(const struct adbk_writer *w, struct bytebuf *b)
+{
+    struct idx_rec x = {.created = w->created, .member_count = w->members_emitted,
+                        .index_frame = w->frames, .index_offset = w->offset,
+                        .tool = str16_of(w->tool), .property_count = (uint32_t)w->nprops};
+    memcpy(x.archive_id, w->archive_id, 16);
+    idx_encode(&x, b);
+    for (size_t i = 0; i < w->nprops; i++)
+        prop_encode(&(struct prop_rec){.key = str16_of(w->prop_keys[i]),
+                                       .value = str16_of(w->prop_values[i])}, b);
+    bb_put(b, w->entries.p, w->entries.len);
 }
 
 adbk_status adbk_writer_finish(struct adbk_writer *w, struct adbk_error *err)
@@ -689,20 +686,8 @@ adbk_status adbk_writer_finish(struct adbk_writer *w, struct adbk_error *err)
     if (st != ADBK_OK)
         return st;
 
-    /* Index record (FORMAT.md 3.5). */
     struct bytebuf b = {0};
-    bb_put(&b, w->archive_id, 16);
-    bb_u64(&b, (uint64_t)w->created);
-    bb_u64(&b, w->members_emitted);
-    bb_u64(&b, w->frames);
-    bb_u64(&b, w->offset);
-    bb_str16(&b, w->tool);
-    bb_u32(&b, (uint32_t)w->nprops);
-    for (size_t i = 0; i < w->nprops; i++) {
-        bb_str16(&b, w->prop_keys[i]);
-        bb_str16(&b, w->prop_values[i]);
-    }
-    bb_put(&b, w->entries.p, w->entries.len);
+    index_body(w, &b);
     st = push_record(w, REC_IDX, &b, NULL, err);
     if (st == ADBK_OK)
         st = opipe_drain(&w->pipe, err);
@@ -714,11 +699,8 @@ adbk_status adbk_writer_finish(struct adbk_writer *w, struct adbk_error *err)
         return failf(w, err, ADBK_E_LIMIT, "%s: %llu frames do not fit a seek table",
                      w->sink.name, (unsigned long long)w->frames);
     uint8_t head[SKIPPABLE_HEADER], foot[SEEK_FOOTER_SIZE];
-    le_put32(head, SEEK_MAGIC);
-    le_put32(head + 4, (uint32_t)(w->seek.len + SEEK_FOOTER_SIZE));
-    le_put32(foot, (uint32_t)w->frames);
-    foot[4] = SEEK_DESCRIPTOR;
-    le_put32(foot + 5, SEEKABLE_FOOTER_MAGIC);
+    seek_head_encode(w->frames, head);
+    seek_foot_encode(w->frames, foot);
     if ((st = sink_out(w, head, sizeof head, err)) != ADBK_OK ||
         (st = sink_out(w, w->seek.p, w->seek.len, err)) != ADBK_OK ||
         (st = sink_out(w, foot, sizeof foot, err)) != ADBK_OK)
