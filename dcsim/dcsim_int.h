@@ -1,7 +1,7 @@
 /*
  * dcsim_int.h - what the simulator's files share and nobody else sees.
  *
- * Owns: little-endian field helpers, the PRNG, the on-disk layouts of the
+ * Owns: the PRNG, the on-disk layouts of the
  * page header, database header, log header and checkpoint (offsets below),
  * the dcsim.ini state record and its lock, the per-thread error text.
  * All integers on disk are little-endian and are written one field at a time.
@@ -10,41 +10,13 @@
 #define ADBK_DCSIM_INT_H
 
 #include "dcsim.h"
+#include "le.h"
 
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 
-/* ---- little-endian helpers -------------------------------------------- */
-static inline void le_put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-static inline void le_put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline void le_put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline uint16_t le_get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-static inline uint32_t le_get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
-}
-static inline uint64_t le_get64(const uint8_t *p)
-{
-    return (uint64_t)le_get32(p) | ((uint64_t)le_get32(p + 4) << 32);
-}
 
 /* ---- PRNG: splitmix64 to seed, xoshiro256** to run --------------------- */
 struct rng {

@@ -1,45 +1,18 @@
 /*
- * bytes.h - bytes without meaning: little-endian integers, the growable byte
- * buffer records are built in, the bounds-checked cursor they are read with,
- * and views of str16 strings (FORMAT.md section 1). Which field lies where is
- * records.c's business; nothing here knows the format's structures.
+ * bytes.h - bytes without meaning: little-endian integers (port/le.h), the
+ * growable byte buffer records are built in, the bounds-checked cursor they
+ * are read with, and views of str16 strings (FORMAT.md section 1). Which
+ * field lies where is records.c's business; nothing here knows the format's
+ * structures.
  */
 #ifndef ADBK_BYTES_H
 #define ADBK_BYTES_H
 
+#include "le.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* ------------------------------------------------------------ byte order */
-
-static inline void le_put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-static inline void le_put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline void le_put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline uint16_t le_get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-static inline uint32_t le_get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static inline uint64_t le_get64(const uint8_t *p)
-{
-    return (uint64_t)le_get32(p) | (uint64_t)le_get32(p + 4) << 32;
-}
 
 /* ------------------------------------------------------------ str16 */
 
