@@ -259,8 +259,9 @@ struct adbk_restore_result {
  *   logs) -> the archive must be of this DC: its server and domain properties
  *   (case-insensitive, each where both sides know it) and its being of the
  *   simulated DC or not, against the DC's identity; another DC's archive
- *   is refused naming both unless allow_other_dc -> expiry check against the archive's creation time and its
- *   tombstone.lifetime.days -> restore privilege -> 1 the directory must be
+ *   is refused naming both unless allow_other_dc -> expiry check against
+ *   the archive's creation time and its tombstone.lifetime.days -> restore
+ *   privilege -> 1 the directory must be
  *   offline -> 2 DsRestorePrepare with the stored token -> 3 locations ->
  *   stage: every database, log and patch member is written under a temporary
  *   name in its destination folder, every chunk and the whole content
@@ -273,8 +274,8 @@ struct adbk_restore_result {
  * a cancellation during staging removes the staged files and leaves the
  * server's files and state untouched. A failure after registration completes
  * the restore with the failure code, so the directory refuses to start on a
- * half-placed set (DSBACKUP.md R26), and says so. Staging needs free space for the
- * database and logs beside the files they replace.
+ * half-placed set (DSBACKUP.md R26), and says so. Staging needs free space
+ * for the database and logs beside the files they replace.
  * Returns ADBK_OK; ADBK_E_OTHER_DC (the archive is of another DC and
  * !allow_other_dc, or the target cannot name itself); ADBK_E_EXPIRED (too old,
  * or dated more than a day ahead of the clock, and !allow_expired, or the server
