@@ -1,22 +1,24 @@
 /*
- * dc.c - a domain controller as the programs see it (adbk.h): what every
- * platform's DC shares, and the dispatch of a backup or a restore to the
- * driver of the way the DC is reached.
+ * dc.c - a domain controller as the programs see it (adbk.h): the calls that
+ * every kind of DC answers through its table of operations (dc.h).
  */
 #include "dc.h"
-#include "ds.h"
+#include "dsb.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-adbk_status dc_from_dsb(struct dsb *dsb, struct adbk_dc **out, struct adbk_error *err)
+adbk_status dc_new(const struct dc_ops *ops, void *impl, struct adbk_dc **out,
+                   struct adbk_error *err)
 {
+    *out = NULL;
     struct adbk_dc *dc = calloc(1, sizeof *dc);
     if (!dc) {
-        dsb_close(dsb);
-        return adbk_error_set(err, ADBK_E_NOMEM, "no memory to open %s", dsb_server(dsb));
+        ops->close(impl);
+        return adbk_error_set(err, ADBK_E_NOMEM, "no memory to open a domain controller");
     }
-    dc->dsb = dsb;
+    dc->ops = ops;
+    dc->impl = impl;
     *out = dc;
     return ADBK_OK;
 }
@@ -35,13 +37,13 @@ void adbk_dc_close(struct adbk_dc *dc)
 {
     if (!dc)
         return;
-    dsb_close(dc->dsb);
+    dc->ops->close(dc->impl);
     free(dc);
 }
 
 bool adbk_dc_simulated(const struct adbk_dc *dc)
 {
-    return dc && dsb_simulated(dc->dsb);
+    return dc && dc->ops->simulated(dc->impl);
 }
 
 adbk_status adbk_backup(struct adbk_dc *dc, const struct adbk_backup_options *o,
@@ -54,7 +56,7 @@ adbk_status adbk_backup(struct adbk_dc *dc, const struct adbk_backup_options *o,
     memset(res, 0, sizeof *res);
     if (!dc || !o)
         return adbk_error_set(err, ADBK_E_ARG, "adbk_backup: no domain controller or no options");
-    return ds_backup(dc->dsb, o, cb, res, err);
+    return dc->ops->backup(dc->impl, o, cb, res, err);
 }
 
 adbk_status adbk_restore(struct adbk_reader *r, struct adbk_dc *dc,
@@ -62,7 +64,11 @@ adbk_status adbk_restore(struct adbk_reader *r, struct adbk_dc *dc,
                          const struct adbk_restore_callbacks *cb,
                          struct adbk_restore_result *res, struct adbk_error *err)
 {
-    if (!dc)
-        return adbk_error_set(err, ADBK_E_ARG, "adbk_restore: no domain controller");
-    return ds_restore(r, dc->dsb, o, cb, res, err);
+    struct adbk_restore_result local;
+    if (!res)
+        res = &local;
+    memset(res, 0, sizeof *res);
+    if (!dc || !r)
+        return adbk_error_set(err, ADBK_E_ARG, "adbk_restore: no archive or no domain controller");
+    return dc->ops->restore(dc->impl, r, o, cb, res, err);
 }

@@ -1,26 +1,25 @@
 /*
- * open_linux.c - adbk_dc_open for Linux, where the one DsBackup server is the
- * simulated DC (dcsim/), a test double of the contract. It is opened only
- * when asked for by name (adbk.h):
- *   spec->dcsim_dir        -> that DC, bound under its own server name
- *   server, ADBK_DCSIM_DIR -> the name, resolved by the simulator's binding
- *   anything else          -> refused, saying what can be backed up here
+ * open_linux.c - adbk_dc_open for Linux (adbk.h). The real directory here is
+ * a Samba AD DC, found from its smb.conf; the one DsBackup server is the
+ * simulated DC (dcsim/), a test double of the contract, opened only when
+ * asked for by name:
+ *   spec->dcsim_dir        -> that simulated DC, bound under its own name
+ *   server, ADBK_DCSIM_DIR -> the simulated DC by name (its binding)
+ *   anything else          -> the Samba AD DC of spec->samba_conf, or of
+ *                             this machine's smb.conf; refused, saying what
+ *                             the file says, when it is no AD DC's
  * Nothing here provisions or starts a DC: a backup of a simulator the user
  * did not name could pass for a backup of the directory.
  * The Windows build has open_win32.c in its place.
  */
 #include "dc.h"
 #include "dcsim.h"
+#include "dsb.h"
+#include "samba.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* What every refusal ends with: what this machine can back up, and how. */
-#define CHOOSE_HINT                                                                            \
-    "on Linux adbk backs up and restores only its simulated domain controller (dcsim, a test " \
-    "double; there is no backend for a real DC yet): choose one with --dcsim DIR or "           \
-    "ADBK_DCSIM_DIR=DIR (make one with 'dcsim provision DIR --size 64M' and 'dcsim start DIR')"
 
 static adbk_status open_named(const char *server, const struct adbk_identity *id,
                               struct adbk_dc **out, struct adbk_error *err)
@@ -34,7 +33,7 @@ static adbk_status open_named(const char *server, const struct adbk_identity *id
         return adbk_error_set(err, ss == DSB_E_NOMEM ? ADBK_E_NOMEM : ADBK_E_SOURCE,
                               "cannot open the simulated DC %s: %s", server ? server : "(local)",
                               why.msg[0] ? why.msg : dsb_strerror(ss));
-    return dc_from_dsb(dsb, out, err);
+    return dc_new(&dc_dsbackup_ops, dsb, out, err);
 }
 
 adbk_status adbk_dc_open(const struct adbk_dc_spec *spec, const struct adbk_identity *id,
@@ -56,12 +55,18 @@ adbk_status adbk_dc_open(const struct adbk_dc_spec *spec, const struct adbk_iden
     }
     if (env && *env)
         return open_named(server, id, out, err); /* the simulator resolves the name */
-    if (!server)
-        return adbk_error_set(err, ADBK_E_SOURCE, "no domain controller chosen; " CHOOSE_HINT);
-    if (dcsim_is_dc_folder(server))
+    if (server && dcsim_is_dc_folder(server))
         return adbk_error_set(err, ADBK_E_SOURCE, "%s is a simulated DC's folder, not a "
                               "server; choose the simulator explicitly with --dcsim %s",
                               server, server);
-    return adbk_error_set(err, ADBK_E_SOURCE, "no backend can reach the domain controller "
-                          "%s; " CHOOSE_HINT, server);
+    adbk_status st = samba_dc_open(spec ? spec->samba_conf : NULL, server, out, err);
+    if (st == ADBK_E_SOURCE && !server && !(spec && spec->samba_conf)) {
+        /* Nothing was named and this machine is no DC: say how to choose. */
+        char why[sizeof err->message];
+        snprintf(why, sizeof why, "%s", err->message);
+        adbk_error_set(err, st, "no domain controller chosen, and %s; choose a Samba AD DC by "
+                       "its smb.conf with --samba-conf FILE, or adbk's simulated DC (dcsim, a "
+                       "test double) with --dcsim DIR or ADBK_DCSIM_DIR=DIR", why);
+    }
+    return st;
 }

@@ -8,6 +8,7 @@
  * to DsSetAuthIdentityW once, at open.
  */
 #include "dc.h"
+#include "dsb.h"
 #include "ntdsbcli_win32.h"
 
 #include <stdio.h>
@@ -51,5 +52,5 @@ adbk_status adbk_dc_open(const struct adbk_dc_spec *spec, const struct adbk_iden
                                    : ss == DSB_E_PRIVILEGE ? ADBK_E_PRIVILEGE : ADBK_E_SOURCE,
                               "cannot open the backup source %s: %s", shown,
                               why.msg[0] ? why.msg : dsb_strerror(ss));
-    return dc_from_dsb(dsb, out, err);
+    return dc_new(&dc_dsbackup_ops, dsb, out, err);
 }

@@ -125,20 +125,3 @@ adbk_status adbk_identity_parse(const char *spec, char *buf, size_t cap,
                               "or name@domain", spec);
     return ADBK_OK;
 }
-
-void ds_warn(const struct ds_hooks *h, const char *fmt, ...)
-{
-    if (!h->warning)
-        return;
-    char msg[900];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    h->warning(h->ctx, msg);
-}
-
-bool ds_cancelled(const struct ds_hooks *h)
-{
-    return h->cancelled && h->cancelled(h->ctx);
-}

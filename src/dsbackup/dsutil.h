@@ -33,18 +33,6 @@ bool ds_log_gen(const char *base, uint32_t *gen_out);
  * *repeat_out says which. True when contiguous (n > 0). */
 bool ds_gens_contiguous(uint32_t *g, size_t n, uint32_t *bad_out, bool *repeat_out);
 
-/* The restore driver's callbacks, copied from its callback struct (any of
- * them may be NULL). */
-struct ds_hooks {
-    void (*warning)(void *ctx, const char *message);
-    int (*cancelled)(void *ctx);
-    void *ctx;
-};
-/* Formats a warning and hands it to h->warning (dropped when NULL). */
-void ds_warn(const struct ds_hooks *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Whether h->cancelled asks to stop. */
-bool ds_cancelled(const struct ds_hooks *h);
-
 /* A server failure as an adbk status, for job ("backup of DC01"): the
  * message keeps the server's call, object and HRESULT; a refused privilege
  * says how to grant it (plat_privilege_hint(priv)). */

@@ -95,6 +95,10 @@ struct adbk_backup_result {
     char domain[128];
     bool simulated;          /* the DC is the simulated one: the archive's
                               * "source" property says "dcsim" */
+    /* A Samba DC's backup: */
+    uint64_t freeze_us;      /* how long directory writes were held for the
+                              * consistent copy of its databases */
+    unsigned databases;      /* directory databases copied under that cut */
 };
 
 /* Every job below writes its archive the same way: before it opens the
@@ -148,16 +152,20 @@ struct adbk_dc_spec {
     const char *server;    /* a DC by name; NULL or "" = this machine */
     const char *dcsim_dir; /* the simulated DC in this folder (Linux; the front
                             * ends take --dcsim DIR, else ADBK_DCSIM_DIR) */
+    const char *samba_conf; /* a Samba AD DC by its smb.conf (Linux); NULL =
+                            * this machine's, where Samba keeps it */
 };
 
 /* Opens the DC spec names.
- * Linux, where the one DsBackup server is the simulated DC:
- *  - dcsim_dir set: that DC (a folder holding dcsim.ini), bound under its
- *    own server name; a server name given as well must be that DC's;
- *  - else a server name while ADBK_DCSIM_DIR is set: resolved by the
- *    simulator's binding;
- *  - else ADBK_E_SOURCE, with a message that says what this machine can back
- *    up and how to choose it.
+ * Linux:
+ *  - dcsim_dir set: the simulated DC in that folder (a folder holding
+ *    dcsim.ini), bound under its own server name; a server name given as
+ *    well must be that DC's;
+ *  - else a server name while ADBK_DCSIM_DIR is set: the simulated DC,
+ *    resolved by the simulator's binding;
+ *  - else the Samba AD DC whose smb.conf is samba_conf (or this machine's):
+ *    its "server role" must be an AD DC's, else ADBK_E_SOURCE saying what
+ *    the file says and what this machine can back up.
  * Windows: spec->server through ntdsbcli.dll (NULL: this machine);
  * dcsim_dir is refused (the simulator is a DLL there, ADBK_NTDSBCLI_DLL).
  * The simulator never is provisioned or started here.
@@ -183,9 +191,15 @@ enum adbk_truncate {
 
 struct adbk_backup_options {
     struct adbk_output_options out;     /* the archive */
-    enum adbk_truncate truncate;
+    enum adbk_truncate truncate;        /* a DsBackup DC's logs */
     const char *server_label;           /* "server" property when the DC cannot
                                          * name itself; NULL = "(local)" */
+    struct {
+        uint32_t lock_timeout_ms;       /* wait at most this long for a database's
+                                         * read lock; 0 = 10 s */
+        uint32_t max_freeze_ms;         /* hold directory writes at most this long,
+                                         * else fail; 0 = no bound */
+    } samba;                            /* a Samba DC */
 };
 
 /* Runs one full backup of dc (open, borrowed) into o->out, the DsBackup way

@@ -24,28 +24,40 @@ static void b_progress(void *ctx, uint64_t done) { cli_job_file_progress(ctx, do
 
 static void help(void)
 {
-    printf("usage: adbk backup -o OUT.adbk (--server NAME | --dcsim DIR) [OPTIONS]\n\n"
-           "Takes a full online backup of a domain controller's directory (the DsBackup\n"
-           "sequence): checks the directory is running, stores the backup's expiry token,\n"
-           "streams the database and then every transaction log into one archive, makes\n"
-           "the archive durable (written to OUT.XXXXXX.partial, synced, renamed to OUT,\n"
-           "folder synced) and only then lets the server truncate its committed logs.\n"
-           "Any failure or interruption leaves no archive and truncates nothing.\n\n"
+    printf("usage: adbk backup -o OUT.adbk [--samba-conf FILE | --server NAME | --dcsim DIR]\n"
+           "                   [OPTIONS]\n\n"
+           "Takes a full online backup of a domain controller's directory into one archive,\n"
+           "made durable (written to OUT.XXXXXX.partial, synced, renamed to OUT, folder\n"
+           "synced); any failure or interruption leaves no archive.\n\n"
+           "A Samba AD DC (Linux): the DC of this machine's smb.conf, or of --samba-conf.\n"
+           "Its directory databases are copied as one consistent cut while it runs: directory\n"
+           "writes wait (the summary says how long) while sam.ldb and every partition are\n"
+           "read; then secrets, the other databases, the private and state folders (sysvol\n"
+           "with its ACLs) and smb.conf's folder.\n\n"
+           "A Windows DC, or adbk's simulated one (the DsBackup sequence): checks the\n"
+           "directory is running, stores the backup's expiry token, streams the database and\n"
+           "then every transaction log, and only once the archive is durable lets the server\n"
+           "truncate its committed logs.\n\n"
            "  -o, --output OUT       the archive; '-' writes to standard output\n"
+           "  --samba-conf FILE      the Samba AD DC configured by FILE (default: where Samba\n"
+           "                         keeps smb.conf, see 'samba -b')\n"
+           "  --lock-timeout SEC     wait at most SEC seconds for a Samba database's read lock\n"
+           "                         (default 10); a lock held longer is an error naming it\n"
+           "  --max-freeze SEC       hold Samba's directory writes at most SEC seconds (e.g.\n"
+           "                         0.5); a copy that would take longer fails, nothing is kept\n"
            "  --server NAME          the DC to back up (Windows: default this machine)\n"
            "  --dcsim DIR            back up adbk's simulated DC in DIR (dcsim, a test double\n"
            "                         of the DsBackup API, made with 'dcsim provision'); also\n"
            "                         chosen by ADBK_DCSIM_DIR=DIR. The archive and every\n"
-           "                         listing of it say it is of a simulated DC. On Linux,\n"
-           "                         where adbk has no backend for a real DC yet, one of the\n"
-           "                         two is needed: adbk never picks the simulator by itself\n"
+           "                         listing of it say it is of a simulated DC; adbk never\n"
+           "                         picks the simulator by itself\n"
            "  --user DOMAIN\\name    run the server's calls as this account (DsSetAuthIdentity);\n"
            "                         the password comes from ADBK_PASSWORD or a prompt without\n"
            "                         echo, never from the command line\n"
            "  -1 .. -19              zstd level (default 3; 1 fastest, 19 smallest)\n"
            "  -T, --threads N        compression threads (default: all cores)\n"
            "  --chunk-size SIZE      content per independent zstd frame (default 4M)\n"
-           "  --no-truncate-logs     never truncate the server's logs\n"
+           "  --no-truncate-logs     never truncate the server's logs (DsBackup)\n"
            "  --truncate-logs        truncate them even when writing to a pipe (by default\n"
            "                         logs are truncated only when OUT is a file, since adbk\n"
            "                         cannot know whether a pipe's reader kept the archive)\n"
@@ -74,7 +86,8 @@ static void summary(const char *out, const struct adbk_dc_spec *spec,
         fprintf(f, ",\"domain\":");
         cli_json_str(f, r->domain);
         fprintf(f, ",\"source\":");
-        cli_json_str(f, spec->dcsim_dir ? spec->dcsim_dir : spec->server ? spec->server : "");
+        cli_json_str(f, spec->dcsim_dir ? spec->dcsim_dir : spec->server ? spec->server
+                        : spec->samba_conf ? spec->samba_conf : "");
         fprintf(f, ",\"simulated\":%s", r->simulated ? "true" : "false");
         fprintf(f, ",\"files\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
                 ",\"ratio\":%.3f,\"seconds\":%.3f", r->files, r->bytes_in, r->bytes_out, ratio,
@@ -82,6 +95,9 @@ static void summary(const char *out, const struct adbk_dc_spec *spec,
         if (r->has_logs)
             fprintf(f, ",\"log_generation_low\":%u,\"log_generation_high\":%u",
                     (unsigned)r->gen_low, (unsigned)r->gen_high);
+        if (r->databases)
+            fprintf(f, ",\"databases\":%u,\"writes_frozen_seconds\":%.6f", r->databases,
+                    r->freeze_us / 1e6);
         fprintf(f, ",\"logs_truncated\":%s,\"xxh128\":\"%s\"}\n", r->truncated ? "true" : "false",
                 hex);
         return;
@@ -99,6 +115,11 @@ static void summary(const char *out, const struct adbk_dc_spec *spec,
                     secs,
                     cli_size(secs > 0 ? (uint64_t)((double)r->bytes_in / secs) : 0, c, sizeof c));
     fputc('\n', stderr);
+    if (r->databases) {
+        cli_safe_printf(stderr, "%s: %u directory databases copied as one cut; directory writes "
+                        "waited %.3f s", out, r->databases, r->freeze_us / 1e6);
+        fputc('\n', stderr);
+    }
     if (r->has_logs) {
         cli_safe_printf(stderr, "%s: logs 0x%X..0x%X (%u), %s", out, (unsigned)r->gen_low,
                         (unsigned)r->gen_high, (unsigned)(r->gen_high - r->gen_low + 1),
@@ -110,10 +131,13 @@ static void summary(const char *out, const struct adbk_dc_spec *spec,
 int cmd_backup(int argc, char **argv)
 {
     enum { OPT_SERVER = 256, OPT_DCSIM, OPT_CHUNK, OPT_NOTRUNC, OPT_TRUNC, OPT_XXH, OPT_JSON,
-           OPT_USER };
+           OPT_USER, OPT_SAMBA, OPT_LOCK_TIMEOUT, OPT_MAX_FREEZE };
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'}, {"server", required_argument, NULL, OPT_SERVER},
         {"dcsim", required_argument, NULL, OPT_DCSIM},
+        {"samba-conf", required_argument, NULL, OPT_SAMBA},
+        {"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},
+        {"max-freeze", required_argument, NULL, OPT_MAX_FREEZE},
         {"user", required_argument, NULL, OPT_USER},
         {"threads", required_argument, NULL, 'T'}, {"chunk-size", required_argument, NULL, OPT_CHUNK},
         {"no-truncate-logs", no_argument, NULL, OPT_NOTRUNC},
@@ -137,6 +161,18 @@ int cmd_backup(int argc, char **argv)
         case 'o': out->output = optarg; break;
         case OPT_SERVER: spec.server = optarg; break;
         case OPT_DCSIM: spec.dcsim_dir = optarg; break;
+        case OPT_SAMBA: spec.samba_conf = optarg; break;
+        case OPT_LOCK_TIMEOUT:
+        case OPT_MAX_FREEZE: {
+            uint32_t ms;
+            if (!cli_parse_seconds_ms(optarg, &ms)) {
+                cli_err("--%s wants seconds (e.g. 10 or 0.5), not '%s'",
+                        c == OPT_LOCK_TIMEOUT ? "lock-timeout" : "max-freeze", optarg);
+                return EXIT_ERROR;
+            }
+            *(c == OPT_LOCK_TIMEOUT ? &bo.samba.lock_timeout_ms : &bo.samba.max_freeze_ms) = ms;
+            break;
+        }
         case OPT_USER: user = optarg; break;
         case 'T':
             if (!cli_parse_threads(optarg, &out->writer.threads)) {
@@ -164,7 +200,7 @@ int cmd_backup(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        cli_err("backup takes no file arguments ('%s'); the source is --server or --dcsim",
+        cli_err("backup takes no file arguments ('%s'); the DC is --samba-conf, --server or --dcsim",
                 argv[optind]);
         return EXIT_ERROR;
     }

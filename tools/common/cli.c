@@ -134,6 +134,17 @@ bool cli_parse_size(const char *s, uint64_t *out)
     return true;
 }
 
+bool cli_parse_seconds_ms(const char *s, uint32_t *ms_out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= 0.001 && v <= 86400.0))
+        return false;
+    *ms_out = (uint32_t)(v * 1000.0 + 0.5);
+    return true;
+}
+
 bool cli_parse_threads(const char *s, unsigned *out)
 {
     char *end;

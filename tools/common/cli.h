@@ -29,6 +29,8 @@ int cli_exit_for(adbk_status st);
 const char *cli_size(uint64_t bytes, char *buf, size_t cap);
 /* Parses "4M", "64k", "1G", "1048576"; false when malformed. */
 bool cli_parse_size(const char *s, uint64_t *out);
+/* Parses seconds ("10", "0.25") into milliseconds, 1 ms .. 1 day. */
+bool cli_parse_seconds_ms(const char *s, uint32_t *ms_out);
 /* Parses a thread count 1..256. */
 bool cli_parse_threads(const char *s, unsigned *out);
 double cli_now(void);
