@@ -264,6 +264,7 @@ struct adbk_restore_result {
     char server[64], domain[128];              /* the DC the archive is of */
     char target_server[64], target_domain[128]; /* the DC restored to */
     bool simulated;             /* the archive is of the simulated DC */
+    bool samba;                 /* a Samba DC's files were put back (no registration) */
 };
 
 /* Restores archive r (borrowed, open) to dc (open, borrowed), the DsRestore

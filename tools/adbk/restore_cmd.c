@@ -25,9 +25,17 @@ static void r_progress(void *ctx, uint64_t done) { cli_job_file_progress(ctx, do
 
 static void help(void)
 {
-    printf("usage: adbk restore ARCHIVE (--server NAME | --dcsim DIR) [OPTIONS]\n\n"
-           "Restores a backup made by 'adbk backup' to a domain controller whose directory\n"
-           "service is stopped (Directory Services Restore Mode), the DsRestore way:\n"
+    printf("usage: adbk restore ARCHIVE [--samba-conf FILE | --server NAME | --dcsim DIR]\n"
+           "                    [OPTIONS]\n\n"
+           "Restores a backup made by 'adbk backup' to the stopped domain controller it is of.\n\n"
+           "A Samba AD DC (Linux; the DC of this machine's smb.conf, or of --samba-conf):\n"
+           "refused while its samba daemon runs, for another DC or domain, or when older\n"
+           "than its tombstone lifetime; every file is written under a temporary name beside\n"
+           "its destination and checked as it streams, and only when all are does each take\n"
+           "its place (private/, state/ with sysvol, smb.conf's folder), with its mode and\n"
+           "time. Start samba afterwards.\n\n"
+           "A Windows DC or adbk's simulated one, whose directory service is stopped\n"
+           "(Directory Services Restore Mode), the DsRestore way:\n"
            "  1. checks the archive: one expiry token, one database, logs without a gap,\n"
            "     and that it is of this DC (server and domain, simulated or real);\n"
            "  2. refuses a backup older than its tombstone lifetime (from the archive);\n"
@@ -41,10 +49,11 @@ static void help(void)
            "A damaged member, a full disk or an interruption in step 4 stops the restore\n"
            "before registration: the server's files and state stay as they were. At the\n"
            "next start the directory replays the logs (hard recovery).\n\n"
+           "  --samba-conf FILE      the Samba AD DC configured by FILE (default: where Samba\n"
+           "                         keeps smb.conf, see 'samba -b')\n"
            "  --server NAME          the DC to restore (Windows: default this machine)\n"
            "  --dcsim DIR            restore adbk's simulated DC in DIR (a test double; also\n"
-           "                         chosen by ADBK_DCSIM_DIR=DIR). On Linux, where adbk has\n"
-           "                         no backend for a real DC yet, one of the two is needed\n"
+           "                         chosen by ADBK_DCSIM_DIR=DIR)\n"
            "  --allow-other-dc       restore an archive of another DC (another server or\n"
            "                         domain, or a simulated DC's archive onto a real one),\n"
            "                         with a warning; without it such a restore is refused\n"
@@ -83,7 +92,8 @@ static void summary(const char *archive, const struct adbk_restore_result *r, do
         cli_json_str(stdout, r->server);
         printf(",\"archive_domain\":");
         cli_json_str(stdout, r->domain);
-        printf(",\"simulated\":%s", r->simulated ? "true" : "false");
+        printf(",\"simulated\":%s,\"samba\":%s", r->simulated ? "true" : "false",
+               r->samba ? "true" : "false");
         printf(",\"files\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"seconds\":%.3f"
                ",\"log_generation_low\":%u,\"log_generation_high\":%u,\"age_days\":%lld",
                r->files, r->bytes, secs, (unsigned)r->gen_low, (unsigned)r->gen_high,
@@ -104,6 +114,16 @@ static void summary(const char *archive, const struct adbk_restore_result *r, do
                     r->files, cli_size(r->bytes, a, sizeof a), secs,
                     cli_size(secs > 0 ? (uint64_t)((double)r->bytes / secs) : 0, b, sizeof b));
     fputc('\n', stderr);
+    if (r->samba) {
+        cli_safe_printf(stderr, "%s: the Samba DC's files are in place (sam.ldb: %s); the "
+                        "backup is %lld days old", archive, r->database, (long long)r->age_days);
+        if (r->tsl_days)
+            fprintf(stderr, " (tombstone lifetime %u days)", (unsigned)r->tsl_days);
+        fputc('\n', stderr);
+        cli_safe_printf(stderr, "%s: start samba (e.g. systemctl start samba-ad-dc)", archive);
+        fputc('\n', stderr);
+        return;
+    }
     cli_safe_printf(stderr, "%s: database %s, logs in %s, generations 0x%X..0x%X registered; "
                     "the backup is %lld days old", archive, r->database, r->log_dir,
                     (unsigned)r->gen_low, (unsigned)r->gen_high, (long long)r->age_days);
@@ -116,8 +136,9 @@ static void summary(const char *archive, const struct adbk_restore_result *r, do
 
 int cmd_restore(int argc, char **argv)
 {
-    enum { OPT_SERVER = 256, OPT_DCSIM, OPT_OTHER_DC, OPT_EXPIRED, OPT_JSON, OPT_USER };
+    enum { OPT_SERVER = 256, OPT_DCSIM, OPT_OTHER_DC, OPT_EXPIRED, OPT_JSON, OPT_USER, OPT_SAMBA };
     static const struct option opts[] = {
+        {"samba-conf", required_argument, NULL, OPT_SAMBA},
         {"server", required_argument, NULL, OPT_SERVER}, {"user", required_argument, NULL, OPT_USER},
         {"dcsim", required_argument, NULL, OPT_DCSIM},
         {"allow-other-dc", no_argument, NULL, OPT_OTHER_DC},
@@ -136,6 +157,7 @@ int cmd_restore(int argc, char **argv)
         switch (c) {
         case OPT_SERVER: spec.server = optarg; break;
         case OPT_DCSIM: spec.dcsim_dir = optarg; break;
+        case OPT_SAMBA: spec.samba_conf = optarg; break;
         case OPT_OTHER_DC: ro.allow_other_dc = true; break;
         case OPT_USER: user = optarg; break;
         case OPT_EXPIRED: ro.allow_expired = true; break;
@@ -153,7 +175,7 @@ int cmd_restore(int argc, char **argv)
     }
     if (optind + 1 != argc) {
         cli_err(optind == argc ? "restore needs an archive (try 'adbk restore --help')"
-                               : "restore takes one archive; the target is --server or --dcsim");
+                               : "restore takes one archive; the target is --samba-conf, --server or --dcsim");
         return EXIT_ERROR;
     }
     const char *archive = argv[optind];

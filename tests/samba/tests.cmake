@@ -1,0 +1,13 @@
+# A real Samba AD DC (issue 14), provisioned by samba-tool in each case:
+# backup, restore, dbcheck, consistency under load, locks and kills. The
+# cases that start the samba daemon (bound to the loopback address) run one
+# at a time. Included from tests/CMakeLists.txt.
+add_executable(samba_restore_at ${CMAKE_CURRENT_LIST_DIR}/restore_at.c)
+target_link_libraries(samba_restore_at PRIVATE adbk_engine)
+
+set(samba_env "SAMBADC=${CMAKE_CURRENT_LIST_DIR}/sambadc.py"
+              "RESTORE_AT=$<TARGET_FILE:samba_restore_at>")
+adbk_shell_tests(samba ${CMAKE_CURRENT_LIST_DIR}/samba_cli.sh LABELS samba cli
+  TIMEOUT 900 ENV ${samba_env})
+adbk_shell_tests(samba_live ${CMAKE_CURRENT_LIST_DIR}/samba_live.sh LABELS samba cli
+  TIMEOUT 1200 RESOURCE_LOCK samba_daemon ENV ${samba_env})
