@@ -145,26 +145,23 @@ static void member_meta(struct adbk_member_info *mi, const struct stat *sb)
     mi->mode = sb->st_mode & 07777;
 }
 
-/* Streams the TDB file at path, whose lock the caller holds. */
-static adbk_status tdb_stream(struct emit *e, const char *path, struct adbk_member_info *mi,
-                              const struct freeze *freeze)
+/* Streams the TDB file of h, whose lock is held, through libtdb's own
+ * descriptor: POSIX drops every fcntl lock a process holds on a file when
+ * it closes any descriptor of that file, so opening and closing another one
+ * here would let Samba's writers through in the middle of the cut. */
+static adbk_status tdb_stream(struct emit *e, const struct tdb_held *h,
+                              struct adbk_member_info *mi, const struct freeze *freeze)
 {
-    struct file_stream s = {.path = path, .freeze = freeze};
-    s.fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct file_stream s = {.fd = tdb_fd(h->tdb), .path = h->path, .freeze = freeze};
     struct stat sb;
-    if (s.fd < 0 || fstat(s.fd, &sb) != 0) {
-        int e2 = errno;
-        if (s.fd >= 0)
-            close(s.fd);
-        return adbk_error_set(e->err, ADBK_E_IO, "cannot read %s: %s", path, strerror(e2));
-    }
+    if (fstat(s.fd, &sb) != 0)
+        return adbk_error_set(e->err, ADBK_E_IO, "cannot read %s: %s", h->path,
+                              strerror(errno));
     s.size = (uint64_t)sb.st_size;
     member_meta(mi, &sb);
     mi->flags |= ADBK_HAS_EXPECTED_SIZE;
     mi->expected_size = s.size;
-    adbk_status st = emit_member(e, mi, s.size, 1, file_read, &s, NULL);
-    close(s.fd);
-    return st;
+    return emit_member(e, mi, s.size, 1, file_read, &s, NULL);
 }
 
 adbk_status samba_tdb_member(struct emit *e, const char *path, struct adbk_member_info *mi,
@@ -174,7 +171,7 @@ adbk_status samba_tdb_member(struct emit *e, const char *path, struct adbk_membe
     adbk_status st = tdb_hold(path, timeout_ms, &h, skipped, NULL, e->err);
     if (st != ADBK_OK || *skipped)
         return st;
-    st = tdb_stream(e, path, mi, NULL);
+    st = tdb_stream(e, &h, mi, NULL);
     tdb_release(&h);
     return st;
 }
@@ -312,7 +309,7 @@ static adbk_status partition(struct emit *e, const struct samba_dc *dc, const ch
         st = adbk_error_set(e->err, ADBK_E_SOURCE, "the partition %s cannot be locked from "
                             "outside Samba (it uses mutexes)", path);
     if (st == ADBK_OK)
-        st = tdb_stream(e, path, &mi, fz);
+        st = tdb_stream(e, &h, &mi, fz);
     tdb_release(&h);
     return st;
 }
@@ -345,9 +342,9 @@ adbk_status samba_cut(const struct samba_dc *dc, struct emit *e, struct samba_cu
     struct adbk_member_info mm = {.name = "private/sam.ldb.d/metadata.tdb", .source_path = meta,
                                   .kind = ADBK_KIND_DATABASE};
     if (st == ADBK_OK)
-        st = tdb_stream(e, sam, &ms, &fz);
+        st = tdb_stream(e, &hs, &ms, &fz);
     if (st == ADBK_OK)
-        st = tdb_stream(e, meta, &mm, &fz);
+        st = tdb_stream(e, &hm, &mm, &fz);
     if (st == ADBK_OK)
         out->databases += 2;
     for (int i = 0; i < n; i++) {

@@ -143,9 +143,17 @@ def writer(d, mode, seconds, out):
     db = ldap_db(d) if mode == "ldap" else local_db(d)
     stop_file = os.path.join(d, "stop-writer")
     end = time.monotonic() + float(seconds)
-    lat, errors, i = [], [], 0
+    # Numbers go on from the pairs a previous writer left.
+    i = len(db.search(base=db.domain_dn(), scope=ldb.SCOPE_SUBTREE,
+                      expression="(sAMAccountName=adbkpair*)", attrs=["cn"]))
+    first = i
+    errors, n_errors, run_of_errors = [], 0, 0
+    max_lat = total_lat = 0.0
     servers = "CN=Servers,CN=Default-First-Site-Name,CN=Sites,%s" % db.get_config_basedn()
-    while time.monotonic() < end and not os.path.exists(stop_file):
+    # Stops at the stop file, at the deadline, when the DC's folder is gone
+    # (its test ended), or after 20 failures in a row (nothing to write to).
+    while (time.monotonic() < end and not os.path.exists(stop_file) and os.path.isdir(d)
+           and run_of_errors < 20):
         name = "adbkpair%05d" % i
         t0 = time.monotonic()
         try:
@@ -159,19 +167,25 @@ def writer(d, mode, seconds, out):
                 db.add(u)
                 db.add({"dn": "CN=%s,%s" % (name, servers), "objectClass": "server",
                         "serverReference": u["dn"]})
+            run_of_errors = 0
         except Exception as e:  # noqa: BLE001 - every failure is a finding
-            errors.append("%s: %s" % (name, e))
+            n_errors += 1
+            run_of_errors += 1
+            if len(errors) < 5:
+                errors.append("%s: %s" % (name, e))
             if mode == "local":
                 try:
                     db.transaction_cancel()
                 except Exception:
                     pass
-        lat.append(time.monotonic() - t0)
+        lat = time.monotonic() - t0
+        max_lat = max(max_lat, lat)
+        total_lat += lat
         i += 1
     with open(out, "w") as f:
-        json.dump({"pairs": i, "error_count": len(errors), "errors": errors[:5],
-                   "max_latency": max(lat) if lat else 0,
-                   "mean_latency": sum(lat) / len(lat) if lat else 0}, f)
+        n = i - first
+        json.dump({"pairs": n, "error_count": n_errors, "errors": errors,
+                   "max_latency": max_lat, "mean_latency": total_lat / n if n else 0}, f)
 
 
 def open_file(path, backend):
