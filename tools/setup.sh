@@ -2,7 +2,7 @@
 # Installs what adbk needs to build, test and benchmark, from Debian packages only.
 # Safe to run any number of times: it installs only what is missing.
 set -eu
-need="build-essential cmake pkg-config clang libzstd-dev libxxhash-dev zstd xxhash libcap-dev libcap2-bin python3 python3-zstandard python3-xxhash valgrind"
+need="build-essential cmake pkg-config clang libzstd-dev libxxhash-dev zstd xxhash libcap-dev libcap2-bin python3 python3-zstandard python3-xxhash valgrind attr acl"
 [ "${1:-}" = "--bench" ] && need="$need hyperfine time"
 missing=""
 for p in $need; do

@@ -4,7 +4,10 @@
  * always gives the same archive. File content is read straight into the
  * writer's chunk buffers (emit_member), never copied on the way. Symbolic
  * links, special files and what cannot be opened are skipped with a warning;
- * a file that changes size while being read is kept, with a warning.
+ * a file that changes size while being read is kept, with a warning. On
+ * request each file and folder also keeps its owner and its extended
+ * attributes (format 1.1), read by path without following symlinks; an
+ * attribute that cannot be read fails the job.
  */
 #include "job.h"
 
@@ -17,6 +20,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifndef _WIN32
+#include <grp.h>
+#include <pwd.h>
+#include <sys/xattr.h>
+#endif
 
 static adbk_status io_error(struct adbk_error *err, const char *what, const char *path, int e)
 {
@@ -35,6 +43,131 @@ static void fill_info(struct adbk_member_info *mi, const char *name, const char 
     mi->mtime_sec = st->st_mtim.tv_sec;
     mi->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
     mi->mode = st->st_mode & 07777;
+}
+
+/* A member's owner names and extended attributes while it is written. */
+struct extras {
+    char user[256], group[256];
+    struct adbk_xattr *v;
+    size_t n;
+    char *names; /* llistxattr's list, which v's names point into */
+};
+
+static void extras_free(struct extras *x)
+{
+    for (size_t i = 0; i < x->n; i++)
+        free((void *)x->v[i].value);
+    free(x->v);
+    free(x->names);
+    memset(x, 0, sizeof *x);
+}
+
+#ifndef _WIN32
+/* The name of user or group id, or "" when it has none here (or one longer
+ * than the format holds). */
+static void id_name(bool group, unsigned id, char *out, size_t cap)
+{
+    char buf[16384];
+    struct passwd pw, *pp = NULL;
+    struct group gr, *gp = NULL;
+    const char *name = NULL;
+    if (group && getgrgid_r((gid_t)id, &gr, buf, sizeof buf, &gp) == 0 && gp)
+        name = gp->gr_name;
+    if (!group && getpwuid_r((uid_t)id, &pw, buf, sizeof buf, &pp) == 0 && pp)
+        name = pp->pw_name;
+    snprintf(out, cap, "%s", name && strlen(name) < cap ? name : "");
+}
+
+/* Reads what (l)listxattr or lgetxattr gives into a malloc'd buffer: the
+ * size first, then the bytes, again while the attribute grows meanwhile.
+ * name NULL lists the names. -1 with errno on failure. */
+static ssize_t read_attr(const char *path, const char *name, char **out)
+{
+    *out = NULL;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        ssize_t len = name ? lgetxattr(path, name, NULL, 0) : llistxattr(path, NULL, 0);
+        if (len < 0)
+            return -1;
+        char *buf = malloc(len ? (size_t)len : 1);
+        if (!buf) {
+            errno = ENOMEM;
+            return -1;
+        }
+        ssize_t got = name ? lgetxattr(path, name, buf, (size_t)len)
+                           : llistxattr(path, buf, (size_t)len);
+        if (got >= 0) {
+            *out = buf;
+            return got;
+        }
+        free(buf);
+        if (errno != ERANGE)
+            return -1;
+    }
+    errno = ERANGE;
+    return -1;
+}
+
+/* Every extended attribute of path. A file system without them gives none. */
+static adbk_status read_xattrs(const char *path, struct extras *x, struct adbk_error *err)
+{
+    ssize_t len = read_attr(path, NULL, &x->names);
+    if (len < 0 && (errno == ENOTSUP || errno == ENOSYS))
+        return ADBK_OK;
+    if (len < 0)
+        return io_error(err, "cannot list the extended attributes of", path, errno);
+    size_t count = 0;
+    for (ssize_t i = 0; i < len; i++)
+        count += x->names[i] == '\0';
+    x->v = calloc(count ? count : 1, sizeof *x->v);
+    if (!x->v)
+        return adbk_error_set(err, ADBK_E_NOMEM, "no memory for the attributes of %s", path);
+    for (char *name = x->names; name < x->names + len; name += strlen(name) + 1) {
+        char *value;
+        ssize_t n = read_attr(path, name, &value);
+        if (n < 0 && errno == ENODATA)
+            continue; /* removed since it was listed */
+        if (n < 0)
+            return adbk_error_set(err, ADBK_E_IO, "cannot read extended attribute %s of %s: %s",
+                                  name, path, strerror(errno));
+        x->v[x->n++] = (struct adbk_xattr){.name = name, .value = value, .size = (size_t)n};
+    }
+    return ADBK_OK;
+}
+#endif
+
+/* Adds the owner and the attributes what asks for to mi (their strings and
+ * values in x, which the caller frees). */
+static adbk_status add_extras(const struct adbk_create_options *what, const char *path,
+                              const struct stat *st, struct adbk_member_info *mi,
+                              struct extras *x, struct adbk_error *err)
+{
+    memset(x, 0, sizeof *x);
+    if (!what || (!what->owner && !what->xattrs))
+        return ADBK_OK;
+#ifdef _WIN32
+    (void)path;
+    (void)st;
+    (void)mi;
+    return adbk_error_set(err, ADBK_E_UNSUPPORTED, "owners and extended attributes are not "
+                          "stored on Windows");
+#else
+    if (what->owner) {
+        mi->flags |= ADBK_HAS_OWNER;
+        mi->uid = (uint32_t)st->st_uid;
+        mi->gid = (uint32_t)st->st_gid;
+        id_name(false, mi->uid, x->user, sizeof x->user);
+        id_name(true, mi->gid, x->group, sizeof x->group);
+        mi->user = x->user;
+        mi->group = x->group;
+    }
+    if (!what->xattrs)
+        return ADBK_OK;
+    mi->flags |= ADBK_HAS_XATTRS;
+    adbk_status s = read_xattrs(path, x, err);
+    mi->xattrs = x->v;
+    mi->xattr_count = x->n;
+    return s;
+#endif
 }
 
 struct file_stream {
@@ -56,7 +189,8 @@ static adbk_status file_read(void *ctx, void *buf, size_t cap, size_t *got_out,
     return ADBK_OK;
 }
 
-static adbk_status add_file(struct emit *e, const char *path, const char *name)
+static adbk_status add_file(struct emit *e, const struct adbk_create_options *what,
+                            const char *path, const char *name)
 {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
@@ -71,9 +205,13 @@ static adbk_status add_file(struct emit *e, const char *path, const char *name)
     }
     struct adbk_member_info mi;
     fill_info(&mi, name, path, &st, ADBK_KIND_FILE);
+    struct extras x;
+    adbk_status s = add_extras(what, path, &st, &mi, &x, e->err);
     struct file_stream f = {fd, path};
     uint64_t done = 0;
-    adbk_status s = emit_member(e, &mi, (uint64_t)st.st_size, 1, file_read, &f, &done);
+    if (s == ADBK_OK)
+        s = emit_member(e, &mi, (uint64_t)st.st_size, 1, file_read, &f, &done);
+    extras_free(&x);
     close(fd);
     if (s == ADBK_OK && done != (uint64_t)st.st_size)
         emit_warn(e, "%s changed size while being read (%lld bytes before, %llu read)", path,
@@ -86,7 +224,8 @@ static int byte_order(const struct dirent **a, const struct dirent **b)
     return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static adbk_status add_tree(struct emit *e, const char *path, const char *name)
+static adbk_status add_tree(struct emit *e, const struct adbk_create_options *what,
+                            const char *path, const char *name)
 {
     struct adbk_error *err = e->err;
     struct stat st;
@@ -98,7 +237,7 @@ static adbk_status add_tree(struct emit *e, const char *path, const char *name)
         return ADBK_OK;
     }
     if (S_ISREG(st.st_mode))
-        return add_file(e, path, name);
+        return add_file(e, what, path, name);
     if (!S_ISDIR(st.st_mode)) {
         emit_warn(e, "skipped %s: %s are not archived", path,
              S_ISLNK(st.st_mode) ? "symbolic links" : "special files");
@@ -106,7 +245,11 @@ static adbk_status add_tree(struct emit *e, const char *path, const char *name)
     }
     struct adbk_member_info mi;
     fill_info(&mi, name, path, &st, ADBK_KIND_DIRECTORY);
-    adbk_status s = emit_bytes(e, &mi, NULL, 0);
+    struct extras x;
+    adbk_status s = add_extras(what, path, &st, &mi, &x, err);
+    if (s == ADBK_OK)
+        s = emit_bytes(e, &mi, NULL, 0);
+    extras_free(&x);
     if (s != ADBK_OK)
         return s;
     struct dirent **list;
@@ -125,7 +268,7 @@ static adbk_status add_tree(struct emit *e, const char *path, const char *name)
             } else {
                 snprintf(cpath, pl, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", d);
                 snprintf(cname, nl, "%s/%s", name, d);
-                s = add_tree(e, cpath, cname);
+                s = add_tree(e, what, cpath, cname);
             }
             free(cpath);
             free(cname);
@@ -139,7 +282,8 @@ static adbk_status add_tree(struct emit *e, const char *path, const char *name)
 /* One PATH of adbk create: its member names start with the path's last
  * component; "." and paths ending in ".." are resolved first so the name
  * means something. */
-static adbk_status add_path(struct emit *e, const char *path)
+static adbk_status add_path(struct emit *e, const struct adbk_create_options *what,
+                            const char *path)
 {
     char resolved[PATH_MAX];
     if (!realpath(path, resolved))
@@ -149,12 +293,13 @@ static adbk_status add_path(struct emit *e, const char *path)
     if (*base == '\0')
         return adbk_error_set(e->err, ADBK_E_ARG, "cannot pack %s: name a folder below the root",
                               path);
-    return add_tree(e, path, base);
+    return add_tree(e, what, path, base);
 }
 
 struct files {
     const char *const *paths;
     size_t n;
+    struct adbk_create_options what;
 };
 
 static adbk_status members(struct origin *o, struct emit *e)
@@ -162,7 +307,7 @@ static adbk_status members(struct origin *o, struct emit *e)
     struct files *f = o->impl;
     adbk_status st = ADBK_OK;
     for (size_t i = 0; i < f->n && st == ADBK_OK; i++)
-        st = add_path(e, f->paths[i]);
+        st = add_path(e, &f->what, f->paths[i]);
     return st;
 }
 
@@ -177,7 +322,8 @@ static adbk_status describe(struct origin *o, struct emit *e)
 
 static const struct origin_ops files_ops = {.members = members, .describe = describe};
 
-adbk_status adbk_create(const char *const *paths, size_t n, const struct adbk_output_options *out,
+adbk_status adbk_create(const char *const *paths, size_t n, const struct adbk_create_options *what,
+                        const struct adbk_output_options *out,
                         const struct adbk_job_callbacks *cb, struct adbk_backup_result *res,
                         struct adbk_error *err)
 {
@@ -187,7 +333,7 @@ adbk_status adbk_create(const char *const *paths, size_t n, const struct adbk_ou
     memset(res, 0, sizeof *res);
     if (n == 0)
         return adbk_error_set(err, ADBK_E_ARG, "nothing to pack: name a file or a folder");
-    struct files f = {paths, n};
+    struct files f = {paths, n, what ? *what : (struct adbk_create_options){0}};
     struct origin o = {&files_ops, &f};
     return job_run(&o, out, cb, NULL, res, err);
 }
