@@ -16,6 +16,7 @@
  * through the descriptor of the file or folder, never by path.
  */
 #include "adbk.h"
+#include "fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,9 +25,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#ifndef _WIN32
-#include <sys/xattr.h>
-#endif
 
 struct xctx {
     const struct adbk_extract_options *o;
@@ -126,50 +124,39 @@ bool adbk_extract_selects(const struct adbk_extract_options *o, const struct adb
 static adbk_status apply_owner(int fd, const struct adbk_entry *e, const struct xctx *x,
                                struct adbk_error *err)
 {
-    if (!x->o->owner || !(e->flags & ADBK_HAS_OWNER))
-        return ADBK_OK;
-#ifdef _WIN32
-    (void)fd;
-    return fail(err, ADBK_E_UNSUPPORTED, "cannot set the owner of %s: not on Windows", e->name);
-#else
-    if (fchown(fd, (uid_t)e->uid, (gid_t)e->gid) != 0)
+    int rc = x->o->owner && (e->flags & ADBK_HAS_OWNER) ? fs_set_owner(fd, e->uid, e->gid) : 0;
+    if (rc != 0)
         return fail(err, ADBK_E_IO, "cannot set the owner of %s/%s to %u:%u: %s", x->o->dir,
-                    e->name, e->uid, e->gid, strerror(errno));
+                    e->name, e->uid, e->gid, strerror(rc));
     return ADBK_OK;
-#endif
 }
 
-/* Sets every stored extended attribute of member e on fd, when asked for. */
+/* Sets every stored extended attribute of member e on fd, when asked for;
+ * the member's list is complete, so an ACL it lacks was inherited here from
+ * the folder's default ACL (the archived file had none) and is removed. */
 static adbk_status apply_xattrs(int fd, const struct adbk_entry *e, const struct xctx *x,
                                 struct adbk_error *err)
 {
     if (!x->o->xattrs || !(e->flags & ADBK_HAS_XATTRS))
         return ADBK_OK;
-#ifdef _WIN32
-    (void)fd;
-    return fail(err, ADBK_E_UNSUPPORTED, "cannot set the extended attributes of %s: not on "
-                "Windows", e->name);
-#else
     for (size_t k = 0; k < e->xattr_count; k++) {
         const struct adbk_xattr *a = &e->xattrs[k];
-        if (fsetxattr(fd, a->name, a->value, a->size, 0) != 0)
+        int rc = fs_set_xattr(fd, a->name, a->value, a->size);
+        if (rc != 0)
             return fail(err, ADBK_E_IO, "cannot set extended attribute %s (%zu bytes) of %s/%s: "
-                        "%s", a->name, a->size, x->o->dir, e->name, strerror(errno));
+                        "%s", a->name, a->size, x->o->dir, e->name, strerror(rc));
     }
-    /* The member's list is complete: an ACL it lacks was inherited here from
-     * the folder's default ACL, and the archived file had none. */
     static const char *const acls[] = {"system.posix_acl_access", "system.posix_acl_default"};
     for (size_t i = 0; i < sizeof acls / sizeof acls[0]; i++) {
         size_t k = 0;
         while (k < e->xattr_count && strcmp(e->xattrs[k].name, acls[i]) != 0)
             k++;
-        if (k == e->xattr_count && fremovexattr(fd, acls[i]) != 0 && errno != ENODATA &&
-            errno != ENOTSUP)
+        int rc = k == e->xattr_count ? fs_remove_xattr(fd, acls[i]) : 0;
+        if (rc != 0 && rc != ENODATA && rc != ENOTSUP)
             return fail(err, ADBK_E_IO, "cannot remove the inherited %s of %s/%s: %s", acls[i],
-                        x->o->dir, e->name, strerror(errno));
+                        x->o->dir, e->name, strerror(rc));
     }
     return ADBK_OK;
-#endif
 }
 
 static adbk_status extract_file(struct adbk_reader *r, size_t i, int parent, const char *last,

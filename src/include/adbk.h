@@ -109,7 +109,7 @@ struct adbk_backup_result {
 
 /* What adbk_create stores of each file and folder besides its content, mode
  * and time (format 1.1, FORMAT.md 3.2); both off by default. Linux only:
- * elsewhere ADBK_E_UNSUPPORTED. */
+ * on Windows either fails the job (ADBK_E_IO, "not implemented"). */
 struct adbk_create_options {
     bool owner;   /* uid and gid, with the user and group names they have here */
     bool xattrs;  /* every extended attribute (llistxattr, lgetxattr): ACLs
@@ -314,7 +314,8 @@ struct adbk_extract_options {
     unsigned kind;             /* only this kind; 0 = all known kinds */
     /* Format 1.1 (FORMAT.md 8, "What an extractor sets"); both off by
      * default. Members that store no owner or no attributes are extracted
-     * as without these. Linux only: elsewhere ADBK_E_UNSUPPORTED. */
+     * as without these. Linux only: on Windows a member that stores them
+     * fails (ADBK_E_IO, "not implemented"). */
     bool owner;                /* apply each member's Uid and Gid (fchown, never
                                 * through a symlink) */
     bool xattrs;               /* apply each member's extended attributes

@@ -9,6 +9,7 @@
  * attributes (format 1.1), read by path without following symlinks; an
  * attribute that cannot be read fails the job.
  */
+#include "fs.h"
 #include "job.h"
 
 #include <dirent.h>
@@ -20,11 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#ifndef _WIN32
-#include <grp.h>
-#include <pwd.h>
-#include <sys/xattr.h>
-#endif
 
 static adbk_status io_error(struct adbk_error *err, const char *what, const char *path, int e)
 {
@@ -62,78 +58,34 @@ static void extras_free(struct extras *x)
     memset(x, 0, sizeof *x);
 }
 
-#ifndef _WIN32
-/* The name of user or group id, or "" when it has none here (or one longer
- * than the format holds). */
-static void id_name(bool group, unsigned id, char *out, size_t cap)
-{
-    char buf[16384];
-    struct passwd pw, *pp = NULL;
-    struct group gr, *gp = NULL;
-    const char *name = NULL;
-    if (group && getgrgid_r((gid_t)id, &gr, buf, sizeof buf, &gp) == 0 && gp)
-        name = gp->gr_name;
-    if (!group && getpwuid_r((uid_t)id, &pw, buf, sizeof buf, &pp) == 0 && pp)
-        name = pp->pw_name;
-    snprintf(out, cap, "%s", name && strlen(name) < cap ? name : "");
-}
-
-/* Reads what (l)listxattr or lgetxattr gives into a malloc'd buffer: the
- * size first, then the bytes, again while the attribute grows meanwhile.
- * name NULL lists the names. -1 with errno on failure. */
-static ssize_t read_attr(const char *path, const char *name, char **out)
-{
-    *out = NULL;
-    for (int attempt = 0; attempt < 8; attempt++) {
-        ssize_t len = name ? lgetxattr(path, name, NULL, 0) : llistxattr(path, NULL, 0);
-        if (len < 0)
-            return -1;
-        char *buf = malloc(len ? (size_t)len : 1);
-        if (!buf) {
-            errno = ENOMEM;
-            return -1;
-        }
-        ssize_t got = name ? lgetxattr(path, name, buf, (size_t)len)
-                           : llistxattr(path, buf, (size_t)len);
-        if (got >= 0) {
-            *out = buf;
-            return got;
-        }
-        free(buf);
-        if (errno != ERANGE)
-            return -1;
-    }
-    errno = ERANGE;
-    return -1;
-}
-
 /* Every extended attribute of path. A file system without them gives none. */
 static adbk_status read_xattrs(const char *path, struct extras *x, struct adbk_error *err)
 {
-    ssize_t len = read_attr(path, NULL, &x->names);
-    if (len < 0 && (errno == ENOTSUP || errno == ENOSYS))
+    size_t len = 0;
+    int rc = fs_list_xattrs(path, &x->names, &len);
+    if (rc == ENOTSUP)
         return ADBK_OK;
-    if (len < 0)
-        return io_error(err, "cannot list the extended attributes of", path, errno);
+    if (rc != 0)
+        return io_error(err, "cannot list the extended attributes of", path, rc);
     size_t count = 0;
-    for (ssize_t i = 0; i < len; i++)
+    for (size_t i = 0; i < len; i++)
         count += x->names[i] == '\0';
     x->v = calloc(count ? count : 1, sizeof *x->v);
     if (!x->v)
         return adbk_error_set(err, ADBK_E_NOMEM, "no memory for the attributes of %s", path);
     for (char *name = x->names; name < x->names + len; name += strlen(name) + 1) {
-        char *value;
-        ssize_t n = read_attr(path, name, &value);
-        if (n < 0 && errno == ENODATA)
+        void *value;
+        size_t size;
+        rc = fs_get_xattr(path, name, &value, &size);
+        if (rc == ENODATA)
             continue; /* removed since it was listed */
-        if (n < 0)
+        if (rc != 0)
             return adbk_error_set(err, ADBK_E_IO, "cannot read extended attribute %s of %s: %s",
-                                  name, path, strerror(errno));
-        x->v[x->n++] = (struct adbk_xattr){.name = name, .value = value, .size = (size_t)n};
+                                  name, path, strerror(rc));
+        x->v[x->n++] = (struct adbk_xattr){.name = name, .value = value, .size = size};
     }
     return ADBK_OK;
 }
-#endif
 
 /* Adds the owner and the attributes what asks for to mi (their strings and
  * values in x, which the caller frees). */
@@ -142,32 +94,23 @@ static adbk_status add_extras(const struct adbk_create_options *what, const char
                               struct extras *x, struct adbk_error *err)
 {
     memset(x, 0, sizeof *x);
-    if (!what || (!what->owner && !what->xattrs))
-        return ADBK_OK;
-#ifdef _WIN32
-    (void)path;
-    (void)st;
-    (void)mi;
-    return adbk_error_set(err, ADBK_E_UNSUPPORTED, "owners and extended attributes are not "
-                          "stored on Windows");
-#else
-    if (what->owner) {
+    if (what && what->owner) {
+        int rc = fs_owner_of(st, &mi->uid, &mi->gid);
+        if (rc != 0)
+            return io_error(err, "cannot read the owner of", path, rc);
         mi->flags |= ADBK_HAS_OWNER;
-        mi->uid = (uint32_t)st->st_uid;
-        mi->gid = (uint32_t)st->st_gid;
-        id_name(false, mi->uid, x->user, sizeof x->user);
-        id_name(true, mi->gid, x->group, sizeof x->group);
+        fs_id_name(false, mi->uid, x->user, sizeof x->user);
+        fs_id_name(true, mi->gid, x->group, sizeof x->group);
         mi->user = x->user;
         mi->group = x->group;
     }
-    if (!what->xattrs)
+    if (!what || !what->xattrs)
         return ADBK_OK;
     mi->flags |= ADBK_HAS_XATTRS;
     adbk_status s = read_xattrs(path, x, err);
     mi->xattrs = x->v;
     mi->xattr_count = x->n;
     return s;
-#endif
 }
 
 struct file_stream {
