@@ -79,10 +79,13 @@ adbk_status extras_pack_xattrs(const struct adbk_xattr *v, size_t n, const char 
 }
 
 bool extras_unpack(unsigned flags, const struct owner_rec *o, const struct xattr_list *l,
-                   struct extras *x)
+                   struct adbk_entry *e, void **block_out)
 {
-    memset(x, 0, sizeof *x);
-    x->user = x->group = "";
+    e->uid = e->gid = 0;
+    e->user = e->group = "";
+    e->xattrs = NULL;
+    e->xattr_count = 0;
+    *block_out = NULL;
     bool owner = flags & ADBK_HAS_OWNER, attrs = flags & ADBK_HAS_XATTRS;
     if (!owner && !attrs)
         return true;
@@ -98,13 +101,13 @@ bool extras_unpack(unsigned flags, const struct owner_rec *o, const struct xattr
     struct adbk_xattr *v = (struct adbk_xattr *)block;
     char *p = (char *)(v + count);
     if (owner) {
-        x->uid = o->uid;
-        x->gid = o->gid;
-        x->user = p;
+        e->uid = o->uid;
+        e->gid = o->gid;
+        e->user = p;
         memcpy(p, o->user.p, o->user.len);
         p += o->user.len;
         *p++ = '\0';
-        x->group = p;
+        e->group = p;
         memcpy(p, o->group.p, o->group.len);
         p += o->group.len;
         *p++ = '\0';
@@ -123,9 +126,9 @@ bool extras_unpack(unsigned flags, const struct owner_rec *o, const struct xattr
             memcpy(p, a.value, a.size);
         p += a.size;
     }
-    x->xattrs = attrs ? v : NULL;
-    x->count = count;
-    x->block = block;
+    e->xattrs = attrs ? v : NULL;
+    e->xattr_count = count;
+    *block_out = block;
     return true;
 }
 

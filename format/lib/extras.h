@@ -11,15 +11,6 @@
 #include "internal.h"
 #include "records.h"
 
-/* A member's owner and attributes, unpacked into one allocation. */
-struct extras {
-    uint32_t uid, gid;
-    const char *user, *group;         /* "" without ADBK_HAS_OWNER */
-    const struct adbk_xattr *xattrs;  /* NULL without ADBK_HAS_XATTRS */
-    size_t count;
-    void *block;                      /* the allocation; free() it (NULL: none) */
-};
-
 /* Checks a writer's attributes against FORMAT.md 3.2 and 9 (names 1..255
  * bytes, values up to 65,536, no name twice, the list up to 256 KiB) and
  * encodes them sorted by name into *list's bytes, held in out (which the
@@ -30,10 +21,12 @@ adbk_status extras_pack_xattrs(const struct adbk_xattr *v, size_t n, const char 
                                struct adbk_error *err);
 
 /* Unpacks the owner o and the list l, each as flags say it is there (both
- * decoded without OX_* faults), into *x. Returns false when memory ran out
- * (*x is then empty). */
+ * decoded without OX_* faults), into e's uid, gid, user, group, xattrs and
+ * xattr_count (without the flags: "" names, no attributes), all in one
+ * allocation: *block, which the caller frees (NULL when there is nothing).
+ * Returns false when memory ran out; e's fields are then those of none. */
 bool extras_unpack(unsigned flags, const struct owner_rec *o, const struct xattr_list *l,
-                   struct extras *x);
+                   struct adbk_entry *e, void **block);
 
 /* Whether a member record's owner and attributes (m, faultless) equal the
  * index entry's (e); flags are compared by the caller. */

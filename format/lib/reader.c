@@ -272,16 +272,8 @@ static adbk_status parse_entry(struct adbk_reader *r, struct cursor *c, struct a
     adbk_status st = entry_rules(r, e, f, n, err);
     if (st != ADBK_OK)
         return st;
-    struct extras x;
-    if (!extras_unpack(v.flags, &v.owner, &v.xattrs, &x))
+    if (!extras_unpack(v.flags, &v.owner, &v.xattrs, e, &r->extras[n]))
         return err_set(err, ADBK_E_NOMEM, "%s: no memory for index entry %zu", name, n);
-    r->extras[n] = x.block;
-    e->uid = x.uid;
-    e->gid = x.gid;
-    e->user = x.user;
-    e->group = x.group;
-    e->xattrs = x.xattrs;
-    e->xattr_count = x.count;
     return ADBK_OK;
 }
 
