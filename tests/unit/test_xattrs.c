@@ -296,37 +296,33 @@ TEST(record_attributes_that_differ_from_the_index_spoil_that_member)
     free(m.p);
 }
 
-TEST(index_attributes_out_of_order_spoil_the_archive)
+/* build()'s archive with n bytes at `skip` past "user.zz-binary" in its
+ * index entry (the name's last occurrence) replaced by patch: open must
+ * refuse the archive with ADBK_E_CORRUPT and text in the message. */
+static void index_patched(size_t skip, const char *patch, size_t n, const char *text)
 {
     struct membuf m = {0};
     struct adbk_error err = {0};
     REQUIRE_STATUS(ADBK_OK, build(&m, &err), &err);
-    /* In the index entry of sysvol/GPT.INI, "user.zz-binary" (last of three)
-     * renamed "user.aa-binary": now before "user.empty". */
-    size_t at = find(&m, "user.zz-binary", 14, true);
-    memcpy(m.p + at, "user.aa", 7);
+    size_t at = find(&m, "user.zz-binary", 14, true) + skip;
+    memcpy(m.p + at, patch, n);
     fix_record(&m, at);
     struct adbk_reader *r;
-    EXPECT_STATUS(ADBK_E_CORRUPT, open_mem(&m, &r, &err), &err);
-    EXPECT_TRUE(strstr(err.message, "not sorted by name") != NULL);
+    EXPECT_STATUS_FOR(ADBK_E_CORRUPT, open_mem(&m, &r, &err), &err, "%s", text);
+    EXPECT_TRUE(strstr(err.message, text) != NULL);
     free(m.p);
+}
+
+TEST(index_attributes_out_of_order_spoil_the_archive)
+{
+    /* "user.zz-binary", last of three, renamed to sort before "user.empty". */
+    index_patched(0, "user.aa", 7, "not sorted by name");
 }
 
 TEST(index_value_size_over_the_limit_spoils_the_archive)
 {
-    struct membuf m = {0};
-    struct adbk_error err = {0};
-    REQUIRE_STATUS(ADBK_OK, build(&m, &err), &err);
-    /* Value_Size of "user.zz-binary" in the index: 5 becomes 65537. */
-    size_t at = find(&m, "user.zz-binary", 14, true) + 14;
-    REQUIRE_TRUE(m.p[at] == sizeof BINARY);
-    m.p[at] = 1;
-    m.p[at + 2] = 1;
-    fix_record(&m, at);
-    struct adbk_reader *r;
-    EXPECT_STATUS(ADBK_E_CORRUPT, open_mem(&m, &r, &err), &err);
-    EXPECT_TRUE(strstr(err.message, "value over 65536 bytes") != NULL);
-    free(m.p);
+    /* Its Value_Size, 5, becomes 65537 (01 00 01 00). */
+    index_patched(14, "\x01\x00\x01", 3, "value over 65536 bytes");
 }
 
 TEST(every_bit_of_a_1_1_archive_is_covered)
