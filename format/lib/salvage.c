@@ -1546,13 +1546,13 @@ static void salv_free(struct salv *s)
 {
     for (size_t i = 0; i < s->nm; i++) {
         struct smember *m = &s->m[i];
+        free(m->ex_block);
         for (size_t k = 0; k < m->nsegs; k++)
             free(m->segs[k].out_name);
         free(m->segs);
         free(m->name);
         free(m->source_path);
         free(m->out_name);
-        free(m->ex_block);
     }
     free(s->m);
     drop_index(s);
