@@ -39,10 +39,11 @@
 extern "C" {
 #endif
 
-/* Format version this library writes. It reads every 1.x archive and refuses
- * a newer major version with ADBK_E_VERSION. */
+/* Format version this library writes (every archive it writes says 1.1,
+ * FORMAT.md 10). It reads every 1.x archive and refuses a newer major
+ * version with ADBK_E_VERSION. */
 #define ADBK_FORMAT_MAJOR 1
-#define ADBK_FORMAT_MINOR 0
+#define ADBK_FORMAT_MINOR 1
 
 /* Status codes. Values are pinned: once released a value never changes. */
 typedef enum adbk_status {
@@ -109,8 +110,21 @@ unsigned adbk_kind_from_name(const char *name);
 #define ADBK_HAS_MTIME 0x1u
 #define ADBK_HAS_MODE 0x2u
 #define ADBK_HAS_EXPECTED_SIZE 0x4u
+#define ADBK_HAS_OWNER 0x8u   /* uid, gid, user, group (format 1.1) */
+#define ADBK_HAS_XATTRS 0x10u /* xattrs, xattr_count (format 1.1) */
 
-/* What the writer is told about a member when it begins. Strings are copied. */
+/* An extended attribute (FORMAT.md 3.2): a name such as "security.NTACL"
+ * (1..255 bytes) and a binary value of size bytes (at most 65,536). A
+ * member's attributes are stored sorted by name, names unique, and take at
+ * most 262,144 bytes in all (2 + per attribute 6 + name + value bytes). */
+struct adbk_xattr {
+    const char *name;
+    const void *value;
+    size_t size;
+};
+
+/* What the writer is told about a member when it begins. Strings and
+ * attributes are copied (borrowed for the call only). */
 struct adbk_member_info {
     const char *name;        /* archive name: UTF-8, '/'-separated, relative */
     const char *source_path; /* path as the source gave it; NULL = none */
@@ -121,6 +135,16 @@ struct adbk_member_info {
     int64_t mtime_sec;       /* with ADBK_HAS_MTIME: Unix seconds */
     uint32_t mtime_nsec;
     uint32_t mode;           /* with ADBK_HAS_MODE: POSIX permission bits */
+    /* With ADBK_HAS_OWNER: the numbers a restore applies (neither may be
+     * 4294967295, which chown reads as "unchanged") and the names they had
+     * where the archive was made (at most 255 bytes each; NULL = ""). */
+    uint32_t uid, gid;
+    const char *user, *group;
+    /* With ADBK_HAS_XATTRS: every extended attribute, in any order (the
+     * writer sorts them; a name twice is refused). None is allowed: it
+     * says that the member had none. */
+    const struct adbk_xattr *xattrs;
+    size_t xattr_count;
 };
 
 /* A member as the index describes it. Valid until adbk_reader_close. */
@@ -129,7 +153,8 @@ struct adbk_entry {
     const char *source_path; /* "" when none was stored */
     unsigned kind;
     unsigned bft;
-    unsigned flags;          /* ADBK_HAS_MTIME | ADBK_HAS_MODE */
+    unsigned flags;          /* ADBK_HAS_MTIME | ADBK_HAS_MODE | ADBK_HAS_OWNER |
+                              * ADBK_HAS_XATTRS */
     uint64_t size;           /* content bytes */
     int64_t mtime_sec;
     uint32_t mtime_nsec;
@@ -140,6 +165,13 @@ struct adbk_entry {
     uint64_t span;           /* bytes from the member record to the end record, inclusive */
     uint8_t xxh128[16];      /* XXH3-128 of the content, canonical (big-endian) bytes */
     uint64_t span_xxh64;     /* XXH3-64 of the span bytes */
+    /* With ADBK_HAS_OWNER, else 0, 0, "" and "". */
+    uint32_t uid, gid;
+    const char *user, *group;
+    /* With ADBK_HAS_XATTRS, sorted by name (byte order); else NULL and 0.
+     * Names are NUL-terminated; values are binary. */
+    const struct adbk_xattr *xattrs;
+    size_t xattr_count;
 };
 
 /* ---------------------------------------------------------------- sinks */

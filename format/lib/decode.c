@@ -264,11 +264,16 @@ static const char *member_record_differs(const struct adbk_entry *e, long i, uns
         return "gives another kind than the index";
     if (f & (MBR_EXPECTED_NOFLAG | MBR_MODE_NOFLAG)) /* 3.2 */
         return "gives an expected size or a mode without its flag";
-    if ((m->flags & (ADBK_HAS_MTIME | ADBK_HAS_MODE)) != e->flags ||
+    if ((m->flags & (ADBK_HAS_MTIME | ADBK_HAS_MODE)) != (e->flags & (ADBK_HAS_MTIME | ADBK_HAS_MODE)) ||
         m->mtime_sec != e->mtime_sec || m->mtime_nsec != e->mtime_nsec || m->mode != e->mode)
         return "gives other times or modes than the index";
     if (strcmp(name, e->name) != 0 || strcmp(src, e->source_path) != 0)
         return "gives another name or source path than the index";
+    if (f & OX_FAULTS)
+        return extras_fault(f);
+    if ((m->flags & (ADBK_HAS_OWNER | ADBK_HAS_XATTRS)) !=
+            (e->flags & (ADBK_HAS_OWNER | ADBK_HAS_XATTRS)) || !extras_match(m, e))
+        return "gives another owner or other extended attributes than the index";
     return NULL;
 }
 

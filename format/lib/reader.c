@@ -238,6 +238,9 @@ static adbk_status entry_rules(struct adbk_reader *r, const struct adbk_entry *e
     if (f & (ENT_MTIME_NOFLAG | ENT_MODE_NOFLAG))
         return err_set(err, ADBK_E_CORRUPT, "%s: member \"%s\" has a %s without its flag", name,
                        shown, (f & ENT_MTIME_NOFLAG) ? "modification time" : "mode");
+    if (f & OX_FAULTS)
+        return err_set(err, ADBK_E_CORRUPT, "%s: member \"%s\" %s", name, shown,
+                       extras_fault(f));
     /* Chunk count follows from the size (FORMAT.md 3.3). */
     uint64_t cs = r->info.chunk_size;
     uint64_t want = e->size / cs + (e->size % cs != 0);
@@ -266,7 +269,12 @@ static adbk_status parse_entry(struct adbk_reader *r, struct cursor *c, struct a
         return err_set(err, ADBK_E_NOMEM, "%s: no memory for index entry %zu", name, n);
     if ((f & ENT_SHORT) || !e->name || !e->source_path)
         return err_set(err, ADBK_E_CORRUPT, "%s: index entry %zu is cut short", name, n);
-    return entry_rules(r, e, f, n, err);
+    adbk_status st = entry_rules(r, e, f, n, err);
+    if (st != ADBK_OK)
+        return st;
+    if (!extras_unpack(v.flags, &v.owner, &v.xattrs, e, &r->extras[n]))
+        return err_set(err, ADBK_E_NOMEM, "%s: no memory for index entry %zu", name, n);
+    return ADBK_OK;
 }
 
 /* The index record's own fields, checked against the header and the seek
@@ -377,7 +385,8 @@ static adbk_status parse_index(struct adbk_reader *r, const uint8_t *body, size_
     uint64_t count = x.member_count;
     r->props = calloc(nprops ? nprops : 1, sizeof *r->props);
     r->entries = calloc(count ? (size_t)count : 1, sizeof *r->entries);
-    if (!r->props || !r->entries)
+    r->extras = calloc(count ? (size_t)count : 1, sizeof *r->extras);
+    if (!r->props || !r->entries || !r->extras)
         return err_set(err, ADBK_E_NOMEM, "%s: no memory for %llu index entries", r->src->name,
                        (unsigned long long)count);
     struct cursor c = {.p = body, .len = blen, .pos = x.rest};
@@ -488,7 +497,10 @@ void adbk_reader_close(struct adbk_reader *r)
     for (size_t i = 0; i < r->count; i++) {
         free((char *)r->entries[i].name);
         free((char *)r->entries[i].source_path);
+        if (r->extras)
+            free(r->extras[i]);
     }
+    free(r->extras);
     for (size_t i = 0; i < r->info.property_count; i++) {
         free((char *)r->props[i].key);
         free((char *)r->props[i].value);

@@ -5,6 +5,7 @@
 #ifndef ADBK_READER_PRIVATE_H
 #define ADBK_READER_PRIVATE_H
 
+#include "extras.h"
 #include "internal.h"
 #include "records.h"
 
@@ -17,6 +18,7 @@ struct adbk_reader {
     char *tool;
     struct adbk_property *props;
     struct adbk_entry *entries;
+    void **extras;        /* per entry: the block of its owner and attributes (extras.h) */
     size_t count;
     struct nameset names;
     uint64_t header_len;  /* bytes of the header record */

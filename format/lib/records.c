@@ -186,6 +186,141 @@ unsigned hdr_decode(const uint8_t *body, size_t len, struct hdr_rec *h)
     return f;
 }
 
+/* ------------------------------------------------------------ owner and attributes */
+
+void owner_encode(const struct owner_rec *o, struct bytebuf *b)
+{
+    struct owner_disk d;
+    le_put32(d.uid, o->uid);
+    le_put32(d.gid, o->gid);
+    bb_put(b, &d, sizeof d);
+    bb_str16(b, o->user);
+    bb_str16(b, o->group);
+}
+
+static bool owner_name_ok(struct str16 v)
+{
+    return v.len <= OWNER_NAME_MAX && !str16_has_nul(v);
+}
+
+unsigned owner_decode(struct cursor *c, struct owner_rec *o)
+{
+    struct owner_disk d;
+    memset(o, 0, sizeof *o);
+    if (!take_fixed(c, &d, sizeof d))
+        return OX_SHORT;
+    o->uid = le_get32(d.uid);
+    o->gid = le_get32(d.gid);
+    o->user = cur_str16(c);
+    o->group = cur_str16(c);
+    unsigned f = 0;
+    if (!o->user.p || !o->group.p)
+        f |= OX_SHORT;
+    if (!owner_name_ok(o->user) || !owner_name_ok(o->group))
+        f |= OX_OWNER_NAME;
+    if (o->uid == NO_ID || o->gid == NO_ID)
+        f |= OX_ID;
+    return f;
+}
+
+void xattr_encode(const struct xattr_rec *x, struct bytebuf *b)
+{
+    uint8_t size[4];
+    bb_str16(b, x->name);
+    le_put32(size, x->size);
+    bb_put(b, size, sizeof size);
+    bb_put(b, x->value, x->size);
+}
+
+unsigned xattr_decode(struct cursor *c, struct xattr_rec *x)
+{
+    memset(x, 0, sizeof *x);
+    x->name = cur_str16(c);
+    const uint8_t *size = cur_take(c, 4);
+    if (!size)
+        return OX_SHORT;
+    x->size = le_get32(size);
+    unsigned f = 0;
+    if (x->name.len == 0 || x->name.len > XATTR_NAME_MAX || str16_has_nul(x->name))
+        f |= OX_NAME;
+    if (x->size > XATTR_VALUE_MAX)
+        return f | OX_VALUE; /* not taken: the next attribute cannot be found */
+    x->value = cur_take(c, x->size);
+    return x->value ? f : f | OX_SHORT;
+}
+
+void xattr_list_encode(const struct xattr_list *l, struct bytebuf *b)
+{
+    uint8_t count[2];
+    le_put16(count, l->count);
+    bb_put(b, count, sizeof count);
+    bb_put(b, l->p, l->len);
+}
+
+/* Byte order of two names, as memcmp then length: -1, 0 or 1. */
+static int name_order(struct str16 a, struct str16 b)
+{
+    int c = memcmp(a.p, b.p, a.len < b.len ? a.len : b.len);
+    if (c)
+        return c;
+    return a.len < b.len ? -1 : a.len > b.len;
+}
+
+unsigned xattr_list_decode(struct cursor *c, struct xattr_list *l)
+{
+    memset(l, 0, sizeof *l);
+    const uint8_t *count = cur_take(c, 2);
+    if (!count)
+        return OX_SHORT;
+    l->count = le_get16(count);
+    l->p = c->p + c->pos;
+    unsigned f = 0;
+    struct str16 prev = {0};
+    for (unsigned i = 0; i < l->count && !(f & (OX_SHORT | OX_VALUE)); i++) {
+        struct xattr_rec x;
+        f |= xattr_decode(c, &x);
+        if (i > 0 && x.name.p && name_order(prev, x.name) >= 0)
+            f |= OX_ORDER;
+        prev = x.name;
+    }
+    l->len = (size_t)(c->p + c->pos - l->p);
+    if (!(f & (OX_SHORT | OX_VALUE)) && 2 + l->len > XATTR_LIST_MAX)
+        f |= OX_TOTAL;
+    return f;
+}
+
+/* The parts of format 1.1 after Source_Path (records.h), as flags say. */
+static void extras_encode(unsigned flags, const struct owner_rec *o, const struct xattr_list *l,
+                          struct bytebuf *b)
+{
+    if (flags & ADBK_HAS_OWNER)
+        owner_encode(o, b);
+    if (flags & ADBK_HAS_XATTRS)
+        xattr_list_encode(l, b);
+}
+
+static unsigned extras_decode(struct cursor *c, unsigned flags, struct owner_rec *o,
+                              struct xattr_list *l)
+{
+    unsigned f = 0;
+    if (flags & ADBK_HAS_OWNER)
+        f |= owner_decode(c, o);
+    if ((flags & ADBK_HAS_XATTRS) && !(f & OX_SHORT))
+        f |= xattr_list_decode(c, l);
+    return f;
+}
+
+/* Bytes extras_encode appends. */
+static size_t extras_size(unsigned flags, const struct owner_rec *o, const struct xattr_list *l)
+{
+    size_t n = 0;
+    if (flags & ADBK_HAS_OWNER)
+        n += OWNER_FIXED + 4 + o->user.len + o->group.len;
+    if (flags & ADBK_HAS_XATTRS)
+        n += 2 + l->len;
+    return n;
+}
+
 /* ------------------------------------------------------------ member record */
 
 void mbr_encode(const struct mbr_rec *m, struct bytebuf *b)
@@ -202,6 +337,7 @@ void mbr_encode(const struct mbr_rec *m, struct bytebuf *b)
     bb_put(b, &d, sizeof d);
     bb_str16(b, m->name);
     bb_str16(b, m->source_path);
+    extras_encode(m->flags, &m->owner, &m->xattrs, b);
 }
 
 /* The "MUST be 0 without bit N" rules of FORMAT.md 3.2, on stored values. */
@@ -228,7 +364,8 @@ unsigned mbr_decode(const uint8_t *body, size_t len, struct mbr_rec *m)
     m->kind = d.kind;
     m->bft = d.bft;
     unsigned flags = le_get16(d.flags);
-    m->flags = flags & (ADBK_HAS_MTIME | ADBK_HAS_MODE | ADBK_HAS_EXPECTED_SIZE);
+    m->flags = flags & (ADBK_HAS_MTIME | ADBK_HAS_MODE | ADBK_HAS_EXPECTED_SIZE |
+                        ADBK_HAS_OWNER | ADBK_HAS_XATTRS);
     m->expected_size = le_get64(d.expected_size);
     m->mtime_sec = (int64_t)le_get64(d.mtime_sec);
     m->mtime_nsec = le_get32(d.mtime_nsec);
@@ -239,6 +376,8 @@ unsigned mbr_decode(const uint8_t *body, size_t len, struct mbr_rec *m)
     unsigned f = mbr_flag_faults(flags, m, mode);
     if (!m->name.p || !m->source_path.p)
         f |= MBR_SHORT;
+    else
+        f |= extras_decode(&c, m->flags, &m->owner, &m->xattrs);
     if (str16_has_nul(m->name) || str16_has_nul(m->source_path))
         f |= MBR_NUL;
     if (m->kind == 0)
@@ -334,13 +473,18 @@ unsigned prop_decode(struct cursor *c, struct prop_rec *p)
     return f;
 }
 
+/* The Member_Flags an index entry carries: all but bit 2 (FORMAT.md 3.5). */
+#define ENTRY_FLAGS (ADBK_HAS_MTIME | ADBK_HAS_MODE | ADBK_HAS_OWNER | ADBK_HAS_XATTRS)
+
 void entry_encode(const struct entry_rec *e, struct bytebuf *b)
 {
     struct entry_disk d;
-    le_put32(d.entry_size, (uint32_t)(ENTRY_MIN + e->name.len + e->source_path.len));
+    unsigned flags = e->flags & ENTRY_FLAGS;
+    le_put32(d.entry_size, (uint32_t)(ENTRY_MIN + e->name.len + e->source_path.len +
+                                      extras_size(flags, &e->owner, &e->xattrs)));
     d.kind = (uint8_t)e->kind;
     d.bft = (uint8_t)e->bft;
-    le_put16(d.flags, (uint16_t)(e->flags & (ADBK_HAS_MTIME | ADBK_HAS_MODE)));
+    le_put16(d.flags, (uint16_t)flags);
     le_put64(d.size, e->size);
     le_put64(d.mtime_sec, (uint64_t)e->mtime_sec);
     le_put32(d.mtime_nsec, e->mtime_nsec);
@@ -354,6 +498,7 @@ void entry_encode(const struct entry_rec *e, struct bytebuf *b)
     bb_put(b, &d, sizeof d);
     bb_str16(b, e->name);
     bb_str16(b, e->source_path);
+    extras_encode(flags, &e->owner, &e->xattrs, b);
 }
 
 /* Reads Entry_Size and, when the entry fits, hands back a cursor over the
@@ -401,7 +546,7 @@ unsigned entry_decode(struct cursor *c, struct entry_rec *e)
     e->kind = d.kind;
     e->bft = d.bft;
     unsigned flags = le_get16(d.flags);
-    e->flags = flags & (ADBK_HAS_MTIME | ADBK_HAS_MODE); /* bit 2 is ignored here */
+    e->flags = flags & ENTRY_FLAGS; /* bit 2 is ignored here */
     e->size = le_get64(d.size);
     e->mtime_sec = (int64_t)le_get64(d.mtime_sec);
     e->mtime_nsec = le_get32(d.mtime_nsec);
@@ -415,7 +560,10 @@ unsigned entry_decode(struct cursor *c, struct entry_rec *e)
     e->span_hash = le_get64(d.span_hash);
     e->name = cur_str16(&ec);
     e->source_path = cur_str16(&ec);
-    return entry_faults(e, flags, mode);
+    unsigned f = entry_faults(e, flags, mode);
+    if (e->name.p && e->source_path.p)
+        f |= extras_decode(&ec, e->flags, &e->owner, &e->xattrs);
+    return f;
 }
 
 /* ------------------------------------------------------------ seek table */

@@ -138,6 +138,82 @@ enum {
 void hdr_encode(const struct hdr_rec *h, struct bytebuf *b);
 unsigned hdr_decode(const uint8_t *body, size_t len, struct hdr_rec *h);
 
+/* ------------------------------------------------------------ owner and attributes */
+
+/* Format 1.1 adds two optional parts to the member record and the index
+ * entry, after Source_Path, each present only with its Member_Flags bit:
+ * the owner (bit 3, ADBK_HAS_OWNER), then the attribute list (bit 4,
+ * ADBK_HAS_XATTRS). mbr_decode and entry_decode read them; their faults
+ * (OX_*) are bits of their own, above those of either decoder, returned as
+ * they are. */
+#define OWNER_NAME_MAX 255u          /* User, Group */
+#define XATTR_NAME_MAX 255u          /* an attribute's Name: 1 .. 255 bytes */
+#define XATTR_VALUE_MAX 65536u       /* Value_Size: Linux's XATTR_SIZE_MAX */
+#define XATTR_LIST_MAX (256u << 10)  /* Xattr_Count and every attribute, in bytes */
+#define NO_ID 0xFFFFFFFFu            /* (uid_t)-1: what chown reads as "unchanged" */
+
+/* The owner. Offsets from its first byte:
+ *   +0x00: u32 Uid, not NO_ID
+ *   +0x04: u32 Gid, not NO_ID
+ *   +0x08: str16 User, then str16 Group: 0 .. 255 bytes, no NUL */
+struct owner_disk {
+    uint8_t uid[4]; /* +0x00: u32 Uid */
+    uint8_t gid[4]; /* +0x04: u32 Gid */
+    /* +0x08: str16 User, then str16 Group */
+};
+AT(owner_disk, uid, 0x00);
+AT(owner_disk, gid, 0x04);
+#define OWNER_FIXED 8u
+_Static_assert(sizeof(struct owner_disk) == OWNER_FIXED, "owner, fixed part");
+
+/* Field by field as in owner_disk. */
+struct owner_rec {
+    uint32_t uid, gid;
+    struct str16 user, group;
+};
+
+/* One extended attribute. Offsets from its first byte, K its name's length:
+ *   +0x00:  str16 Name, 1 .. 255 bytes, no NUL
+ *   +2+K:   u32 Value_Size, at most XATTR_VALUE_MAX
+ *   +6+K:   Value, Value_Size bytes (binary) */
+struct xattr_rec {
+    struct str16 name;
+    uint32_t size;
+    const uint8_t *value;
+};
+
+/* A member's attribute list: u16 Xattr_Count, then that many attributes,
+ * names in strictly increasing byte order. p/len are the attributes' bytes
+ * (after Xattr_Count): records and entries carry the same bytes, so they
+ * compare byte for byte, and a writer encodes them once. */
+struct xattr_list {
+    uint16_t count;
+    const uint8_t *p;
+    size_t len;
+};
+
+enum {
+    OX_SHORT = 1u << 16,      /* the owner or the attributes run past the record or entry */
+    OX_OWNER_NAME = 1u << 17, /* User or Group over 255 bytes or holding a NUL */
+    OX_ID = 1u << 18,         /* Uid or Gid NO_ID */
+    OX_NAME = 1u << 19,       /* an attribute name empty, over 255 bytes or holding a NUL */
+    OX_VALUE = 1u << 20,      /* a Value_Size over XATTR_VALUE_MAX */
+    OX_ORDER = 1u << 21,      /* names not in strictly increasing order (or one twice) */
+    OX_TOTAL = 1u << 22,      /* the list over XATTR_LIST_MAX bytes */
+};
+#define OX_FAULTS (OX_SHORT | OX_OWNER_NAME | OX_ID | OX_NAME | OX_VALUE | OX_ORDER | OX_TOTAL)
+
+void owner_encode(const struct owner_rec *o, struct bytebuf *b);
+unsigned owner_decode(struct cursor *c, struct owner_rec *o);
+void xattr_encode(const struct xattr_rec *x, struct bytebuf *b);
+/* Decodes the attribute at c's position and moves past it. */
+unsigned xattr_decode(struct cursor *c, struct xattr_rec *x);
+/* Encodes Xattr_Count and the attribute bytes l->p (made by xattr_encode). */
+void xattr_list_encode(const struct xattr_list *l, struct bytebuf *b);
+/* Decodes and checks a whole list (every attribute, their order, the size)
+ * at c's position and moves past it. */
+unsigned xattr_list_decode(struct cursor *c, struct xattr_list *l);
+
 /* ------------------------------------------------------------ member record */
 
 /* The member record's body (FORMAT.md 3.2). Offsets from the body's first
@@ -151,7 +227,8 @@ struct mbr_disk {
     uint8_t mtime_sec[8];     /* +0x14: i64 Mtime_Sec, 0 without its flag */
     uint8_t mtime_nsec[4];    /* +0x1C: u32 Mtime_Nsec, <= 999,999,999 */
     uint8_t mode[4];          /* +0x20: u32 Mode, 0 without its flag */
-    /* +0x24: str16 Name, then str16 Source_Path */
+    /* +0x24: str16 Name, then str16 Source_Path; then, with bit 3, the owner
+     * (owner_*), and with bit 4, the attribute list (xattr_list_*) */
 };
 AT(mbr_disk, number, 0x00);
 AT(mbr_disk, kind, 0x08);
@@ -164,9 +241,10 @@ AT(mbr_disk, mode, 0x20);
 #define MBR_FIXED 36u
 _Static_assert(sizeof(struct mbr_disk) == MBR_FIXED, "member body, fixed part");
 
-/* Field by field as in mbr_disk. Decoded flags keep the three known bits
+/* Field by field as in mbr_disk. Decoded flags keep the five known bits
  * only, and mode its permission bits (Mode & 0o7777, FORMAT.md 3.2); the
- * rules below are checked on the stored values. */
+ * rules below are checked on the stored values. owner and xattrs are read
+ * with their flag bits only (zero otherwise). */
 struct mbr_rec {
     uint64_t number;
     unsigned kind, bft, flags;
@@ -174,6 +252,8 @@ struct mbr_rec {
     int64_t mtime_sec;
     uint32_t mtime_nsec, mode;
     struct str16 name, source_path;
+    struct owner_rec owner;
+    struct xattr_list xattrs;
 };
 enum {
     MBR_SHORT = 1u << 0,            /* the fixed part or a string runs past the body */
@@ -183,6 +263,7 @@ enum {
     MBR_MTIME_NOFLAG = 1u << 4,     /* a mtime without bit 0 */
     MBR_MODE_NOFLAG = 1u << 5,      /* a mode without bit 1 */
     MBR_EXPECTED_NOFLAG = 1u << 6,  /* an expected size without bit 2 */
+    /* and the OX_* faults of the owner and the attributes */
 };
 void mbr_encode(const struct mbr_rec *m, struct bytebuf *b);
 unsigned mbr_decode(const uint8_t *body, size_t len, struct mbr_rec *m);
@@ -276,7 +357,7 @@ struct entry_disk {
     uint8_t entry_size[4];    /* +0x00: u32 Entry_Size, this field included, >= 92 */
     uint8_t kind;             /* +0x04: u8 Kind, not 0 */
     uint8_t bft;              /* +0x05: u8 BFT */
-    uint8_t flags[2];         /* +0x06: u16 Member_Flags, bits 0 and 1 */
+    uint8_t flags[2];         /* +0x06: u16 Member_Flags, bits 0, 1, 3 and 4 */
     uint8_t size[8];          /* +0x08: u64 Size */
     uint8_t mtime_sec[8];     /* +0x10: i64 Mtime_Sec, 0 without its flag */
     uint8_t mtime_nsec[4];    /* +0x18: u32 Mtime_Nsec, <= 999,999,999 */
@@ -287,7 +368,9 @@ struct entry_disk {
     uint8_t span[8];          /* +0x38: u64 Span, member record to member-end record */
     uint8_t content_hash[16]; /* +0x40: XXH3-128 of the content, canonical */
     uint8_t span_hash[8];     /* +0x50: u64 Span_Hash, XXH3-64 of the Span bytes */
-    /* +0x58: str16 Name, then str16 Source_Path, inside Entry_Size */
+    /* +0x58: str16 Name, then str16 Source_Path; then the owner with bit 3
+     * and the attribute list with bit 4, as in the member record; all inside
+     * Entry_Size */
 };
 AT(entry_disk, entry_size, 0x00);
 AT(entry_disk, kind, 0x04);
@@ -307,8 +390,8 @@ AT(entry_disk, span_hash, 0x50);
 #define ENTRY_MIN (ENTRY_FIXED + 4u)   /* with two empty strings */
 _Static_assert(sizeof(struct entry_disk) == ENTRY_FIXED, "index entry, fixed part");
 
-/* Field by field as in entry_disk. Decoded flags keep bits 0 and 1 only,
- * mode its permission bits (the rules below are checked on the stored
+/* Field by field as in entry_disk. Decoded flags keep bits 0, 1, 3 and 4
+ * only, mode its permission bits (the rules below are checked on the stored
  * values); the encoder computes entry_size. */
 struct entry_rec {
     uint32_t entry_size;
@@ -320,6 +403,8 @@ struct entry_rec {
     uint8_t content_hash[16];
     uint64_t span_hash;
     struct str16 name, source_path;
+    struct owner_rec owner;
+    struct xattr_list xattrs;
 };
 enum {
     ENT_SIZE = 1u << 0,         /* Entry_Size below 92 or past the bytes: nothing else read */
@@ -330,6 +415,7 @@ enum {
     ENT_NSEC = 1u << 5,         /* Mtime_Nsec above 999,999,999 */
     ENT_MTIME_NOFLAG = 1u << 6, /* a mtime without bit 0 */
     ENT_MODE_NOFLAG = 1u << 7,  /* a mode without bit 1 */
+    /* and the OX_* faults of the owner and the attributes */
 };
 void entry_encode(const struct entry_rec *e, struct bytebuf *b);
 /* Decodes the entry at c's position and, unless ENT_SIZE, moves past it

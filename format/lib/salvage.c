@@ -37,6 +37,7 @@
  * headers checked by frame.c, as the reader does; salvage decides which of
  * their faults it can live with.
  */
+#include "extras.h"
 #include "frame.h"
 #include "internal.h"
 #include "records.h"
@@ -77,6 +78,8 @@ struct smember {
     uint64_t expected_size;
     int64_t mtime_sec;
     uint32_t mtime_nsec, mode;
+    struct adbk_entry ex;         /* owner and attributes: its fields uid .. xattr_count */
+    void *ex_block;               /* behind them (NULL: the index's, or none) */
     uint64_t arch_off;
     bool have_end;
     uint64_t end_size, end_chunks;
@@ -99,6 +102,8 @@ struct ientry {                   /* what salvage keeps of an index entry */
     unsigned kind, bft, flags;
     int64_t mtime_sec;
     uint32_t mtime_nsec, mode;
+    struct adbk_entry ex;         /* owner and attributes, as in smember */
+    void *ex_block;
     uint64_t size;
     uint8_t hash[16];
 };
@@ -700,8 +705,11 @@ static adbk_status rec_member(struct salv *s, uint64_t off, const uint8_t *b, si
     struct mbr_rec v;
     unsigned f = mbr_decode(b, n, &v);
     char *name = NULL, *src = NULL;
-    if ((f & (MBR_SHORT | MBR_NUL | MBR_KIND0)) || v.number > INT64_MAX ||
-        !str16_dup2(v.name, v.source_path, &name, &src)) {
+    struct adbk_entry ex;
+    void *ex_block = NULL;
+    if ((f & (MBR_SHORT | MBR_NUL | MBR_KIND0 | OX_FAULTS)) || v.number > INT64_MAX ||
+        !str16_dup2(v.name, v.source_path, &name, &src) ||
+        !extras_unpack(v.flags, &v.owner, &v.xattrs, &ex, &ex_block)) {
         free(name);
         free(src);
         return member_unnamed(s, off);
@@ -711,6 +719,7 @@ static adbk_status rec_member(struct salv *s, uint64_t off, const uint8_t *b, si
     if (st != ADBK_OK) {
         free(name);
         free(src);
+        free(ex_block);
         return st;
     }
     struct smember *m = cur(s);
@@ -724,6 +733,8 @@ static adbk_status rec_member(struct salv *s, uint64_t off, const uint8_t *b, si
     m->mtime_sec = v.mtime_sec;
     m->mtime_nsec = (f & MBR_NSEC) ? 0 : v.mtime_nsec;
     m->mode = v.mode;
+    m->ex = ex;
+    m->ex_block = ex_block;
     return ADBK_OK;
 }
 
@@ -797,6 +808,7 @@ static void drop_index(struct salv *s)
     for (size_t i = 0; s->ient && i < s->nient; i++) {
         free(s->ient[i].name);
         free(s->ient[i].source_path);
+        free(s->ient[i].ex_block);
     }
     free(s->pkeys);
     free(s->pvals);
@@ -838,7 +850,8 @@ static bool index_entries(struct salv *s, struct cursor *c, uint64_t count)
         ie->mode = e.mode;
         memcpy(ie->hash, e.content_hash, 16);
         if (!str16_dup2(e.name, e.source_path, &ie->name, &ie->source_path) ||
-            !ie->source_path || (f & (ENT_SHORT | ENT_NUL | ENT_KIND0 | ENT_NSEC)))
+            !ie->source_path || (f & (ENT_SHORT | ENT_NUL | ENT_KIND0 | ENT_NSEC | OX_FAULTS)) ||
+            !extras_unpack(e.flags, &e.owner, &e.xattrs, &ie->ex, &ie->ex_block))
             return false;
     }
     return true;
@@ -1100,6 +1113,7 @@ static void place(struct salv *s, struct smember *m)
             m->mtime_sec = ie->mtime_sec;
             m->mtime_nsec = ie->mtime_nsec;
             m->mode = ie->mode;
+            m->ex = ie->ex; /* the index keeps its block until the end */
         }
     }
     if (m->have_end) {
@@ -1358,7 +1372,9 @@ static adbk_status write_member(struct salv *s, struct adbk_writer *w, const str
         .kind = whole ? m->kind : ADBK_KIND_FILE, .bft = whole ? m->bft : 0,
         .flags = m->flags & (whole ? ~0u : (ADBK_HAS_MTIME | ADBK_HAS_MODE)),
         .expected_size = m->expected_size, .mtime_sec = m->mtime_sec,
-        .mtime_nsec = m->mtime_nsec, .mode = m->mode};
+        .mtime_nsec = m->mtime_nsec, .mode = m->mode, .uid = m->ex.uid, .gid = m->ex.gid,
+        .user = m->ex.user, .group = m->ex.group, .xattrs = m->ex.xattrs,
+        .xattr_count = m->ex.xattr_count};
     struct adbk_error why = {0};
     *skipped = false;
     adbk_status st = adbk_writer_begin_member(w, &mi, &why);
@@ -1530,6 +1546,7 @@ static void salv_free(struct salv *s)
 {
     for (size_t i = 0; i < s->nm; i++) {
         struct smember *m = &s->m[i];
+        free(m->ex_block);
         for (size_t k = 0; k < m->nsegs; k++)
             free(m->segs[k].out_name);
         free(m->segs);

@@ -24,6 +24,7 @@
  * status and message. The writer never seeks. It decides what goes into each
  * record and the seek table; records.c lays the bytes out.
  */
+#include "extras.h"
 #include "frame.h"
 #include "internal.h"
 #include "records.h"
@@ -56,6 +57,10 @@ struct member_meta {
     unsigned kind, bft, flags;
     int64_t mtime_sec;
     uint32_t mtime_nsec, mode;
+    uint32_t uid, gid;            /* with ADBK_HAS_OWNER */
+    char *user, *group;
+    struct bytebuf xattr_bytes;   /* with ADBK_HAS_XATTRS: the list's attributes */
+    struct xattr_list xattrs;     /* over xattr_bytes */
     uint64_t size, chunk_count;
     uint8_t xxh128[16];
     uint64_t first_frame, offset; /* set when the member record is emitted */
@@ -197,8 +202,18 @@ static void meta_free(struct member_meta *m)
     if (m) {
         free(m->name);
         free(m->source_path);
+        free(m->user);
+        free(m->group);
+        bb_free(&m->xattr_bytes);
         free(m);
     }
+}
+
+/* The owner as records.c takes it. */
+static struct owner_rec meta_owner(const struct member_meta *m)
+{
+    return (struct owner_rec){.uid = m->uid, .gid = m->gid, .user = str16_of(m->user),
+                              .group = str16_of(m->group)};
 }
 
 /* Appends the index entry of a member whose end record was just emitted. */
@@ -209,7 +224,8 @@ static adbk_status add_entry(struct adbk_writer *w, struct member_meta *m, struc
         .mtime_sec = m->mtime_sec, .mtime_nsec = m->mtime_nsec, .mode = m->mode,
         .first_frame = m->first_frame, .offset = m->offset, .chunk_count = m->chunk_count,
         .span = w->offset - m->offset, .span_hash = XXH3_64bits_digest(w->span_hash),
-        .name = str16_of(m->name), .source_path = str16_of(m->source_path)};
+        .name = str16_of(m->name), .source_path = str16_of(m->source_path),
+        .owner = meta_owner(m), .xattrs = m->xattrs};
     memcpy(e.content_hash, m->xxh128, 16);
     entry_encode(&e, &w->entries);
     if (w->entries.failed)
@@ -518,6 +534,21 @@ adbk_status adbk_writer_set_property(struct adbk_writer *w, const char *key, con
     return ADBK_OK;
 }
 
+/* The owner's rules (FORMAT.md 3.2): checked before anything is kept. */
+static adbk_status owner_check(const struct adbk_member_info *info, struct adbk_error *err)
+{
+    if (!(info->flags & ADBK_HAS_OWNER))
+        return ADBK_OK;
+    if (info->uid == NO_ID || info->gid == NO_ID)
+        return err_set(err, ADBK_E_ARG, "member \"%s\": owner %u:%u (4294967295 means no "
+                       "change to chown, and is no owner)", info->name, info->uid, info->gid);
+    if ((info->user && strlen(info->user) > OWNER_NAME_MAX) ||
+        (info->group && strlen(info->group) > OWNER_NAME_MAX))
+        return err_set(err, ADBK_E_ARG, "member \"%s\": user or group name longer than %u "
+                       "bytes", info->name, OWNER_NAME_MAX);
+    return ADBK_OK;
+}
+
 void writer_allow_reserved_kinds(struct adbk_writer *w)
 {
     if (w)
@@ -546,36 +577,62 @@ adbk_status adbk_writer_begin_member(struct adbk_writer *w, const struct adbk_me
     if ((info->flags & ADBK_HAS_MTIME) && info->mtime_nsec > 999999999u)
         return err_set(err, ADBK_E_ARG, "member \"%s\": mtime nanoseconds %u out of range",
                        info->name, info->mtime_nsec);
+    st = owner_check(info, err);
+    if (st != ADBK_OK)
+        return st;
+    struct bytebuf xb = {0};
+    struct xattr_list xl = {0};
+    if ((info->flags & ADBK_HAS_XATTRS) &&
+        (st = extras_pack_xattrs(info->xattrs, info->xattr_count, info->name, &xb, &xl, err)) !=
+            ADBK_OK) {
+        bb_free(&xb);
+        return st;
+    }
     switch (nameset_add(&w->names, info->name, 0, NULL)) {
     case ADBK_OK: break;
     case ADBK_E_EXISTS:
+        bb_free(&xb);
         return err_set(err, ADBK_E_ARG, "%s: member name \"%s\" is already in the archive",
                        w->sink.name, info->name);
     default:
+        bb_free(&xb);
         return failf(w, err, ADBK_E_NOMEM, "%s: no memory for member names", w->sink.name);
     }
 
+    bool owner = info->flags & ADBK_HAS_OWNER;
     struct member_meta *m = calloc(1, sizeof *m);
-    if (!m || !(m->name = strdup(info->name)) || !(m->source_path = strdup(src))) {
+    if (m) {
+        m->xattr_bytes = xb; /* the meta owns it from here */
+        m->xattrs = xl;
+    }
+    if (!m || !(m->name = strdup(info->name)) || !(m->source_path = strdup(src)) ||
+        !(m->user = strdup(owner && info->user ? info->user : "")) ||
+        !(m->group = strdup(owner && info->group ? info->group : ""))) {
+        if (!m)
+            bb_free(&xb);
         meta_free(m);
         return failf(w, err, ADBK_E_NOMEM, "%s: no memory for member \"%s\"", w->sink.name,
                      info->name);
     }
     m->kind = info->kind;
     m->bft = info->bft;
-    m->flags = info->flags & (ADBK_HAS_MTIME | ADBK_HAS_MODE | ADBK_HAS_EXPECTED_SIZE);
+    m->flags = info->flags & (ADBK_HAS_MTIME | ADBK_HAS_MODE | ADBK_HAS_EXPECTED_SIZE |
+                              ADBK_HAS_OWNER | ADBK_HAS_XATTRS);
     m->mtime_sec = (m->flags & ADBK_HAS_MTIME) ? info->mtime_sec : 0;
     m->mtime_nsec = (m->flags & ADBK_HAS_MTIME) ? info->mtime_nsec : 0;
     m->mode = (m->flags & ADBK_HAS_MODE) ? (info->mode & 07777u) : 0;
+    m->uid = owner ? info->uid : 0;
+    m->gid = owner ? info->gid : 0;
 
     struct mbr_rec rec = {
         .number = w->member_number, .kind = m->kind, .bft = m->bft, .flags = m->flags,
         .expected_size = (m->flags & ADBK_HAS_EXPECTED_SIZE) ? info->expected_size : 0,
         .mtime_sec = m->mtime_sec, .mtime_nsec = m->mtime_nsec, .mode = m->mode,
-        .name = str16_of(m->name), .source_path = str16_of(m->source_path)};
+        .name = str16_of(m->name), .source_path = str16_of(m->source_path),
+        .owner = meta_owner(m), .xattrs = m->xattrs};
     struct bytebuf b = {0};
     mbr_encode(&rec, &b);
-    m->flags &= ADBK_HAS_MTIME | ADBK_HAS_MODE;
+    m->flags &= ~ADBK_HAS_EXPECTED_SIZE; /* not in the index (FORMAT.md 3.5) */
     w->cur = m;
     w->state = W_MEMBER;
     XXH3_128bits_reset(w->content_hash);

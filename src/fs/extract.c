@@ -12,8 +12,11 @@
  * unverified file never carries its final name. A folder, which
  * has no content, is created only after the same member scan checked its
  * records and their seek-table entries (adbk_reader_read_member, as verify).
+ * Owner and extended attributes (format 1.1) are applied on request only,
+ * through the descriptor of the file or folder, never by path.
  */
 #include "adbk.h"
+#include "fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -116,6 +119,46 @@ bool adbk_extract_selects(const struct adbk_extract_options *o, const struct adb
     return false;
 }
 
+/* Gives the open file or folder fd of member e its owner, when asked for
+ * and stored (FORMAT.md 8, "What an extractor sets"). */
+static adbk_status apply_owner(int fd, const struct adbk_entry *e, const struct xctx *x,
+                               struct adbk_error *err)
+{
+    int rc = x->o->owner && (e->flags & ADBK_HAS_OWNER) ? fs_set_owner(fd, e->uid, e->gid) : 0;
+    if (rc != 0)
+        return fail(err, ADBK_E_IO, "cannot set the owner of %s/%s to %u:%u: %s", x->o->dir,
+                    e->name, e->uid, e->gid, strerror(rc));
+    return ADBK_OK;
+}
+
+/* Sets every stored extended attribute of member e on fd, when asked for;
+ * the member's list is complete, so an ACL it lacks was inherited here from
+ * the folder's default ACL (the archived file had none) and is removed. */
+static adbk_status apply_xattrs(int fd, const struct adbk_entry *e, const struct xctx *x,
+                                struct adbk_error *err)
+{
+    if (!x->o->xattrs || !(e->flags & ADBK_HAS_XATTRS))
+        return ADBK_OK;
+    for (size_t k = 0; k < e->xattr_count; k++) {
+        const struct adbk_xattr *a = &e->xattrs[k];
+        int rc = fs_set_xattr(fd, a->name, a->value, a->size);
+        if (rc != 0)
+            return fail(err, ADBK_E_IO, "cannot set extended attribute %s (%zu bytes) of %s/%s: "
+                        "%s", a->name, a->size, x->o->dir, e->name, strerror(rc));
+    }
+    static const char *const acls[] = {"system.posix_acl_access", "system.posix_acl_default"};
+    for (size_t i = 0; i < sizeof acls / sizeof acls[0]; i++) {
+        size_t k = 0;
+        while (k < e->xattr_count && strcmp(e->xattrs[k].name, acls[i]) != 0)
+            k++;
+        int rc = k == e->xattr_count ? fs_remove_xattr(fd, acls[i]) : 0;
+        if (rc != 0 && rc != ENODATA && rc != ENOTSUP)
+            return fail(err, ADBK_E_IO, "cannot remove the inherited %s of %s/%s: %s", acls[i],
+                        x->o->dir, e->name, strerror(rc));
+    }
+    return ADBK_OK;
+}
+
 static adbk_status extract_file(struct adbk_reader *r, size_t i, int parent, const char *last,
                                 struct xctx *x, struct adbk_error *err)
 {
@@ -145,10 +188,16 @@ static adbk_status extract_file(struct adbk_reader *r, size_t i, int parent, con
     adbk_status st2 = adbk_reader_read_member(r, i, write_piece, x, err);
     if (st2 == ADBK_E_ABORTED)
         st2 = fail(err, ADBK_E_INTERRUPTED, "interrupted while extracting %s", e->name);
+    /* Owner first (a change of owner clears capabilities), then the mode,
+     * then the attributes (an ACL sets the group bits itself), then the time. */
+    if (st2 == ADBK_OK)
+        st2 = apply_owner(fd, e, x, err);
     if (st2 == ADBK_OK) {
         mode_t mode = (e->flags & ADBK_HAS_MODE) ? (mode_t)e->mode : 0644;
         if (fchmod(fd, mode & 0777) != 0) /* never set-id bits from an archive */
             st2 = fail(err, ADBK_E_IO, "cannot set the mode of %s: %s", e->name, strerror(errno));
+        if (st2 == ADBK_OK)
+            st2 = apply_xattrs(fd, e, x, err);
         if (st2 == ADBK_OK && (e->flags & ADBK_HAS_MTIME)) {
             struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT},
                                      {.tv_sec = e->mtime_sec, .tv_nsec = e->mtime_nsec}};
@@ -210,8 +259,12 @@ static adbk_status extract_one(struct adbk_reader *r, size_t i, int root, struct
                 st = fail(err, errno == ENOTDIR || errno == ELOOP ? ADBK_E_UNSAFE : ADBK_E_IO,
                           "refused to extract folder %s/%s: %s there is not a folder (symlinks "
                           "are never followed)", x->o->dir, e->name, e->name);
-            else
+            else {
+                st = apply_owner(d, e, x, err);
+                if (st == ADBK_OK)
+                    st = apply_xattrs(d, e, x, err);
                 close(d);
+            }
         }
     } else {
         st = extract_file(r, i, parent, last, x, err);

@@ -1,6 +1,7 @@
 /*
  * fs.h - what the engine's file code shares and programs do not see: the
- * leftovers of killed runs (leftover.c).
+ * leftovers of killed runs (leftover.c), and owners and extended attributes
+ * where the platform has them (attrs_linux.c, attrs_win32.c).
  *
  * Each temporary file adbk writes is flock()ed by its writer while it
  * matters, and the kernel drops the lock when the writer dies (kill -9 too).
@@ -16,7 +17,10 @@
 
 #include "adbk.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
 
 /* 1 where a file can be renamed while open (POSIX); the Windows build
  * defines it 0 (its C runtime opens files without FILE_SHARE_DELETE), and
@@ -24,6 +28,24 @@
 #ifndef FS_RENAME_OPEN_FILES
 #define FS_RENAME_OPEN_FILES 1
 #endif
+
+/* Owners and extended attributes (format 1.1), on Linux; on Windows every
+ * call fails with ENOSYS. Each returns 0 or an errno value. Nothing follows
+ * a symlink: the setters work on an open file or folder, the readers on a
+ * path with the l* calls. */
+int fs_owner_of(const struct stat *st, uint32_t *uid, uint32_t *gid);
+int fs_set_owner(int fd, uint32_t uid, uint32_t gid);
+int fs_set_xattr(int fd, const char *name, const void *value, size_t size);
+/* ENODATA when fd has no attribute of that name. */
+int fs_remove_xattr(int fd, const char *name);
+/* The names of path's attributes, each NUL-terminated, in *names (malloc'd,
+ * *len bytes); ENOTSUP when its file system has none. */
+int fs_list_xattrs(const char *path, char **names, size_t *len);
+/* The value of one (malloc'd, *size bytes); ENODATA when it is gone. */
+int fs_get_xattr(const char *path, const char *name, void **value, size_t *size);
+/* The name of user (or group) id here, or "" when it has none (or a longer
+ * one than cap holds). */
+void fs_id_name(bool group, uint32_t id, char *out, size_t cap);
 
 int fs_temp_lock(int fd);
 size_t fs_sweep_leftovers(const char *dir, const char *prefix, size_t mid, const char *suffix,

@@ -111,17 +111,31 @@ struct adbk_backup_result {
  * file. res (may be NULL) is filled on success and, as far as it got, on
  * failure. */
 
+/* What adbk_create stores of each file and folder besides its content, mode
+ * and time (format 1.1, FORMAT.md 3.2); both off by default. Linux only:
+ * on Windows either fails the job (ADBK_E_IO, "not implemented"). */
+struct adbk_create_options {
+    bool owner;   /* uid and gid, with the user and group names they have here */
+    bool xattrs;  /* every extended attribute (llistxattr, lgetxattr): ACLs
+                   * (system.posix_acl_*), Samba's NT ACLs (security.NTACL), user.*
+                   * and trusted.* as far as the process may read them. One that
+                   * cannot be read, or that the format cannot hold (FORMAT.md 9),
+                   * fails the job: an archive made with xattrs holds them all. */
+};
+
 /* Packs the files and folders paths[0..n) (recursively, names sorted) into
  * out->output. Member names start with each path's last component:
  * "media/Active Directory/ntds.dit" for the path "/backups/media". Folders
  * become directory members; modes and times are stored; symlinks and
  * special files are skipped with a warning (the archive is still made).
- * Content is read straight into the writer's chunk buffers. The archive's
- * source property is "files". Returns ADBK_OK; ADBK_E_EXISTS (the archive
+ * Content is read straight into the writer's chunk buffers. what (may be
+ * NULL: neither) adds owners and extended attributes. The archive's source
+ * property is "files". Returns ADBK_OK; ADBK_E_EXISTS (the archive
  * exists and !force); ADBK_E_IO (a path cannot be found or read, the output
  * cannot be written); ADBK_E_INTERRUPTED; ADBK_E_ARG; ADBK_E_NOMEM and the
  * writer's statuses. */
-adbk_status adbk_create(const char *const *paths, size_t n, const struct adbk_output_options *out,
+adbk_status adbk_create(const char *const *paths, size_t n, const struct adbk_create_options *what,
+                        const struct adbk_output_options *out,
                         const struct adbk_job_callbacks *cb, struct adbk_backup_result *res,
                         struct adbk_error *err);
 
@@ -313,6 +327,16 @@ struct adbk_extract_options {
                                 * prefixes); NULL = all */
     size_t name_count;
     unsigned kind;             /* only this kind; 0 = all known kinds */
+    /* Format 1.1 (FORMAT.md 8, "What an extractor sets"); both off by
+     * default. Members that store no owner or no attributes are extracted
+     * as without these. Linux only: on Windows a member that stores them
+     * fails (ADBK_E_IO, "not implemented"). */
+    bool owner;                /* apply each member's Uid and Gid (fchown, never
+                                * through a symlink) */
+    bool xattrs;               /* apply each member's extended attributes
+                                * (fsetxattr on the open file or folder, before
+                                * the file takes its name); one the file system
+                                * refuses fails the member, naming it */
 };
 
 /* Whether opts select entry e (kind and names; the same rule extract uses). */
@@ -335,9 +359,11 @@ struct adbk_extract_result {
  * O_NOFOLLOW, so neither ".." nor a symlink already in the folder can lead
  * outside it; names that fail adbk_name_check are refused. Each file is
  * written under a temporary name and renamed only after its content checked
- * out (chunks and whole-content hash), then gets its mode and mtime; a
- * folder is created only after its records checked out. Goes on
- * after a failed member and returns the first failure; counts in *res. */
+ * out (chunks and whole-content hash), then gets its owner (opts->owner),
+ * mode, extended attributes (opts->xattrs) and mtime; a folder is created
+ * only after its records checked out, then gets its owner and attributes
+ * (also when it existed already). Goes on after a failed member and returns
+ * the first failure; counts in *res. */
 adbk_status adbk_extract(struct adbk_reader *r, const struct adbk_extract_options *opts,
                          const struct adbk_extract_callbacks *cb,
                          struct adbk_extract_result *res, struct adbk_error *err);

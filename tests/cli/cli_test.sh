@@ -275,6 +275,108 @@ with os.fdopen(os.open(name.split("/")[-1], os.O_RDONLY, dir_fd=fd), "rb") as f:
     [ -z "$(ls -A "$W/y")" ] || fail "a refused name left: $(ls -A "$W/y")"
 }
 
+# owners_and_attributes DIR: for each file and folder below DIR, in name
+# order, its owner, mode, extended attributes (getfattr, hex) and ACLs
+# (getfacl), as the stock tools show them.
+owners_and_attributes() {
+    (cd "$1" && find . -mindepth 1 | LC_ALL=C sort | while IFS= read -r f; do
+        stat -c '%n %u:%g %a' "$f"
+        getfattr -h -d -m - -e hex "$f" 2>/dev/null | grep -v '^#' || true
+        getfacl -p -n "$f" 2>/dev/null | grep -v '^#' || true
+    done)
+}
+
+# A sysvol-like folder with NT-ACL-like and binary attributes, POSIX ACLs
+# (setfacl) and owners (chown) in $W/in/sysvol; skips when the file system
+# takes no user attributes.
+make_attributed_tree() {
+    mkdir -p "$W/in/sysvol/Policies/{31B2F340}" "$W/in/sysvol/scripts"
+    printf '[General]\r\nVersion=3\r\n' > "$W/in/sysvol/Policies/{31B2F340}/GPT.INI"
+    head -c 100000 /dev/urandom > "$W/in/sysvol/Policies/{31B2F340}/Registry.pol"
+    printf '@echo off\r\n' > "$W/in/sysvol/scripts/logon.cmd"
+    setfattr -n user.binary -v 0x0001ff0000 "$W/in/sysvol/Policies/{31B2F340}/GPT.INI" \
+        2>/dev/null || skip "setfattr cannot set user attributes on $W (no user xattrs?)"
+    # NT-ACL-like: version 4, then a self-relative security descriptor.
+    setfattr -n security.NTACL -v 0x0400040000000200010001000480140000002400000000000000 \
+        "$W/in/sysvol/Policies" || fail "cannot set security.NTACL (not root?)"
+    setfattr -n security.NTACL -v 0x04000400000002000100010004801400000024000000 \
+        "$W/in/sysvol/Policies/{31B2F340}/GPT.INI"
+    setfattr -n user.empty "$W/in/sysvol/scripts/logon.cmd"
+    setfacl -m u:1234:rwx,g:4321:r-x "$W/in/sysvol/Policies/{31B2F340}/GPT.INI"
+    setfacl -d -m u:1234:rwx,g:4321:r-x "$W/in/sysvol/Policies"
+    setfacl -m u:1234:r-x "$W/in/sysvol/Policies"
+    chown 1234:4321 "$W/in/sysvol/scripts/logon.cmd" "$W/in/sysvol/Policies/{31B2F340}"
+    chown 3000000:3000001 "$W/in/sysvol/Policies/{31B2F340}/Registry.pol"
+}
+
+t_owner_and_xattrs_round_trip_through_create_and_extract() {
+    make_attributed_tree
+    "$ADBK" create -q --owner --xattrs --chunk-size 64K -o "$W/a.adbk" "$W/in/sysvol"
+    expect_rc 0 "$ADBK" verify "$W/a.adbk"
+    mkdir "$W/x"
+    expect_rc 0 "$ADBK" extract -q --owner --xattrs "$W/a.adbk" -C "$W/x"
+    owners_and_attributes "$W/in/sysvol" > "$W/want"
+    owners_and_attributes "$W/x/sysvol" > "$W/got"
+    grep -q 'security.NTACL=0x0400' "$W/want" || fail "the tree has no NT ACL: $(cat "$W/want")"
+    grep -q 'user:1234:rwx' "$W/want" || fail "the tree has no ACL: $(cat "$W/want")"
+    diff "$W/want" "$W/got" > "$W/diff" || fail "owners or attributes differ after extract: $(cat "$W/diff")"
+    cmp "$W/in/sysvol/Policies/{31B2F340}/Registry.pol" "$W/x/sysvol/Policies/{31B2F340}/Registry.pol"
+}
+
+t_extract_applies_owner_and_xattrs_only_when_asked() {
+    make_attributed_tree
+    "$ADBK" create -q --owner --xattrs -o "$W/a.adbk" "$W/in/sysvol"
+    mkdir "$W/plain" "$W/owner"
+    expect_rc 0 "$ADBK" extract -q "$W/a.adbk" -C "$W/plain"
+    [ "$(stat -c %u:%g "$W/plain/sysvol/scripts/logon.cmd")" = "$(id -u):$(id -g)" ] ||
+        fail "extract without --owner changed the owner"
+    if getfattr -h -d -m - "$W/plain/sysvol/Policies/{31B2F340}/GPT.INI" 2>/dev/null |
+        grep -q 'user.binary'; then fail "extract without --xattrs set attributes"; fi
+    expect_rc 0 "$ADBK" extract -q --owner "$W/a.adbk" -C "$W/owner"
+    [ "$(stat -c %u:%g "$W/owner/sysvol/scripts/logon.cmd")" = 1234:4321 ] ||
+        fail "extract --owner did not set the owner"
+    if getfattr -h -d -m - "$W/owner/sysvol/Policies/{31B2F340}/GPT.INI" 2>/dev/null |
+        grep -q 'user.binary'; then fail "extract --owner alone set attributes"; fi
+    # Without --owner/--xattrs at create, nothing is stored.
+    "$ADBK" create -q -o "$W/b.adbk" "$W/in/sysvol"
+    "$ADBK" list --json "$W/b.adbk" > "$W/b.json"
+    py -c 'import json,sys
+m=json.load(open(sys.argv[1]))["members"]
+assert not any("uid" in x or "xattrs" in x for x in m), m' "$W/b.json" ||
+        fail "create stored owners or attributes unasked"
+}
+
+t_extract_names_an_attribute_the_file_system_refuses() {
+    hostile=$(dirname "$0")/../fixtures/hostile
+    mkdir "$W/x"
+    expect_rc 2 "$ADBK" extract -q --xattrs "$hostile/xattr-unknown-namespace.adbk" -C "$W/x"
+    grep -q 'bogus.adbk-test' "$W/err" || fail "the attribute is not named: $(cat "$W/err")"
+    grep -q 'a.txt' "$W/err" || fail "the member is not named: $(cat "$W/err")"
+    [ ! -e "$W/x/a.txt" ] || fail "the refused member was extracted anyway"
+    [ -f "$W/x/first.txt" ] || fail "the other member was not extracted"
+    expect_rc 0 "$ADBK" extract -q "$hostile/xattr-unknown-namespace.adbk" -C "$W/y"
+}
+
+t_list_shows_owners_and_attributes() {
+    v=$(dirname "$0")/../../format/vectors
+    expect_rc 0 "$ADBK" list --long "$v/v1.1-xattrs.adbk"
+    grep -q 'owner 3000000:3000001 (CORP\\Administrator:CORP\\Domain Admins)' "$W/out" ||
+        fail "list --long shows no owner: $(cat "$W/out")"
+    grep -q 'xattr 172 bytes  security.NTACL' "$W/out" || fail "list --long shows no NT ACL"
+    grep -q 'xattr 11 bytes  user.binary' "$W/out" || fail "list --long shows no binary attribute"
+    expect_rc 0 "$ADBK" list --json "$v/v1.1-xattrs.adbk"
+    py -c 'import base64,json,sys
+m={x["name"]: x for x in json.load(open(sys.argv[1]))["members"]}
+f=m["sysvol/corp.example.com/Policies/GPT.INI"]
+assert (f["uid"], f["gid"], f["user"]) == (3000000, 3000001, "CORP\\Administrator"), f
+a={x["name"]: base64.b64decode(x["base64"]) for x in f["xattrs"]}
+assert a["security.NTACL"] == open(sys.argv[2] + "/ntacl", "rb").read()
+assert a["user.binary"] == open(sys.argv[2] + "/binary-nul", "rb").read() and b"\0" in a["user.binary"]
+assert m["sysvol/scripts/empty-list.txt"]["xattrs"] == []
+assert "xattrs" not in m["sysvol/plain.txt"] and "uid" not in m["sysvol/plain.txt"]' \
+        "$W/out" "$v/v1.1-xattrs/xattr" || fail "list --json holds other owners or attributes"
+}
+
 t_usage_errors_exit_2_and_help_exits_0() {
     expect_rc 2 "$ADBK"
     expect_rc 2 "$ADBK" frobnicate

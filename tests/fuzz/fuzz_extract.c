@@ -10,7 +10,9 @@
  * as an extra entry in a/ or in the root. Absolute names would escape further;
  * they are refused by the same name check, which fuzz_open_list exercises.
  * Extraction also must never leave a symlink or a file of another type, and
- * never a file whose name the name check refuses.
+ * never a file whose name the name check refuses. It applies owners and
+ * extended attributes as well (an attribute the file system refuses is a
+ * member's failure, not a finding).
  */
 #include "adbk.h"
 #include "fuzz_common.h"
@@ -81,7 +83,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct adbk_reader *r = NULL;
     if (fuzz_open(data, size, 1, &copy, &b, &src, &r) == ADBK_OK) {
         FUZZ_ASSERT(mkdir(target, 0700) == 0);
-        struct adbk_extract_options o = {.dir = target};
+        /* Owners and attributes too (format 1.1), as extract --owner --xattrs
+         * applies them: through the descriptor, inside the target only. */
+        struct adbk_extract_options o = {.dir = target, .owner = true, .xattrs = true};
         struct adbk_extract_result res;
         struct adbk_error err = {0};
         adbk_status st = adbk_extract(r, &o, NULL, &res, &err);

@@ -43,6 +43,7 @@ check_fails() {
     else fail "$what (exit $rc)"; sed 's/^/      /' "$WORK/last.out" | head -20; fi
 }
 reader() { $PY "$READER" "$@"; }
+reader10() { $PY "$READER" --format 1.0 "$@"; }   # a strict 1.0 reader (FORMAT.md §3)
 
 # --- Inputs -----------------------------------------------------------------------------
 make_inputs() {
@@ -63,22 +64,56 @@ make_inputs() {
 }
 
 # --- Checks on one archive made by adbk -------------------------------------------------
-compare_list() {   # spec reader's list vs adbk list --json
-    reader list "$1" >"$WORK/spec.list" || return 1
-    "$ADBK" list --json "$1" >"$WORK/adbk.json" || return 1
-    $PY - "$WORK/adbk.json" "$WORK/spec.list" <<'EOF'
-import json, sys
-doc = json.load(open(sys.argv[1], encoding="utf-8"))
-theirs = [f"{m['kind']}\t{m['size']}\t{m['xxh128']}\t{m['name']}" for m in doc["members"]]
-ours = open(sys.argv[2], encoding="utf-8").read().splitlines()
+# agree WHAT ADBK_LINES SPEC_LINES: two listings are the same line for line;
+# else the first difference is shown.
+agree() {
+    $PY - "$@" <<'EOF'
+import sys
+theirs = open(sys.argv[2], encoding="utf-8").read().splitlines()
+ours = open(sys.argv[3], encoding="utf-8").read().splitlines()
 if theirs != ours:
     for a, b in zip(theirs + [""] * len(ours), ours + [""] * len(theirs)):
         if a != b:
             print(f"adbk:        {a!r}\nspec reader: {b!r}")
             break
     sys.exit(1)
-print(f"{len(ours)} members agree")
+print(f"{len(ours)} {sys.argv[1]} agree")
 EOF
+}
+
+# adbk_lines FORM ARCHIVE: adbk list --json as the spec reader lists it: FORM
+# "list" gives KIND SIZE XXH128 NAME, "long" NAME OWNER XATTRS (list --long's
+# last three fields).
+adbk_lines() {
+    "$ADBK" list --json "$2" >"$WORK/adbk.json" || return 1
+    $PY - "$1" "$WORK/adbk.json" <<'EOF'
+import json, sys
+for m in json.load(open(sys.argv[2], encoding="utf-8"))["members"]:
+    if sys.argv[1] == "list":
+        print(f"{m['kind']}\t{m['size']}\t{m['xxh128']}\t{m['name']}")
+        continue
+    owner = f"{m['uid']}:{m['gid']}:{m['user']}:{m['group']}" if "uid" in m else "-"
+    attrs = ";".join(f"{a['name']}={a['base64']}" for a in m["xattrs"]) if "xattrs" in m else "-"
+    print(f"{m['name']}\t{owner}\t{attrs}")
+EOF
+}
+
+compare_list() {   # compare_list ARCHIVE [READER]: spec reader's list vs adbk list --json
+    ${2:-reader} list "$1" >"$WORK/spec.list" || return 1
+    adbk_lines list "$1" >"$WORK/adbk.list" || return 1
+    agree members "$WORK/adbk.list" "$WORK/spec.list"
+}
+
+compare_extras() {   # owners and attributes (1.1): spec list --long vs adbk list --json
+    reader list --long "$1" | cut -f4- >"$WORK/spec.long" || return 1
+    adbk_lines long "$1" >"$WORK/adbk.long" || return 1
+    agree "members' owners and attributes" "$WORK/adbk.long" "$WORK/spec.long"
+}
+
+cat_all_agree() {   # every member's content: the strict 1.0 reader's equals the 1.1 reader's
+    reader list "$1" | while IFS=$'\t' read -r _kind _size _hash name; do
+        cmp <(reader cat "$1" "$name") <(reader10 cat "$1" "$name") || exit 1
+    done
 }
 
 zstd_dc_matches() {   # the spec's claim: zstd -dc prints all contents in archive order
@@ -198,6 +233,12 @@ vector_test() {   # vector_test NAME: format/vectors/NAME.adbk
     check "vector $(basename "$v"): spec reader verify" reader verify "$v"
     check "vector $(basename "$v"): adbk verify" "$ADBK" verify -q "$v"
     check "vector $(basename "$v"): spec list matches adbk list --json" compare_list "$v"
+    check "vector $(basename "$v"): owners and attributes match adbk list --json" compare_extras "$v"
+    # A 1.0 reader reads every 1.x archive: it ignores the fields it does not know.
+    check "vector $(basename "$v"): strict 1.0 spec reader verify" \
+        bash -c "out=\$($PY '$READER' --format 1.0 verify '$v') && [ \"\$out\" = OK ]"
+    check "vector $(basename "$v"): strict 1.0 spec list matches adbk list --json" compare_list "$v" reader10
+    check "vector $(basename "$v"): strict 1.0 spec cat equals 1.1 cat, every member" cat_all_agree "$v"
     if [ -n "$expected" ]; then
         check "vector $(basename "$v"): list matches $(basename "$expected")" $PY - "$READER" "$v" "$expected" <<'EOF'
 import json, subprocess, sys
@@ -226,6 +267,23 @@ t_adbk_empty_folder() {
     check "adbk create of a single empty folder" "$ADBK" create -q -o c.adbk in/tree/empty-dir
     check "single empty folder: spec reader verify" reader verify c.adbk
     check "single empty folder: list matches" compare_list c.adbk
+}
+t_adbk_owner_xattrs() {   # adbk create --owner --xattrs of a folder with attributes and ACLs
+    mkdir -p ox/sub && printf 'acl\n' >ox/a.txt && printf 'x' >ox/sub/b.bin
+    if ! setfattr -n user.adbk -v 0x00ff00 ox/a.txt 2>/dev/null; then
+        echo "skip  adbk_owner_xattrs: setfattr cannot set user attributes here"
+        return
+    fi
+    setfacl -m u:1234:rwx ox/a.txt 2>/dev/null || true
+    setfacl -d -m g:4321:rx ox/sub 2>/dev/null || true
+    chown 1234:4321 ox/sub/b.bin 2>/dev/null || true
+    check "adbk create --owner --xattrs" "$ADBK" create -q --owner --xattrs -o ox.adbk ox
+    check "owner and attributes: spec reader verify" reader verify ox.adbk
+    check "owner and attributes: strict 1.0 spec reader verify" reader10 verify ox.adbk
+    check "owner and attributes: spec list matches adbk list --json" compare_list ox.adbk
+    check "owner and attributes: spec list --long matches adbk list --json" compare_extras ox.adbk
+    check "owner and attributes: the spec reader lists the user attribute" \
+        bash -c "$PY '$READER' list --long ox.adbk | grep -q 'user.adbk=AP8A'"
 }
 t_damage_chunk() { damage chunk; }
 t_damage_first_chunk_header() { damage first-chunk-header; }

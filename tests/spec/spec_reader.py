@@ -3,13 +3,19 @@
 
 It does not share any code with adbk: it exists to prove that the specification is
 enough, and to serve as a reference for anyone who must read an archive without adbk.
-Section numbers (§) refer to format/FORMAT.md, version 1.0.
+Section numbers (§) refer to format/FORMAT.md, version 1.1.
 
 Usage:
-    spec_reader.py list ARCHIVE              one line per member: KIND SIZE XXH128 NAME
+    spec_reader.py [--format 1.0] COMMAND ...
+    spec_reader.py list [--long] ARCHIVE     one line per member: KIND SIZE XXH128 NAME, and
+                                             with --long OWNER and XATTRS (format 1.1)
     spec_reader.py verify ARCHIVE            every check of §8; prints OK or the problems
     spec_reader.py extract ARCHIVE DIR [--unknown-kinds]
     spec_reader.py cat ARCHIVE NAME          one member's content to standard output
+
+--format 1.0 makes it a strict 1.0 reader: it knows only the fields and flag bits of
+version 1.0 and must still read any 1.x archive (§3: bytes past the known fields and
+unknown flag bits are ignored), which is how a 1.0 reader meets a 1.1 archive.
 
 Exit status: 0 success, 1 damaged archive / not an archive / refused, 2 usage error.
 
@@ -17,6 +23,7 @@ Needs Python 3 with the modules `zstandard` and `xxhash`
 (Debian: apt-get install python3-zstandard python3-xxhash).
 """
 
+import base64
 import os
 import struct
 import sys
@@ -57,6 +64,22 @@ INDEX_FIXED = 48           # up to and excluding Tool
 ENTRY_FIXED = 88           # up to and excluding Name
 
 FLAG_MTIME, FLAG_MODE, FLAG_EXPECTED_SIZE = 1, 2, 4
+FLAG_OWNER, FLAG_XATTRS = 8, 16          # format 1.1 (§3.2)
+
+# §3.2 and §9, format 1.1.
+MAX_OWNER_NAME = 255
+MAX_XATTR_NAME = 255
+MAX_XATTR_VALUE = 65536
+MAX_XATTR_LIST = 262144
+NO_ID = 0xFFFFFFFF
+
+# The minor version whose fields this reader knows: 1, or 0 with --format 1.0.
+KNOWN_MINOR = 1
+
+
+def known_flags():
+    """The Member_Flags bits a record and an entry are compared on (§3.5): bit 2 never."""
+    return FLAG_MTIME | FLAG_MODE | (FLAG_OWNER | FLAG_XATTRS if KNOWN_MINOR >= 1 else 0)
 
 KIND_NAMES = {
     1: "file", 2: "directory", 3: "expiry-token", 4: "database",
@@ -297,16 +320,62 @@ class MemberRecord:
     mode: int
     name: bytes
     source_path: bytes
+    owner: tuple = None    # (uid, gid, user, group) with bit 3 (1.1)
+    xattrs: list = None    # [(name, value)] with bit 4 (1.1)
+
+
+def parse_extras(r, flags, what):
+    """§3.2, format 1.1: the owner (bit 3) and the attribute list (bit 4) after
+    Source_Path, each only with its bit, with their rules. A 1.0 reader stops before
+    them: to it they are bytes past the fields it knows."""
+    if KNOWN_MINOR < 1:
+        return None, None
+    owner = xattrs = None
+    if flags & FLAG_OWNER:
+        at = r.offset
+        uid, gid = r.u32("Uid"), r.u32("Gid")
+        user, group = r.str16("User"), r.str16("Group")
+        if NO_ID in (uid, gid):
+            raise FormatError(at, f"{what}: owner {uid}:{gid}: {NO_ID} is no owner")
+        for label, v in (("User", user), ("Group", group)):
+            if len(v) > MAX_OWNER_NAME or b"\0" in v:
+                raise FormatError(at, f"{what}: {label} is over {MAX_OWNER_NAME} bytes or holds NUL")
+        owner = (uid, gid, user, group)
+    if flags & FLAG_XATTRS:
+        start = r.pos
+        at = r.offset
+        count = r.u16("Xattr_Count")
+        xattrs = []
+        for k in range(count):
+            name = r.str16("attribute Name")
+            size = r.u32("Value_Size")
+            if not 1 <= len(name) <= MAX_XATTR_NAME or b"\0" in name:
+                raise FormatError(at, f"{what}: attribute {k} has a name of {len(name)} bytes "
+                                      "or one holding NUL")
+            if size > MAX_XATTR_VALUE:
+                raise FormatError(at, f"{what}: attribute {name!r} has a value of {size} bytes "
+                                      f"(at most {MAX_XATTR_VALUE})")
+            value = r.take(size, "attribute Value")
+            if xattrs and not xattrs[-1][0] < name:   # bytes compare as unsigned values
+                raise FormatError(at, f"{what}: attribute names not in strictly increasing "
+                                      f"order ({xattrs[-1][0]!r}, then {name!r})")
+            xattrs.append((name, value))
+        if r.pos - start > MAX_XATTR_LIST:
+            raise FormatError(at, f"{what}: attributes take {r.pos - start} bytes "
+                                  f"(at most {MAX_XATTR_LIST})")
+    return owner, xattrs
 
 
 def parse_member(rec):
     """§3.2"""
     r = Fields(rec.body, rec.body_offset, "AMBR")
-    return MemberRecord(
+    m = MemberRecord(
         number=r.u64("Member_Number"), kind=r.u8("Kind"), bft=r.u8("BFT"),
         flags=r.u16("Member_Flags"), expected_size=r.u64("Expected_Size"),
         mtime_sec=r.i64("Mtime_Sec"), mtime_nsec=r.u32("Mtime_Nsec"), mode=r.u32("Mode"),
         name=r.str16("Name"), source_path=r.str16("Source_Path"))
+    m.owner, m.xattrs = parse_extras(r, m.flags, "AMBR")
+    return m   # bytes past the known fields are ignored (§3)
 
 
 @dataclass
@@ -342,6 +411,8 @@ class Entry:
     span_hash: int
     name: bytes
     source_path: bytes
+    owner: tuple = None
+    xattrs: list = None
 
 
 @dataclass
@@ -372,6 +443,7 @@ def parse_entry(r):
         chunk_count=e.u64("Chunk_Count"), span=e.u64("Span"),
         content_hash=e.take(16, "Content_Hash"), span_hash=e.u64("Span_Hash"),
         name=e.str16("Name"), source_path=e.str16("Source_Path"))
+    entry.owner, entry.xattrs = parse_extras(e, entry.flags, "member entry")
     return entry   # bytes past the known fields are skipped (§3.5)
 
 
@@ -635,13 +707,15 @@ def compare_member(entry, number, rec, end, where):
         check("member record Member_Number", rec.number, number)
         check("Kind", rec.kind, entry.kind)
         check("BFT", rec.bft, entry.bft)
-        check("Member_Flags (bit 2 ignored)", rec.flags & ~FLAG_EXPECTED_SIZE,
-              entry.flags & ~FLAG_EXPECTED_SIZE)
+        check("Member_Flags (the bits this reader knows, bit 2 ignored)",
+              rec.flags & known_flags(), entry.flags & known_flags())
         check("Mtime_Sec", rec.mtime_sec, entry.mtime_sec)
         check("Mtime_Nsec", rec.mtime_nsec, entry.mtime_nsec)
         check("Mode", rec.mode, entry.mode)
         check("Name", rec.name, entry.name)
         check("Source_Path", rec.source_path, entry.source_path)
+        check("owner", rec.owner, entry.owner)
+        check("extended attributes", rec.xattrs, entry.xattrs)
     if end is not None:
         check("member-end record Member_Number", end.number, number)
         check("Size", end.size, entry.size)
@@ -1064,12 +1138,45 @@ def verify(src):
 
 # --- Commands ----------------------------------------------------------------------------
 
-def cmd_list(path):
+def shown(b):
+    """A string of the archive for a terminal (§1): control characters and bytes that
+    are not UTF-8 as \\xHH, everything else as it is."""
+    out = []
+    for ch in b.decode("utf-8", "surrogateescape"):
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02X}")
+        elif code < 0x20 or code == 0x7F or 0x80 <= code <= 0x9F:
+            out.append(f"\\x{code:02X}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def owner_text(owner):
+    """UID:GID:USER:GROUP, names shown escaped; "-" without bit 3."""
+    if owner is None:
+        return "-"
+    uid, gid, user, group = owner
+    return f"{uid}:{gid}:{shown(user)}:{shown(group)}"
+
+
+def xattrs_text(xattrs):
+    """NAME=BASE64 of each attribute, ";"-separated; "-" without bit 4."""
+    if xattrs is None:
+        return "-"
+    return ";".join(f"{shown(n)}={base64.b64encode(v).decode()}" for n, v in xattrs)
+
+
+def cmd_list(path, long_form=False):
     with open(path, "rb") as f:
         arc = open_from_tail(Source(f))
         for entry in arc.index.entries:
-            print(f"{kind_name(entry.kind)}\t{entry.size}\t{entry.content_hash.hex()}\t"
-                  f"{display_name(entry.name)}")
+            line = (f"{kind_name(entry.kind)}\t{entry.size}\t{entry.content_hash.hex()}\t"
+                    f"{display_name(entry.name)}")
+            if long_form:
+                line += f"\t{owner_text(entry.owner)}\t{xattrs_text(entry.xattrs)}"
+            print(line)
     return 0
 
 
@@ -1164,13 +1271,20 @@ def apply_metadata(dest, entry):
         os.utime(dest, ns=(ns, ns))
 
 
-USAGE = """usage: spec_reader.py list ARCHIVE
-       spec_reader.py verify ARCHIVE
-       spec_reader.py extract ARCHIVE DIR [--unknown-kinds]
-       spec_reader.py cat ARCHIVE NAME"""
+USAGE = """usage: spec_reader.py [--format 1.0] list [--long] ARCHIVE
+       spec_reader.py [--format 1.0] verify ARCHIVE
+       spec_reader.py [--format 1.0] extract ARCHIVE DIR [--unknown-kinds]
+       spec_reader.py [--format 1.0] cat ARCHIVE NAME"""
 
 
 def main(argv):
+    global KNOWN_MINOR
+    if len(argv) >= 3 and argv[1] == "--format":
+        if argv[2] not in ("1.0", "1.1"):
+            print(USAGE, file=sys.stderr)
+            return 2
+        KNOWN_MINOR = int(argv[2].split(".")[1])
+        argv = argv[:1] + argv[3:]
     if len(argv) < 2:
         print(USAGE, file=sys.stderr)
         return 2
@@ -1178,6 +1292,8 @@ def main(argv):
     try:
         if command == "list" and len(args) == 1:
             return cmd_list(args[0])
+        if command == "list" and len(args) == 2 and args[0] == "--long":
+            return cmd_list(args[1], True)
         if command == "verify" and len(args) == 1:
             return cmd_verify(args[0])
         if command == "cat" and len(args) == 2:

@@ -2,20 +2,25 @@
  * test_vectors.c - the golden archives in format/vectors/ (FORMAT.md §10).
  *
  * Each vector NAME has: NAME.adbk, NAME.manifest (one member per line: kind,
- * BFT, mode, mtime, name, source path, content file), NAME.properties, the
- * content files in NAME/, and NAME.expected (kind, size, XXH128, name) made
- * by make-vectors.sh with stat and xxhsum, not by adbk. The test checks that
- * the reader lists each vector as expected, returns each content byte for
- * byte, verifies it, and that the writer rebuilds it byte for byte from the
- * same inputs (when libzstd is the version that made the vectors; another
- * version may compress differently, which is no format change).
+ * BFT, mode, mtime, name, source path, content file, and from format 1.1 on
+ * the owner and the extended attributes), NAME.properties, the content files
+ * in NAME/, and NAME.expected (kind, size, XXH128, name, and from 1.1 on the
+ * owner and each attribute's name, size and XXH128) made by make-vectors.sh
+ * with stat and xxhsum, not by adbk. The test checks that the reader lists
+ * each vector as expected, returns each content byte for byte, verifies it,
+ * and that the writer rebuilds it byte for byte from the same inputs (when
+ * libzstd is the version that made the vectors; another version may compress
+ * differently, which is no format change). A vector of an older minor
+ * version is rebuilt as this writer's version: the same bytes but for
+ * Format_Minor and the header's Record_Checksum.
  *
- * `test_vectors --write DIR` (re)writes the archives through the same build
- * function; make-vectors.sh drives it.
+ * `test_vectors --write DIR NAME...` (re)writes the named archives through the
+ * same build function; make-vectors.sh drives it.
  */
 #include "harness.h"
 #include "memio.h"
 
+#include <xxhash.h>
 #include <zstd.h>
 
 #ifndef ADBK_VECTORS_DIR
@@ -24,8 +29,10 @@
 
 static const char *vectors_dir = ADBK_VECTORS_DIR;
 
+#define FIELDS 10
+
 struct line {
-    char *field[8];
+    char *field[FIELDS];
     int n;
 };
 
@@ -53,7 +60,7 @@ static struct line *read_tsv(const char *path, int skip_header, int *count)
             char *tab = strchr(p, '\t');
             if (tab)
                 *tab = '\0';
-            if (l->n < 8)
+            if (l->n < FIELDS)
                 l->field[l->n++] = strdup(p);
             if (!tab)
                 break;
@@ -88,6 +95,69 @@ static uint8_t *slurp(const char *path, size_t *len)
     return m.p ? m.p : calloc(1, 1);
 }
 
+/* A member's owner and attributes as a manifest gives them: field 7
+ * "UID:GID:USER:GROUP" and field 8 "NAME=FILE,NAME=FILE" (values in the
+ * vector's folder), "none" for no attribute; "-" or no field: not stored. */
+struct extras_in {
+    char *owner[4];
+    struct adbk_xattr xattrs[16];
+    uint8_t *values[16];
+    size_t count;
+    unsigned flags;
+};
+
+static void extras_free(struct extras_in *x)
+{
+    for (size_t i = 0; i < x->count; i++) {
+        free((char *)x->xattrs[i].name);
+        free(x->values[i]);
+    }
+    for (int i = 0; i < 4; i++)
+        free(x->owner[i]);
+}
+
+/* Splits s at sep into at most n malloc'd parts; returns how many. */
+static size_t split(const char *s, char sep, char **out, size_t n)
+{
+    size_t k = 0;
+    while (k < n) {
+        const char *e = strchr(s, sep);
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        out[k] = strndup(s, len);
+        k++;
+        if (!e)
+            break;
+        s = e + 1;
+    }
+    return k;
+}
+
+static void extras_read(const char *vector, const struct line *l, struct extras_in *x)
+{
+    memset(x, 0, sizeof *x);
+    if (l->n > 7 && strcmp(l->field[7], "-") != 0 &&
+        split(l->field[7], ':', x->owner, 4) == 4)
+        x->flags |= ADBK_HAS_OWNER;
+    if (l->n <= 8 || strcmp(l->field[8], "-") == 0)
+        return;
+    x->flags |= ADBK_HAS_XATTRS;
+    if (strcmp(l->field[8], "none") == 0)
+        return;
+    char *pairs[16];
+    size_t n = split(l->field[8], ',', pairs, 16);
+    for (size_t i = 0; i < n; i++) {
+        char *kv[2] = {NULL, NULL}, path[4096];
+        split(pairs[i], '=', kv, 2);
+        snprintf(path, sizeof path, "%s/%s/%s", vectors_dir, vector, kv[1] ? kv[1] : "");
+        x->xattrs[i].name = kv[0];
+        x->values[i] = slurp(path, &x->xattrs[i].size);
+        x->xattrs[i].value = x->values[i];
+        x->count++;
+        free(kv[1]);
+        free(pairs[i]);
+    }
+}
+
 /* Builds vector `name` from its inputs into m with the fixed parameters. */
 static adbk_status build_vector(const char *name, struct membuf *m, struct adbk_error *err)
 {
@@ -109,11 +179,22 @@ static adbk_status build_vector(const char *name, struct membuf *m, struct adbk_
         st = adbk_writer_set_property(w, props[i].field[0], props[i].field[1], err);
     for (int i = 0; i < nm && st == ADBK_OK; i++) {
         char **f = man[i].field;
+        struct extras_in x;
+        extras_read(name, &man[i], &x);
         struct adbk_member_info mi = {
             .name = f[4], .source_path = f[5], .kind = adbk_kind_from_name(f[0]),
-            .bft = (unsigned)strtoul(f[1], NULL, 10), .flags = ADBK_HAS_MODE | ADBK_HAS_MTIME,
-            .mode = (uint32_t)strtoul(f[2], NULL, 8), .mtime_sec = strtoll(f[3], NULL, 10)};
+            .bft = (unsigned)strtoul(f[1], NULL, 10),
+            .flags = ADBK_HAS_MODE | ADBK_HAS_MTIME | x.flags,
+            .mode = (uint32_t)strtoul(f[2], NULL, 8), .mtime_sec = strtoll(f[3], NULL, 10),
+            .xattrs = x.xattrs, .xattr_count = x.count};
+        if (x.flags & ADBK_HAS_OWNER) {
+            mi.uid = (uint32_t)strtoul(x.owner[0], NULL, 10);
+            mi.gid = (uint32_t)strtoul(x.owner[1], NULL, 10);
+            mi.user = x.owner[2];
+            mi.group = x.owner[3];
+        }
         st = adbk_writer_begin_member(w, &mi, err);
+        extras_free(&x);
         if (st == ADBK_OK && strcmp(f[6], "-") != 0) {
             size_t len;
             snprintf(path, sizeof path, "%s/%s/%s", vectors_dir, name, f[6]);
@@ -130,6 +211,70 @@ static adbk_status build_vector(const char *name, struct membuf *m, struct adbk_
     free_tsv(man, nm);
     free_tsv(props, np);
     return st;
+}
+
+/* The entry's owner and attributes against the manifest (values byte for
+ * byte) and against .expected's fields 4 (UID:GID:USER:GROUP or "-") and 5
+ * (NAME:SIZE:XXH128 for each attribute, ";"-separated; "-" without the
+ * flag, "" for none), which stat and xxhsum made. */
+static void check_extras(const char *vector, const struct line *man, const struct line *exp,
+                         const struct adbk_entry *e)
+{
+    struct extras_in x;
+    extras_read(vector, man, &x);
+    EXPECT_EQ_U64(x.flags, e->flags & (ADBK_HAS_OWNER | ADBK_HAS_XATTRS));
+    char owner[600] = "-", attrs[4096] = "-";
+    if (e->flags & ADBK_HAS_OWNER)
+        snprintf(owner, sizeof owner, "%u:%u:%s:%s", e->uid, e->gid, e->user, e->group);
+    if (e->flags & ADBK_HAS_XATTRS)
+        attrs[0] = '\0';
+    for (size_t k = 0; k < e->xattr_count; k++) {
+        const struct adbk_xattr *a = &e->xattrs[k];
+        XXH128_canonical_t c;
+        XXH128_canonicalFromHash(&c, XXH3_128bits(a->value, a->size));
+        char hex[33];
+        adbk_hex128(c.digest, hex);
+        size_t used = strlen(attrs);
+        snprintf(attrs + used, sizeof attrs - used, "%s%s:%zu:%s", k ? ";" : "", a->name, a->size,
+                 hex);
+        /* The manifest lists them in any order; the archive sorted them. */
+        size_t j = 0;
+        while (j < x.count && strcmp(x.xattrs[j].name, a->name) != 0)
+            j++;
+        EXPECT_TRUE(j < x.count && x.xattrs[j].size == a->size &&
+                    (a->size == 0 || memcmp(x.xattrs[j].value, a->value, a->size) == 0));
+        EXPECT_TRUE(k == 0 || strcmp(e->xattrs[k - 1].name, a->name) < 0);
+    }
+    EXPECT_EQ_U64(x.count, e->xattr_count);
+    if (x.flags & ADBK_HAS_OWNER) {
+        EXPECT_EQ_U64(strtoul(x.owner[0], NULL, 10), e->uid);
+        EXPECT_EQ_U64(strtoul(x.owner[1], NULL, 10), e->gid);
+        EXPECT_STR(x.owner[2], e->user);
+        EXPECT_STR(x.owner[3], e->group);
+    }
+    EXPECT_STR(exp->n > 4 ? exp->field[4] : "-", owner);
+    EXPECT_STR(exp->n > 5 ? exp->field[5] : "-", attrs);
+    extras_free(&x);
+}
+
+/* An older minor version's golden archive as this writer writes it: its
+ * header record with this Format_Minor and Record_Checksum; nothing else
+ * changes. */
+static void as_this_minor(uint8_t *golden, size_t len)
+{
+    if (len < 16 || golden[14] >= ADBK_FORMAT_MINOR)
+        return;
+    uint32_t payload = (uint32_t)golden[4] | (uint32_t)golden[5] << 8 |
+                       (uint32_t)golden[6] << 16 | (uint32_t)golden[7] << 24;
+    if (payload < 12 || payload > len - 8)
+        return;
+    fprintf(stderr, "note: a format 1.%u vector; compared as 1.%u\n", golden[14],
+            ADBK_FORMAT_MINOR);
+    golden[14] = ADBK_FORMAT_MINOR;
+    golden[15] = 0;
+    uint64_t sum = XXH3_64bits(golden + 8, payload - 8);
+    for (int i = 0; i < 8; i++)
+        golden[payload + i] = (uint8_t)(sum >> (8 * i));
 }
 
 static void check_vector(const char *name)
@@ -161,6 +306,7 @@ static void check_vector(const char *name)
         EXPECT_STR(exp[i].field[3], e->name);
         EXPECT_STR(man[i].field[5], e->source_path);
         EXPECT_EQ_U64(strtoul(man[i].field[2], NULL, 8), e->mode);
+        check_extras(name, &man[i], &exp[i], e);
         struct membuf got = {0};
         EXPECT_STATUS_FOR(ADBK_OK, adbk_reader_read_member(r, (size_t)i, collect, &got, &err),
                           &err, "%s: read member %d", name, i);
@@ -195,6 +341,8 @@ static void check_vector(const char *name)
         size_t len;
         snprintf(path, sizeof path, "%s/%s.adbk", vectors_dir, name);
         uint8_t *golden = slurp(path, &len);
+        if (golden)
+            as_this_minor(golden, len);
         EXPECT_STATUS(ADBK_OK, build_vector(name, &m, &err), &err);
         if (!(m.len == len && golden && memcmp(m.p, golden, len) == 0))
             TEST_FAIL_AT("%s: the writer no longer reproduces the golden archive (%zu vs %zu "
@@ -209,12 +357,14 @@ static void check_vector(const char *name)
 
 TEST(v1_basic) { check_vector("v1-basic"); }
 TEST(v1_empty) { check_vector("v1-empty"); }
+TEST(v1_1_xattrs) { check_vector("v1.1-xattrs"); }
 
-static int write_vectors(const char *dir)
+/* Writes the vectors names[0..n) into dir (make-vectors.sh names those of
+ * the current version: older ones stay as their version's writer made them). */
+static int write_vectors(const char *dir, char **names, int n)
 {
     vectors_dir = dir;
-    static const char *const names[] = {"v1-basic", "v1-empty"};
-    for (size_t i = 0; i < 2; i++) {
+    for (int i = 0; i < n; i++) {
         struct membuf m = {0};
         struct adbk_error err = {0};
         if (build_vector(names[i], &m, &err) != ADBK_OK) {
@@ -235,7 +385,7 @@ static int write_vectors(const char *dir)
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && strcmp(argv[1], "--write") == 0)
-        return write_vectors(argv[2]);
+    if (argc >= 4 && strcmp(argv[1], "--write") == 0)
+        return write_vectors(argv[2], argv + 3, argc - 3);
     return test_run(argc, argv);
 }

@@ -75,8 +75,10 @@ static int cmd_create(int argc, char **argv)
         {"chunk-size", required_argument, NULL, 'C'}, {"force", no_argument, NULL, 'f'},
         {"xxh128", no_argument, NULL, 'x'}, {"json", no_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
+        {"owner", no_argument, NULL, 'U'}, {"xattrs", no_argument, NULL, 'X'},
         {NULL, 0, NULL, 0}};
     struct adbk_output_options oo = {0};
+    struct adbk_create_options what = {0};
     struct adbk_writer_options *wo = &oo.writer;
     bool json = false;
     struct cstate cs = {0};
@@ -104,6 +106,8 @@ static int cmd_create(int argc, char **argv)
         }
         case 'f': oo.force = true; break;
         case 'x': oo.xxh128 = true; break;
+        case 'U': what.owner = true; break;
+        case 'X': what.xattrs = true; break;
         case 'j': json = true; break;
         case 'q': cs.quiet = true; break;
         case 'h':
@@ -121,6 +125,11 @@ static int cmd_create(int argc, char **argv)
                    "                      memory is about 4 x threads x SIZE\n"
                    "  -f, --force         replace OUT if it exists\n"
                    "  --xxh128            also write OUT.xxh128 for 'xxhsum -c' after a copy\n"
+                   "  --owner             also store each file's and folder's owner (uid, gid\n"
+                   "                      and their names)\n"
+                   "  --xattrs            also store every extended attribute: ACLs\n"
+                   "                      (system.posix_acl_*), NT ACLs (security.NTACL), ...;\n"
+                   "                      one that cannot be read is an error\n"
                    "  --json              print a JSON summary on standard output\n"
                    "  -q, --quiet         no progress, no summary\n\n"
                    "Exit: 0 done, 1 done but some files were skipped (see warnings),\n"
@@ -157,7 +166,7 @@ static int cmd_create(int argc, char **argv)
                                     .ctx = &cs, .note = cs.quiet ? NULL : cli_job_note};
     struct adbk_backup_result res;
     adbk_status st = adbk_create((const char *const *)&argv[optind], (size_t)(argc - optind),
-                                 &oo, &cb, &res, &err);
+                                 &what, &oo, &cb, &res, &err);
     cli_progress_end(&cs.job.prog);
     if (st == ADBK_E_INTERRUPTED) {
         cli_err("interrupted; no archive was written");
@@ -236,6 +245,7 @@ static int cmd_extract(int argc, char **argv)
         {"kind", required_argument, NULL, 'k'}, {"to-stdout", no_argument, NULL, 'O'},
         {"threads", required_argument, NULL, 'T'}, {"verbose", no_argument, NULL, 'v'},
         {"salvage", no_argument, NULL, 'S'}, {"quiet", no_argument, NULL, 'q'},
+        {"owner", no_argument, NULL, 'U'}, {"xattrs", no_argument, NULL, 'X'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     struct adbk_extract_options xo = {.dir = "."};
     struct adbk_reader_options ro = {0};
@@ -273,6 +283,8 @@ static int cmd_extract(int argc, char **argv)
             break;
         case 'v': xs.verbose = true; break;
         case 'S': salvage = true; break;
+        case 'U': xo.owner = true; break;
+        case 'X': xo.xattrs = true; break;
         case 'q': quiet = true; break;
         case 'h':
             printf("usage: adbk extract ARCHIVE [OPTIONS] [NAME...]\n\n"
@@ -285,6 +297,11 @@ static int cmd_extract(int argc, char **argv)
                    "                       expiry-token, file, directory\n"
                    "  -O, --to-stdout      write the selected contents to standard output\n"
                    "  -f, --force          replace existing files\n"
+                   "  --owner              give files and folders the owner (uid, gid) the\n"
+                   "                       archive stores for them\n"
+                   "  --xattrs             give files and folders the extended attributes the\n"
+                   "                       archive stores (ACLs, NT ACLs); one the file system\n"
+                   "                       refuses fails its member\n"
                    "  -T, --threads N      decompression threads (default: all cores)\n"
                    "  -v, --verbose        name each member as it is extracted\n"
                    "  --salvage            the archive is damaged or cut short: salvage it first\n"

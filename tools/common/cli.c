@@ -368,6 +368,69 @@ bool cli_is_simulated(const struct adbk_reader *r)
     return v && !strcmp(v, "dcsim");
 }
 
+/* Writes len bytes as base64 (RFC 4648, padded), the form getfattr -e base64
+ * prints after its "0s". */
+static void base64(FILE *f, const uint8_t *p, size_t len)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        if (i + 1 < len)
+            v |= (uint32_t)p[i + 1] << 8;
+        if (i + 2 < len)
+            v |= p[i + 2];
+        fputc(abc[v >> 18], f);
+        fputc(abc[(v >> 12) & 63], f);
+        fputc(i + 1 < len ? abc[(v >> 6) & 63] : '=', f);
+        fputc(i + 2 < len ? abc[v & 63] : '=', f);
+    }
+}
+
+/* A member's owner and extended attributes (format 1.1), as JSON fields:
+ * "uid", "gid", "user", "group" and "xattrs", a list of {"name", "size",
+ * "base64"}; each only when the member stores it. */
+static void json_extras(const struct adbk_entry *e)
+{
+    if (e->flags & ADBK_HAS_OWNER) {
+        printf(",\"uid\":%" PRIu32 ",\"gid\":%" PRIu32 ",\"user\":", e->uid, e->gid);
+        cli_json_str(stdout, e->user);
+        printf(",\"group\":");
+        cli_json_str(stdout, e->group);
+    }
+    if (!(e->flags & ADBK_HAS_XATTRS))
+        return;
+    printf(",\"xattrs\":[");
+    for (size_t k = 0; k < e->xattr_count; k++) {
+        const struct adbk_xattr *a = &e->xattrs[k];
+        printf("%s{\"name\":", k ? "," : "");
+        cli_json_str(stdout, a->name);
+        printf(",\"size\":%zu,\"base64\":\"", a->size);
+        base64(stdout, a->value, a->size);
+        printf("\"}");
+    }
+    putchar(']');
+}
+
+/* The owner and the attributes' names and sizes under a member's line of
+ * list --long, indented. */
+static void text_extras(const struct adbk_entry *e)
+{
+    if (e->flags & ADBK_HAS_OWNER) {
+        printf("%14s owner %" PRIu32 ":%" PRIu32 " (", "", e->uid, e->gid);
+        cli_safe_str(stdout, e->user[0] ? e->user : "?");
+        putchar(':');
+        cli_safe_str(stdout, e->group[0] ? e->group : "?");
+        printf(")\n");
+    }
+    for (size_t k = 0; k < e->xattr_count; k++) {
+        printf("%14s xattr %zu bytes  ", "", e->xattrs[k].size);
+        cli_safe_str(stdout, e->xattrs[k].name);
+        putchar('\n');
+    }
+    if ((e->flags & ADBK_HAS_XATTRS) && e->xattr_count == 0)
+        printf("%14s xattr none\n", "");
+}
+
 static void list_json(const char *path, struct adbk_reader *r)
 {
     const struct adbk_archive_info *ai = adbk_reader_info(r);
@@ -407,6 +470,7 @@ static void list_json(const char *path, struct adbk_reader *r)
             printf(",\"source_path\":");
             cli_json_str(stdout, e->source_path);
         }
+        json_extras(e);
         putchar('}');
     }
     printf("]}\n");
@@ -458,6 +522,8 @@ static void list_text(const char *path, struct adbk_reader *r, bool lng)
             cli_safe_str(stdout, e->source_path);
         }
         putchar('\n');
+        if (lng)
+            text_extras(e);
     }
 }
 
@@ -479,8 +545,10 @@ int cli_list(int argc, char **argv)
                    "each member's kind, size, time and name. Reads only the end of the file, so\n"
                    "it is instant on any size; it does not check the content (use verify).\n\n"
                    "  -l, --long   also show each member's XXH128 (as xxhsum -H2 prints it for\n"
-                   "               the extracted file) and the path the source gave\n"
-                   "  --json       one JSON object on standard output, for scripts\n\n"
+                   "               the extracted file), the path the source gave, and on lines\n"
+                   "               of their own its owner and extended attributes (name, size)\n"
+                   "  --json       one JSON object on standard output, for scripts; owners and\n"
+                   "               extended attributes too, values in base64\n\n"
                    "Exit: 0 listed, 1 the archive is damaged or not an archive, 2 usage or I/O\n"
                    "error.\n", cli_prog);
             return EXIT_OK;

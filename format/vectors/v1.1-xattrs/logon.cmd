@@ -1,0 +1,2 @@
+@echo off
+net use H: \\fs01\home
