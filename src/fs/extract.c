@@ -119,43 +119,15 @@ bool adbk_extract_selects(const struct adbk_extract_options *o, const struct adb
     return false;
 }
 
-/* Gives the open file or folder fd of member e its owner, when asked for
- * and stored (FORMAT.md 8, "What an extractor sets"). */
-static adbk_status apply_owner(int fd, const struct adbk_entry *e, const struct xctx *x,
-                               struct adbk_error *err)
+/* Gives the open file or folder fd member e's metadata as how says. */
+static adbk_status apply(int fd, const struct adbk_entry *e, const struct fs_meta_how *how,
+                         const struct xctx *x, struct adbk_error *err)
 {
-    int rc = x->o->owner && (e->flags & ADBK_HAS_OWNER) ? fs_set_owner(fd, e->uid, e->gid) : 0;
+    char what[320];
+    int rc = fs_apply_meta(fd, e, how, what, sizeof what);
     if (rc != 0)
-        return fail(err, ADBK_E_IO, "cannot set the owner of %s/%s to %u:%u: %s", x->o->dir,
-                    e->name, e->uid, e->gid, strerror(rc));
-    return ADBK_OK;
-}
-
-/* Sets every stored extended attribute of member e on fd, when asked for;
- * the member's list is complete, so an ACL it lacks was inherited here from
- * the folder's default ACL (the archived file had none) and is removed. */
-static adbk_status apply_xattrs(int fd, const struct adbk_entry *e, const struct xctx *x,
-                                struct adbk_error *err)
-{
-    if (!x->o->xattrs || !(e->flags & ADBK_HAS_XATTRS))
-        return ADBK_OK;
-    for (size_t k = 0; k < e->xattr_count; k++) {
-        const struct adbk_xattr *a = &e->xattrs[k];
-        int rc = fs_set_xattr(fd, a->name, a->value, a->size);
-        if (rc != 0)
-            return fail(err, ADBK_E_IO, "cannot set extended attribute %s (%zu bytes) of %s/%s: "
-                        "%s", a->name, a->size, x->o->dir, e->name, strerror(rc));
-    }
-    static const char *const acls[] = {"system.posix_acl_access", "system.posix_acl_default"};
-    for (size_t i = 0; i < sizeof acls / sizeof acls[0]; i++) {
-        size_t k = 0;
-        while (k < e->xattr_count && strcmp(e->xattrs[k].name, acls[i]) != 0)
-            k++;
-        int rc = k == e->xattr_count ? fs_remove_xattr(fd, acls[i]) : 0;
-        if (rc != 0 && rc != ENODATA && rc != ENOTSUP)
-            return fail(err, ADBK_E_IO, "cannot remove the inherited %s of %s/%s: %s", acls[i],
-                        x->o->dir, e->name, strerror(rc));
-    }
+        return fail(err, ADBK_E_IO, "cannot set the %s of %s/%s: %s", what, x->o->dir, e->name,
+                    strerror(rc));
     return ADBK_OK;
 }
 
@@ -188,24 +160,10 @@ static adbk_status extract_file(struct adbk_reader *r, size_t i, int parent, con
     adbk_status st2 = adbk_reader_read_member(r, i, write_piece, x, err);
     if (st2 == ADBK_E_ABORTED)
         st2 = fail(err, ADBK_E_INTERRUPTED, "interrupted while extracting %s", e->name);
-    /* Owner first (a change of owner clears capabilities), then the mode,
-     * then the attributes (an ACL sets the group bits itself), then the time. */
+    struct fs_meta_how how = {.owner = x->o->owner, .mode = true, .xattrs = x->o->xattrs,
+                              .time = true, .default_mode = 0644};
     if (st2 == ADBK_OK)
-        st2 = apply_owner(fd, e, x, err);
-    if (st2 == ADBK_OK) {
-        mode_t mode = (e->flags & ADBK_HAS_MODE) ? (mode_t)e->mode : 0644;
-        if (fchmod(fd, mode & 0777) != 0) /* never set-id bits from an archive */
-            st2 = fail(err, ADBK_E_IO, "cannot set the mode of %s: %s", e->name, strerror(errno));
-        if (st2 == ADBK_OK)
-            st2 = apply_xattrs(fd, e, x, err);
-        if (st2 == ADBK_OK && (e->flags & ADBK_HAS_MTIME)) {
-            struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT},
-                                     {.tv_sec = e->mtime_sec, .tv_nsec = e->mtime_nsec}};
-            if (futimens(fd, ts) != 0)
-                st2 = fail(err, ADBK_E_IO, "cannot set the time of %s: %s", e->name,
-                           strerror(errno));
-        }
-    }
+        st2 = apply(fd, e, &how, x, err);
     if (close(fd) != 0 && st2 == ADBK_OK)
         st2 = fail(err, ADBK_E_IO, "cannot write %s/%s: %s", x->o->dir, e->name, strerror(errno));
     if (st2 == ADBK_OK && renameat(parent, tmp, parent, last) != 0)
@@ -260,9 +218,9 @@ static adbk_status extract_one(struct adbk_reader *r, size_t i, int root, struct
                           "refused to extract folder %s/%s: %s there is not a folder (symlinks "
                           "are never followed)", x->o->dir, e->name, e->name);
             else {
-                st = apply_owner(d, e, x, err);
-                if (st == ADBK_OK)
-                    st = apply_xattrs(d, e, x, err);
+                /* A folder keeps the mode it was made with and its time. */
+                struct fs_meta_how how = {.owner = x->o->owner, .xattrs = x->o->xattrs};
+                st = apply(d, e, &how, x, err);
                 close(d);
             }
         }

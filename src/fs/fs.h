@@ -47,6 +47,19 @@ int fs_get_xattr(const char *path, const char *name, void **value, size_t *size)
  * one than cap holds). */
 void fs_id_name(bool group, uint32_t id, char *out, size_t cap);
 
+/* Which of a member's metadata fs_apply_meta gives a file or folder. */
+struct fs_meta_how {
+    bool owner, mode, xattrs, time;
+    mode_t default_mode; /* without a stored mode */
+};
+/* Gives the open file or folder fd member e's owner, mode (permission bits
+ * 0777 only, never set-id bits from an archive), extended attributes (an
+ * ACL the member lacks is removed: it was inherited) and time, as how asks
+ * and e has them, in that order. 0, or an errno value with what (cap
+ * bytes) naming the step that failed. */
+int fs_apply_meta(int fd, const struct adbk_entry *e, const struct fs_meta_how *how, char *what,
+                  size_t cap);
+
 int fs_temp_lock(int fd);
 size_t fs_sweep_leftovers(const char *dir, const char *prefix, size_t mid, const char *suffix,
                           void (*note)(void *ctx, const char *message), void *ctx);

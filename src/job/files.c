@@ -27,53 +27,31 @@ static adbk_status io_error(struct adbk_error *err, const char *what, const char
     return adbk_error_set(err, ADBK_E_IO, "%s %s: %s", what, path, strerror(e));
 }
 
-static void fill_info(struct adbk_member_info *mi, const char *name, const char *path,
-                      const struct stat *st, unsigned kind)
+void file_meta_free(struct file_meta *m)
 {
-    memset(mi, 0, sizeof *mi);
-    mi->name = name;
-    mi->source_path = path;
-    mi->kind = kind;
-    mi->flags = ADBK_HAS_MTIME | ADBK_HAS_MODE | (kind == ADBK_KIND_FILE ? ADBK_HAS_EXPECTED_SIZE : 0);
-    mi->expected_size = (uint64_t)st->st_size;
-    mi->mtime_sec = st->st_mtim.tv_sec;
-    mi->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
-    mi->mode = st->st_mode & 07777;
-}
-
-/* A member's owner names and extended attributes while it is written. */
-struct extras {
-    char user[256], group[256];
-    struct adbk_xattr *v;
-    size_t n;
-    char *names; /* llistxattr's list, which v's names point into */
-};
-
-static void extras_free(struct extras *x)
-{
-    for (size_t i = 0; i < x->n; i++)
-        free((void *)x->v[i].value);
-    free(x->v);
-    free(x->names);
-    memset(x, 0, sizeof *x);
+    for (size_t i = 0; i < m->n; i++)
+        free((void *)m->v[i].value);
+    free(m->v);
+    free(m->names);
+    memset(m, 0, sizeof *m);
 }
 
 /* Every extended attribute of path. A file system without them gives none. */
-static adbk_status read_xattrs(const char *path, struct extras *x, struct adbk_error *err)
+static adbk_status read_xattrs(const char *path, struct file_meta *m, struct adbk_error *err)
 {
     size_t len = 0;
-    int rc = fs_list_xattrs(path, &x->names, &len);
+    int rc = fs_list_xattrs(path, &m->names, &len);
     if (rc == ENOTSUP)
         return ADBK_OK;
     if (rc != 0)
         return io_error(err, "cannot list the extended attributes of", path, rc);
     size_t count = 0;
     for (size_t i = 0; i < len; i++)
-        count += x->names[i] == '\0';
-    x->v = calloc(count ? count : 1, sizeof *x->v);
-    if (!x->v)
+        count += m->names[i] == '\0';
+    m->v = calloc(count ? count : 1, sizeof *m->v);
+    if (!m->v)
         return adbk_error_set(err, ADBK_E_NOMEM, "no memory for the attributes of %s", path);
-    for (char *name = x->names; name < x->names + len; name += strlen(name) + 1) {
+    for (char *name = m->names; name < m->names + len; name += strlen(name) + 1) {
         void *value;
         size_t size;
         rc = fs_get_xattr(path, name, &value, &size);
@@ -82,34 +60,44 @@ static adbk_status read_xattrs(const char *path, struct extras *x, struct adbk_e
         if (rc != 0)
             return adbk_error_set(err, ADBK_E_IO, "cannot read extended attribute %s of %s: %s",
                                   name, path, strerror(rc));
-        x->v[x->n++] = (struct adbk_xattr){.name = name, .value = value, .size = size};
+        m->v[m->n++] = (struct adbk_xattr){.name = name, .value = value, .size = size};
     }
     return ADBK_OK;
 }
 
-/* Adds the owner and the attributes what asks for to mi (their strings and
- * values in x, which the caller frees). */
-static adbk_status add_extras(const struct adbk_create_options *what, const char *path,
-                              const struct stat *st, struct adbk_member_info *mi,
-                              struct extras *x, struct adbk_error *err)
+adbk_status file_meta(const struct walk_opts *o, const char *path, const char *name,
+                      const struct stat *st, unsigned kind, struct file_meta *m,
+                      struct adbk_error *err)
 {
-    memset(x, 0, sizeof *x);
-    if (what && what->owner) {
+    memset(m, 0, sizeof *m);
+    struct adbk_member_info *mi = &m->mi;
+    mi->name = name;
+    mi->source_path = path;
+    mi->kind = kind;
+    mi->flags = ADBK_HAS_MTIME | ADBK_HAS_MODE;
+    if (kind != ADBK_KIND_DIRECTORY) {
+        mi->flags |= ADBK_HAS_EXPECTED_SIZE;
+        mi->expected_size = (uint64_t)st->st_size;
+    }
+    mi->mtime_sec = st->st_mtim.tv_sec;
+    mi->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+    mi->mode = st->st_mode & 07777;
+    if (o && o->owner) {
         int rc = fs_owner_of(st, &mi->uid, &mi->gid);
         if (rc != 0)
             return io_error(err, "cannot read the owner of", path, rc);
         mi->flags |= ADBK_HAS_OWNER;
-        fs_id_name(false, mi->uid, x->user, sizeof x->user);
-        fs_id_name(true, mi->gid, x->group, sizeof x->group);
-        mi->user = x->user;
-        mi->group = x->group;
+        fs_id_name(false, mi->uid, m->user, sizeof m->user);
+        fs_id_name(true, mi->gid, m->group, sizeof m->group);
+        mi->user = m->user;
+        mi->group = m->group;
     }
-    if (!what || !what->xattrs)
+    if (!o || !o->xattrs)
         return ADBK_OK;
     mi->flags |= ADBK_HAS_XATTRS;
-    adbk_status s = read_xattrs(path, x, err);
-    mi->xattrs = x->v;
-    mi->xattr_count = x->n;
+    adbk_status s = read_xattrs(path, m, err);
+    mi->xattrs = m->v;
+    mi->xattr_count = m->n;
     return s;
 }
 
@@ -132,8 +120,8 @@ static adbk_status file_read(void *ctx, void *buf, size_t cap, size_t *got_out,
     return ADBK_OK;
 }
 
-static adbk_status add_file(struct emit *e, const struct adbk_create_options *what,
-                            const char *path, const char *name)
+static adbk_status add_file(struct emit *e, const struct walk_opts *o, const char *path,
+                            const char *name)
 {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
@@ -146,15 +134,14 @@ static adbk_status add_file(struct emit *e, const struct adbk_create_options *wh
         close(fd);
         return ADBK_OK;
     }
-    struct adbk_member_info mi;
-    fill_info(&mi, name, path, &st, ADBK_KIND_FILE);
-    struct extras x;
-    adbk_status s = add_extras(what, path, &st, &mi, &x, e->err);
+    struct file_meta m;
+    adbk_status s = file_meta(o, path, name, &st, o->kind_of ? o->kind_of(o->ctx, path)
+                                                           : ADBK_KIND_FILE, &m, e->err);
     struct file_stream f = {fd, path};
     uint64_t done = 0;
     if (s == ADBK_OK)
-        s = emit_member(e, &mi, (uint64_t)st.st_size, 1, file_read, &f, &done);
-    extras_free(&x);
+        s = emit_member(e, &m.mi, (uint64_t)st.st_size, 1, file_read, &f, &done);
+    file_meta_free(&m);
     close(fd);
     if (s == ADBK_OK && done != (uint64_t)st.st_size)
         emit_warn(e, "%s changed size while being read (%lld bytes before, %llu read)", path,
@@ -167,8 +154,8 @@ static int byte_order(const struct dirent **a, const struct dirent **b)
     return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static adbk_status add_tree(struct emit *e, const struct adbk_create_options *what,
-                            const char *path, const char *name)
+adbk_status walk_tree(struct emit *e, const struct walk_opts *o, const char *path,
+                      const char *name)
 {
     struct adbk_error *err = e->err;
     struct stat st;
@@ -179,20 +166,24 @@ static adbk_status add_tree(struct emit *e, const struct adbk_create_options *wh
         emit_warn(e, "skipped %s: %s", path, why.message);
         return ADBK_OK;
     }
+    adbk_status s = ADBK_OK;
+    switch (o->visit ? o->visit(o->ctx, e, path, name, &st, &s) : WALK_PLAIN) {
+    case WALK_SKIP: return ADBK_OK;
+    case WALK_DONE: return s;
+    case WALK_PLAIN: break;
+    }
     if (S_ISREG(st.st_mode))
-        return add_file(e, what, path, name);
+        return add_file(e, o, path, name);
     if (!S_ISDIR(st.st_mode)) {
         emit_warn(e, "skipped %s: %s are not archived", path,
              S_ISLNK(st.st_mode) ? "symbolic links" : "special files");
         return ADBK_OK;
     }
-    struct adbk_member_info mi;
-    fill_info(&mi, name, path, &st, ADBK_KIND_DIRECTORY);
-    struct extras x;
-    adbk_status s = add_extras(what, path, &st, &mi, &x, err);
+    struct file_meta m;
+    s = file_meta(o, path, name, &st, ADBK_KIND_DIRECTORY, &m, err);
     if (s == ADBK_OK)
-        s = emit_bytes(e, &mi, NULL, 0);
-    extras_free(&x);
+        s = emit_bytes(e, &m.mi, NULL, 0);
+    file_meta_free(&m);
     if (s != ADBK_OK)
         return s;
     struct dirent **list;
@@ -211,7 +202,7 @@ static adbk_status add_tree(struct emit *e, const struct adbk_create_options *wh
             } else {
                 snprintf(cpath, pl, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", d);
                 snprintf(cname, nl, "%s/%s", name, d);
-                s = add_tree(e, what, cpath, cname);
+                s = walk_tree(e, o, cpath, cname);
             }
             free(cpath);
             free(cname);
@@ -225,8 +216,7 @@ static adbk_status add_tree(struct emit *e, const struct adbk_create_options *wh
 /* One PATH of adbk create: its member names start with the path's last
  * component; "." and paths ending in ".." are resolved first so the name
  * means something. */
-static adbk_status add_path(struct emit *e, const struct adbk_create_options *what,
-                            const char *path)
+static adbk_status add_path(struct emit *e, const struct walk_opts *o, const char *path)
 {
     char resolved[PATH_MAX];
     if (!realpath(path, resolved))
@@ -236,13 +226,13 @@ static adbk_status add_path(struct emit *e, const struct adbk_create_options *wh
     if (*base == '\0')
         return adbk_error_set(e->err, ADBK_E_ARG, "cannot pack %s: name a folder below the root",
                               path);
-    return add_tree(e, what, path, base);
+    return walk_tree(e, o, path, base);
 }
 
 struct files {
     const char *const *paths;
     size_t n;
-    struct adbk_create_options what;
+    struct walk_opts walk;
 };
 
 static adbk_status members(struct origin *o, struct emit *e)
@@ -250,7 +240,7 @@ static adbk_status members(struct origin *o, struct emit *e)
     struct files *f = o->impl;
     adbk_status st = ADBK_OK;
     for (size_t i = 0; i < f->n && st == ADBK_OK; i++)
-        st = add_path(e, &f->what, f->paths[i]);
+        st = add_path(e, &f->walk, f->paths[i]);
     return st;
 }
 
@@ -276,7 +266,7 @@ adbk_status adbk_create(const char *const *paths, size_t n, const struct adbk_cr
     memset(res, 0, sizeof *res);
     if (n == 0)
         return adbk_error_set(err, ADBK_E_ARG, "nothing to pack: name a file or a folder");
-    struct files f = {paths, n, what ? *what : (struct adbk_create_options){0}};
+    struct files f = {paths, n, {.owner = what && what->owner, .xattrs = what && what->xattrs}};
     struct origin o = {&files_ops, &f};
     return job_run(&o, out, cb, NULL, res, err);
 }

@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 /* The job's member output, handed to the origin's functions. */
 struct emit {
@@ -59,6 +60,49 @@ void emit_warn(struct emit *e, const char *fmt, ...) __attribute__((format(print
 /* Sets the properties kv[i][0] = kv[i][1]; an empty value leaves its key
  * out (an unknown domain, lifetime or host). */
 adbk_status emit_properties(struct emit *e, const char *const (*kv)[2], size_t n);
+
+/* ------------------------------------------------------------ files */
+
+/* A file's or a folder's metadata as a member's (files.c): mode, time, and
+ * the owner and extended attributes when asked, held in m until freed. */
+struct walk_opts;
+struct file_meta {
+    struct adbk_member_info mi;
+    char user[256], group[256];
+    struct adbk_xattr *v;
+    size_t n;
+    char *names; /* the attribute names v's point into */
+};
+adbk_status file_meta(const struct walk_opts *o, const char *path, const char *name,
+                      const struct stat *st, unsigned kind, struct file_meta *m,
+                      struct adbk_error *err);
+void file_meta_free(struct file_meta *m);
+
+/* What walk_tree does with one thing it finds. */
+enum walk_act {
+    WALK_PLAIN, /* the ordinary member (a file, or a folder and its contents) */
+    WALK_SKIP,  /* nothing */
+    WALK_DONE   /* the visitor wrote it itself; *st_out says how it went */
+};
+
+struct walk_opts {
+    bool owner, xattrs;  /* store owners, extended attributes */
+    /* Called for everything found before it is written (may be NULL). */
+    enum walk_act (*visit)(void *ctx, struct emit *e, const char *path, const char *name,
+                           const struct stat *st, adbk_status *st_out);
+    /* The kind of a plain file (NULL: ADBK_KIND_FILE). */
+    unsigned (*kind_of)(void *ctx, const char *path);
+    void *ctx;
+};
+
+/* Writes path as member name and, for a folder, everything below it, names
+ * sorted, so the same tree always gives the same archive. Symbolic links and
+ * special files are skipped with a warning, as are names no archive takes;
+ * a file that changes size while read is kept, with a warning. */
+adbk_status walk_tree(struct emit *e, const struct walk_opts *o, const char *path,
+                      const char *name);
+
+/* ------------------------------------------------------------ origins */
 
 struct origin;
 struct origin_ops {

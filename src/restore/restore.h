@@ -10,6 +10,7 @@
 #define ADBK_RESTORE_H
 
 #include "adbk.h"
+#include "fs.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -68,7 +69,9 @@ struct stage {
     struct restore_ctx *c;
     struct stage_item *items;
     size_t n, cap;
-    bool meta;    /* give each file its member's mode and time (else 0600) */
+    bool meta;               /* give each file its member's metadata as how says
+                              * (else the file stays 0600, root's) */
+    struct fs_meta_how how;
 };
 
 /* Adds member to be placed as dir/base (both copied). */

@@ -124,20 +124,6 @@ static int stage_open(struct stage *s, struct stage_item *it)
     return fd;
 }
 
-/* The member's mode and modification time, when it has them. */
-static int apply_meta(int fd, const struct adbk_entry *e)
-{
-    if ((e->flags & ADBK_HAS_MODE) && fchmod(fd, e->mode & 07777) != 0)
-        return errno;
-    if (e->flags & ADBK_HAS_MTIME) {
-        struct timespec ts[2] = {{0, UTIME_OMIT},
-                                 {(time_t)e->mtime_sec, (long)e->mtime_nsec}};
-        if (futimens(fd, ts) != 0)
-            return errno;
-    }
-    return 0;
-}
-
 adbk_status stage_write(struct stage *s, struct stage_item *it)
 {
     struct restore_ctx *c = s->c;
@@ -175,10 +161,11 @@ adbk_status stage_write(struct stage *s, struct stage_item *it)
         st = adbk_error_set(c->err, st, "%s: member %s is damaged, so the restore stopped before "
                             "registration and nothing was changed: %s", c->job, e->name, m);
     }
+    char what[320];
     int rc;
-    if (st == ADBK_OK && s->meta && (rc = apply_meta(fd, e)) != 0)
-        st = adbk_error_set(c->err, ADBK_E_IO, "%s: cannot set the mode or time of %s: %s",
-                            c->job, it->tmp, strerror(rc));
+    if (st == ADBK_OK && s->meta && (rc = fs_apply_meta(fd, e, &s->how, what, sizeof what)) != 0)
+        st = adbk_error_set(c->err, ADBK_E_IO, "%s: cannot set the %s of %s (for %s): %s; "
+                            "nothing was changed", c->job, what, it->tmp, dest, strerror(rc));
     if (st == ADBK_OK && fsync(fd) != 0)
         st = adbk_error_set(c->err, ADBK_E_IO, "%s: cannot sync %s: %s", c->job, it->tmp,
                             strerror(errno));

@@ -136,13 +136,17 @@ static adbk_status file_read(void *ctx, void *buf, size_t cap, size_t *got_out,
     return ADBK_OK;
 }
 
-/* The file's metadata as a member's (mode and modification time). */
-static void member_meta(struct adbk_member_info *mi, const struct stat *sb)
+/* The member for path: its metadata (mode, time, owner, extended
+ * attributes), read by path, which opens no descriptor of the file. */
+static const struct walk_opts all_meta = {.owner = true, .xattrs = true};
+
+static adbk_status meta_of(struct emit *e, const char *path, const char *name, unsigned kind,
+                           struct file_meta *m)
 {
-    mi->flags |= ADBK_HAS_MTIME | ADBK_HAS_MODE;
-    mi->mtime_sec = sb->st_mtim.tv_sec;
-    mi->mtime_nsec = (uint32_t)sb->st_mtim.tv_nsec;
-    mi->mode = sb->st_mode & 07777;
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return adbk_error_set(e->err, ADBK_E_IO, "cannot read %s: %s", path, strerror(errno));
+    return file_meta(&all_meta, path, name, &sb, kind, m, e->err);
 }
 
 /* Streams the TDB file of h, whose lock is held, through libtdb's own
@@ -158,7 +162,6 @@ static adbk_status tdb_stream(struct emit *e, const struct tdb_held *h,
         return adbk_error_set(e->err, ADBK_E_IO, "cannot read %s: %s", h->path,
                               strerror(errno));
     s.size = (uint64_t)sb.st_size;
-    member_meta(mi, &sb);
     mi->flags |= ADBK_HAS_EXPECTED_SIZE;
     mi->expected_size = s.size;
     return emit_member(e, mi, s.size, 1, file_read, &s, NULL);
@@ -238,10 +241,9 @@ static adbk_status mdb_stream(struct emit *e, const char *path, struct adbk_memb
                               const struct freeze *freeze)
 {
     struct mdb_copy c = {.rfd = -1, .wfd = -1, .path = path, .freeze = freeze};
-    struct stat sb;
-    if (stat(path, &sb) != 0)
-        return adbk_error_set(e->err, ADBK_E_IO, "cannot read %s: %s", path, strerror(errno));
-    member_meta(mi, &sb);
+    /* A compact copy has its own size, known at its end only. */
+    mi->flags &= ~ADBK_HAS_EXPECTED_SIZE;
+    mi->expected_size = 0;
     int rc = mdb_env_create(&c.env);
     /* The partition's own file, with its -lock file beside it, read-only:
      * the lock file's reader table tells Samba's writers which pages this
@@ -296,21 +298,25 @@ static adbk_status partition(struct emit *e, const struct samba_dc *dc, const ch
     char path[2 * PATH_MAX], name[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", dir, file);
     snprintf(name, sizeof name, "private/sam.ldb.d/%s", file);
-    struct adbk_member_info mi = {.name = name, .source_path = path,
-                                  .kind = ADBK_KIND_DATABASE};
-    out->databases++;
-    if (!strcmp(dc->backend, "mdb"))
-        return mdb_stream(e, path, &mi, fz);
-    /* A TDB partition: its own read lock, as Samba's read lock takes it. */
-    struct tdb_held h;
-    bool mutexed;
-    adbk_status st = tdb_hold(path, dc->lock_timeout_ms, &h, &mutexed, NULL, e->err);
-    if (st == ADBK_OK && mutexed)
-        st = adbk_error_set(e->err, ADBK_E_SOURCE, "the partition %s cannot be locked from "
-                            "outside Samba (it uses mutexes)", path);
+    struct file_meta m;
+    adbk_status st = meta_of(e, path, name, ADBK_KIND_DATABASE, &m);
+    if (st == ADBK_OK && !strcmp(dc->backend, "mdb")) {
+        st = mdb_stream(e, path, &m.mi, fz);
+    } else if (st == ADBK_OK) {
+        /* A TDB partition: its own read lock, as Samba's read lock takes it. */
+        struct tdb_held h;
+        bool mutexed;
+        st = tdb_hold(path, dc->lock_timeout_ms, &h, &mutexed, NULL, e->err);
+        if (st == ADBK_OK && mutexed)
+            st = adbk_error_set(e->err, ADBK_E_SOURCE, "the partition %s cannot be locked from "
+                                "outside Samba (it uses mutexes)", path);
+        if (st == ADBK_OK)
+            st = tdb_stream(e, &h, &m.mi, fz);
+        tdb_release(&h);
+    }
+    file_meta_free(&m);
     if (st == ADBK_OK)
-        st = tdb_stream(e, &h, &mi, fz);
-    tdb_release(&h);
+        out->databases++;
     return st;
 }
 
@@ -329,7 +335,12 @@ adbk_status samba_cut(const struct samba_dc *dc, struct emit *e, struct samba_cu
     struct tdb_held hm = {0}, hs = {0};
     bool mutexed = false;
     uint64_t waited = 0;
-    adbk_status st = tdb_hold(meta, dc->lock_timeout_ms, &hm, &mutexed, &waited, e->err);
+    struct file_meta ms = {0}, mm = {0};
+    adbk_status st = meta_of(e, sam, "private/sam.ldb", ADBK_KIND_DATABASE, &ms);
+    if (st == ADBK_OK)
+        st = meta_of(e, meta, "private/sam.ldb.d/metadata.tdb", ADBK_KIND_DATABASE, &mm);
+    if (st == ADBK_OK)
+        st = tdb_hold(meta, dc->lock_timeout_ms, &hm, &mutexed, &waited, e->err);
     struct freeze fz = {.start_us = now_us(), .limit_us = (uint64_t)dc->max_freeze_ms * 1000u};
     out->lock_wait_us = waited;
     if (st == ADBK_OK && !mutexed)
@@ -337,14 +348,10 @@ adbk_status samba_cut(const struct samba_dc *dc, struct emit *e, struct samba_cu
     if (st == ADBK_OK && mutexed)
         st = adbk_error_set(e->err, ADBK_E_SOURCE, "%s or %s cannot be locked from outside "
                             "Samba (it uses mutexes)", meta, sam);
-    struct adbk_member_info ms = {.name = "private/sam.ldb", .source_path = sam,
-                                  .kind = ADBK_KIND_DATABASE};
-    struct adbk_member_info mm = {.name = "private/sam.ldb.d/metadata.tdb", .source_path = meta,
-                                  .kind = ADBK_KIND_DATABASE};
     if (st == ADBK_OK)
-        st = tdb_stream(e, &hs, &ms, &fz);
+        st = tdb_stream(e, &hs, &ms.mi, &fz);
     if (st == ADBK_OK)
-        st = tdb_stream(e, &hm, &mm, &fz);
+        st = tdb_stream(e, &hm, &mm.mi, &fz);
     if (st == ADBK_OK)
         out->databases += 2;
     for (int i = 0; i < n; i++) {
@@ -353,6 +360,8 @@ adbk_status samba_cut(const struct samba_dc *dc, struct emit *e, struct samba_cu
         free(list[i]);
     }
     free(list);
+    file_meta_free(&ms);
+    file_meta_free(&mm);
     /* Released in the reverse order of taking. */
     tdb_release(&hs);
     bool held = hm.tdb != NULL;

@@ -9,9 +9,10 @@
  *   etc/ go to the folders the DC's configuration names; anything else is
  *   refused before anything is written) -> folders made -> stage: every
  *   file written under a temporary name beside its destination, checked
- *   as it streams, given its mode and time, synced -> the partitions' LMDB
- *   lock files removed (LMDB makes them anew) -> staged files renamed into
- *   place, folders synced -> folders given their mode and time.
+ *   as it streams, given its owner, mode, extended attributes (sysvol's ACLs)
+ *   and time, synced -> the partitions' LMDB lock files removed (LMDB makes
+ *   them anew) -> staged files renamed into place, folders synced -> folders
+ *   given their owner, mode, attributes and time.
  *
  * So a damaged member, a full disk or a cancellation during staging leaves
  * the DC's files as they were. Files of the DC that the archive does not
@@ -153,19 +154,21 @@ static adbk_status remove_lock_files(struct srun *r)
     return st;
 }
 
-/* A folder's mode and time, last: placing files in it changed its time. */
+/* A folder's owner, mode, attributes and time, last, deepest first:
+ * placing files in a folder changes its time. */
 static adbk_status folder_meta(struct srun *r)
 {
     for (size_t k = r->ndirs; k-- > 0;) {
         const struct adbk_entry *e = adbk_reader_member(r->c.r, r->dirs[k]);
         const char *p = r->dir_paths[k];
-        if ((e->flags & ADBK_HAS_MODE) && chmod(p, e->mode & 07777) != 0)
-            return adbk_error_set(r->c.err, ADBK_E_IO, "%s: cannot set the mode of %s: %s",
-                                  r->c.job, p, strerror(errno));
-        struct timespec ts[2] = {{0, UTIME_OMIT}, {(time_t)e->mtime_sec, (long)e->mtime_nsec}};
-        if ((e->flags & ADBK_HAS_MTIME) && utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW) != 0)
-            return adbk_error_set(r->c.err, ADBK_E_IO, "%s: cannot set the time of %s: %s",
-                                  r->c.job, p, strerror(errno));
+        int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        char what[320] = "folder";
+        int rc = fd < 0 ? errno : fs_apply_meta(fd, e, &r->stage.how, what, sizeof what);
+        if (fd >= 0)
+            close(fd);
+        if (rc != 0)
+            return adbk_error_set(r->c.err, ADBK_E_IO, "%s: cannot set the %s of %s: %s",
+                                  r->c.job, what, p, strerror(rc));
     }
     return ADBK_OK;
 }
@@ -207,6 +210,8 @@ adbk_status samba_restore(struct samba_dc *dc, struct adbk_reader *ar,
     restore_ctx_init(&r.c, ar, o, cb, res, err ? err : &scratch);
     r.stage.c = &r.c;
     r.stage.meta = true;
+    r.stage.how = (struct fs_meta_how){.owner = true, .mode = true, .xattrs = true, .time = true,
+                                       .default_mode = 0600};
     res->samba = true;
     snprintf(res->database, sizeof res->database, "%.1000s/sam.ldb", dc->conf.private_dir);
     snprintf(res->log_dir, sizeof res->log_dir, "%.1000s", dc->conf.private_dir);

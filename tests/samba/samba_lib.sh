@@ -9,11 +9,26 @@ need_samba() {
     /usr/bin/python3 -c 'import samba, ldb, tdb' 2>/dev/null || skip "python3-samba is not installed"
 }
 
-# make_dc DIR BACKEND [REALM]: a freshly provisioned DC (about 5 s).
+# make_dc DIR BACKEND [REALM]: a freshly provisioned DC (about 5 s). DIR is
+# a link to a folder with a short path: the daemon's Unix sockets live below
+# it, and a socket's path holds at most 107 bytes. remove_dcs removes them.
 make_dc() {
     need_samba
-    S provision "$1" "$2" ${3:-} || fail "samba-tool provision failed"
+    real=$(mktemp -d "${TMPDIR:-/tmp}/adbkdc.XXXXXX")
+    echo "$real" >> "$W/.dcs"
+    ln -s "$real" "$1"
+    S provision "$real" "$2" ${3:-} || fail "samba-tool provision failed"
 }
+
+# Stops the daemons of the case's DCs and removes their folders.
+remove_dcs() {
+    [ -f "$W/.dcs" ] || return 0
+    while read -r d; do
+        S stop "$d" >/dev/null 2>&1 || true
+        rm -rf "$d"
+    done < "$W/.dcs"
+}
+cleanup() { remove_dcs; }
 
 # sysvol_state DC OUT: owners, modes, extended attributes and ACLs of sysvol.
 sysvol_state() {

@@ -8,10 +8,9 @@ set -eu
 
 # Whatever a case leaves running: the writer (told, then killed) and the daemon.
 cleanup() {
-    [ -d "$W/dc" ] && touch "$W/dc/stop-writer"
-    [ -n "${writer:-}" ] && kill "$writer" 2>/dev/null
-    [ -d "$W/dc" ] && S stop "$W/dc" >/dev/null 2>&1
-    true
+    if [ -d "$W/dc" ]; then touch "$W/dc/stop-writer"; fi
+    if [ -n "${writer:-}" ]; then kill "$writer" 2>/dev/null || true; fi
+    remove_dcs
 }
 
 # start_dc: starts the daemon and sets MODE to ldap (writes through it), or,

@@ -82,7 +82,18 @@ def daemon_pid(d):
         return 0
 
 
+def port_taken(port):
+    import socket
+    with socket.socket() as sk:
+        sk.settimeout(1)
+        return sk.connect_ex(("127.0.0.1", port)) == 0
+
+
 def start(d):
+    # Another DC on the loopback address would answer for this one.
+    if port_taken(389):
+        print("another directory server listens on 127.0.0.1:389", file=sys.stderr)
+        return 4
     subprocess.run(["samba", "-s", conf(d), "-D"], check=False, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
     # Up when LDAP answers through the daemon.
@@ -98,17 +109,43 @@ def start(d):
     return 3
 
 
+def session_members(sid):
+    """Pids of the processes in session sid (field 6 of /proc/PID/stat)."""
+    pids = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open("/proc/%s/stat" % p) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[3]) == sid:
+                    pids.append(int(p))
+            except (OSError, IndexError, ValueError):
+                pass
+    return pids
+
+
 def stop(d):
-    pid = daemon_pid(d)
-    if pid:
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(200):
-            if not daemon_pid(d):
-                break
+    """Stops the daemon and every process it started: samba renames its
+    processes, so they are found by the sessions that samba, smbd and
+    winbindd each lead (their pid files name the leaders)."""
+    sids = set()
+    for name in ("samba", "smbd", "winbindd"):
+        try:
+            with open(os.path.join(d, "run", name + ".pid")) as f:
+                sids.add(os.getsid(int(f.read().split()[0])))
+        except (OSError, ValueError, IndexError):
+            pass
+    for sig, wait in ((signal.SIGTERM, 100), (signal.SIGKILL, 50)):
+        for sid in sids:
+            for p in session_members(sid):
+                try:
+                    os.kill(p, sig)
+                except OSError:
+                    pass
+        for _ in range(wait):
+            if not any(session_members(sid) for sid in sids):
+                return
             time.sleep(0.1)
-    # Its children, if any are left.
-    subprocess.run(["pkill", "-f", "-TERM", "samba -s " + conf(d)], check=False)
-    time.sleep(0.5)
 
 
 def ldap_db(d):
