@@ -94,6 +94,19 @@ t_expired_backup_is_refused_unless_allowed() {
     expect_dbcheck "$W/dc"
 }
 
+# A bound on the freeze that the copy cannot keep: the backup stops and
+# releases the locks, keeps nothing, and the DC takes writes again.
+t_max_freeze_bounds_how_long_writes_wait() {
+    make_dc "$W/dc" tdb
+    S populate "$W/dc" 300
+    expect_rc 2 "$ADBK" backup --samba-conf "$W/dc/etc/smb.conf" -o "$W/a.adbk" --max-freeze 0.001
+    grep -q -- "--max-freeze" "$W/err" || fail "$(cat "$W/err")"
+    [ -z "$(ls "$W" | grep adbk)" ] || fail "something was kept: $(ls "$W")"
+    timeout 20 /usr/bin/python3 "$SAMBADC" populate "$W/dc" 1 ||
+        fail "the DC takes no write after the stopped backup"
+    backup_json "$W/dc" "$W/a.adbk" --max-freeze 30
+}
+
 # A machine whose smb.conf is no AD DC's: refused, saying what the file says.
 t_not_a_dc_is_refused() {
     need_samba

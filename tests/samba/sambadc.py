@@ -165,8 +165,10 @@ def user_msg(db, name):
 
 def populate(d, n):
     db = local_db(d)
+    first = len(db.search(base=db.domain_dn(), scope=ldb.SCOPE_SUBTREE,
+                          expression="(sAMAccountName=adbkuser*)", attrs=["cn"]))
     db.transaction_start()
-    for i in range(n):
+    for i in range(first, first + n):
         db.add(user_msg(db, "adbkuser%05d" % i))
     db.transaction_commit()
 
