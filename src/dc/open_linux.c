@@ -5,6 +5,7 @@
  * asked for by name:
  *   spec->dcsim_dir        -> that simulated DC, bound under its own name
  *   server, ADBK_DCSIM_DIR -> the simulated DC by name (its binding)
+ *   spec->samba_target     -> a new folder to restore a Samba DC into
  *   anything else          -> the Samba AD DC of spec->samba_conf, or of
  *                             this machine's smb.conf; refused, saying what
  *                             the file says, when it is no AD DC's
@@ -53,6 +54,8 @@ adbk_status adbk_dc_open(const struct adbk_dc_spec *spec, const struct adbk_iden
             return adbk_error_set(err, ADBK_E_SOURCE, "--dcsim %s", dcsim_last_error());
         return open_named(name, id, out, err);
     }
+    if (spec && spec->samba_target)
+        return samba_target_open(spec->samba_target, out, err);
     if (env && *env)
         return open_named(server, id, out, err); /* the simulator resolves the name */
     if (server && dcsim_is_dc_folder(server))

@@ -23,6 +23,11 @@ adbk_status adbk_dc_open(const struct adbk_dc_spec *spec, const struct adbk_iden
         return adbk_error_set(err, ADBK_E_ARG, "--dcsim %s: on Windows the simulated DC is a "
                               "DLL in place of ntdsbcli.dll, named by ADBK_NTDSBCLI_DLL",
                               spec->dcsim_dir);
+    if (spec && (spec->samba_conf || spec->samba_target))
+        return adbk_error_set(err, ADBK_E_ARG, "%s %s: a Samba AD DC is backed up and restored "
+                              "on its Linux machine", spec->samba_conf ? "--samba-conf"
+                              : "--samba-target", spec->samba_conf ? spec->samba_conf
+                              : spec->samba_target);
     const char *given = spec && spec->server && *spec->server ? spec->server : NULL;
     /* The DLL is given a name for this machine too: its NetBIOS name
      * (DSBACKUP.md §1, the local server name, backslashes optional). */

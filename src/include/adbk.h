@@ -168,6 +168,9 @@ struct adbk_dc_spec {
                             * ends take --dcsim DIR, else ADBK_DCSIM_DIR) */
     const char *samba_conf; /* a Samba AD DC by its smb.conf (Linux); NULL =
                             * this machine's, where Samba keeps it */
+    const char *samba_target; /* restore only: a new (or empty) folder to restore
+                            * a Samba DC's archive into, as the same DC moved
+                            * there (Linux) */
 };
 
 /* Opens the DC spec names.
@@ -177,6 +180,8 @@ struct adbk_dc_spec {
  *    well must be that DC's;
  *  - else a server name while ADBK_DCSIM_DIR is set: the simulated DC,
  *    resolved by the simulator's binding;
+ *  - samba_target set: that folder, to restore a Samba DC's archive into
+ *    (backing it up is refused);
  *  - else the Samba AD DC whose smb.conf is samba_conf (or this machine's):
  *    its "server role" must be an AD DC's, else ADBK_E_SOURCE saying what
  *    the file says and what this machine can back up.
@@ -279,6 +284,7 @@ struct adbk_restore_result {
     char target_server[64], target_domain[128]; /* the DC restored to */
     bool simulated;             /* the archive is of the simulated DC */
     bool samba;                 /* a Samba DC's files were put back (no registration) */
+    char samba_conf[1024];      /* Samba: the restored DC's smb.conf */
 };
 
 /* Restores archive r (borrowed, open) to dc (open, borrowed), the DsRestore

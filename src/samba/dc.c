@@ -7,12 +7,17 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 static adbk_status backup(void *impl, const struct adbk_backup_options *o,
                           const struct adbk_job_callbacks *cb, struct adbk_backup_result *res,
                           struct adbk_error *err)
 {
+    struct samba_dc *dc = impl;
+    if (dc->target[0])
+        return adbk_error_set(err, ADBK_E_ARG, "%s is a folder to restore a Samba DC into, "
+                              "not a DC to back up (that is --samba-conf FILE)", dc->target);
     return samba_backup(impl, o, cb, res, err);
 }
 
@@ -36,6 +41,23 @@ static void close_samba(void *impl)
 }
 
 const struct dc_ops dc_samba_ops = {"Samba", backup, restore, simulated, close_samba};
+
+adbk_status samba_target_open(const char *dir, struct adbk_dc **out, struct adbk_error *err)
+{
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    struct samba_dc *dc = calloc(1, sizeof *dc);
+    if (!dc)
+        return adbk_error_set(err, ADBK_E_NOMEM, "no memory to open the Samba DC");
+    if (n == 0 || n + 64 > sizeof dc->target) {
+        free(dc);
+        return adbk_error_set(err, ADBK_E_ARG, "the folder to restore into is %s",
+                              n ? "too long a name" : "empty");
+    }
+    memcpy(dc->target, dir, n);
+    return dc_new(&dc_samba_ops, dc, out, err);
+}
 
 adbk_status samba_dc_open(const char *conf, const char *server, struct adbk_dc **out,
                           struct adbk_error *err)

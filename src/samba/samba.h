@@ -64,6 +64,21 @@ bool samba_conf_is_dc(const struct samba_conf *c);
  * alive; 0 when it does not run. */
 long samba_daemon_pid(const struct samba_conf *c);
 
+/* A DC restored into a new folder, top: its old folders from[i] are now
+ * to[i] (private/, state/, etc/ below top). */
+struct samba_move {
+    const char *top;
+    const char *from[4];
+    const char *to[4];
+    size_t n;
+};
+/* The DC's smb.conf text rewritten for its new folder (move.c): malloc'd,
+ * NULL without memory. */
+char *samba_conf_move(const char *text, const struct samba_move *m);
+/* The run-time folders the moved smb.conf names below top, one by one
+ * ("private", "state", "cache", ...); NULL past the last. */
+const char *samba_move_folder(size_t i);
+
 /* The DC as a backup sees it. */
 struct samba_dc {
     struct samba_conf conf;
@@ -74,6 +89,7 @@ struct samba_dc {
     char domain_dn[512];        /* DC=samdom,DC=example,DC=com */
     uint32_t lock_timeout_ms;   /* how long to wait for a database's lock */
     uint32_t max_freeze_ms;     /* at most this long may directory writes wait; 0 = no bound */
+    char target[PATH_MAX];      /* restore into this new folder; "" = onto conf's DC */
 };
 
 /* Fills everything but conf (read already) from the DC's files: backend,
@@ -107,6 +123,10 @@ adbk_status samba_tdb_member(struct emit *e, const char *path, struct adbk_membe
 struct adbk_dc;
 adbk_status samba_dc_open(const char *conf, const char *server, struct adbk_dc **out,
                           struct adbk_error *err);
+
+/* A new folder to restore a Samba DC's archive into (restore only): the
+ * same DC, moved. ADBK_E_ARG when dir is empty or too long. */
+adbk_status samba_target_open(const char *dir, struct adbk_dc **out, struct adbk_error *err);
 
 /* Restores archive r onto the Samba DC dc (adbk_restore for a Samba DC). */
 adbk_status samba_restore(struct samba_dc *dc, struct adbk_reader *r,

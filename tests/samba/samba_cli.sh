@@ -118,4 +118,101 @@ t_not_a_dc_is_refused() {
     [ ! -e "$W/a.adbk" ] || fail "an archive was written"
 }
 
+# The export is a backup file Samba's own tool restores, with the DC gone:
+# a new DC under a new name in a new folder, every user there, dbcheck
+# clean and sysvol's ACLs in place. No work folder is left beside it.
+export_restores_with_samba_tool() {
+    make_dc "$W/dc" "$1"
+    S populate "$W/dc" 100
+    S users "$W/dc" | grep -v '\$$' > "$W/users.before"
+    backup_json "$W/dc" "$W/a.adbk"
+    remove_dcs; rm -f "$W/.dcs" "$W/dc"
+    expect_rc 0 "$EXPORT" "$W/a.adbk" -o "$W/dc.tar.bz2" --json
+    [ "$(json "$W/out" server)" = DC1 ] || fail "the summary: $(cat "$W/out")"
+    [ -z "$(ls -A "$W" | grep '^\.adbk-samba-export')" ] || fail "a work folder is left: $(ls -A "$W")"
+    tar tjf "$W/dc.tar.bz2" > "$W/names"
+    for n in sysvol.tar.gz backup.txt private/sam.ldb private/encrypted_secrets.key etc/smb.conf; do
+        grep -qx "$n" "$W/names" || fail "the export lacks $n"
+    done
+    ! grep -q '^state/sysvol\|ldb-lock$' "$W/names" || fail "sysvol or a lock file went in raw"
+    new=$(new_dc_folder)
+    samba-tool domain backup restore --backup-file "$W/dc.tar.bz2" --targetdir "$new" \
+        --newservername DC2 > "$W/restore.log" 2>&1 ||
+        fail "samba-tool refused the export: $(tail -n 20 "$W/restore.log")"
+    expect_dbcheck "$new"
+    S users "$new" | grep -v '\$$' > "$W/users.after"
+    cmp -s "$W/users.before" "$W/users.after" || fail "users differ after samba-tool's restore"
+    [ "$(wc -l < "$W/users.after")" -ge 100 ] || fail "the users are missing"
+    samba-tool ntacl sysvolcheck -s "$new/etc/smb.conf" > "$W/sysvolcheck" 2>&1 ||
+        fail "sysvolcheck: $(tail -n 5 "$W/sysvolcheck")"
+}
+
+t_export_restores_with_samba_tool_tdb() { export_restores_with_samba_tool tdb; }
+t_export_restores_with_samba_tool_mdb() { export_restores_with_samba_tool mdb; }
+
+# What the export refuses: an archive of no Samba DC, an output that exists,
+# a name that says no compression. A killed export leaves no output, and
+# the next run removes its work folder.
+t_export_refusals_and_a_killed_run() {
+    need_samba
+    mkdir "$W/t" && echo data > "$W/t/f"
+    "$ADBK" create -q -o "$W/files.adbk" "$W/t" || fail "create failed"
+    expect_rc 2 "$EXPORT" "$W/files.adbk" -o "$W/x.tar.bz2"
+    grep -q "not an archive of a Samba DC" "$W/err" || fail "$(cat "$W/err")"
+    make_dc "$W/dc" tdb
+    backup_json "$W/dc" "$W/a.adbk"
+    expect_rc 2 "$EXPORT" "$W/a.adbk" -o "$W/x.zip"
+    grep -q "x.zip: the name must end in" "$W/err" || fail "$(cat "$W/err")"
+    : > "$W/x.tar"
+    expect_rc 2 "$EXPORT" "$W/a.adbk" -o "$W/x.tar"
+    grep -q "x.tar exists" "$W/err" || fail "$(cat "$W/err")"
+    [ ! -s "$W/x.tar" ] || fail "the existing file changed"
+    rm "$W/x.tar"
+    "$EXPORT" "$W/a.adbk" -o "$W/x.tar" -q & pid=$!
+    for _ in $(seq 200); do ls -A "$W" | grep -q '^\.adbk-samba-export' && break; sleep 0.05; done
+    ls -A "$W" | grep -q '^\.adbk-samba-export' || fail "no work folder appeared"
+    kill -9 "$pid"; wait "$pid" 2>/dev/null || true
+    [ ! -e "$W/x.tar" ] || fail "a killed export left its output"
+    expect_rc 0 "$EXPORT" "$W/a.adbk" -o "$W/x.tar" -q
+    [ -z "$(ls -A "$W" | grep '^\.adbk-samba-export')" ] || fail "the killed run's work folder stayed"
+    tar tf "$W/x.tar" | grep -qx private/sam.ldb || fail "the export after the kill is not whole"
+}
+
+# Into a new folder, with the DC gone: the same DC there, its smb.conf
+# naming the new folders and no old one, every user, dbcheck clean, sysvol
+# equal. A folder that is not empty is refused; the partial folder of a
+# killed restore is removed by the next one.
+t_restore_into_a_new_folder() {
+    make_dc "$W/dc" mdb
+    S populate "$W/dc" 100
+    S users "$W/dc" > "$W/users.before"
+    sysvol_state "$W/dc" "$W/sysvol.before"
+    backup_json "$W/dc" "$W/a.adbk"
+    old=$(readlink "$W/dc")
+    remove_dcs; rm -f "$W/.dcs" "$W/dc"
+    new=$(new_dc_folder)
+    mkdir "$new" && : > "$new/x"
+    expect_rc 2 "$ADBK" restore --samba-target "$new" "$W/a.adbk"
+    grep -q "is not empty" "$W/err" || fail "$(cat "$W/err")"
+    rm "$new/x"
+    mkdir "$new.adbk-partial" && echo junk > "$new.adbk-partial/junk"
+    expect_rc 0 "$ADBK" restore --samba-target "$new" "$W/a.adbk" --json
+    grep -q "left by a restore into" "$W/err" || fail "the killed restore's folder: $(cat "$W/err")"
+    [ ! -e "$new.adbk-partial" ] || fail "the partial folder stayed"
+    [ "$(json "$W/out" samba_conf)" = "$new/etc/smb.conf" ] || fail "$(cat "$W/out")"
+    testparm -s "$new/etc/smb.conf" > "$W/testparm" 2>/dev/null || true
+    for k in "private dir = $new/private" "state directory = $new/state" "path = $new/state/sysvol"; do
+        grep -q "$k" "$W/testparm" || fail "smb.conf lacks '$k': $(cat "$W/testparm")"
+    done
+    ! grep -q "$old" "$new/etc/smb.conf" || fail "smb.conf still names $old"
+    expect_dbcheck "$new"
+    S users "$new" > "$W/users.after"
+    cmp -s "$W/users.before" "$W/users.after" || fail "users differ after the restore"
+    sysvol_state "$new" "$W/sysvol.after"
+    diff "$W/sysvol.before" "$W/sysvol.after" > "$W/sysvol.diff" ||
+        fail "sysvol differs after the restore: $(head -n 20 "$W/sysvol.diff")"
+    samba-tool ntacl sysvolcheck -s "$new/etc/smb.conf" > "$W/sysvolcheck" 2>&1 ||
+        fail "sysvolcheck: $(tail -n 5 "$W/sysvolcheck")"
+}
+
 run_case samba "$@"

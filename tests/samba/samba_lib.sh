@@ -30,6 +30,15 @@ remove_dcs() {
 }
 cleanup() { remove_dcs; }
 
+# new_dc_folder: a path for a DC restored into a new folder (not made),
+# removed by remove_dcs with the partial folder a restore builds beside it.
+new_dc_folder() {
+    new=$(mktemp -d "${TMPDIR:-/tmp}/adbkdc.XXXXXX")
+    rmdir "$new"
+    printf '%s\n%s\n' "$new" "$new.adbk-partial" >> "$W/.dcs"
+    echo "$new"
+}
+
 # sysvol_state DC OUT: owners, modes, extended attributes and ACLs of sysvol.
 sysvol_state() {
     (cd "$1/state" && find sysvol -printf '%p %U:%G %m %y\n' | sort &&

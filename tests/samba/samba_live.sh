@@ -106,4 +106,15 @@ t_restore_is_refused_while_the_dc_runs() {
     sha256sum -c --quiet "$W/sum" || fail "the running DC's files changed"
 }
 
+# A DC restored into a new folder starts from there, with the original gone.
+t_dc_restored_into_a_new_folder_starts() {
+    make_dc "$W/dc" tdb
+    S start "$W/dc" 2>/dev/null || skip "the samba daemon does not start here (see $W/dc/log.samba)"
+    backup_json "$W/dc" "$W/a.adbk"
+    remove_dcs; rm -f "$W/.dcs" "$W/dc"
+    new=$(new_dc_folder)
+    expect_rc 0 "$ADBK" restore --samba-target "$new" "$W/a.adbk"
+    S start "$new" 2>/dev/null || fail "the moved DC does not start: $(tail -n 20 "$new"/log.* 2>/dev/null)"
+}
+
 run_case samba_live "$@"

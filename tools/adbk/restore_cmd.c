@@ -25,15 +25,22 @@ static void r_progress(void *ctx, uint64_t done) { cli_job_file_progress(ctx, do
 
 static void help(void)
 {
-    printf("usage: adbk restore ARCHIVE [--samba-conf FILE | --server NAME | --dcsim DIR]\n"
-           "                    [OPTIONS]\n\n"
+    printf("usage: adbk restore ARCHIVE [--samba-conf FILE | --samba-target DIR |\n"
+           "                    --server NAME | --dcsim DIR] [OPTIONS]\n\n"
            "Restores a backup made by 'adbk backup' to the stopped domain controller it is of.\n\n"
            "A Samba AD DC (Linux; the DC of this machine's smb.conf, or of --samba-conf):\n"
            "refused while its samba daemon runs, for another DC or domain, or when older\n"
            "than its tombstone lifetime; every file is written under a temporary name beside\n"
            "its destination and checked as it streams, and only when all are does each take\n"
-           "its place (private/, state/ with sysvol, smb.conf's folder), with its mode and\n"
-           "time. Start samba afterwards.\n\n"
+           "its place (private/, state/ with sysvol, smb.conf's folder), with its owner,\n"
+           "mode, extended attributes (sysvol's NT ACLs and POSIX ACLs) and time. Start\n"
+           "samba afterwards.\n"
+           "With --samba-target DIR the same DC is restored into a new (or empty) folder\n"
+           "instead: DIR/private, DIR/state, DIR/etc/smb.conf, that smb.conf rewritten to\n"
+           "name DIR's folders (samba -s DIR/etc/smb.conf runs it). It is built beside DIR\n"
+           "and takes DIR's name only when whole. Do not start it while the original DC\n"
+           "serves the domain: it is that DC. To add a DC under a new name, hand the\n"
+           "archive to Samba's own tool with adbk-samba-export.\n\n"
            "A Windows DC or adbk's simulated one, whose directory service is stopped\n"
            "(Directory Services Restore Mode), the DsRestore way:\n"
            "  1. checks the archive: one expiry token, one database, logs without a gap,\n"
@@ -51,6 +58,7 @@ static void help(void)
            "next start the directory replays the logs (hard recovery).\n\n"
            "  --samba-conf FILE      the Samba AD DC configured by FILE (default: where Samba\n"
            "                         keeps smb.conf, see 'samba -b')\n"
+           "  --samba-target DIR     restore a Samba DC's archive into the new folder DIR\n"
            "  --server NAME          the DC to restore (Windows: default this machine)\n"
            "  --dcsim DIR            restore adbk's simulated DC in DIR (a test double; also\n"
            "                         chosen by ADBK_DCSIM_DIR=DIR)\n"
@@ -94,6 +102,10 @@ static void summary(const char *archive, const struct adbk_restore_result *r, do
         cli_json_str(stdout, r->domain);
         printf(",\"simulated\":%s,\"samba\":%s", r->simulated ? "true" : "false",
                r->samba ? "true" : "false");
+        if (r->samba) {
+            printf(",\"samba_conf\":");
+            cli_json_str(stdout, r->samba_conf);
+        }
         printf(",\"files\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"seconds\":%.3f"
                ",\"log_generation_low\":%u,\"log_generation_high\":%u,\"age_days\":%lld",
                r->files, r->bytes, secs, (unsigned)r->gen_low, (unsigned)r->gen_high,
@@ -120,7 +132,8 @@ static void summary(const char *archive, const struct adbk_restore_result *r, do
         if (r->tsl_days)
             fprintf(stderr, " (tombstone lifetime %u days)", (unsigned)r->tsl_days);
         fputc('\n', stderr);
-        cli_safe_printf(stderr, "%s: start samba (e.g. systemctl start samba-ad-dc)", archive);
+        cli_safe_printf(stderr, "%s: start samba (samba -s %s, or e.g. systemctl start "
+                        "samba-ad-dc)", archive, r->samba_conf);
         fputc('\n', stderr);
         return;
     }
@@ -136,9 +149,11 @@ static void summary(const char *archive, const struct adbk_restore_result *r, do
 
 int cmd_restore(int argc, char **argv)
 {
-    enum { OPT_SERVER = 256, OPT_DCSIM, OPT_OTHER_DC, OPT_EXPIRED, OPT_JSON, OPT_USER, OPT_SAMBA };
+    enum { OPT_SERVER = 256, OPT_DCSIM, OPT_OTHER_DC, OPT_EXPIRED, OPT_JSON, OPT_USER, OPT_SAMBA,
+           OPT_SAMBA_TARGET };
     static const struct option opts[] = {
         {"samba-conf", required_argument, NULL, OPT_SAMBA},
+        {"samba-target", required_argument, NULL, OPT_SAMBA_TARGET},
         {"server", required_argument, NULL, OPT_SERVER}, {"user", required_argument, NULL, OPT_USER},
         {"dcsim", required_argument, NULL, OPT_DCSIM},
         {"allow-other-dc", no_argument, NULL, OPT_OTHER_DC},
@@ -158,6 +173,7 @@ int cmd_restore(int argc, char **argv)
         case OPT_SERVER: spec.server = optarg; break;
         case OPT_DCSIM: spec.dcsim_dir = optarg; break;
         case OPT_SAMBA: spec.samba_conf = optarg; break;
+        case OPT_SAMBA_TARGET: spec.samba_target = optarg; break;
         case OPT_OTHER_DC: ro.allow_other_dc = true; break;
         case OPT_USER: user = optarg; break;
         case OPT_EXPIRED: ro.allow_expired = true; break;
@@ -175,7 +191,8 @@ int cmd_restore(int argc, char **argv)
     }
     if (optind + 1 != argc) {
         cli_err(optind == argc ? "restore needs an archive (try 'adbk restore --help')"
-                               : "restore takes one archive; the target is --samba-conf, --server or --dcsim");
+                               : "restore takes one archive; the target is --samba-conf, --samba-target, "
+                                 "--server or --dcsim");
         return EXIT_ERROR;
     }
     const char *archive = argv[optind];
