@@ -82,6 +82,7 @@ do_setup=1
 check=0
 wait_idle=60
 
+. "$root/tools/bench-lib.sh"
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 2; }
 usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
@@ -193,29 +194,10 @@ hf() { hyperfine --style basic "$@" >&2; }
 # CPU accounting, to tell how much other processes disturbed a phase:
 # busy and total jiffies of all CPUs (/proc/stat), and our children's CPU
 # seconds (bash 'times'; hyperfine and what it runs are our descendants).
-cpu_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
 mark() { # PHASE_a / PHASE_b; 'times' must run in this shell, not in a subshell
     times >"$work/times.txt"
     put "cpu_$1" "$(cpu_jiffies) $(awk 'NR == 2 { gsub(/s/, ""); split($1, u, "m"); split($2, y, "m")
         print u[1] * 60 + u[2] + y[1] * 60 + y[2] }' "$work/times.txt")"
-}
-wait_for_idle() {
-    [ "$wait_idle" -gt 0 ] || return 0
-    local waited=0 quiet=0 a b
-    while [ "$waited" -lt "$wait_idle" ]; do
-        a=$(cpu_jiffies)
-        sleep 1
-        b=$(cpu_jiffies)
-        waited=$((waited + 1))
-        if [ "$(echo "$a $b" | awk '{ print ($3 - $1) * 100 < 10 * ($4 - $2) }')" = 1 ]; then
-            quiet=$((quiet + 1))
-            [ "$quiet" -lt 3 ] || { [ "$waited" -le 3 ] || say "   the machine is idle after $waited s"; return 0; }
-        else
-            [ "$quiet" -gt 0 ] || [ "$waited" -ne 1 ] || say "   other processes are busy; waiting up to $wait_idle s for the machine to be idle"
-            quiet=0
-        fi
-    done
-    say "   WARNING: the machine is still busy after $wait_idle s; timings will be disturbed (see 'others' in the report)"
 }
 R="$work/results.env"
 : >"$R"
