@@ -39,11 +39,13 @@
 extern "C" {
 #endif
 
-/* Format version this library writes (every archive it writes says 1.1,
- * FORMAT.md 10). It reads every 1.x archive and refuses a newer major
- * version with ADBK_E_VERSION. */
+/* Format versions this library writes (FORMAT.md 10): 1.2 for a plain
+ * archive, signed or not, 2.0 for an encrypted one. It reads every 1.x and
+ * 2.0 archive and refuses a newer major version with ADBK_E_VERSION. */
 #define ADBK_FORMAT_MAJOR 1
-#define ADBK_FORMAT_MINOR 1
+#define ADBK_FORMAT_MINOR 2
+#define ADBK_FORMAT_ENCRYPTED_MAJOR 2
+#define ADBK_FORMAT_ENCRYPTED_MINOR 0
 
 /* Status codes. Values are pinned: once released a value never changes. */
 typedef enum adbk_status {
@@ -68,7 +70,10 @@ typedef enum adbk_status {
     ADBK_E_PRIVILEGE = 18,  /* a needed privilege is not held */
     ADBK_E_EXPIRED = 19,    /* the backup is older than the tombstone lifetime */
     ADBK_E_INTERRUPTED = 20,/* stopped by a signal */
-    ADBK_E_OTHER_DC = 21    /* the archive is of another domain controller */
+    ADBK_E_OTHER_DC = 21,   /* the archive is of another domain controller */
+    ADBK_E_KEY = 22,        /* encrypted, and no key given opens it */
+    ADBK_E_AUTH = 23,       /* a sealed part or the header MAC does not authenticate */
+    ADBK_E_SIGNATURE = 24   /* not signed by a trusted key, or its signature fails */
 } adbk_status;
 
 /* A short, constant description of a status ("checksum mismatch"). */
@@ -174,6 +179,76 @@ struct adbk_entry {
     size_t xattr_count;
 };
 
+/* ---------------------------------------------------------------- keys */
+
+/* Encryption (FORMAT.md 13) is to age's X25519 keys, in age's text forms, so
+ * keys made by age-keygen work: a recipient (public key) "age1...", an
+ * identity (secret key) "AGE-SECRET-KEY-1...". Signatures (FORMAT.md 12) are
+ * Ed25519, in adbk's text forms, Bech32 like age's: a public key
+ * "adbk-sign1...", a secret one "ADBK-SIGN-SECRET-KEY-1...". Key files hold
+ * one key per line; empty lines and lines starting with '#' are skipped (the
+ * form age-keygen writes). Structs holding secrets are wiped by their users
+ * with adbk_wipe. */
+#define ADBK_KEY_TEXT 96u   /* any key's text form, with its NUL */
+
+struct adbk_recipient {
+    uint8_t key[32];        /* X25519 public key */
+};
+struct adbk_age_identity {
+    uint8_t secret[32];     /* X25519 secret key */
+    uint8_t public_key[32]; /* its public key: made by the parse and read functions,
+                             * which are the way to get an identity */
+};
+struct adbk_sign_key {
+    uint8_t secret[64];     /* Ed25519 secret key as libsodium keeps it */
+    uint8_t public_key[32];
+};
+struct adbk_sign_public {
+    uint8_t key[32];        /* Ed25519 public key */
+};
+
+/* Parse one key's text (surrounding white space ignored). ADBK_E_ARG names
+ * what is wrong (not that kind of key, a Bech32 checksum, a length), never
+ * the secret itself. */
+adbk_status adbk_recipient_parse(const char *text, struct adbk_recipient *out,
+                                 struct adbk_error *err);
+adbk_status adbk_age_identity_parse(const char *text, struct adbk_age_identity *out,
+                                struct adbk_error *err);
+adbk_status adbk_sign_key_parse(const char *text, struct adbk_sign_key *out,
+                                struct adbk_error *err);
+adbk_status adbk_sign_public_parse(const char *text, struct adbk_sign_public *out,
+                                   struct adbk_error *err);
+
+/* Text forms (out holds ADBK_KEY_TEXT bytes). */
+void adbk_recipient_text(const struct adbk_recipient *r, char *out);
+void adbk_age_identity_text(const struct adbk_age_identity *id, char *out);
+void adbk_sign_public_text(const struct adbk_sign_public *p, char *out);
+void adbk_sign_key_text(const struct adbk_sign_key *k, char *out);
+/* The public half of an identity or a signing key. */
+void adbk_age_identity_recipient(const struct adbk_age_identity *id, struct adbk_recipient *out);
+void adbk_sign_key_public(const struct adbk_sign_key *k, struct adbk_sign_public *out);
+
+/* A new signing key pair. ADBK_E_IO when libsodium cannot start. */
+adbk_status adbk_sign_keygen(struct adbk_sign_key *out, struct adbk_error *err);
+
+/* Every key of a key file's text (what names the file in messages): *out is
+ * malloc'd (free it with adbk_keys_free(*out, *n, sizeof **out), which wipes
+ * it), *n its count. A line
+ * that is not a key of that kind fails naming the file and the line number.
+ * A file with no key is ADBK_E_ARG. */
+adbk_status adbk_recipients_read(const char *text, const char *what,
+                                 struct adbk_recipient **out, size_t *n,
+                                 struct adbk_error *err);
+adbk_status adbk_age_identities_read(const char *text, const char *what,
+                                 struct adbk_age_identity **out, size_t *n, struct adbk_error *err);
+/* The one signing key of a key file. */
+adbk_status adbk_sign_key_read(const char *text, const char *what, struct adbk_sign_key *out,
+                               struct adbk_error *err);
+void adbk_keys_free(void *keys, size_t count, size_t elem_size);
+
+/* Wipes n bytes at p (a secret) so that the compiler cannot skip it. */
+void adbk_wipe(void *p, size_t n);
+
 /* ---------------------------------------------------------------- sinks */
 
 /* Where a writer puts its bytes. The writer only ever appends (never seeks),
@@ -214,6 +289,12 @@ struct adbk_writer_options {
     int has_created;         /* nonzero: use created_sec instead of now */
     int64_t created_sec;     /* Unix seconds, UTC */
     const char *tool;        /* tool name and version; NULL = "adbk <version>" */
+    /* Encrypt to these public keys (FORMAT.md 13; format 2.0): copied. None:
+     * a plain archive. */
+    const struct adbk_recipient *recipients;
+    size_t recipient_count;
+    /* Sign with this key (FORMAT.md 12); NULL: unsigned. Copied. */
+    const struct adbk_sign_key *sign_key;
 };
 
 struct adbk_writer;
@@ -295,6 +376,16 @@ void adbk_source_close(struct adbk_source *src);
 struct adbk_reader_options {
     unsigned threads;        /* decompression threads; 0 = number of cores */
     uint64_t memory;         /* bytes of chunk buffers at most; 0 = ADBK_READ_MEMORY */
+    /* Secret keys to open an encrypted archive with (borrowed for the open:
+     * the reader keeps only the archive's own keys). None: an encrypted
+     * archive opens locked, its clear parts only (FORMAT.md 13.7). */
+    const struct adbk_age_identity *identities;
+    size_t identity_count;
+    /* Signers to trust (FORMAT.md 12): with any, open refuses an archive not
+     * signed by one of them (ADBK_E_SIGNATURE), and every member read is
+     * checked against its signed Span_Digest. Copied. */
+    const struct adbk_sign_public *trusted;
+    size_t trusted_count;
 };
 
 /* A reader decodes up to 2 x threads chunks at once, each in a buffer of the
@@ -323,6 +414,17 @@ struct adbk_archive_info {
     uint64_t index_offset;
     size_t property_count;
     const struct adbk_property *properties;
+    /* Encryption and signature (FORMAT.md 12, 13). */
+    int encrypted;           /* format 2.0 */
+    int locked;              /* encrypted and not opened: only clear parts are known;
+                              * entries have names "#N", kind 0, no properties */
+    int64_t not_after;       /* encrypted: when the backup can no longer be restored,
+                              * Unix seconds; 0 unknown */
+    size_t recipient_count;  /* encrypted: stanzas in the key record */
+    int is_signed;           /* Header_Flags bit 1 */
+    int signature_ok;        /* signed, and the signature and Prefix_Digest check out */
+    int trusted;             /* signature_ok by a key of the reader options' trusted */
+    uint8_t signer[32];      /* the signer's public key, when signed */
 };
 
 struct adbk_reader;
@@ -492,6 +594,15 @@ struct adbk_salvage_options {
     int level;               /* zstd level of the repaired archive; 0 = 3 */
     unsigned threads;        /* compression threads; 0 = number of cores */
     int in_caller;           /* nonzero: compress in the caller (adbk_writer_options) */
+    /* An encrypted archive (FORMAT.md 13.7) is salvaged with a recipient's
+     * secret key: what is intact is opened, and the repaired archive is
+     * sealed anew under the same File_Key, for the same recipients. Without
+     * a key that opens it, salvage of an encrypted archive fails with
+     * ADBK_E_KEY. Borrowed. */
+    const struct adbk_age_identity *identities;
+    size_t identity_count;
+    /* Sign the repaired archive (it cannot keep the original signature). */
+    const struct adbk_sign_key *sign_key;
 };
 
 struct adbk_salvage_result {

@@ -5,6 +5,7 @@
 #ifndef ADBK_READER_PRIVATE_H
 #define ADBK_READER_PRIVATE_H
 
+#include "crypto.h"
 #include "extras.h"
 #include "internal.h"
 #include "records.h"
@@ -23,7 +24,47 @@ struct adbk_reader {
     struct nameset names;
     uint64_t header_len;  /* bytes of the header record */
     uint64_t seek_offset; /* where the seek-table frame starts */
+
+    /* The frames before the first member: the header record, and in 2.0
+     * the key record (FORMAT.md 13.2); their bytes, kept for the signature's
+     * Prefix_Digest. */
+    uint64_t prefix_frames, prefix_len;
+    uint8_t *prefix;
+    /* Encrypted: opened with a key (the archive's own keys), or locked. */
+    bool unlocked;
+    struct archive_keys keys;
+    /* Signed (12): each entry's Span_Digest; the keys trusted; why the
+     * signature fails, when it does. */
+    uint8_t (*digests)[DIGEST_SIZE];
+    struct adbk_sign_public *trusted;
+    size_t ntrusted;
+    char sig_problem[300];
 };
+
+/* ------------------------------------------------------------ open (reader.c, unlock.c) */
+
+/* Parses a plain index body (FORMAT.md 3.5) into the reader's entries and
+ * properties; *end is where its entries end in the body. */
+adbk_status rd_parse_plain_index(struct adbk_reader *r, const uint8_t *body, size_t blen,
+                                 uint64_t index_offset, size_t *end, struct adbk_error *err);
+/* The tiling rule (3.5) for entry i: its frames must start at *frame and
+ * byte *off, which it moves past them. */
+adbk_status rd_tile(struct adbk_reader *r, uint64_t i, const struct adbk_entry *e,
+                    uint64_t *frame, uint64_t *off, struct adbk_error *err);
+/* The rule that ties an entry's chunk count to its size (3.3). */
+adbk_status rd_chunk_count_rule(struct adbk_reader *r, const struct adbk_entry *e,
+                                const char *shown, struct adbk_error *err);
+
+/* unlock.c: the key record, opened with the options' identities (13.4) */
+adbk_status rd_open_keys(struct adbk_reader *r, const struct adbk_reader_options *o,
+                         struct adbk_error *err);
+/* unlock.c: the encrypted index (13.6); *end is where its sealed index ends. */
+adbk_status rd_parse_sealed_index(struct adbk_reader *r, const uint8_t *body, size_t blen,
+                                  uint64_t index_offset, size_t *end, struct adbk_error *err);
+/* unlock.c: the signature trailer (12) of the index body, which must start
+ * at end; with trusted keys, ADBK_E_SIGNATURE unless one of them signed. */
+adbk_status rd_check_signature(struct adbk_reader *r, const uint8_t *body, size_t blen,
+                               size_t end, struct adbk_error *err);
 
 /* Reads len bytes at off; names `what` in errors. A range past the end of the
  * file is ADBK_E_TRUNCATED. */
@@ -47,6 +88,8 @@ struct scan;
 struct scan_hooks {
     adbk_content_fn out;        /* may be NULL */
     void *out_ctx;
+    /* Compare every member's frames with its signed Span_Digest (12). */
+    bool digests;
     /* Called per finding. Returns true to go on (verify), false to stop at
      * the first one (read_member). */
     bool (*damage)(void *ctx, const struct adbk_damage *d);

@@ -51,7 +51,7 @@ static void on_recheck(void *ctx, size_t member)
 static adbk_status recheck(struct adbk_reader *r, struct vctx *v, const struct seek_entry *se,
                            struct adbk_error *err)
 {
-    struct scan_hooks h = {.damage = on_damage, .ctx = v};
+    struct scan_hooks h = {.damage = on_damage, .digests = r->info.is_signed, .ctx = v};
     struct scan *s = NULL;
     adbk_status st = scan_create(r, &h, &s, err);
     uint64_t bytes = 0;
@@ -77,10 +77,10 @@ adbk_status adbk_reader_verify(struct adbk_reader *r, const struct adbk_verify_c
     struct vctx v = {.cb = cb, .res = &res, .total = r->src->size,
                      .recheck = malloc((r->count ? r->count : 1) * sizeof(size_t))};
     struct scan_hooks h = {.damage = on_damage, .progress = on_progress, .recheck = on_recheck,
-                           .ctx = &v};
+                           .digests = r->info.is_signed, .ctx = &v};
     struct scan *s = NULL;
     struct seek_entry *se = NULL;
-    uint64_t bytes = r->header_len;
+    uint64_t bytes = r->prefix_len;
 
     /* The whole seek table: open bounded its size by the file's. */
     adbk_status st = v.recheck ? rd_seek_entries(r, 0, r->info.frame_count, &se, err)
@@ -91,7 +91,12 @@ adbk_status adbk_reader_verify(struct adbk_reader *r, const struct adbk_verify_c
     if (st != ADBK_OK)
         goto out;
 
-    /* se[0], the header's entry, was checked at open. */
+    /* se[0], the header's entry, was checked at open, and se[1] with the key
+     * record of an encrypted archive. A signature that fails is damage of
+     * the whole archive (12). */
+    if (r->info.is_signed && !r->info.signature_ok)
+        scan_report(s, ADBK_E_SIGNATURE, -1, -1, r->info.index_offset, "the signature: %s",
+                    r->sig_problem);
     for (size_t i = 0; i < r->count && st == ADBK_OK; i++)
         st = scan_member(s, i, &se[r->entries[i].first_frame], &bytes, err);
     if (st == ADBK_OK)
@@ -109,7 +114,7 @@ adbk_status adbk_reader_verify(struct adbk_reader *r, const struct adbk_verify_c
         scan_report(s, ADBK_E_CORRUPT, -1, -1, r->seek_offset,
                     "the seek table's frame sizes add up to %llu bytes, but it starts at byte "
                     "%llu", (unsigned long long)sum, (unsigned long long)r->seek_offset);
-    res.frames_checked = scan_frames(s) + 2; /* header and index, checked at open */
+    res.frames_checked = scan_frames(s) + r->prefix_frames + 1; /* checked at open */
     res.content_bytes = scan_content_bytes(s);
     res.bytes_checked = r->src->size;
     st = v.first;

@@ -11,3 +11,5 @@ foreach(src IN LISTS unit_sources)
 endforeach()
 
 target_compile_definitions(test_vectors PRIVATE ADBK_VECTORS_DIR="${PROJECT_SOURCE_DIR}/format/vectors")
+# The cryptography's internal functions (crypto.h) are tested directly.
+target_include_directories(test_crypto PRIVATE ${PROJECT_SOURCE_DIR}/format/lib)

@@ -6,6 +6,7 @@
  */
 #include "adbk.h"
 #include "cli.h"
+#include "keys.h"
 #include "salvage_cmd.h"
 
 #include <errno.h>
@@ -37,7 +38,10 @@ static void usage(FILE *f)
             "  verify ARCHIVE               check every byte; exit 1 if damaged\n"
             "  salvage DAMAGED -o OUT.adbk  recover what is intact from a damaged or cut archive\n"
             "  extract ARCHIVE [-C DIR] [NAME...]\n"
-            "                               unpack members, checking them as they go\n\n"
+            "                               unpack members, checking them as they go\n"
+            "  keygen [-o FILE]             make a key pair for signing archives\n\n"
+            "Encrypting to public keys (age's, from age-keygen) and signing: 'adbk backup\n"
+            "--recipient age1... --sign KEYFILE'; reading: '--identity FILE', '--trust KEY'.\n\n"
             "Run 'adbk COMMAND --help' for a command's options. An archive is a standard\n"
             "zstd file too: 'zstd -t' tests it and 'zstd -dc' prints its contents.\n"
             "format/FORMAT.md specifies it for anyone who must read it without adbk.\n");
@@ -68,7 +72,7 @@ static void c_progress(void *ctx, uint64_t done)
     cli_progress_update(&c->job.prog, c->base + done, c->cur);
 }
 
-static int cmd_create(int argc, char **argv)
+static int create_with(int argc, char **argv, struct cli_keys *keys)
 {
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'}, {"threads", required_argument, NULL, 'T'},
@@ -76,7 +80,7 @@ static int cmd_create(int argc, char **argv)
         {"xxh128", no_argument, NULL, 'x'}, {"json", no_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
         {"owner", no_argument, NULL, 'U'}, {"xattrs", no_argument, NULL, 'X'},
-        {NULL, 0, NULL, 0}};
+        CLI_WRITE_KEY_OPTIONS, {NULL, 0, NULL, 0}};
     struct adbk_output_options oo = {0};
     struct adbk_create_options what = {0};
     struct adbk_writer_options *wo = &oo.writer;
@@ -86,7 +90,12 @@ static int cmd_create(int argc, char **argv)
         return EXIT_ERROR;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:T:fjqh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:T:fjqhr:R:", opts, NULL)) != -1) {
+        int k = cli_keys_option(keys, c, optarg);
+        if (k < 0)
+            return EXIT_ERROR;
+        if (k > 0)
+            continue;
         switch (c) {
         case 'o': oo.output = optarg; break;
         case 'T':
@@ -130,6 +139,7 @@ static int cmd_create(int argc, char **argv)
                    "  --xattrs            also store every extended attribute: ACLs\n"
                    "                      (system.posix_acl_*), NT ACLs (security.NTACL), ...;\n"
                    "                      one that cannot be read is an error\n"
+                   CLI_WRITE_KEY_HELP
                    "  --json              print a JSON summary on standard output\n"
                    "  -q, --quiet         no progress, no summary\n\n"
                    "Exit: 0 done, 1 done but some files were skipped (see warnings),\n"
@@ -138,6 +148,7 @@ static int cmd_create(int argc, char **argv)
         default: return EXIT_ERROR;
         }
     }
+    cli_keys_writer(keys, wo);
     const char *out = oo.output;
     if (!out) {
         cli_err("create needs -o OUT.adbk (or -o - for standard output)");
@@ -198,6 +209,14 @@ static int cmd_create(int argc, char **argv)
     return cs.job.warnings ? EXIT_DAMAGED : EXIT_OK;
 }
 
+static int cmd_create(int argc, char **argv)
+{
+    struct cli_keys keys = {0};
+    int rc = create_with(argc, argv, &keys);
+    cli_keys_free(&keys);
+    return rc;
+}
+
 /* ------------------------------------------------------------ extract */
 
 struct xstate {
@@ -238,7 +257,7 @@ static int extract_from(const char *path, struct adbk_extract_options *xo,
                         const struct adbk_reader_options *ro, struct xstate *xs, bool to_stdout,
                         bool quiet);
 
-static int cmd_extract(int argc, char **argv)
+static int extract_with(int argc, char **argv, struct cli_keys *keys)
 {
     static const struct option opts[] = {
         {"directory", required_argument, NULL, 'C'}, {"force", no_argument, NULL, 'f'},
@@ -246,14 +265,19 @@ static int cmd_extract(int argc, char **argv)
         {"threads", required_argument, NULL, 'T'}, {"verbose", no_argument, NULL, 'v'},
         {"salvage", no_argument, NULL, 'S'}, {"quiet", no_argument, NULL, 'q'},
         {"owner", no_argument, NULL, 'U'}, {"xattrs", no_argument, NULL, 'X'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'}, CLI_READ_KEY_OPTIONS, {NULL, 0, NULL, 0}};
     struct adbk_extract_options xo = {.dir = "."};
     struct adbk_reader_options ro = {0};
     struct xstate xs = {0};
     bool to_stdout = false, quiet = false, salvage = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "C:fk:OT:vSqh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "C:fk:OT:vSqhi:", opts, NULL)) != -1) {
+        int k = cli_keys_option(keys, c, optarg);
+        if (k < 0)
+            return EXIT_ERROR;
+        if (k > 0)
+            continue;
         switch (c) {
         case 'C': xo.dir = optarg; break;
         case 'f': xo.force = true; break;
@@ -308,12 +332,17 @@ static int cmd_extract(int argc, char **argv)
                    "                       (as 'adbk salvage', into a temporary archive), report\n"
                    "                       what is lost, and extract what is intact; partial\n"
                    "                       members land in lost+found/ with their byte ranges\n"
+                   CLI_READ_KEY_HELP
                    "  -q, --quiet          no progress\n\n"
-                   "Exit: 0 all extracted, 1 some member was damaged or refused, 2 error.\n");
+                   "Exit: 0 all extracted, 1 some member was damaged or refused (or the\n"
+                   "archive is not signed by a trusted key), 2 error.\n");
             return EXIT_OK;
         default: return EXIT_ERROR;
         }
     }
+    if (!cli_keys_finish(keys))
+        return EXIT_ERROR;
+    cli_keys_reader(keys, &ro);
     if (optind >= argc) {
         cli_err("extract needs an archive (try 'adbk extract --help')");
         return EXIT_ERROR;
@@ -326,7 +355,7 @@ static int cmd_extract(int argc, char **argv)
     int salvage_rc = EXIT_OK;
     if (salvage) {
         /* The loss report is a warning, shown even with -q. */
-        salvage_rc = cli_salvage_to_temp(path, false, salvaged, sizeof salvaged);
+        salvage_rc = cli_salvage_to_temp(path, keys, false, salvaged, sizeof salvaged);
         if (salvage_rc == EXIT_ERROR)
             return EXIT_ERROR;
         path = salvaged;
@@ -335,6 +364,14 @@ static int cmd_extract(int argc, char **argv)
     if (salvaged[0])
         unlink(salvaged);
     return rc > salvage_rc ? rc : salvage_rc;
+}
+
+static int cmd_extract(int argc, char **argv)
+{
+    struct cli_keys keys = {0};
+    int rc = extract_with(argc, argv, &keys);
+    cli_keys_free(&keys);
+    return rc;
 }
 
 /* The rest of extract, once the archive to read is known. */
@@ -350,6 +387,12 @@ static int extract_from(const char *path, struct adbk_extract_options *xo_in,
     if (st != ADBK_OK) {
         cli_err("%s", err.message);
         return cli_exit_for(st);
+    }
+    if (adbk_reader_info(r)->locked) {
+        cli_err("%s is encrypted: extracting needs a recipient's secret key (--identity FILE, "
+                "--identity-fd N or ADBK_IDENTITY)", path);
+        adbk_reader_close(r);
+        return EXIT_ERROR;
     }
     for (size_t i = 0; i < xo.name_count; i++) {
         struct adbk_extract_options one = {.names = &xo.names[i], .name_count = 1};
@@ -427,8 +470,9 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-        printf("adbk %s (archive format %d.%d)\n", ADBK_VERSION_STRING, ADBK_FORMAT_MAJOR,
-               ADBK_FORMAT_MINOR);
+        printf("adbk %s (archive format %d.%d; %d.%d encrypted)\n", ADBK_VERSION_STRING,
+               ADBK_FORMAT_MAJOR, ADBK_FORMAT_MINOR, ADBK_FORMAT_ENCRYPTED_MAJOR,
+               ADBK_FORMAT_ENCRYPTED_MINOR);
         return EXIT_OK;
     }
     if (!strcmp(cmd, "backup"))
@@ -445,6 +489,8 @@ int main(int argc, char **argv)
         return cmd_extract(argc - 1, argv + 1);
     if (!strcmp(cmd, "salvage"))
         return cmd_salvage(argc - 1, argv + 1);
+    if (!strcmp(cmd, "keygen"))
+        return cli_keygen(argc - 1, argv + 1);
     cli_err("unknown command '%s'", cmd);
     usage(stderr);
     return EXIT_ERROR;

@@ -4,6 +4,7 @@
  */
 #include "adbk.h"
 #include "cli.h"
+#include "keys.h"
 #include "identity.h"
 
 #include <getopt.h>
@@ -61,6 +62,7 @@ static void help(void)
            "  --truncate-logs        truncate them even when writing to a pipe (by default\n"
            "                         logs are truncated only when OUT is a file, since adbk\n"
            "                         cannot know whether a pipe's reader kept the archive)\n"
+           CLI_WRITE_KEY_HELP
            "  -f, --force            replace OUT if it exists\n"
            "  --xxh128               also write OUT.xxh128 for 'xxhsum -c' after a copy\n"
            "  --json                 print a JSON summary on standard output\n"
@@ -128,7 +130,7 @@ static void summary(const char *out, const struct adbk_dc_spec *spec,
     }
 }
 
-int cmd_backup(int argc, char **argv)
+static int backup_with(int argc, char **argv, struct cli_keys *keys)
 {
     enum { OPT_SERVER = 256, OPT_DCSIM, OPT_CHUNK, OPT_NOTRUNC, OPT_TRUNC, OPT_XXH, OPT_JSON,
            OPT_USER, OPT_SAMBA, OPT_LOCK_TIMEOUT, OPT_MAX_FREEZE };
@@ -144,7 +146,7 @@ int cmd_backup(int argc, char **argv)
         {"truncate-logs", no_argument, NULL, OPT_TRUNC}, {"force", no_argument, NULL, 'f'},
         {"xxh128", no_argument, NULL, OPT_XXH}, {"json", no_argument, NULL, OPT_JSON},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        CLI_WRITE_KEY_OPTIONS, {NULL, 0, NULL, 0}};
     struct adbk_backup_options bo = {0};
     struct adbk_output_options *out = &bo.out;
     struct adbk_dc_spec spec = {0};
@@ -156,7 +158,12 @@ int cmd_backup(int argc, char **argv)
         return EXIT_ERROR;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:T:fqh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:T:fqhr:R:", opts, NULL)) != -1) {
+        int k = cli_keys_option(keys, c, optarg);
+        if (k < 0)
+            return EXIT_ERROR;
+        if (k > 0)
+            continue;
         switch (c) {
         case 'o': out->output = optarg; break;
         case OPT_SERVER: spec.server = optarg; break;
@@ -213,6 +220,7 @@ int cmd_backup(int argc, char **argv)
         return EXIT_ERROR;
     }
     bo.truncate = trunc_no ? ADBK_TRUNCATE_NO : trunc_yes ? ADBK_TRUNCATE_YES : ADBK_TRUNCATE_AUTO;
+    cli_keys_writer(keys, &out->writer);
     bool to_stdout = strcmp(out->output, "-") == 0;
     if (to_stdout && isatty(STDOUT_FILENO)) {
         cli_err("refusing to write an archive to a terminal; redirect standard output");
@@ -255,4 +263,12 @@ int cmd_backup(int argc, char **argv)
     if (json || !quiet)
         summary(out->output, &spec, &res, secs, json, to_stdout);
     return job.warnings ? EXIT_DAMAGED : EXIT_OK;
+}
+
+int cmd_backup(int argc, char **argv)
+{
+    struct cli_keys keys = {0};
+    int rc = backup_with(argc, argv, &keys);
+    cli_keys_free(&keys);
+    return rc;
 }

@@ -4,6 +4,7 @@
  */
 #include "adbk.h"
 #include "cli.h"
+#include "keys.h"
 #include "identity.h"
 
 #include <getopt.h>
@@ -72,6 +73,7 @@ static void help(void)
            "  --allow-expired        restore a backup older than its tombstone lifetime,\n"
            "                         with a warning (it can bring back deleted objects;\n"
            "                         the server may still refuse the token)\n"
+           CLI_READ_KEY_HELP
            "  -T, --threads N        decompression threads (default: all cores)\n"
            "  --json                 print a JSON summary on standard output\n"
            "  -q, --quiet            no progress, no summary\n\n"
@@ -147,7 +149,7 @@ static void summary(const char *archive, const struct adbk_restore_result *r, do
     fputc('\n', stderr);
 }
 
-int cmd_restore(int argc, char **argv)
+static int restore_with(int argc, char **argv, struct cli_keys *keys)
 {
     enum { OPT_SERVER = 256, OPT_DCSIM, OPT_OTHER_DC, OPT_EXPIRED, OPT_JSON, OPT_USER, OPT_SAMBA,
            OPT_SAMBA_TARGET };
@@ -160,7 +162,7 @@ int cmd_restore(int argc, char **argv)
         {"allow-expired", no_argument, NULL, OPT_EXPIRED},
         {"threads", required_argument, NULL, 'T'}, {"json", no_argument, NULL, OPT_JSON},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        CLI_READ_KEY_OPTIONS, {NULL, 0, NULL, 0}};
     struct adbk_restore_options ro = {0};
     struct adbk_reader_options rdo = {0};
     struct adbk_dc_spec spec = {0};
@@ -168,7 +170,12 @@ int cmd_restore(int argc, char **argv)
     bool json = false, quiet = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "T:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "T:qhi:", opts, NULL)) != -1) {
+        int k = cli_keys_option(keys, c, optarg);
+        if (k < 0)
+            return EXIT_ERROR;
+        if (k > 0)
+            continue;
         switch (c) {
         case OPT_SERVER: spec.server = optarg; break;
         case OPT_DCSIM: spec.dcsim_dir = optarg; break;
@@ -195,6 +202,9 @@ int cmd_restore(int argc, char **argv)
                                  "--server or --dcsim");
         return EXIT_ERROR;
     }
+    if (!cli_keys_finish(keys))
+        return EXIT_ERROR;
+    cli_keys_reader(keys, &rdo);
     const char *archive = argv[optind];
     struct cli_job job;
     cli_job_init(&job, quiet);
@@ -206,6 +216,12 @@ int cmd_restore(int argc, char **argv)
     if (st != ADBK_OK) {
         cli_err("%s", err.message);
         return cli_exit_for(st);
+    }
+    if (adbk_reader_info(r)->locked) {
+        cli_err("%s is encrypted: restoring needs a recipient's secret key (--identity FILE, "
+                "--identity-fd N or ADBK_IDENTITY)", archive);
+        adbk_reader_close(r);
+        return EXIT_ERROR;
     }
     struct cli_identity ci;
     if (!cli_identity_get(user, &ci)) {
@@ -236,4 +252,12 @@ int cmd_restore(int argc, char **argv)
     if (json || !quiet)
         summary(archive, &res, secs, json);
     return job.warnings ? EXIT_DAMAGED : EXIT_OK;
+}
+
+int cmd_restore(int argc, char **argv)
+{
+    struct cli_keys keys = {0};
+    int rc = restore_with(argc, argv, &keys);
+    cli_keys_free(&keys);
+    return rc;
 }

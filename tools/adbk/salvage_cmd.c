@@ -288,19 +288,26 @@ static void help(void)
            "  -1 .. -19           zstd level of the repaired archive (default 3)\n"
            "  -T, --threads N     compression threads (default: all cores)\n"
            "  -f, --force         replace OUT if it exists\n"
+           "  -i, --identity FILE a recipient's secret key, for an encrypted archive (also\n"
+           "                      --identity-fd N, or ADBK_IDENTITY): what is intact is\n"
+           "                      opened and authenticated, and the repaired archive is\n"
+           "                      encrypted anew to the same recipients\n"
+           "  --sign FILE         sign the repaired archive (the original signature cannot\n"
+           "                      survive a repair)\n"
            "  --json              the report as JSON on standard output\n"
            "  -q, --quiet         no progress, no report\n\n"
            "Exit: 0 nothing was lost, 1 repaired but something was lost (see the report),\n"
            "2 error (nothing was written).\n");
 }
 
-int cmd_salvage(int argc, char **argv)
+static int salvage_with(int argc, char **argv, struct cli_keys *keys)
 {
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'}, {"dry-run", no_argument, NULL, 'n'},
         {"threads", required_argument, NULL, 'T'}, {"force", no_argument, NULL, 'f'},
         {"json", no_argument, NULL, 'j'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'}, CLI_READ_KEY_OPTIONS,
+        {"sign", required_argument, NULL, CLI_OPT_SIGN}, {NULL, 0, NULL, 0}};
     struct adbk_salvage_options so = {0};
     struct sstate s = {0};
     const char *out = NULL;
@@ -309,7 +316,12 @@ int cmd_salvage(int argc, char **argv)
         return EXIT_ERROR;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:nT:fqh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:nT:fqhi:", opts, NULL)) != -1) {
+        int k = cli_keys_option(keys, c, optarg);
+        if (k < 0)
+            return EXIT_ERROR;
+        if (k > 0)
+            continue;
         switch (c) {
         case 'o': out = optarg; break;
         case 'n': dry = true; break;
@@ -346,11 +358,25 @@ int cmd_salvage(int argc, char **argv)
         cli_err("--json prints on standard output: it cannot be used with -o -");
         return EXIT_ERROR;
     }
+    if (!cli_keys_finish(keys))
+        return EXIT_ERROR;
+    so.identities = keys->ids;
+    so.identity_count = keys->nids;
+    so.sign_key = keys->have_sign ? &keys->sign : NULL;
     cli_catch_signals();
     return run(argv[optind], dry ? NULL : out, force, &so, &s);
 }
 
-int cli_salvage_to_temp(const char *path, bool quiet, char *tmp, size_t cap)
+int cmd_salvage(int argc, char **argv)
+{
+    struct cli_keys keys = {0};
+    int rc = salvage_with(argc, argv, &keys);
+    cli_keys_free(&keys);
+    return rc;
+}
+
+int cli_salvage_to_temp(const char *path, const struct cli_keys *keys, bool quiet, char *tmp,
+                        size_t cap)
 {
     const char *dir = getenv("TMPDIR");
     if (!dir || !*dir)
@@ -368,7 +394,8 @@ int cli_salvage_to_temp(const char *path, bool quiet, char *tmp, size_t cap)
     }
     close(fd);
     struct sstate s = {.quiet = quiet};
-    int rc = run(path, tmp, true, &(struct adbk_salvage_options){0}, &s);
+    struct adbk_salvage_options so = {.identities = keys->ids, .identity_count = keys->nids};
+    int rc = run(path, tmp, true, &so, &s);
     if (rc == EXIT_ERROR)
         unlink(tmp);
     return rc;

@@ -4,6 +4,7 @@
  * as FORMAT.md defines it.
  */
 #include "cli.h"
+#include "keys.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -88,6 +89,7 @@ int cli_exit_for(adbk_status st)
     switch (st) {
     case ADBK_OK: return EXIT_OK;
     case ADBK_E_CORRUPT: case ADBK_E_CHECKSUM: case ADBK_E_TRUNCATED: case ADBK_E_NOT_ADBK:
+    case ADBK_E_AUTH: case ADBK_E_SIGNATURE:
         return EXIT_DAMAGED;
     default: return EXIT_ERROR;
     }
@@ -443,6 +445,7 @@ static void list_json(const char *path, struct adbk_reader *r)
            "\"tool\":", ai->format_major, ai->format_minor, id, (long long)ai->created_sec, tbuf);
     cli_json_str(stdout, ai->tool ? ai->tool : "");
     printf(",\"simulated\":%s", cli_is_simulated(r) ? "true" : "false");
+    cli_keys_json(stdout, ai);
     printf(",\"chunk_size\":%u,\"file_size\":%" PRIu64 ",\"properties\":{", ai->chunk_size,
            ai->file_size);
     for (size_t i = 0; i < ai->property_count; i++) {
@@ -458,6 +461,12 @@ static void list_json(const char *path, struct adbk_reader *r)
         adbk_hex128(e->xxh128, hex);
         printf("%s{\"name\":", i ? "," : "");
         cli_json_str(stdout, e->name);
+        if (ai->locked) { /* only what is in clear (FORMAT.md 13.1) */
+            printf(",\"number\":%zu,\"size\":%" PRIu64 ",\"stored\":%" PRIu64
+                   ",\"chunks\":%" PRIu64 ",\"offset\":%" PRIu64 "}", i, e->size, e->span,
+                   e->chunk_count, e->offset);
+            continue;
+        }
         printf(",\"kind\":\"%s\",\"bft\":%u,\"size\":%" PRIu64 ",\"stored\":%" PRIu64
                ",\"chunks\":%" PRIu64 ",\"offset\":%" PRIu64 ",\"xxh128\":\"%s\"",
                kind_label(e->kind, kb, sizeof kb), e->bft, e->size, e->span, e->chunk_count,
@@ -492,6 +501,7 @@ static void list_text(const char *path, struct adbk_reader *r, bool lng)
     printf("\nformat    %u.%u, written by ", ai->format_major, ai->format_minor);
     cli_safe_str(stdout, ai->tool ? ai->tool : "?");
     printf("\nid        %s\ncreated   %s UTC\n", id, tbuf);
+    cli_keys_describe(stdout, path, ai);
     for (size_t i = 0; i < ai->property_count; i++) {
         size_t klen = strlen(ai->properties[i].key);
         cli_safe_str(stdout, ai->properties[i].key);
@@ -510,7 +520,8 @@ static void list_text(const char *path, struct adbk_reader *r, bool lng)
         char mt[32] = "-";
         if (e->flags & ADBK_HAS_MTIME)
             fmt_time(e->mtime_sec, mt, sizeof mt);
-        printf("%-12s %14" PRIu64 "  %-19s  ", kind_label(e->kind, kb, sizeof kb), e->size, mt);
+        printf("%-12s %14" PRIu64 "  %-19s  ",
+               ai->locked ? "encrypted" : kind_label(e->kind, kb, sizeof kb), e->size, mt);
         if (lng) {
             char hex[33];
             adbk_hex128(e->xxh128, hex);
@@ -531,11 +542,20 @@ int cli_list(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'}, {"long", no_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'}, CLI_READ_KEY_OPTIONS, {NULL, 0, NULL, 0}};
     bool json = false, lng = false;
+    struct cli_keys keys = {0};
+    struct adbk_reader_options ro = {0};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "jlh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "jlhi:", opts, NULL)) != -1) {
+        int k = cli_keys_option(&keys, c, optarg);
+        if (k < 0) {
+            cli_keys_free(&keys);
+            return EXIT_ERROR;
+        }
+        if (k > 0)
+            continue;
         switch (c) {
         case 'j': json = true; break;
         case 'l': lng = true; break;
@@ -548,21 +568,33 @@ int cli_list(int argc, char **argv)
                    "               the extracted file), the path the source gave, and on lines\n"
                    "               of their own its owner and extended attributes (name, size)\n"
                    "  --json       one JSON object on standard output, for scripts; owners and\n"
-                   "               extended attributes too, values in base64\n\n"
-                   "Exit: 0 listed, 1 the archive is damaged or not an archive, 2 usage or I/O\n"
-                   "error.\n", cli_prog);
+                   "               extended attributes too, values in base64\n"
+                   CLI_READ_KEY_HELP "\n"
+                   "An encrypted archive lists without a key what it keeps in clear: its id,\n"
+                   "time, recipients, the date it can no longer be restored, and each member's\n"
+                   "number and sizes; names, kinds and properties need a recipient's key.\n\n"
+                   "Exit: 0 listed, 1 the archive is damaged or not an archive (or not signed\n"
+                   "by a trusted key), 2 usage or I/O error.\n", cli_prog);
+            cli_keys_free(&keys);
             return EXIT_OK;
-        default: return EXIT_ERROR;
+        default: cli_keys_free(&keys); return EXIT_ERROR;
         }
     }
     if (optind != argc - 1) {
         cli_err("list takes one archive (try '%s list --help')", cli_prog);
+        cli_keys_free(&keys);
         return EXIT_ERROR;
     }
+    if (!cli_keys_finish(&keys)) {
+        cli_keys_free(&keys);
+        return EXIT_ERROR;
+    }
+    cli_keys_reader(&keys, &ro);
     const char *path = argv[optind];
     struct adbk_reader *r;
     struct adbk_error err = {0};
-    adbk_status st = adbk_reader_open(path, NULL, &r, &err);
+    adbk_status st = adbk_reader_open(path, &ro, &r, &err);
+    cli_keys_free(&keys);
     if (st != ADBK_OK) {
         cli_err("%s", err.message);
         return cli_exit_for(st);
@@ -623,12 +655,20 @@ int cli_verify(int argc, char **argv)
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'}, {"quiet", no_argument, NULL, 'q'},
         {"threads", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        CLI_READ_KEY_OPTIONS, {NULL, 0, NULL, 0}};
     struct vstate v = {0};
     struct adbk_reader_options ro = {0};
+    struct cli_keys keys = {0};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "jqT:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "jqT:hi:", opts, NULL)) != -1) {
+        int k = cli_keys_option(&keys, c, optarg);
+        if (k < 0) {
+            cli_keys_free(&keys);
+            return EXIT_ERROR;
+        }
+        if (k > 0)
+            continue;
         switch (c) {
         case 'j': v.json = true; break;
         case 'q': v.quiet = true; break;
@@ -648,23 +688,37 @@ int cli_verify(int argc, char **argv)
                    "shipping an archive offsite, and again after copying it back.\n\n"
                    "  -T, --threads N  decompression threads (default: all cores)\n"
                    "  --json           a JSON report on standard output\n"
-                   "  -q, --quiet      print nothing when the archive is intact\n\n"
-                   "Exit: 0 intact, 1 damaged (or not an archive), 2 usage or I/O error.\n",
+                   "  -q, --quiet      print nothing when the archive is intact\n"
+                   CLI_READ_KEY_HELP "\n"
+                   "An encrypted archive is checked without a key as far as it is in clear:\n"
+                   "every stored byte against the checksum its writer recorded, every member's\n"
+                   "span against the index, the signature. With a recipient's key every chunk\n"
+                   "is also decrypted, authenticated and checked as in a plain archive.\n\n"
+                   "Exit: 0 intact, 1 damaged (or not an archive, or not signed by a trusted\n"
+                   "key), 2 usage or I/O error.\n",
                    cli_prog);
+            cli_keys_free(&keys);
             return EXIT_OK;
-        default: return EXIT_ERROR;
+        default: cli_keys_free(&keys); return EXIT_ERROR;
         }
     }
     if (optind != argc - 1) {
         cli_err("verify takes one archive (try '%s verify --help')", cli_prog);
+        cli_keys_free(&keys);
         return EXIT_ERROR;
     }
+    if (!cli_keys_finish(&keys)) {
+        cli_keys_free(&keys);
+        return EXIT_ERROR;
+    }
+    cli_keys_reader(&keys, &ro);
     v.path = argv[optind];
     cli_catch_signals();
     double t0 = cli_now();
     struct adbk_reader *r;
     struct adbk_error err = {0};
     adbk_status st = adbk_reader_open(v.path, &ro, &r, &err);
+    cli_keys_free(&keys);
     if (st != ADBK_OK) {
         if (v.json) {
             printf("{\"archive\":");
@@ -690,6 +744,7 @@ int cli_verify(int argc, char **argv)
     double secs = cli_now() - t0;
     size_t members = adbk_reader_count(r);
     bool simulated = cli_is_simulated(r);
+    struct adbk_archive_info ai = *adbk_reader_info(r); /* its scalars outlive the reader */
     adbk_reader_close(r);
     if (st == ADBK_E_ABORTED && cli_interrupted)
         st = ADBK_E_INTERRUPTED;
@@ -701,6 +756,7 @@ int cli_verify(int argc, char **argv)
                ",\"simulated\":%s", intact ? "true" : "false", finished ? "true" : "false",
                members, res.frames_checked, res.bytes_checked, res.content_bytes, secs,
                simulated ? "true" : "false");
+        cli_keys_json(stdout, &ai);
         if (!intact) {
             printf(",\"message\":");
             cli_json_str(stdout, err.message);
@@ -714,9 +770,19 @@ int cli_verify(int argc, char **argv)
         fputc('\n', stderr);
     } else if (!v.quiet) {
         char a[16], b[16];
-        cli_safe_printf(stdout, "%s: OK: %zu members, %s of content in %s, checked in %.2f s",
-                        v.path, members, cli_size(res.content_bytes, a, sizeof a),
-                        cli_size(res.bytes_checked, b, sizeof b), secs);
+        if (ai.locked)
+            cli_safe_printf(stdout, "%s: OK without a key: %zu members, every stored byte of %s "
+                            "against its checksum, in %.2f s (encrypted: the content was not "
+                            "decrypted; give --identity for that)", v.path, members,
+                            cli_size(res.bytes_checked, b, sizeof b), secs);
+        else
+            cli_safe_printf(stdout, "%s: OK: %zu members, %s of content in %s, checked in %.2f s",
+                            v.path, members, cli_size(res.content_bytes, a, sizeof a),
+                            cli_size(res.bytes_checked, b, sizeof b), secs);
+        if (ai.trusted)
+            printf("; signed by a trusted key");
+        else if (ai.is_signed)
+            printf("; signed (not checked against a trusted key: --trust)");
         putchar('\n');
     }
     if (simulated && !v.json && !v.quiet && finished) {
