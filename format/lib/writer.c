@@ -395,7 +395,7 @@ static adbk_status build_record(struct adbk_writer *w, uint32_t type, struct byt
 static adbk_status push_record(struct adbk_writer *w, uint32_t type, struct bytebuf *body,
                                struct member_meta *meta, struct adbk_error *err)
 {
-    struct rec_item *r;
+    struct rec_item *r = NULL;
     adbk_status st = build_record(w, type, body, meta, &r, err);
     return st == ADBK_OK ? push_built(w, type, r, err) : st;
 }
@@ -568,7 +568,7 @@ static adbk_status push_start(struct adbk_writer *w, const struct adbk_writer_op
     memcpy(h.archive_id, w->archive_id, 16);
     struct bytebuf b = {0};
     hdr_encode(&h, &b);
-    struct rec_item *hr;
+    struct rec_item *hr = NULL;
     adbk_status st = build_record(w, REC_HDR, &b, NULL, &hr, err);
     if (st != ADBK_OK || !w->encrypted)
         return st == ADBK_OK ? push_built(w, REC_HDR, hr, err) : st;
