@@ -41,10 +41,11 @@ echo "valgrind: container and hostile-archive tests clean" >&2
 # run); ADBK_FUZZ_SECONDS sets the time per target.
 "$top/tests/fuzz/run.sh" "${ADBK_FUZZ_SECONDS:-60}"
 
-# Windows (issue 7): a mingw-w64 cross-build (zstd and xxHash built from
-# Debian's source packages), then adbk.exe and adbk-verify.exe under Wine
-# against the simulated DC built as ntdsbcli.dll: backup, verify, extract
-# and restore, and archives crossing between Linux and Windows both ways.
+# Windows (issue 7): a mingw-w64 cross-build (zstd, xxHash and libsodium
+# built from Debian's source packages), then adbk.exe and adbk-verify.exe
+# under Wine against the simulated DC built as ntdsbcli.dll: backup, verify,
+# extract and restore, and archives crossing between Linux and Windows both
+# ways, plain, encrypted and signed.
 if [ "${ADBK_WINE:-1}" = 1 ]; then
     "$top/tools/win/build.sh" "$top/build-win"
     "$top/tests/wine/run.sh" "$top/build" "$top/build-win/adbk"

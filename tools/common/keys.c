@@ -225,11 +225,7 @@ static void day(int64_t t, char *out, size_t cap)
 {
     time_t tt = (time_t)t;
     struct tm tm;
-#ifdef _WIN32
-    if (gmtime_s(&tm, &tt) != 0)
-#else
-    if (!gmtime_r(&tt, &tm))
-#endif
+    if (!gmtime_r(&tt, &tm)) /* port/ gives Windows its gmtime_r */
         snprintf(out, cap, "%" PRId64, t);
     else
         strftime(out, cap, "%Y-%m-%d %H:%M:%S UTC", &tm);
