@@ -1,8 +1,8 @@
 /*
  * adbk.c - the main program: create, list, extract, verify, and the dispatch
- * to backup and restore (backup_cmd.c, restore_cmd.c). Parses arguments,
- * calls the libraries, draws progress, prints messages and maps statuses to
- * exit codes; nothing else.
+ * to backup, restore and status (backup_cmd.c, restore_cmd.c, status_cmd.c).
+ * Parses arguments, calls the libraries, draws progress, prints messages and
+ * maps statuses to exit codes; nothing else.
  */
 #include "adbk.h"
 #include "cli.h"
@@ -19,6 +19,7 @@
 
 int cmd_backup(int argc, char **argv);  /* backup_cmd.c */
 int cmd_restore(int argc, char **argv); /* restore_cmd.c */
+int cmd_status(int argc, char **argv);  /* status_cmd.c */
 
 #ifndef ADBK_VERSION_STRING
 #define ADBK_VERSION_STRING "0"
@@ -36,6 +37,8 @@ static void usage(FILE *f)
             "  create -o OUT.adbk PATH...   pack files and folders (e.g. an IFM media folder)\n"
             "  list ARCHIVE                 show the source and the members (instant)\n"
             "  verify ARCHIVE               check every byte; exit 1 if damaged\n"
+            "  status PATH...               is every DC's newest backup recent and restorable?\n"
+            "                               (archives, or folders of them; Nagios exit codes)\n"
             "  salvage DAMAGED -o OUT.adbk  recover what is intact from a damaged or cut archive\n"
             "  extract ARCHIVE [-C DIR] [NAME...]\n"
             "                               unpack members, checking them as they go\n"
@@ -489,6 +492,8 @@ int main(int argc, char **argv)
         return cmd_extract(argc - 1, argv + 1);
     if (!strcmp(cmd, "salvage"))
         return cmd_salvage(argc - 1, argv + 1);
+    if (!strcmp(cmd, "status"))
+        return cmd_status(argc - 1, argv + 1);
     if (!strcmp(cmd, "keygen"))
         return cli_keygen(argc - 1, argv + 1);
     cli_err("unknown command '%s'", cmd);
