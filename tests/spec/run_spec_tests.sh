@@ -465,6 +465,36 @@ tampered() {
     check_fails "$what: adbk extract with the key" "$ADBK" extract -q --identity id1.txt --trust "$SIGN_PUB" "$WORK/bad.adbk" -C "$WORK/y-bad-$what"
 }
 
+# The signed and encrypted hostile fixtures (tests/fixtures/hostile, made by an
+# independent writer): the spec reader's verify, with the keys of expected.tsv,
+# agrees with adbk's expected status: OK where adbk's verify is OK, refused where
+# not, and for KEY, AUTH and SIGNATURE saying so.
+hostile_agree() {
+    $PY - "$READER" "$HERE/../fixtures/hostile" <<'EOF'
+import subprocess, sys
+reader, folder = sys.argv[1:3]
+lines = open(f"{folder}/expected.tsv", encoding="utf-8").read().splitlines()[1:]
+bad = 0
+for line in lines:
+    f = line.split("\t")
+    name, verify, identity, trust = f[0], f[3], f[7], f[8]
+    if not name.startswith(("enc-", "sig-")):
+        continue
+    opts = (["--identity", f"{folder}/{identity}"] if identity != "-" else []) + \
+           (["--trust", f"{folder}/{trust}"] if trust != "-" else [])
+    r = subprocess.run([sys.executable, reader, "verify", *opts, f"{folder}/{name}.adbk"],
+                       capture_output=True, text=True)
+    out = r.stdout + r.stderr
+    ok = (r.returncode == 0) == (verify == "OK") and "Traceback" not in out
+    if ok and verify in ("KEY", "AUTH", "SIGNATURE"):
+        ok = f"[{verify}]" in out
+    print(f"{'ok  ' if ok else 'FAIL'} {name}: adbk verify {verify}, spec reader exit "
+          f"{r.returncode}: {out.strip().splitlines()[0] if out.strip() else ''}")
+    bad += not ok
+sys.exit(1 if bad else 0)
+EOF
+}
+
 # --- Golden vectors (format/vectors) ------------------------------------------------------
 # vector_keys NAME: the reader's key options of format/vectors/NAME.keys (--identity
 # and --trust lines; their paths are relative to format/vectors), one a line.
@@ -671,6 +701,9 @@ t_tamper_signature() {
     check_fails "signature: adbk list trusting the signer refuses" "$ADBK" list --trust "$SIGN_PUB" "$WORK/bad.adbk"
 }
 t_tamper_cut() { tampered cut archive_es es.adbk; }
+t_hostile_signed_encrypted() {
+    check "hostile signed and encrypted fixtures: spec reader verify agrees with adbk's" hostile_agree
+}
 
 # --- Run ------------------------------------------------------------------------------------
 case "$CASE" in
