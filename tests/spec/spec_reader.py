@@ -1735,8 +1735,9 @@ class Verifier:
                 self.problem(f"file does not start with an AHDR record (found {rtype})", rec.offset)
                 state = "members"
             if rec.rtype == b"AKEY" and self.encrypted:
-                self.on_key_record(rec, frame_no, state, w)
-                return "members", current, chunk_size
+                key_state, state = state, "members"   # members follow, whatever it holds
+                self.on_key_record(rec, frame_no, key_state, w)
+                return state, current, chunk_size
             if state == "key":
                 self.problem(f"an encrypted archive's second frame is a {rtype} record, not "
                              "its AKEY record", rec.offset)
