@@ -369,7 +369,8 @@ struct adbk_extract_result {
  * mode, extended attributes (opts->xattrs) and mtime; a folder is created
  * only after its records checked out, then gets its owner and attributes
  * (also when it existed already). Goes on after a failed member and returns
- * the first failure; counts in *res. */
+ * the first failure; counts in *res. A locked reader (encrypted, opened
+ * without a key that opens it) extracts nothing: ADBK_E_KEY. */
 adbk_status adbk_extract(struct adbk_reader *r, const struct adbk_extract_options *opts,
                          const struct adbk_extract_callbacks *cb,
                          struct adbk_extract_result *res, struct adbk_error *err);
