@@ -225,17 +225,20 @@ bool stanza_wrap(const uint8_t file_key[FILE_KEY_SIZE], const uint8_t recipient[
     return ok;
 }
 
-bool stanza_unwrap(const uint8_t ephemeral[X25519_SIZE], const uint8_t body[WRAPPED_SIZE],
-                   const struct adbk_age_identity *id, uint8_t file_key[FILE_KEY_SIZE])
+int stanza_unwrap(const uint8_t ephemeral[X25519_SIZE], const uint8_t body[WRAPPED_SIZE],
+                  const struct adbk_age_identity *id, uint8_t file_key[FILE_KEY_SIZE])
 {
     uint8_t key[crypto_aead_chacha20poly1305_ietf_KEYBYTES];
-    bool ok = wrap_key(id->secret, ephemeral, ephemeral, id->public_key, key) &&
-              crypto_aead_chacha20poly1305_ietf_decrypt(file_key, NULL, NULL, body, WRAPPED_SIZE,
+    if (!wrap_key(id->secret, ephemeral, ephemeral, id->public_key, key)) {
+        sodium_memzero(file_key, FILE_KEY_SIZE);
+        return -1; /* an all-zero shared secret: a low-order share, never an honest one */
+    }
+    bool ok = crypto_aead_chacha20poly1305_ietf_decrypt(file_key, NULL, NULL, body, WRAPPED_SIZE,
                                                         NULL, 0, zero_nonce, key) == 0;
     if (!ok)
         sodium_memzero(file_key, FILE_KEY_SIZE);
     sodium_memzero(key, sizeof key);
-    return ok;
+    return ok ? 1 : 0;
 }
 
 /* ------------------------------------------------------------ digests, signatures */

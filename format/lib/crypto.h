@@ -79,10 +79,11 @@ bool mac_equal(const uint8_t a[MAC_SIZE], const uint8_t b[MAC_SIZE]);
  * gives an all-zero shared secret (a low-order point: no real key does). */
 bool stanza_wrap(const uint8_t file_key[FILE_KEY_SIZE], const uint8_t recipient[X25519_SIZE],
                  uint8_t ephemeral[X25519_SIZE], uint8_t body[WRAPPED_SIZE]);
-/* Unwraps with the identity (secret key): true and file_key when the stanza
- * was made for it. */
-bool stanza_unwrap(const uint8_t ephemeral[X25519_SIZE], const uint8_t body[WRAPPED_SIZE],
-                   const struct adbk_age_identity *id, uint8_t file_key[FILE_KEY_SIZE]);
+/* Unwraps with the identity (secret key): 1 and file_key when the stanza
+ * was made for it, 0 when not, -1 when the share gives an all-zero shared
+ * secret (a low-order point: age's readers must then refuse the file). */
+int stanza_unwrap(const uint8_t ephemeral[X25519_SIZE], const uint8_t body[WRAPPED_SIZE],
+                  const struct adbk_age_identity *id, uint8_t file_key[FILE_KEY_SIZE]);
 
 /* ------------------------------------------------------------ digests, signatures */
 

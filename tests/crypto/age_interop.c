@@ -277,7 +277,7 @@ static int cmd_decrypt(const char *keyfile, const char *in, const char *out)
             !b64_exact(body_text, body_len, body, sizeof body))
             die("a malformed X25519 stanza");
         for (size_t i = 0; i < id_count && !found; i++)
-            found = stanza_unwrap(e, body, &ids[i], file_key);
+            found = stanza_unwrap(e, body, &ids[i], file_key) == 1;
     }
     adbk_keys_free(ids, id_count, sizeof *ids);
 
