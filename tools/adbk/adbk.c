@@ -24,6 +24,14 @@ int cmd_restore(int argc, char **argv); /* restore_cmd.c */
 #define ADBK_VERSION_STRING "0"
 #endif
 
+/* Where the format's specification is: installed with the programs
+ * (tools/CMakeLists.txt defines ADBK_DOC_DIR), or in the source. */
+#ifdef ADBK_DOC_DIR
+#define FORMAT_SPEC ADBK_DOC_DIR "/FORMAT.md"
+#else
+#define FORMAT_SPEC "format/FORMAT.md in adbk's source"
+#endif
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -43,8 +51,9 @@ static void usage(FILE *f)
             "Encrypting to public keys (age's, from age-keygen) and signing: 'adbk backup\n"
             "--recipient age1... --sign KEYFILE'; reading: '--identity FILE', '--trust KEY'.\n\n"
             "Run 'adbk COMMAND --help' for a command's options. An archive is a standard\n"
-            "zstd file too: 'zstd -t' tests it and 'zstd -dc' prints its contents.\n"
-            "format/FORMAT.md specifies it for anyone who must read it without adbk.\n");
+            "zstd file too: 'zstd -t' tests it and 'zstd -dc' prints its contents.\n\n"
+            "Manual: 'man adbk'; the format: 'man 5 adbk', and its full specification,\n"
+            "for anyone who must read an archive without adbk, " FORMAT_SPEC ".\n");
 }
 
 /* ------------------------------------------------------------ create */
