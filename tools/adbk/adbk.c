@@ -24,12 +24,17 @@ int cmd_restore(int argc, char **argv); /* restore_cmd.c */
 #define ADBK_VERSION_STRING "0"
 #endif
 
-/* Where the format's specification is: installed with the programs
- * (tools/CMakeLists.txt defines ADBK_DOC_DIR), or in the source. */
+/* Where the manual and the format's specification are: installed with the
+ * programs (tools/CMakeLists.txt defines ADBK_DOC_DIR), or, where nothing is
+ * installed (Windows), in adbk's source. */
 #ifdef ADBK_DOC_DIR
-#define FORMAT_SPEC ADBK_DOC_DIR "/FORMAT.md"
+#define DOCS_HELP                                                                     \
+    "Manual: 'man adbk'; the format: 'man 5 adbk', and its full specification,\n"     \
+    "for anyone who must read an archive without adbk, " ADBK_DOC_DIR "/FORMAT.md.\n"
 #else
-#define FORMAT_SPEC "format/FORMAT.md in adbk's source"
+#define DOCS_HELP                                                                     \
+    "format/FORMAT.md, in adbk's source, specifies the format for anyone who must\n"  \
+    "read an archive without adbk.\n"
 #endif
 
 static void usage(FILE *f)
@@ -52,8 +57,7 @@ static void usage(FILE *f)
             "--recipient age1... --sign KEYFILE'; reading: '--identity FILE', '--trust KEY'.\n\n"
             "Run 'adbk COMMAND --help' for a command's options. An archive is a standard\n"
             "zstd file too: 'zstd -t' tests it and 'zstd -dc' prints its contents.\n\n"
-            "Manual: 'man adbk'; the format: 'man 5 adbk', and its full specification,\n"
-            "for anyone who must read an archive without adbk, " FORMAT_SPEC ".\n");
+            DOCS_HELP);
 }
 
 /* ------------------------------------------------------------ create */
