@@ -4,7 +4,7 @@
 # name a file, a folder or a kind. tests/install checks that it offers every
 # command and every option that the programs' --help shows.
 
-_adbk_commands='backup restore create list verify extract salvage keygen'
+_adbk_commands='backup restore create list verify status extract salvage keygen'
 
 # The options of each command, as its --help lists them (short and long).
 _adbk_options() {
@@ -25,6 +25,9 @@ _adbk_options() {
         echo "-l --long --json $common_read --help" ;;
     verify)
         echo "-T --threads --json -q --quiet $common_read --help" ;;
+    status)
+        echo "--verify --verify-all --expect --tombstone-days --now -T --threads
+              -v --verbose -q --quiet --json $common_read --help" ;;
     extract)
         echo "-C --directory -k --kind -O --to-stdout -f --force --owner --xattrs
               -T --threads -v --verbose --salvage $common_read -q --quiet --help" ;;
@@ -71,7 +74,7 @@ _adbk_option_argument() {
         COMPREPLY=($(compgen -W 'database log logs patch expiry-token checkpoint file
                                  directory unknown' -- "$cur")) ;;
     -T|--threads|--lock-timeout|--max-freeze|--chunk-size|--server|--user|-r|--recipient|\
-    --identity-fd)
+    --identity-fd|--expect|--tombstone-days|--now)
         COMPREPLY=() ;; # a number, a name or a key: nothing to offer
     *)
         return 1 ;;
@@ -91,6 +94,7 @@ _adbk_complete_command() {
     fi
     case $cmd in
     create) _adbk_files ;;
+    status) _adbk_files adbk ;; # archives, and the folders that hold them
     keygen) COMPREPLY=() ;;
     extract)
         # The archive first, then member names, which only the archive knows.
@@ -107,7 +111,8 @@ _adbk_takes_argument() {
     case $1 in
     -o|--output|--samba-conf|-R|--recipients-file|--sign|-i|--identity|--trust|--dcsim|\
     --samba-target|-C|--directory|-k|--kind|-T|--threads|--lock-timeout|--max-freeze|\
-    --chunk-size|--server|--user|-r|--recipient|--identity-fd) return 0 ;;
+    --chunk-size|--server|--user|-r|--recipient|--identity-fd|--expect|--tombstone-days|\
+    --now) return 0 ;;
     esac
     return 1
 }
@@ -120,7 +125,7 @@ _adbk() {
         return
     fi
     case ${COMP_WORDS[1]} in
-    backup|restore|create|list|verify|extract|salvage|keygen)
+    backup|restore|create|list|verify|status|extract|salvage|keygen)
         _adbk_complete_command "${COMP_WORDS[1]}" ;;
     esac
 }
