@@ -44,13 +44,14 @@ done
 rm -rf "$out/src" "$out/work"
 mkdir -p "$out/src/adbk" "$out/work"
 src="$out/src/adbk"
-if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+if [ "$(git -C "$top" rev-parse --show-toplevel 2>/dev/null)" = "$top" ]; then
     # What git tracks or would track (new files too), as it is on disk.
     (cd "$top" && git ls-files -z --cached --others --exclude-standard |
         tar --null -T - --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$src"
 else
     tar -C "$top" --exclude='./build*' --exclude=./out --exclude=./.git -cf - . | tar -xf - -C "$src"
 fi
+[ -f "$src/debian/control" ] || fail "the copy of the tree in $src has no debian/control"
 t=$(date +%s)
 (cd "$src" && DEB_BUILD_OPTIONS="parallel=$jobs" dpkg-buildpackage -us -uc -b) \
     >"$out/build.log" 2>&1 || { tail -40 "$out/build.log" >&2; fail "dpkg-buildpackage failed ($out/build.log)"; }
