@@ -25,6 +25,19 @@ int cmd_status(int argc, char **argv);  /* status_cmd.c */
 #define ADBK_VERSION_STRING "0"
 #endif
 
+/* Where the manual and the format's specification are: installed with the
+ * programs (tools/CMakeLists.txt defines ADBK_DOC_DIR), or, where nothing is
+ * installed (Windows), in adbk's source. */
+#ifdef ADBK_DOC_DIR
+#define DOCS_HELP                                                                     \
+    "Manual: 'man adbk'; the format: 'man 5 adbk', and its full specification,\n"     \
+    "for anyone who must read an archive without adbk, " ADBK_DOC_DIR "/FORMAT.md.\n"
+#else
+#define DOCS_HELP                                                                     \
+    "format/FORMAT.md, in adbk's source, specifies the format for anyone who must\n"  \
+    "read an archive without adbk.\n"
+#endif
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -46,8 +59,8 @@ static void usage(FILE *f)
             "Encrypting to public keys (age's, from age-keygen) and signing: 'adbk backup\n"
             "--recipient age1... --sign KEYFILE'; reading: '--identity FILE', '--trust KEY'.\n\n"
             "Run 'adbk COMMAND --help' for a command's options. An archive is a standard\n"
-            "zstd file too: 'zstd -t' tests it and 'zstd -dc' prints its contents.\n"
-            "format/FORMAT.md specifies it for anyone who must read it without adbk.\n");
+            "zstd file too: 'zstd -t' tests it and 'zstd -dc' prints its contents.\n\n"
+            DOCS_HELP);
 }
 
 /* ------------------------------------------------------------ create */
