@@ -131,6 +131,7 @@ struct salv {
 
     /* index */
     bool idx_ok;
+    int64_t idx_created;          /* its Created, when idx_ok */
     struct ientry *ient;
     size_t nient;
     char **pkeys, **pvals;
@@ -884,6 +885,7 @@ static adbk_status rec_index(struct salv *s, uint64_t off, const uint8_t *b, siz
         return ADBK_OK;
     }
     s->idx_ok = true;
+    s->idx_created = x.created;
     return ADBK_OK;
 }
 
@@ -1399,10 +1401,12 @@ static adbk_status write_member(struct salv *s, struct adbk_writer *w, const str
 static adbk_status write_all(struct salv *s, const struct adbk_sink *sink,
                              const struct adbk_salvage_options *o)
 {
+    /* Created from the header, else from the index: a backup must not look
+     * younger than it is (FORMAT.md 7, tombstone lifetime). */
     struct adbk_writer_options wo = {
         .level = o && o->level ? o->level : 3, .threads = o ? o->threads : 0, .in_caller = o && o->in_caller,
         .chunk_size = s->chunk_size ? s->chunk_size : ADBK_CHUNK_DEFAULT,
-        .has_created = s->hdr_ok, .created_sec = s->created};
+        .has_created = s->hdr_ok || s->idx_ok, .created_sec = s->hdr_ok ? s->created : s->idx_created};
     struct adbk_writer *w;
     adbk_status st = adbk_writer_open(sink, &wo, &w, s->err);
     if (st != ADBK_OK)

@@ -522,6 +522,13 @@ TEST(damaged_header_record)
     for (size_t i = 0; i < NMEM; i++)
         want_whole(w, &n, i);
     check_output(&out, w, n, "damaged header");
+    /* Created comes from the index then: a salvaged backup must not look
+     * younger than it is (its tombstone lifetime counts from Created). */
+    struct adbk_source src = membuf_source(&out);
+    struct adbk_reader *r;
+    REQUIRE_STATUS(ADBK_OK, adbk_reader_open_source(&src, NULL, &r, &err), &err);
+    EXPECT_EQ_U64(1700000000, (uint64_t)adbk_reader_info(r)->created_sec);
+    adbk_reader_close(r);
     free(out.p);
     free(in.p);
 }
