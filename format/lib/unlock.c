@@ -35,6 +35,11 @@ adbk_status rd_open_keys(struct adbk_reader *r, const struct adbk_reader_options
     if (!plain || klen > KEY_REC_MAX)
         return err_set(err, ADBK_E_CORRUPT, "%s: the seek-table entry of the key record is "
                        "wrong (%llu bytes)", name, (unsigned long long)klen);
+    /* Every frame lies before the seek table: so does the prefix, which the
+     * index's place is computed from. */
+    if (klen > r->seek_offset - r->header_len)
+        return err_set(err, ADBK_E_CORRUPT, "%s: the key record (%llu bytes, per the seek "
+                       "table) runs into the seek table", name, (unsigned long long)klen);
     uint8_t *f;
     const uint8_t *body;
     size_t blen;
