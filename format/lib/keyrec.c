@@ -24,14 +24,26 @@ unsigned key_record_open(const uint8_t *body, size_t len, const struct adbk_age_
             return f;
         }
         /* Stanzas of other types are skipped (13.4); every stanza is still
-         * decoded, so a malformed one after the one that opened is seen. */
+         * decoded, so a malformed one after the one that opened is seen. As
+         * age's readers must, a malformed X25519 stanza (not one 32-byte
+         * share and a 32-byte body) and a share that gives an all-zero
+         * secret are damage, not a stanza for someone else. */
         bool x25519 = st.type.len == 6 && memcmp(st.type.p, "X25519", 6) == 0;
-        if (*found || !x25519 || st.arg_count != 1 || st.args[0].len != X25519_SIZE ||
-            st.body.len != WRAPPED_SIZE)
+        if (!x25519)
             continue;
-        for (size_t i = 0; i < nids && !*found; i++)
-            *found = stanza_unwrap((const uint8_t *)st.args[0].p, (const uint8_t *)st.body.p,
-                                   &ids[i], file_key);
+        if (st.arg_count != 1 || st.args[0].len != X25519_SIZE || st.body.len != WRAPPED_SIZE) {
+            *found = false;
+            return KEY_X25519;
+        }
+        for (size_t i = 0; i < nids && !*found; i++) {
+            int u = stanza_unwrap((const uint8_t *)st.args[0].p, (const uint8_t *)st.body.p,
+                                  &ids[i], file_key);
+            if (u < 0) {
+                *found = false;
+                return KEY_WEAK;
+            }
+            *found = u == 1;
+        }
     }
     if (c.pos != *mac_at) {
         *found = false;
@@ -46,6 +58,9 @@ const char *key_record_fault(unsigned faults)
            : (faults & KEY_ARGS)     ? "a stanza with over 16 arguments"
            : (faults & KEY_TYPE)     ? "a stanza type that is not printable ASCII"
            : (faults & KEY_TRAILING) ? "bytes after its last stanza"
+           : (faults & KEY_X25519)   ? "an X25519 stanza without one 32-byte share and a "
+                                       "32-byte body"
+           : (faults & KEY_WEAK)     ? "an X25519 share that gives an all-zero secret"
                                      : "a stanza runs past it";
 }
 
