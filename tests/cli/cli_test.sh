@@ -390,4 +390,39 @@ t_usage_errors_exit_2_and_help_exits_0() {
     expect_rc 0 "$ADBK_VERIFY" --help
 }
 
+# Issue 16: an unknown option, or one without its argument, names the
+# program and the command and points to the command's help, in one line of
+# its own (getopt's own message is not printed too).
+t_unknown_option_names_the_command_and_its_help() {
+    for c in create list verify extract salvage status keygen backup restore; do
+        want=2; [ "$c" = status ] && want=3
+        expect_rc "$want" "$ADBK" "$c" --bogus "$W/x"
+        [ "$(cat "$W/err")" = "adbk $c: unknown option '--bogus' (try 'adbk $c --help')" ] ||
+            fail "$c --bogus: $(cat "$W/err")"
+    done
+    expect_rc 2 "$ADBK" create -q -o
+    [ "$(cat "$W/err")" = "adbk create: option '-o' needs an argument (try 'adbk create --help')" ] ||
+        fail "create -o: $(cat "$W/err")"
+    expect_rc 2 "$ADBK" backup --user
+    grep -qx "adbk backup: option '--user' needs an argument (try 'adbk backup --help')" "$W/err" ||
+        fail "backup --user: $(cat "$W/err")"
+    expect_rc 2 "$ADBK" list --json=yes "$W/x"
+    grep -qx "adbk list: option '--json' takes no argument (try 'adbk list --help')" "$W/err" ||
+        fail "list --json=yes: $(cat "$W/err")"
+    expect_rc 3 "$ADBK" status --ver "$W"
+    grep -q "adbk status: option '--ver' is ambiguous: --verbose, --verify, --verify-all" "$W/err" ||
+        fail "status --ver: $(cat "$W/err")"
+    expect_rc 2 "$ADBK" extract -z "$W/x"
+    grep -qx "adbk extract: unknown option '-z' (try 'adbk extract --help')" "$W/err" ||
+        fail "extract -z: $(cat "$W/err")"
+    expect_rc 2 "$ADBK_VERIFY" --bogus "$W/x"
+    grep -qx "adbk-verify: unknown option '--bogus' (try 'adbk-verify --help')" "$W/err" ||
+        fail "adbk-verify --bogus: $(cat "$W/err")"
+    for c in verify list; do
+        expect_rc 2 "$ADBK_VERIFY" "$c" --bogus "$W/x"
+        grep -qx "adbk-verify $c: unknown option '--bogus' (try 'adbk-verify $c --help')" "$W/err" ||
+            fail "adbk-verify $c --bogus: $(cat "$W/err")"
+    done
+}
+
 run_case cli "$@"

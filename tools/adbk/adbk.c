@@ -106,7 +106,7 @@ static int create_with(int argc, char **argv, struct cli_keys *keys)
         return EXIT_ERROR;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:T:fjqhr:R:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "o:T:fjqhr:R:", opts, "create")) != -1) {
         int k = cli_keys_option(keys, c, optarg);
         if (k < 0)
             return EXIT_ERROR;
@@ -288,7 +288,7 @@ static int extract_with(int argc, char **argv, struct cli_keys *keys)
     bool to_stdout = false, quiet = false, salvage = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "C:fk:OT:vSqhi:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "C:fk:OT:vSqhi:", opts, "extract")) != -1) {
         int k = cli_keys_option(keys, c, optarg);
         if (k < 0)
             return EXIT_ERROR;

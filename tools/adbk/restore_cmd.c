@@ -170,7 +170,7 @@ static int restore_with(int argc, char **argv, struct cli_keys *keys)
     bool json = false, quiet = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "T:qhi:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "T:qhi:", opts, "restore")) != -1) {
         int k = cli_keys_option(keys, c, optarg);
         if (k < 0)
             return EXIT_ERROR;

@@ -316,7 +316,7 @@ static int salvage_with(int argc, char **argv, struct cli_keys *keys)
         return EXIT_ERROR;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:nT:fqhi:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "o:nT:fqhi:", opts, "salvage")) != -1) {
         int k = cli_keys_option(keys, c, optarg);
         if (k < 0)
             return EXIT_ERROR;

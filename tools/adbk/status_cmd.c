@@ -302,7 +302,7 @@ static bool parse(int argc, char **argv, struct cli_keys *keys, struct status_ru
         cli_err("out of memory");
         return false;
     }
-    while ((c = getopt_long(argc, argv, "jqvT:hi:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "jqvT:hi:", opts, "status")) != -1) {
         int k = cli_keys_option(keys, c, optarg);
         if (k < 0)
             return false;

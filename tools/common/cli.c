@@ -95,6 +95,66 @@ int cli_exit_for(adbk_status st)
     }
 }
 
+/* The long options of table o that name starts (up to '=' or its end). */
+static size_t long_matches(const struct option *o, const char *name, size_t n,
+                           const struct option **exact)
+{
+    size_t count = 0;
+    *exact = NULL;
+    for (; o && o->name; o++) {
+        if (strncmp(o->name, name, n) != 0)
+            continue;
+        if (o->name[n] == '\0')
+            *exact = o;
+        count++;
+    }
+    return count;
+}
+
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+               const char *cmd)
+{
+    /* A leading ':' makes getopt tell a missing argument (':') from an
+     * unknown option ('?'). */
+    char shorts[64];
+    snprintf(shorts, sizeof shorts, ":%s", shortopts[0] == ':' ? shortopts + 1 : shortopts);
+    opterr = 0;
+    int c = getopt_long(argc, argv, shorts, longopts, NULL);
+    if (c != '?' && c != ':')
+        return c;
+    const char *tok = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+    bool is_long = strncmp(tok, "--", 2) == 0;
+    char opt[200];
+    if (is_long)
+        snprintf(opt, sizeof opt, "%.*s", (int)strcspn(tok, "="), tok);
+    else
+        snprintf(opt, sizeof opt, "-%c", optopt > 0 && optopt < 128 ? optopt : '?');
+    char what[300];
+    const struct option *exact;
+    size_t n = is_long ? long_matches(longopts, opt + 2, strlen(opt) - 2, &exact) : 0;
+    if (c == ':')
+        snprintf(what, sizeof what, "option '%s' needs an argument", opt);
+    else if (is_long && exact && exact->has_arg == no_argument && strchr(tok, '='))
+        snprintf(what, sizeof what, "option '%s' takes no argument", opt);
+    else if (is_long && !exact && n > 1) {
+        int w = snprintf(what, sizeof what, "option '%s' is ambiguous:", opt);
+        size_t k = 0;
+        for (const struct option *o = longopts; o->name && w > 0 && (size_t)w < sizeof what; o++)
+            if (strncmp(o->name, opt + 2, strlen(opt) - 2) == 0)
+                w += snprintf(what + w, sizeof what - (size_t)w, "%s --%s", k++ ? "," : "",
+                              o->name);
+    }
+    else
+        snprintf(what, sizeof what, "unknown option '%s'", opt);
+    if (cmd)
+        cli_safe_printf(stderr, "%s %s: %s (try '%s %s --help')", cli_prog, cmd, what, cli_prog,
+                        cmd);
+    else
+        cli_safe_printf(stderr, "%s: %s (try '%s --help')", cli_prog, what, cli_prog);
+    fputc('\n', stderr);
+    return '?';
+}
+
 const char *cli_size(uint64_t b, char *buf, size_t cap)
 {
     static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
@@ -548,7 +608,7 @@ int cli_list(int argc, char **argv)
     struct adbk_reader_options ro = {0};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "jlhi:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "jlhi:", opts, "list")) != -1) {
         int k = cli_keys_option(&keys, c, optarg);
         if (k < 0) {
             cli_keys_free(&keys);
@@ -661,7 +721,9 @@ int cli_verify(int argc, char **argv)
     struct cli_keys keys = {0};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "jqT:hi:", opts, NULL)) != -1) {
+    /* adbk-verify's default command has no name on its command line. */
+    const char *cmd = strcmp(argv[0], "verify") == 0 ? "verify" : NULL;
+    while ((c = cli_getopt(argc, argv, "jqT:hi:", opts, cmd)) != -1) {
         int k = cli_keys_option(&keys, c, optarg);
         if (k < 0) {
             cli_keys_free(&keys);

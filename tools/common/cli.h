@@ -9,6 +9,7 @@
 
 #include "adbk_format.h"
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +25,17 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Exit code for a library status: damage is 1, everything else 2. */
 int cli_exit_for(adbk_status st);
+
+/* getopt_long for every command of both programs. getopt's own messages are
+ * off (opterr = 0): an unknown option, an option without its argument, or
+ * one given an argument it does not take is reported here, naming the
+ * program and the command and pointing to its help,
+ *   adbk create: unknown option '--bogus' (try 'adbk create --help')
+ * and '?' is returned (the command then exits 2, or 3 for status). cmd is
+ * the command's name ("create"), NULL for a program without commands.
+ * Leave optind at 1 before the first call, as for getopt_long. */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+               const char *cmd);
 
 /* "1.5 GiB" style; buf of at least 16 bytes. */
 const char *cli_size(uint64_t bytes, char *buf, size_t cap);
