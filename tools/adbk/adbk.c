@@ -21,10 +21,6 @@ int cmd_backup(int argc, char **argv);  /* backup_cmd.c */
 int cmd_restore(int argc, char **argv); /* restore_cmd.c */
 int cmd_status(int argc, char **argv);  /* status_cmd.c */
 
-#ifndef ADBK_VERSION_STRING
-#define ADBK_VERSION_STRING "0"
-#endif
-
 /* Where the manual and the format's specification are: installed with the
  * programs (tools/CMakeLists.txt defines ADBK_DOC_DIR), or, where nothing is
  * installed (Windows), in adbk's source. */
@@ -58,8 +54,9 @@ static void usage(FILE *f)
             "  keygen [-o FILE]             make a key pair for signing archives\n\n"
             "Encrypting to public keys (age's, from age-keygen) and signing: 'adbk backup\n"
             "--recipient age1... --sign KEYFILE'; reading: '--identity FILE', '--trust KEY'.\n\n"
-            "Run 'adbk COMMAND --help' for a command's options. An archive is a standard\n"
-            "zstd file too: 'zstd -t' tests it and 'zstd -dc' prints its contents.\n\n"
+            "Run 'adbk COMMAND --help' (or 'adbk help COMMAND') for a command's options,\n"
+            "'adbk --version' (-V) for the version. An archive is a standard zstd file\n"
+            "too: 'zstd -t' tests it and 'zstd -dc' prints its contents.\n\n"
             DOCS_HELP);
 }
 
@@ -473,6 +470,16 @@ static int extract_from(const char *path, struct adbk_extract_options *xo_in,
     return res.skipped ? EXIT_DAMAGED : EXIT_OK;
 }
 
+/* The commands, as 'adbk COMMAND' runs them. */
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} commands[] = {
+    {"backup", cmd_backup}, {"restore", cmd_restore}, {"create", cmd_create},
+    {"list", cli_list}, {"verify", cli_verify}, {"extract", cmd_extract},
+    {"salvage", cmd_salvage}, {"status", cmd_status}, {"keygen", cli_keygen},
+};
+
 int main(int argc, char **argv)
 {
     cli_prog = "adbk";
@@ -481,35 +488,34 @@ int main(int argc, char **argv)
         return EXIT_ERROR;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || (!strcmp(cmd, "help") && argc == 2)) {
         usage(stdout);
         return EXIT_OK;
     }
-    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-        printf("adbk %s (archive format %d.%d; %d.%d encrypted)\n", ADBK_VERSION_STRING,
-               ADBK_FORMAT_MAJOR, ADBK_FORMAT_MINOR, ADBK_FORMAT_ENCRYPTED_MAJOR,
-               ADBK_FORMAT_ENCRYPTED_MINOR);
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "version")) {
+        cli_version();
         return EXIT_OK;
     }
-    if (!strcmp(cmd, "backup"))
-        return cmd_backup(argc - 1, argv + 1);
-    if (!strcmp(cmd, "restore"))
-        return cmd_restore(argc - 1, argv + 1);
-    if (!strcmp(cmd, "create"))
-        return cmd_create(argc - 1, argv + 1);
-    if (!strcmp(cmd, "list"))
-        return cli_list(argc - 1, argv + 1);
-    if (!strcmp(cmd, "verify"))
-        return cli_verify(argc - 1, argv + 1);
-    if (!strcmp(cmd, "extract"))
-        return cmd_extract(argc - 1, argv + 1);
-    if (!strcmp(cmd, "salvage"))
-        return cmd_salvage(argc - 1, argv + 1);
-    if (!strcmp(cmd, "status"))
-        return cmd_status(argc - 1, argv + 1);
-    if (!strcmp(cmd, "keygen"))
-        return cli_keygen(argc - 1, argv + 1);
-    cli_err("unknown command '%s'", cmd);
-    usage(stderr);
+    /* 'adbk help COMMAND' is 'adbk COMMAND --help'. */
+    static char help_opt[] = "--help";
+    bool help = !strcmp(cmd, "help");
+    if (help && argc > 3) {
+        cli_err("help takes one command (try 'adbk help COMMAND')");
+        return EXIT_ERROR;
+    }
+    if (help)
+        cmd = argv[2];
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(cmd, commands[i].name) != 0)
+            continue;
+        char *help_argv[] = {argv[2], help_opt, NULL};
+        return help ? commands[i].run(2, help_argv) : commands[i].run(argc - 1, argv + 1);
+    }
+    if (cmd[0] == '-') {
+        cli_safe_printf(stderr, "adbk: unknown option '%s' (try 'adbk --help')", cmd);
+        fputc('\n', stderr);
+    } else {
+        cli_err("unknown command '%s' (try 'adbk --help')", cmd);
+    }
     return EXIT_ERROR;
 }

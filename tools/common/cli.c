@@ -19,6 +19,17 @@
 const char *cli_prog = "adbk";
 volatile int cli_interrupted;
 
+#ifndef ADBK_VERSION_STRING
+#define ADBK_VERSION_STRING "0"
+#endif
+
+void cli_version(void)
+{
+    printf("%s %s (archive format %d.%d; %d.%d encrypted)\n", cli_prog, ADBK_VERSION_STRING,
+           ADBK_FORMAT_MAJOR, ADBK_FORMAT_MINOR, ADBK_FORMAT_ENCRYPTED_MAJOR,
+           ADBK_FORMAT_ENCRYPTED_MINOR);
+}
+
 /* Formats, then writes the result through cli_safe_str. */
 static void safe_vprintf(FILE *f, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void safe_vprintf(FILE *f, const char *fmt, va_list ap)

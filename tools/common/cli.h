@@ -19,6 +19,9 @@ enum { EXIT_OK = 0, EXIT_DAMAGED = 1, EXIT_ERROR = 2 };
 
 extern const char *cli_prog;
 
+/* --version: "PROG VERSION (archive format 1.2; 2.0 encrypted)". */
+void cli_version(void);
+
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Something done that is neither an error nor a warning ("adbk: note: ..."). */
