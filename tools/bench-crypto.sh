@@ -21,10 +21,6 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/tools/bench-lib.sh"
-say() { printf 'bench-crypto: %s\n' "$*" >&2; }
-die() { printf 'bench-crypto: error: %s\n' "$*" >&2; exit 2; }
-usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
-num() { case ${2:-} in '' | *[!0-9]*) die "$1 wants a whole number, not '${2:-}'" ;; esac; }
 
 gib=2 runs=5 workdir="" json="" wait_idle=60 check=0
 while [ $# -gt 0 ]; do

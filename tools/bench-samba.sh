@@ -32,10 +32,6 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/tools/bench-lib.sh"
-say() { printf 'bench-samba: %s\n' "$*" >&2; }
-die() { printf 'bench-samba: error: %s\n' "$*" >&2; exit 2; }
-usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
-num() { case ${2:-} in '' | *[!0-9]*) die "$1 wants a whole number, not '${2:-}'" ;; esac; }
 
 users=6000 backend=mdb runs=5 freeze_runs=3 dc="" json="" wait_idle=60 check=0
 while [ $# -gt 0 ]; do

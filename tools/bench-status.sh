@@ -16,11 +16,8 @@
 # warmup: the page cache is warm) and prints their mean times. The archives
 # stay in the work folder (default build-bench-status/fleet) for reruns.
 set -euo pipefail
+. "$(cd "$(dirname "$0")" && pwd)/bench-lib.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
-say() { printf 'bench-status: %s\n' "$*" >&2; }
-die() { printf 'bench-status: error: %s\n' "$*" >&2; exit 2; }
-usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
-num() { case ${2:-} in '' | *[!0-9]*) die "$1 wants a whole number, not '${2:-}'" ;; esac; }
 
 archives=500 dcs=50 size=262144 runs=10 workdir=""
 while [ $# -gt 0 ]; do

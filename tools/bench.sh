@@ -83,10 +83,6 @@ check=0
 wait_idle=60
 
 . "$root/tools/bench-lib.sh"
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() { printf 'bench: error: %s\n' "$*" >&2; exit 2; }
-usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
-num() { case ${2:-} in '' | *[!0-9]*) die "$1 wants a whole number, not '${2:-}'" ;; esac; }
 
 while [ $# -gt 0 ]; do
     case $1 in

@@ -660,12 +660,15 @@ struct adbk_salvage_options {
     int in_caller;           /* nonzero: compress in the caller (adbk_writer_options) */
     /* An encrypted archive (FORMAT.md 13.7) is salvaged with a recipient's
      * secret key: what is intact is opened, and the repaired archive is
-     * sealed anew under the same File_Key, for the same recipients. Without
-     * a key that opens it, salvage of an encrypted archive fails with
-     * ADBK_E_KEY. Borrowed. */
+     * sealed anew under the same File_Key, for the same recipients, with a
+     * new Archive_Id. Without a key that opens it, salvage of an encrypted
+     * archive fails with ADBK_E_KEY, a dry run (sink NULL) included: it
+     * reports nothing of the archive's structure (adbk_reader_verify checks
+     * the clear parts without a key). Ignored for a plain archive. Borrowed. */
     const struct adbk_age_identity *identities;
     size_t identity_count;
-    /* Sign the repaired archive (it cannot keep the original signature). */
+    /* Sign the repaired archive (it cannot keep the original signature), plain
+     * or encrypted; NULL: unsigned. Borrowed. */
     const struct adbk_sign_key *sign_key;
 };
 
@@ -683,6 +686,7 @@ struct adbk_salvage_result {
     uint32_t chunk_size;        /* as the header gave it, or inferred from the chunks */
     uint64_t gap_bytes_read;    /* bytes read while searching for the next frame */
     uint64_t hole_bytes_skipped; /* bytes of such gaps passed over unread (next_data) */
+    int encrypted;              /* format 2.0: repaired as an encrypted archive */
 };
 
 /* Scans src from its first byte and writes the repaired archive through sink
@@ -693,8 +697,12 @@ struct adbk_salvage_result {
  * when the index is intact, and "salvage.result" and "salvage.from" are
  * added. Returns ADBK_OK when the repaired archive was written (check
  * res->incomplete for losses); ADBK_E_NOT_ADBK when not one intact adbk
- * record was found; ADBK_E_IO, ADBK_E_NOMEM, ADBK_E_ABORTED, or the writer's
- * status. res (may be NULL) is filled as far as salvage got. */
+ * record was found; ADBK_E_KEY for an encrypted archive when no identity is
+ * given, none opens its key record, or that record (or the Archive_Id its
+ * keys derive from: the header's, else an intact index's) is lost;
+ * ADBK_E_IO, ADBK_E_NOMEM, ADBK_E_ABORTED, or the writer's status. A sealed
+ * part that does not authenticate is damage, reported like any other. res
+ * (may be NULL) is filled as far as salvage got. */
 ADBK_API
 adbk_status adbk_salvage(const struct adbk_source *src, const struct adbk_sink *sink,
                          const struct adbk_salvage_options *options,

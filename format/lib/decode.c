@@ -33,6 +33,7 @@
  * (a stable function) that zstd still lists as experimental. */
 #define ZSTD_STATIC_LINKING_ONLY
 #include "frame.h"
+#include "keyrec.h"
 #include "reader_private.h"
 
 #include <stdio.h>
@@ -171,8 +172,7 @@ static bool open_chunk_record(struct dslot *sl, const uint8_t **in, size_t *csiz
     if (!r->unlocked)
         return true;
     uint8_t *pt = (uint8_t *)sr.sealed; /* in place: the slot's own buffer */
-    if (!unseal(&r->keys, REC_CHK, sr.number, sr.chunk, body, sr.clear_len, sr.sealed,
-                sr.sealed_len, pt)) {
+    if (!sealed_open(&r->keys, REC_CHK, body, &sr, pt)) {
         chunk_fail(sl, ADBK_E_AUTH, "the sealed chunk does not authenticate: changed, moved, "
                    "or from another archive");
         return false;
@@ -405,7 +405,7 @@ static void check_sealed_record(struct scan *s, long i, uint32_t type, const uin
                     e->name, rec_type_name(type));
         return;
     }
-    if (!unseal(&r->keys, type, sr.number, 0, body, sr.clear_len, sr.sealed, sr.sealed_len, pt))
+    if (!sealed_open(&r->keys, type, body, &sr, pt))
         scan_report(s, ADBK_E_AUTH, i, -1, off, "member \"%s\": its %s at byte %llu does not "
                     "authenticate: changed, moved, or from another archive", e->name,
                     rec_type_name(type), (unsigned long long)off);

@@ -470,7 +470,7 @@ static adbk_status reader_load(struct adbk_reader *r, const struct adbk_reader_o
     uint64_t ilen = last->csize;
     int plain = last->dsize == 0 && last->checksum == EMPTY_XXH64_LOW32;
     free(last);
-    if (!plain || ilen > r->seek_offset - r->prefix_len)
+    if (!plain || r->prefix_len > r->seek_offset || ilen > r->seek_offset - r->prefix_len)
         return err_set(err, ADBK_E_CORRUPT, "%s: the last seek-table entry (%llu bytes) cannot be "
                        "the index record", r->src->name, (unsigned long long)ilen);
     uint64_t ioff = r->seek_offset - ilen;

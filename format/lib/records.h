@@ -504,6 +504,9 @@ enum {
     KEY_ARGS = 1u << 2,    /* Arg_Count over 16 */
     KEY_TYPE = 1u << 3,    /* a Type empty, over 64 bytes or not printable ASCII */
     KEY_TRAILING = 1u << 4,/* bytes between the last stanza and Header_MAC */
+    /* found where the X25519 stanza is known (keyrec.c, 13.4): */
+    KEY_X25519 = 1u << 5,  /* an X25519 stanza not of one 32-byte share and a 32-byte body */
+    KEY_WEAK = 1u << 6,    /* an X25519 share that gives an all-zero shared secret */
 };
 void key_count_encode(uint16_t count, struct bytebuf *b);
 void stanza_encode(const struct stanza_rec *s, struct bytebuf *b);

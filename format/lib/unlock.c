@@ -10,6 +10,7 @@
  * parsed as the plain index it is, and every clear field must equal its
  * sealed copy: the clear parts can be trusted no more than the key can.
  */
+#include "keyrec.h"
 #include "reader_private.h"
 
 #include <stdio.h>
@@ -17,34 +18,6 @@
 #include <string.h>
 
 /* ------------------------------------------------------------ key record */
-
-/* Tries every X25519 stanza with every identity; true and file_key when one
- * opens. *seen counts the stanzas. */
-static bool find_file_key(const uint8_t *body, size_t mac_at, uint16_t count,
-                          const struct adbk_reader_options *o, uint8_t file_key[FILE_KEY_SIZE],
-                          unsigned *faults)
-{
-    struct cursor c = {.p = body, .len = mac_at, .pos = 2};
-    bool found = false;
-    for (uint16_t k = 0; k < count; k++) {
-        struct stanza_rec st;
-        unsigned f = stanza_decode(&c, &st);
-        if (f) {
-            *faults |= f;
-            return false;
-        }
-        bool x25519 = st.type.len == 6 && memcmp(st.type.p, "X25519", 6) == 0;
-        if (found || !x25519 || st.arg_count != 1 || st.args[0].len != X25519_SIZE ||
-            st.body.len != WRAPPED_SIZE)
-            continue;
-        for (size_t i = 0; i < (o ? o->identity_count : 0) && !found; i++)
-            found = stanza_unwrap((const uint8_t *)st.args[0].p, (const uint8_t *)st.body.p,
-                                  &o->identities[i], file_key);
-    }
-    if (c.pos != mac_at)
-        *faults |= KEY_TRAILING;
-    return found;
-}
 
 adbk_status rd_open_keys(struct adbk_reader *r, const struct adbk_reader_options *o,
                          struct adbk_error *err)
@@ -62,6 +35,11 @@ adbk_status rd_open_keys(struct adbk_reader *r, const struct adbk_reader_options
     if (!plain || klen > KEY_REC_MAX)
         return err_set(err, ADBK_E_CORRUPT, "%s: the seek-table entry of the key record is "
                        "wrong (%llu bytes)", name, (unsigned long long)klen);
+    /* Every frame lies before the seek table: so does the prefix, which the
+     * index's place is computed from. */
+    if (klen > r->seek_offset - r->header_len)
+        return err_set(err, ADBK_E_CORRUPT, "%s: the key record (%llu bytes, per the seek "
+                       "table) runs into the seek table", name, (unsigned long long)klen);
     uint8_t *f;
     const uint8_t *body;
     size_t blen;
@@ -82,32 +60,27 @@ adbk_status rd_open_keys(struct adbk_reader *r, const struct adbk_reader_options
 
     uint16_t count;
     size_t mac_at;
-    unsigned faults = key_decode(body, blen, &count, &mac_at);
-    r->info.recipient_count = count;
     uint8_t file_key[FILE_KEY_SIZE];
-    bool found = !faults && find_file_key(body, mac_at, count, o, file_key, &faults);
+    bool found;
+    size_t nids = o ? o->identity_count : 0;
+    unsigned faults = key_record_open(body, blen, nids ? o->identities : NULL, nids, &count,
+                                      &mac_at, &found, file_key);
+    r->info.recipient_count = count;
     if (faults)
         return err_set(err, ADBK_E_CORRUPT, "%s: the key record is damaged (%s)", name,
-                       (faults & KEY_COUNT) ? "no stanza, or over 1,024"
-                       : (faults & KEY_ARGS) ? "a stanza with over 16 arguments"
-                       : (faults & KEY_TYPE) ? "a stanza type that is not printable ASCII"
-                       : (faults & KEY_TRAILING) ? "bytes after its last stanza"
-                                                 : "a stanza runs past it");
-    if (!o || !o->identity_count)
+                       key_record_fault(faults));
+    if (!nids)
         return ADBK_OK; /* locked: the clear parts only */
     if (!found)
         return err_set(err, ADBK_E_KEY, "%s is encrypted to %u recipient%s, and none of the %zu "
                        "key%s given opens it", name, count, count == 1 ? "" : "s",
-                       o->identity_count, o->identity_count == 1 ? "" : "s");
-    keys_derive(file_key, r->info.archive_id, &r->keys);
+                       nids, nids == 1 ? "" : "s");
+    bool mac_ok = key_record_keys(file_key, r->info.archive_id, r->prefix, (size_t)r->header_len,
+                                  body, mac_at, &r->keys);
     crypto_wipe(file_key, sizeof file_key);
-    uint8_t mac[MAC_SIZE];
-    header_mac(&r->keys, r->prefix, (size_t)r->header_len, body, mac_at, mac);
-    if (!mac_equal(mac, body + mac_at)) {
-        crypto_wipe(&r->keys, sizeof r->keys);
+    if (!mac_ok)
         return err_set(err, ADBK_E_AUTH, "%s: a key opens the archive, but its header MAC "
                        "fails: the header or the key record was changed", name);
-    }
     r->unlocked = true;
     r->info.locked = 0;
     return ADBK_OK;

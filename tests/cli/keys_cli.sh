@@ -104,6 +104,8 @@ t_trust_accepts_the_signer_only() {
     [ ! -e "$W/x" ] || [ -z "$(ls -A "$W/x")" ] || fail "something was extracted from an unsigned archive"
     expect_rc 0 "$ADBK" list --json "$W/s.adbk"
     grep -q "\"signer\":\"$(cat "$W/s.pub")\"" "$W/out" || fail "the listing does not name the signer"
+    expect_rc 2 "$ADBK" extract --salvage --trust "$(cat "$W/s.pub")" "$W/s.adbk" -C "$W/y"
+    grep -q "carries no signature" "$W/err" || fail "$(cat "$W/err")"
 }
 
 # Stock zstd sees only skippable frames in an encrypted archive: it passes

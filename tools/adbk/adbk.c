@@ -355,6 +355,13 @@ static int extract_with(int argc, char **argv, struct cli_keys *keys)
     }
     if (!cli_keys_finish(keys))
         return EXIT_ERROR;
+    if (salvage && keys->ntrusted) {
+        /* The repaired archive is written anew: no signer's signature survives. */
+        cli_err("--salvage and --trust cannot go together: a salvaged archive is rewritten and "
+                "carries no signature; check the damaged archive with 'adbk verify --trust' (it "
+                "names the members that are intact), then extract with --salvage alone");
+        return EXIT_ERROR;
+    }
     cli_keys_reader(keys, &ro);
     if (optind >= argc) {
         cli_err("extract needs an archive (try 'adbk extract --help')");

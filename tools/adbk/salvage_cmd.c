@@ -189,12 +189,14 @@ static void summary(struct sstate *s, const char *in, const char *out,
                "\"chunk_size\":%u,\"members_found\":%" PRIu64 ",\"complete\":%" PRIu64
                ",\"incomplete\":%" PRIu64 ",\"pieces\":%" PRIu64 ",\"chunks_recovered\":%" PRIu64
                ",\"chunks_lost\":%" PRIu64 ",\"bytes_recovered\":%" PRIu64 ",\"bytes_lost\":%"
-               PRIu64 ",\"lost_unknown_end\":%s,\"damaged_archive_bytes\":%" PRIu64,
+               PRIu64 ",\"lost_unknown_end\":%s,\"damaged_archive_bytes\":%" PRIu64
+               ",\"encrypted\":%s",
                st == ADBK_OK ? "true" : "false", r->header_ok ? "true" : "false",
                r->index_ok ? "true" : "false", r->seek_table_ok ? "true" : "false",
                r->chunk_size, r->members, r->complete, r->incomplete, r->pieces,
                r->chunks_recovered, r->chunks_lost, r->bytes_recovered, r->bytes_lost,
-               r->lost_unknown_end ? "true" : "false", r->damaged_bytes);
+               r->lost_unknown_end ? "true" : "false", r->damaged_bytes,
+               r->encrypted ? "true" : "false");
         if (st != ADBK_OK) {
             printf(",\"message\":");
             cli_json_str(stdout, msg);
@@ -212,7 +214,8 @@ static void summary(struct sstate *s, const char *in, const char *out,
             r->header_ok ? "intact" : "lost", r->index_ok ? "intact" : "lost",
             r->seek_table_ok ? "intact" : "lost");
     if (out)
-        fprintf(stderr, "%s: written%s\n", out,
+        fprintf(stderr, "%s: written%s%s\n", out,
+                r->encrypted ? ", encrypted to the same recipients" : "",
                 r->incomplete ? "; damaged members' intact ranges are under lost+found/" : "");
 }
 
@@ -291,7 +294,8 @@ static void help(void)
            "  -i, --identity FILE a recipient's secret key, for an encrypted archive (also\n"
            "                      --identity-fd N, or ADBK_IDENTITY): what is intact is\n"
            "                      opened and authenticated, and the repaired archive is\n"
-           "                      encrypted anew to the same recipients\n"
+           "                      encrypted anew to the same recipients; an encrypted\n"
+           "                      archive is not salvaged, nor scanned, without one\n"
            "  --sign FILE         sign the repaired archive (the original signature cannot\n"
            "                      survive a repair)\n"
            "  --json              the report as JSON on standard output\n"
