@@ -425,4 +425,42 @@ t_unknown_option_names_the_command_and_its_help() {
     done
 }
 
+# Issue 16: -o naming a folder, or a file in a folder that does not exist, is
+# refused before any work, with the folder named, by every command that
+# writes an archive; nothing is written and (backup) the DC is not asked.
+t_output_folder_is_refused_before_any_work() {
+    make_tree "$W/in"
+    mkdir "$W/o"
+    "$ADBK" create -q -o "$W/a.adbk" "$W/in/media"
+    for f in "" -f; do
+        expect_rc 2 "$ADBK" create -q $f -o "$W/o" "$W/in/media"
+        grep -q "cannot write $W/o: it is a folder" "$W/err" || fail "create $f: $(cat "$W/err")"
+        expect_rc 2 "$ADBK" salvage -q $f -o "$W/o" "$W/a.adbk"
+        grep -q "cannot write $W/o: it is a folder" "$W/err" || fail "salvage $f: $(cat "$W/err")"
+    done
+    expect_rc 2 "$ADBK" create -q -o "$W/no/where/x.adbk" "$W/in/media"
+    grep -q "cannot write $W/no/where/x.adbk: the folder $W/no/where does not exist" "$W/err" ||
+        fail "create, missing folder: $(cat "$W/err")"
+    expect_rc 2 "$ADBK" salvage -q -o "$W/no/x.adbk" "$W/a.adbk"
+    grep -q "the folder $W/no does not exist" "$W/err" || fail "salvage: $(cat "$W/err")"
+    [ -z "$(ls -A "$W/o")" ] && [ ! -e "$W/no" ] || fail "something was written: $(ls -AR "$W")"
+    # backup: refused before the simulated DC is opened (it is not even
+    # running, which would otherwise be the error) or any log is touched.
+    "$DCSIM" provision "$W/dc" --size 1M --seed 5 --logs 2 >/dev/null
+    ls -A "$W/dc" > "$W/dc.before"
+    cp "$W/dc/dcsim.ini" "$W/ini.before"
+    for f in "" --force; do
+        expect_rc 2 "$ADBK" backup --dcsim "$W/dc" $f -o "$W/o"
+        grep -q "cannot write $W/o: it is a folder" "$W/err" || fail "backup $f: $(cat "$W/err")"
+    done
+    expect_rc 2 "$ADBK" backup --dcsim "$W/dc" -o "$W/no/where/x.adbk"
+    grep -q "the folder $W/no/where does not exist" "$W/err" || fail "backup: $(cat "$W/err")"
+    ! grep -q "not running" "$W/err" || fail "the DC was asked first: $(cat "$W/err")"
+    ls -A "$W/dc" | cmp -s - "$W/dc.before" || fail "the DC folder changed"
+    cmp -s "$W/dc/dcsim.ini" "$W/ini.before" || fail "the DC's state changed"
+    [ -z "$(ls -A "$W/o")" ] && [ ! -e "$W/no" ] || fail "something was written: $(ls -AR "$W/o")"
+    expect_rc 2 "$ADBK" extract -q "$W/a.adbk" -C "$W/no/where"
+    grep -q "the folder $W/no does not exist" "$W/err" || fail "extract -C: $(cat "$W/err")"
+}
+
 run_case cli "$@"

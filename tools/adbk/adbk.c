@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -180,9 +181,13 @@ static int create_with(int argc, char **argv, struct cli_keys *keys)
         cli_err("--xxh128 needs a file name: it cannot be used with -o -");
         return EXIT_ERROR;
     }
+    struct adbk_error err = {0};
+    if (adbk_outfile_check(out, oo.force, &err) != ADBK_OK) {
+        cli_err("%s", err.message);
+        return EXIT_ERROR;
+    }
     cli_catch_signals();
 
-    struct adbk_error err = {0};
     double t0 = cli_now();
     cli_progress_init(&cs.job.prog, "packing", 0, cs.quiet);
     struct adbk_job_callbacks cb = {.file_begin = c_member, .progress = c_progress,
@@ -448,7 +453,13 @@ static int extract_from(const char *path, struct adbk_extract_options *xo_in,
     for (size_t i = 0; i < adbk_reader_count(r); i++)
         total += adbk_reader_member(r, i)->size;
     if (mkdir(xo.dir, 0777) != 0 && errno != EEXIST) {
-        cli_err("cannot create target folder %s: %s", xo.dir, strerror(errno));
+        char parent[4096];
+        snprintf(parent, sizeof parent, "%s", xo.dir);
+        if (errno == ENOENT)
+            cli_err("cannot create target folder %s: the folder %s does not exist", xo.dir,
+                    dirname(parent));
+        else
+            cli_err("cannot create target folder %s: %s", xo.dir, strerror(errno));
         adbk_reader_close(r);
         return EXIT_ERROR;
     }

@@ -230,13 +230,18 @@ static int backup_with(int argc, char **argv, struct cli_keys *keys)
         cli_err("--xxh128 needs a file name: it cannot be used with -o -");
         return EXIT_ERROR;
     }
+    struct adbk_error err = {0};
+    /* A folder or a missing folder as OUT: refused before the DC is asked. */
+    if (adbk_outfile_check(out->output, out->force, &err) != ADBK_OK) {
+        cli_err("%s", err.message);
+        return EXIT_ERROR;
+    }
     cli_job_init(&job, quiet);
     cli_catch_signals();
 
     struct cli_identity ci;
     if (!cli_identity_get(user, &ci))
         return EXIT_ERROR;
-    struct adbk_error err = {0};
     struct adbk_dc *dc = NULL;
     adbk_status st = adbk_dc_open(&spec, &ci.id, &dc, &err);
     cli_identity_wipe(&ci); /* the DC keeps its own copy */

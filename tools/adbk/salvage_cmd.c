@@ -362,6 +362,11 @@ static int salvage_with(int argc, char **argv, struct cli_keys *keys)
         cli_err("--json prints on standard output: it cannot be used with -o -");
         return EXIT_ERROR;
     }
+    struct adbk_error err = {0};
+    if (out && adbk_outfile_check(out, force, &err) != ADBK_OK) {
+        cli_err("%s", err.message);
+        return EXIT_ERROR;
+    }
     if (!cli_keys_finish(keys))
         return EXIT_ERROR;
     so.identities = keys->ids;
