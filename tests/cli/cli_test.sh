@@ -463,4 +463,48 @@ t_output_folder_is_refused_before_any_work() {
     grep -q "the folder $W/no does not exist" "$W/err" || fail "extract -C: $(cat "$W/err")"
 }
 
+# Issue 16: with --json every command says on standard output why it failed,
+# as one object of the same shape (archive, ok, status, message); extract
+# --json gives a summary object.
+t_json_failures_are_one_object_on_stdout() {
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/a.adbk" "$W/in/media"
+    head -c 1000 /dev/urandom > "$W/noise"
+    mkdir "$W/o"
+    # json_fails RC STATUS CMD...: CMD exits RC printing the failure object
+    # (STATUS * for any).
+    json_fails() {
+        want=$1 status=$2; shift 2
+        expect_rc "$want" "$@"
+        py -c 'import json,sys
+d=json.load(open(sys.argv[1]))
+assert d["ok"] is False and d["message"], d
+assert d["status"] == sys.argv[2] or (sys.argv[2] == "*" and d["status"]), d
+assert "archive" in d, d' "$W/out" "$status" || fail "$*: stdout: $(cat "$W/out")"
+    }
+    for c in list verify extract restore; do
+        json_fails 1 "not an adbk archive" "$ADBK" "$c" --json "$W/noise"
+        grep -q '"archive":"'"$W/noise"'"' "$W/out" || fail "$c names no archive: $(cat "$W/out")"
+    done
+    json_fails 1 "not an adbk archive" "$ADBK_VERIFY" --json "$W/noise"
+    json_fails 1 "not an adbk archive" "$ADBK_VERIFY" list --json "$W/noise"
+    json_fails 2 error "$ADBK" list --json "$W/a.adbk" "$W/a.adbk"
+    json_fails 2 "invalid argument" "$ADBK" create --json -o "$W/o" "$W/in/media"
+    json_fails 2 "invalid argument" "$ADBK" backup --json --dcsim "$W/dc" -o "$W/o"
+    json_fails 2 "*" "$ADBK" salvage --json "$W/noise" -o "$W/o/r.adbk"
+    json_fails 3 error "$ADBK" status --json --tombstone-days 0 "$W/a.adbk"
+    json_fails 2 error "$ADBK" extract --json -O "$W/a.adbk"
+    expect_rc 2 "$ADBK" extract --json "$W/a.adbk" -C "$W/in/media/registry/SYSTEM/x"
+    py -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["ok"] is False, d' "$W/out" ||
+        fail "extract into a file: $(cat "$W/out")"
+    # extract's summary
+    expect_rc 0 "$ADBK" extract --json "$W/a.adbk" -C "$W/x"
+    py -c 'import json,sys; d=json.load(open(sys.argv[1]))
+assert d["ok"] is True and d["members"]==8 and d["bytes"]>300000 and d["target"]==sys.argv[2], d' \
+        "$W/out" "$W/x" || fail "extract --json: $(cat "$W/out")"
+    # a failure writes nothing more to standard output than the object
+    expect_rc 1 "$ADBK" list --json "$W/noise"
+    [ "$(wc -l < "$W/out")" -eq 1 ] || fail "more than one line: $(cat "$W/out")"
+}
+
 run_case cli "$@"

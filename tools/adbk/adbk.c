@@ -131,7 +131,7 @@ static int create_with(int argc, char **argv, struct cli_keys *keys)
         case 'x': oo.xxh128 = true; break;
         case 'U': what.owner = true; break;
         case 'X': what.xattrs = true; break;
-        case 'j': json = true; break;
+        case 'j': json = true; cli_json_failures(stdout, NULL, false); break;
         case 'q': cs.quiet = true; break;
         case 'h':
             printf("usage: adbk create -o OUT.adbk [OPTIONS] PATH...\n\n"
@@ -164,6 +164,8 @@ static int create_with(int argc, char **argv, struct cli_keys *keys)
     }
     cli_keys_writer(keys, wo);
     const char *out = oo.output;
+    if (json) /* the summary's stream: standard error when the archive is on standard output */
+        cli_json_failures(out && strcmp(out, "-") == 0 ? stderr : stdout, out, false);
     if (!out) {
         cli_err("create needs -o OUT.adbk (or -o - for standard output)");
         return EXIT_ERROR;
@@ -182,8 +184,9 @@ static int create_with(int argc, char **argv, struct cli_keys *keys)
         return EXIT_ERROR;
     }
     struct adbk_error err = {0};
-    if (adbk_outfile_check(out, oo.force, &err) != ADBK_OK) {
-        cli_err("%s", err.message);
+    adbk_status ost = adbk_outfile_check(out, oo.force, &err);
+    if (ost != ADBK_OK) {
+        cli_err_status(ost, "%s", err.message);
         return EXIT_ERROR;
     }
     cli_catch_signals();
@@ -202,7 +205,7 @@ static int create_with(int argc, char **argv, struct cli_keys *keys)
         return EXIT_ERROR;
     }
     if (st != ADBK_OK) {
-        cli_err("%s; no archive was written", err.message);
+        cli_err_status(st, "%s; no archive was written", err.message);
         return EXIT_ERROR;
     }
     double secs = cli_now() - t0;
@@ -241,7 +244,8 @@ struct xstate {
     struct cli_job job; /* first: the shared callbacks take this struct */
     uint64_t base, cur_size;
     const char *cur;
-    bool verbose;
+    bool verbose, json;
+    const char *archive; /* as the command line names it (--salvage reads a copy) */
 };
 
 static void x_member(void *ctx, const struct adbk_entry *e)
@@ -283,7 +287,8 @@ static int extract_with(int argc, char **argv, struct cli_keys *keys)
         {"threads", required_argument, NULL, 'T'}, {"verbose", no_argument, NULL, 'v'},
         {"salvage", no_argument, NULL, 'S'}, {"quiet", no_argument, NULL, 'q'},
         {"owner", no_argument, NULL, 'U'}, {"xattrs", no_argument, NULL, 'X'},
-        {"help", no_argument, NULL, 'h'}, CLI_READ_KEY_OPTIONS, {NULL, 0, NULL, 0}};
+        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
+        CLI_READ_KEY_OPTIONS, {NULL, 0, NULL, 0}};
     struct adbk_extract_options xo = {.dir = "."};
     struct adbk_reader_options ro = {0};
     struct xstate xs = {0};
@@ -328,6 +333,7 @@ static int extract_with(int argc, char **argv, struct cli_keys *keys)
         case 'U': xo.owner = true; break;
         case 'X': xo.xattrs = true; break;
         case 'q': quiet = true; break;
+        case 'j': xs.json = true; cli_json_failures(stdout, NULL, false); break;
         case 'h':
             printf("usage: adbk extract ARCHIVE [OPTIONS] [NAME...]\n\n"
                    "Unpacks members (all, or those NAMEd: a member or a folder of members) into\n"
@@ -351,6 +357,8 @@ static int extract_with(int argc, char **argv, struct cli_keys *keys)
                    "                       what is lost, and extract what is intact; partial\n"
                    "                       members land in lost+found/ with their byte ranges\n"
                    CLI_READ_KEY_HELP
+                   "  --json               a JSON summary on standard output (archive, target,\n"
+                   "                       members, bytes), or the failure as a JSON object\n"
                    "  -q, --quiet          no progress\n\n"
                    "Exit: 0 all extracted, 1 some member was damaged or refused (or the\n"
                    "archive is not signed by a trusted key), 2 error.\n");
@@ -373,6 +381,13 @@ static int extract_with(int argc, char **argv, struct cli_keys *keys)
         return EXIT_ERROR;
     }
     const char *path = argv[optind++];
+    xs.archive = path;
+    if (xs.json)
+        cli_json_failures(stdout, path, false);
+    if (xs.json && to_stdout) {
+        cli_err("--json prints on standard output: it cannot be used with --to-stdout");
+        return EXIT_ERROR;
+    }
     xo.names = (const char *const *)&argv[optind];
     xo.name_count = (size_t)(argc - optind);
     cli_catch_signals();
@@ -410,11 +425,11 @@ static int extract_from(const char *path, struct adbk_extract_options *xo_in,
     struct adbk_reader *r;
     adbk_status st = adbk_reader_open(path, ro, &r, &err);
     if (st != ADBK_OK) {
-        cli_err("%s", err.message);
+        cli_err_status(st, "%s", err.message);
         return cli_exit_for(st);
     }
     if (adbk_reader_info(r)->locked) {
-        cli_err("%s is encrypted: extracting needs a recipient's secret key (--identity FILE, "
+        cli_err_status(ADBK_E_KEY, "%s is encrypted: extracting needs a recipient's secret key (--identity FILE, "
                 "--identity-fd N or ADBK_IDENTITY)", path);
         adbk_reader_close(r);
         return EXIT_ERROR;
@@ -463,7 +478,7 @@ static int extract_from(const char *path, struct adbk_extract_options *xo_in,
         adbk_reader_close(r);
         return EXIT_ERROR;
     }
-    cli_progress_init(&xs.job.prog, "extracting", total, quiet);
+    cli_progress_init(&xs.job.prog, "extracting", total, quiet || xs.json);
     struct adbk_extract_callbacks cb = {x_member, x_progress, cli_job_warning, cli_job_cancelled, &xs};
     struct adbk_extract_result res;
     st = adbk_extract(r, &xo, &cb, &res, &err);
@@ -471,14 +486,27 @@ static int extract_from(const char *path, struct adbk_extract_options *xo_in,
     adbk_reader_close(r);
     if (st != ADBK_OK) {
         if (st == ADBK_E_INTERRUPTED || st == ADBK_E_IO || st == ADBK_E_NOMEM) {
-            cli_err("%s", err.message);
+            cli_err_status(st, "%s", err.message);
             return EXIT_ERROR;
+        }
+        if (xs.json) {
+            cli_err_status(st, "%" PRIu64 " extracted, %" PRIu64 " failed (see the messages on "
+                           "standard error)", res.members, res.failed);
+            return EXIT_DAMAGED;
         }
         fprintf(stderr, "%s: %" PRIu64 " extracted, %" PRIu64 " failed (see above)\n", cli_prog,
                 res.members, res.failed);
         return EXIT_DAMAGED;
     }
-    if (!quiet) {
+    if (xs.json) {
+        cli_json_done();
+        printf("{\"archive\":");
+        cli_json_str(stdout, xs.archive);
+        printf(",\"ok\":%s,\"target\":", res.skipped ? "false" : "true");
+        cli_json_str(stdout, xo.dir);
+        printf(",\"members\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"skipped\":%" PRIu64 "}\n",
+               res.members, res.bytes, res.skipped);
+    } else if (!quiet) {
         char a[16];
         cli_safe_printf(stderr, "%" PRIu64 " members (%s) extracted into %s%s", res.members,
                         cli_size(res.bytes, a, sizeof a), xo.dir,

@@ -200,12 +200,15 @@ static int backup_with(int argc, char **argv, struct cli_keys *keys)
         case OPT_TRUNC: trunc_yes = true; break;
         case 'f': out->force = true; break;
         case OPT_XXH: out->xxh128 = true; break;
-        case OPT_JSON: json = true; break;
+        case OPT_JSON: json = true; cli_json_failures(stdout, NULL, false); break;
         case 'q': quiet = true; break;
         case 'h': help(); return EXIT_OK;
         default: return EXIT_ERROR;
         }
     }
+    if (json) /* the summary's stream: standard error when the archive is on standard output */
+        cli_json_failures(out->output && strcmp(out->output, "-") == 0 ? stderr : stdout,
+                          out->output, false);
     if (optind < argc) {
         cli_err("backup takes no file arguments ('%s'); the DC is --samba-conf, --server or --dcsim",
                 argv[optind]);
@@ -232,8 +235,9 @@ static int backup_with(int argc, char **argv, struct cli_keys *keys)
     }
     struct adbk_error err = {0};
     /* A folder or a missing folder as OUT: refused before the DC is asked. */
-    if (adbk_outfile_check(out->output, out->force, &err) != ADBK_OK) {
-        cli_err("%s", err.message);
+    adbk_status ost = adbk_outfile_check(out->output, out->force, &err);
+    if (ost != ADBK_OK) {
+        cli_err_status(ost, "%s", err.message);
         return EXIT_ERROR;
     }
     cli_job_init(&job, quiet);
@@ -246,7 +250,7 @@ static int backup_with(int argc, char **argv, struct cli_keys *keys)
     adbk_status st = adbk_dc_open(&spec, &ci.id, &dc, &err);
     cli_identity_wipe(&ci); /* the DC keeps its own copy */
     if (st != ADBK_OK) {
-        cli_err("%s", err.message);
+        cli_err_status(st, "%s", err.message);
         return EXIT_ERROR;
     }
     bo.server_label = spec.server;
@@ -260,9 +264,10 @@ static int backup_with(int argc, char **argv, struct cli_keys *keys)
     adbk_dc_close(dc);
     if (st != ADBK_OK) {
         if (st == ADBK_E_EXISTS)
-            cli_err("%s", err.message);
+            cli_err_status(st, "%s", err.message);
         else
-            cli_err("%s; no archive was written and no log was truncated", err.message);
+            cli_err_status(st, "%s; no archive was written and no log was truncated",
+                           err.message);
         return EXIT_ERROR;
     }
     if (json || !quiet)

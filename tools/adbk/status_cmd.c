@@ -309,7 +309,7 @@ static bool parse(int argc, char **argv, struct cli_keys *keys, struct status_ru
         if (k > 0)
             continue;
         switch (c) {
-        case 'j': s->json = true; break;
+        case 'j': s->json = true; cli_json_failures(stdout, NULL, false); break;
         case 'q': s->quiet = true; break;
         case 'v': s->verbose = true; break;
         case 'T':
@@ -376,8 +376,10 @@ int cmd_status(int argc, char **argv)
     size_t nfiles = 0;
     for (size_t i = 0; i < s.n; i++)
         nfiles += !s.a[i].opened;
-    if (s.json)
+    if (s.json) {
         json_report(&s, worst, cli_now() - t0);
+        cli_json_done();
+    }
     else
         text_report(&s, worst, nfiles);
     status_free(&s);

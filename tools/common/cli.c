@@ -71,11 +71,80 @@ static void say(const char *what, const char *fmt, va_list ap)
     fputc('\n', stderr);
 }
 
+/* --json: where a failure's object goes, and for which archive. */
+static struct {
+    FILE *f; /* NULL: --json not given */
+    const char *archive;
+    bool verify, done;
+} json_fail;
+
+void cli_json_failures(FILE *f, const char *archive, bool verify)
+{
+    json_fail.f = f;
+    json_fail.archive = archive;
+    json_fail.verify = verify;
+}
+
+void cli_json_done(void) { json_fail.done = true; }
+
+void cli_json_error(adbk_status st, const char *message)
+{
+    FILE *f = json_fail.f;
+    if (!f || json_fail.done)
+        return;
+    json_fail.done = true;
+    fprintf(f, "{\"archive\":");
+    if (json_fail.archive)
+        cli_json_str(f, json_fail.archive);
+    else
+        fputs("null", f);
+    fprintf(f, ",\"ok\":false%s,\"status\":", json_fail.verify ? ",\"intact\":false" : "");
+    cli_json_str(f, st == ADBK_OK ? "error" : adbk_strerror(st));
+    fprintf(f, ",\"message\":");
+    cli_json_str(f, message);
+    fprintf(f, "}\n");
+    fflush(f);
+}
+
+static void err_v(adbk_status st, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void err_v(adbk_status st, const char *fmt, va_list ap)
+{
+    va_list aq;
+    va_copy(aq, ap);
+    say("error", fmt, ap);
+    if (json_fail.f && !json_fail.done) {
+        char small[1024], *msg = small;
+        va_list ar;
+        va_copy(ar, aq);
+        int n = vsnprintf(small, sizeof small, fmt, aq);
+        if (n >= 0 && (size_t)n >= sizeof small) {
+            char *big = malloc((size_t)n + 1);
+            if (big && vsnprintf(big, (size_t)n + 1, fmt, ar) >= 0)
+                msg = big;
+            else
+                free(big);
+        }
+        va_end(ar);
+        cli_json_error(st, n < 0 ? "" : msg);
+        if (msg != small)
+            free(msg);
+    }
+    va_end(aq);
+}
+
 void cli_err(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    say("error", fmt, ap);
+    err_v(ADBK_OK, fmt, ap);
+    va_end(ap);
+}
+
+void cli_err_status(adbk_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    err_v(st, fmt, ap);
     va_end(ap);
 }
 
@@ -628,7 +697,7 @@ int cli_list(int argc, char **argv)
         if (k > 0)
             continue;
         switch (c) {
-        case 'j': json = true; break;
+        case 'j': json = true; cli_json_failures(stdout, NULL, false); break;
         case 'l': lng = true; break;
         case 'h':
             printf("usage: %s list [--long] [--json] ARCHIVE\n\n"
@@ -662,14 +731,17 @@ int cli_list(int argc, char **argv)
     }
     cli_keys_reader(&keys, &ro);
     const char *path = argv[optind];
+    if (json)
+        cli_json_failures(stdout, path, false);
     struct adbk_reader *r;
     struct adbk_error err = {0};
     adbk_status st = adbk_reader_open(path, &ro, &r, &err);
     cli_keys_free(&keys);
     if (st != ADBK_OK) {
-        cli_err("%s", err.message);
+        cli_err_status(st, "%s", err.message);
         return cli_exit_for(st);
     }
+    cli_json_done();
     if (json)
         list_json(path, r);
     else
@@ -743,7 +815,7 @@ int cli_verify(int argc, char **argv)
         if (k > 0)
             continue;
         switch (c) {
-        case 'j': v.json = true; break;
+        case 'j': v.json = true; cli_json_failures(stdout, NULL, true); break;
         case 'q': v.quiet = true; break;
         case 'T':
             if (!cli_parse_threads(optarg, &ro.threads)) {
@@ -786,6 +858,8 @@ int cli_verify(int argc, char **argv)
     }
     cli_keys_reader(&keys, &ro);
     v.path = argv[optind];
+    if (v.json)
+        cli_json_failures(stdout, v.path, true);
     cli_catch_signals();
     double t0 = cli_now();
     struct adbk_reader *r;
@@ -793,17 +867,10 @@ int cli_verify(int argc, char **argv)
     adbk_status st = adbk_reader_open(v.path, &ro, &r, &err);
     cli_keys_free(&keys);
     if (st != ADBK_OK) {
-        if (v.json) {
-            printf("{\"archive\":");
-            cli_json_str(stdout, v.path);
-            printf(",\"intact\":false,\"status\":\"%s\",\"message\":", adbk_strerror(st));
-            cli_json_str(stdout, err.message);
-            printf("}\n");
-        } else {
-            cli_err("%s", err.message);
-        }
+        cli_err_status(st, "%s", err.message);
         return cli_exit_for(st);
     }
+    cli_json_done(); /* from here verify's own report says what failed */
     cli_progress_init(&v.prog, "verifying", adbk_reader_info(r)->file_size, v.quiet || v.json);
     if (v.json) {
         printf("{\"archive\":");

@@ -22,7 +22,23 @@ extern const char *cli_prog;
 /* --version: "PROG VERSION (archive format 1.2; 2.0 encrypted)". */
 void cli_version(void);
 
+/* An error on stderr ("adbk: error: ..."); with --json (cli_json_failures)
+ * also the command's failure object (cli_json_error). cli_err_status names
+ * the library status the failure had. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_err_status(adbk_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* --json: every command reports a failure as one object on f (standard
+ * output, or standard error where the archive itself goes to standard
+ * output), the same for all of them:
+ *   {"archive":PATH or null,"ok":false,"status":"...","message":"..."}
+ * status: the library's word for the failure (adbk_strerror), or "error"
+ * for one of the command's own. verify adds "intact":false. The first
+ * cli_err after cli_json_failures prints it; cli_json_done says the command
+ * printed its own report, so no failure object follows. Call again to name
+ * the archive once it is known. */
+void cli_json_failures(FILE *f, const char *archive, bool verify);
+void cli_json_error(adbk_status st, const char *message);
+void cli_json_done(void);
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Something done that is neither an error nor a warning ("adbk: note: ..."). */
 void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
