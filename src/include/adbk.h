@@ -202,6 +202,11 @@ adbk_status adbk_dc_open(const struct adbk_dc_spec *spec, const struct adbk_iden
 void adbk_dc_close(struct adbk_dc *dc);
 /* Whether dc is adbk's simulated DC (a test double). */
 bool adbk_dc_simulated(const struct adbk_dc *dc);
+/* What was opened, as a person names it, also when the spec named nothing:
+ * the simulated DC's folder (--dcsim or ADBK_DCSIM_DIR), the smb.conf of a
+ * Samba DC, the server's name (Windows: this machine's when none was
+ * given). Never NULL; valid until adbk_dc_close. */
+const char *adbk_dc_source(const struct adbk_dc *dc);
 
 /* ------------------------------------------------------------ backup */
 

@@ -53,6 +53,18 @@ assert d["log_generation_high"]>=d["log_generation_low"], d' "$W/out" || fail "b
     done
 }
 
+# Issue 16: the summary's "source" names the DC however it was chosen: by
+# --dcsim, or by ADBK_DCSIM_DIR alone (it was "" then).
+t_json_summary_names_the_source() {
+    make_dc; mkdir "$W/o"
+    expect_rc 0 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" --json --no-truncate-logs
+    /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+assert d["source"]==sys.argv[2], d' "$W/out" "$W/dc" || fail "--dcsim: $(cat "$W/out")"
+    ADBK_DCSIM_DIR="$W/dc" expect_rc 0 "$ADBK" backup -o "$W/o/b.adbk" --json --no-truncate-logs
+    /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+assert d["source"]==sys.argv[2], d' "$W/out" "$W/dc" || fail "ADBK_DCSIM_DIR: $(cat "$W/out")"
+}
+
 t_existing_archive_is_not_replaced() {
     make_dc; mkdir "$W/o"
     echo precious > "$W/o/a.adbk"

@@ -73,8 +73,8 @@ static void help(void)
            "2 error (no archive was written, no log was truncated).\n");
 }
 
-static void summary(const char *out, const struct adbk_dc_spec *spec,
-                    const struct adbk_backup_result *r, double secs, bool json, bool to_stdout)
+static void summary(const char *out, const char *source, const struct adbk_backup_result *r,
+                    double secs, bool json, bool to_stdout)
 {
     double ratio = r->bytes_out ? (double)r->bytes_in / (double)r->bytes_out : 0.0;
     if (json) {
@@ -88,8 +88,7 @@ static void summary(const char *out, const struct adbk_dc_spec *spec,
         fprintf(f, ",\"domain\":");
         cli_json_str(f, r->domain);
         fprintf(f, ",\"source\":");
-        cli_json_str(f, spec->dcsim_dir ? spec->dcsim_dir : spec->server ? spec->server
-                        : spec->samba_conf ? spec->samba_conf : "");
+        cli_json_str(f, source);
         fprintf(f, ",\"simulated\":%s", r->simulated ? "true" : "false");
         fprintf(f, ",\"files\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
                 ",\"ratio\":%.3f,\"seconds\":%.3f", r->files, r->bytes_in, r->bytes_out, ratio,
@@ -261,6 +260,11 @@ static int backup_with(int argc, char **argv, struct cli_keys *keys)
     st = adbk_backup(dc, &bo, &cb, &res, &err);
     double secs = cli_now() - t0;
     cli_progress_end(&job.prog);
+    /* The source as named on the command line, else as the DC was found
+     * (ADBK_DCSIM_DIR, the default smb.conf, this machine). */
+    char source[4096];
+    snprintf(source, sizeof source, "%s", spec.dcsim_dir ? spec.dcsim_dir : spec.server
+             ? spec.server : spec.samba_conf ? spec.samba_conf : adbk_dc_source(dc));
     adbk_dc_close(dc);
     if (st != ADBK_OK) {
         if (st == ADBK_E_EXISTS)
@@ -271,7 +275,7 @@ static int backup_with(int argc, char **argv, struct cli_keys *keys)
         return EXIT_ERROR;
     }
     if (json || !quiet)
-        summary(out->output, &spec, &res, secs, json, to_stdout);
+        summary(out->output, source, &res, secs, json, to_stdout);
     return job.warnings ? EXIT_DAMAGED : EXIT_OK;
 }
 
