@@ -218,7 +218,7 @@ static void summary(struct sstate *s, const char *in, const char *out,
     if (out)
         fprintf(stderr, "%s: written%s%s\n", out,
                 r->encrypted ? ", encrypted to the same recipients" : "",
-                r->incomplete ? "; damaged members' intact ranges are under lost+found/" : "");
+                r->pieces ? "; damaged members' intact ranges are under lost+found/" : "");
 }
 
 /* The whole job: open, salvage into out (NULL = report only), report. */
