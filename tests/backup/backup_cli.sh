@@ -135,6 +135,20 @@ t_user_identity() {
     expect_untouched
 }
 
+# Issue 16: a refused --user gets advice about that account, not about this
+# machine's backup privilege (the server judges the account given).
+t_refused_user_is_not_told_about_capabilities() {
+    make_dc; mkdir "$W/o"
+    ADBK_PASSWORD=wrong expect_rc 2 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" -q \
+        --user 'CORP\Administrator'
+    grep -q "logon failure" "$W/err" || fail "unclear: $(cat "$W/err")"
+    grep -q "check the account given with --user and its password" "$W/err" ||
+        fail "no advice about the account: $(cat "$W/err")"
+    ! grep -q "CAP_DAC_READ_SEARCH\|setcap" "$W/err" ||
+        fail "advice about the capability: $(cat "$W/err")"
+    expect_untouched
+}
+
 t_offline_dc_is_an_error() {
     "$DCSIM" provision "$W/dc" --size 4M --seed 5 --logs 2 >/dev/null
     held_logs
