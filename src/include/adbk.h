@@ -24,8 +24,13 @@
  * "-" the archive goes to standard output and commit only flushes. */
 struct adbk_outfile;
 
-/* Fails with ADBK_E_EXISTS when path exists and force is false, ADBK_E_IO
- * when the folder is not writable. Always release with adbk_outfile_abort,
+/* Whether an archive can be written to path, before any work is done: fails
+ * with ADBK_E_ARG when path is a folder or its folder does not exist (or is
+ * not a folder), ADBK_E_EXISTS when path exists and force is false. "-"
+ * (standard output) always passes. adbk_outfile_open checks the same. */
+adbk_status adbk_outfile_check(const char *path, bool force, struct adbk_error *err);
+/* Fails as adbk_outfile_check, or with ADBK_E_IO when the folder is not
+ * writable. Always release with adbk_outfile_abort,
  * which removes the temporary file unless the archive was committed. */
 adbk_status adbk_outfile_open(const char *path, bool force, struct adbk_outfile **out,
                               struct adbk_error *err);
@@ -197,6 +202,11 @@ adbk_status adbk_dc_open(const struct adbk_dc_spec *spec, const struct adbk_iden
 void adbk_dc_close(struct adbk_dc *dc);
 /* Whether dc is adbk's simulated DC (a test double). */
 bool adbk_dc_simulated(const struct adbk_dc *dc);
+/* What was opened, as a person names it, also when the spec named nothing:
+ * the simulated DC's folder (--dcsim or ADBK_DCSIM_DIR), the smb.conf of a
+ * Samba DC, the server's name (Windows: this machine's when none was
+ * given). Never NULL; valid until adbk_dc_close. */
+const char *adbk_dc_source(const struct adbk_dc *dc);
 
 /* ------------------------------------------------------------ backup */
 

@@ -53,6 +53,18 @@ assert d["log_generation_high"]>=d["log_generation_low"], d' "$W/out" || fail "b
     done
 }
 
+# Issue 16: the summary's "source" names the DC however it was chosen: by
+# --dcsim, or by ADBK_DCSIM_DIR alone (it was "" then).
+t_json_summary_names_the_source() {
+    make_dc; mkdir "$W/o"
+    expect_rc 0 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" --json --no-truncate-logs
+    /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+assert d["source"]==sys.argv[2], d' "$W/out" "$W/dc" || fail "--dcsim: $(cat "$W/out")"
+    ADBK_DCSIM_DIR="$W/dc" expect_rc 0 "$ADBK" backup -o "$W/o/b.adbk" --json --no-truncate-logs
+    /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+assert d["source"]==sys.argv[2], d' "$W/out" "$W/dc" || fail "ADBK_DCSIM_DIR: $(cat "$W/out")"
+}
+
 t_existing_archive_is_not_replaced() {
     make_dc; mkdir "$W/o"
     echo precious > "$W/o/a.adbk"
@@ -120,6 +132,20 @@ t_user_identity() {
     grep -q "ADBK_PASSWORD" "$W/err" || fail "does not say how to give the password: $(cat "$W/err")"
     expect_rc 2 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" --user '\'
     grep -q "names no user" "$W/err" || fail "a bad --user is not explained: $(cat "$W/err")"
+    expect_untouched
+}
+
+# Issue 16: a refused --user gets advice about that account, not about this
+# machine's backup privilege (the server judges the account given).
+t_refused_user_is_not_told_about_capabilities() {
+    make_dc; mkdir "$W/o"
+    ADBK_PASSWORD=wrong expect_rc 2 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" -q \
+        --user 'CORP\Administrator'
+    grep -q "logon failure" "$W/err" || fail "unclear: $(cat "$W/err")"
+    grep -q "check the account given with --user and its password" "$W/err" ||
+        fail "no advice about the account: $(cat "$W/err")"
+    ! grep -q "CAP_DAC_READ_SEARCH\|setcap" "$W/err" ||
+        fail "advice about the capability: $(cat "$W/err")"
     expect_untouched
 }
 

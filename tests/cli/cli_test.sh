@@ -390,4 +390,121 @@ t_usage_errors_exit_2_and_help_exits_0() {
     expect_rc 0 "$ADBK_VERIFY" --help
 }
 
+# Issue 16: an unknown option, or one without its argument, names the
+# program and the command and points to the command's help, in one line of
+# its own (getopt's own message is not printed too).
+t_unknown_option_names_the_command_and_its_help() {
+    for c in create list verify extract salvage status keygen backup restore; do
+        want=2; [ "$c" = status ] && want=3
+        expect_rc "$want" "$ADBK" "$c" --bogus "$W/x"
+        [ "$(cat "$W/err")" = "adbk $c: unknown option '--bogus' (try 'adbk $c --help')" ] ||
+            fail "$c --bogus: $(cat "$W/err")"
+    done
+    expect_rc 2 "$ADBK" create -q -o
+    [ "$(cat "$W/err")" = "adbk create: option '-o' needs an argument (try 'adbk create --help')" ] ||
+        fail "create -o: $(cat "$W/err")"
+    expect_rc 2 "$ADBK" backup --user
+    grep -qx "adbk backup: option '--user' needs an argument (try 'adbk backup --help')" "$W/err" ||
+        fail "backup --user: $(cat "$W/err")"
+    expect_rc 2 "$ADBK" list --json=yes "$W/x"
+    grep -qx "adbk list: option '--json' takes no argument (try 'adbk list --help')" "$W/err" ||
+        fail "list --json=yes: $(cat "$W/err")"
+    expect_rc 3 "$ADBK" status --ver "$W"
+    grep -q "adbk status: option '--ver' is ambiguous: --verbose, --verify, --verify-all" "$W/err" ||
+        fail "status --ver: $(cat "$W/err")"
+    expect_rc 2 "$ADBK" extract -z "$W/x"
+    grep -qx "adbk extract: unknown option '-z' (try 'adbk extract --help')" "$W/err" ||
+        fail "extract -z: $(cat "$W/err")"
+    expect_rc 2 "$ADBK_VERIFY" --bogus "$W/x"
+    grep -qx "adbk-verify: unknown option '--bogus' (try 'adbk-verify --help')" "$W/err" ||
+        fail "adbk-verify --bogus: $(cat "$W/err")"
+    for c in verify list; do
+        expect_rc 2 "$ADBK_VERIFY" "$c" --bogus "$W/x"
+        grep -qx "adbk-verify $c: unknown option '--bogus' (try 'adbk-verify $c --help')" "$W/err" ||
+            fail "adbk-verify $c --bogus: $(cat "$W/err")"
+    done
+}
+
+# Issue 16: -o naming a folder, or a file in a folder that does not exist, is
+# refused before any work, with the folder named, by every command that
+# writes an archive; nothing is written and (backup) the DC is not asked.
+t_output_folder_is_refused_before_any_work() {
+    make_tree "$W/in"
+    mkdir "$W/o"
+    "$ADBK" create -q -o "$W/a.adbk" "$W/in/media"
+    for f in "" -f; do
+        expect_rc 2 "$ADBK" create -q $f -o "$W/o" "$W/in/media"
+        grep -q "cannot write $W/o: it is a folder" "$W/err" || fail "create $f: $(cat "$W/err")"
+        expect_rc 2 "$ADBK" salvage -q $f -o "$W/o" "$W/a.adbk"
+        grep -q "cannot write $W/o: it is a folder" "$W/err" || fail "salvage $f: $(cat "$W/err")"
+    done
+    expect_rc 2 "$ADBK" create -q -o "$W/no/where/x.adbk" "$W/in/media"
+    grep -q "cannot write $W/no/where/x.adbk: the folder $W/no/where does not exist" "$W/err" ||
+        fail "create, missing folder: $(cat "$W/err")"
+    expect_rc 2 "$ADBK" salvage -q -o "$W/no/x.adbk" "$W/a.adbk"
+    grep -q "the folder $W/no does not exist" "$W/err" || fail "salvage: $(cat "$W/err")"
+    [ -z "$(ls -A "$W/o")" ] && [ ! -e "$W/no" ] || fail "something was written: $(ls -AR "$W")"
+    # backup: refused before the simulated DC is opened (it is not even
+    # running, which would otherwise be the error) or any log is touched.
+    "$DCSIM" provision "$W/dc" --size 1M --seed 5 --logs 2 >/dev/null
+    ls -A "$W/dc" > "$W/dc.before"
+    cp "$W/dc/dcsim.ini" "$W/ini.before"
+    for f in "" --force; do
+        expect_rc 2 "$ADBK" backup --dcsim "$W/dc" $f -o "$W/o"
+        grep -q "cannot write $W/o: it is a folder" "$W/err" || fail "backup $f: $(cat "$W/err")"
+    done
+    expect_rc 2 "$ADBK" backup --dcsim "$W/dc" -o "$W/no/where/x.adbk"
+    grep -q "the folder $W/no/where does not exist" "$W/err" || fail "backup: $(cat "$W/err")"
+    ! grep -q "not running" "$W/err" || fail "the DC was asked first: $(cat "$W/err")"
+    ls -A "$W/dc" | cmp -s - "$W/dc.before" || fail "the DC folder changed"
+    cmp -s "$W/dc/dcsim.ini" "$W/ini.before" || fail "the DC's state changed"
+    [ -z "$(ls -A "$W/o")" ] && [ ! -e "$W/no" ] || fail "something was written: $(ls -AR "$W/o")"
+    expect_rc 2 "$ADBK" extract -q "$W/a.adbk" -C "$W/no/where"
+    grep -q "the folder $W/no does not exist" "$W/err" || fail "extract -C: $(cat "$W/err")"
+}
+
+# Issue 16: with --json every command says on standard output why it failed,
+# as one object of the same shape (archive, ok, status, message); extract
+# --json gives a summary object.
+t_json_failures_are_one_object_on_stdout() {
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/a.adbk" "$W/in/media"
+    head -c 1000 /dev/urandom > "$W/noise"
+    mkdir "$W/o"
+    # json_fails RC STATUS CMD...: CMD exits RC printing the failure object
+    # (STATUS * for any).
+    json_fails() {
+        want=$1 status=$2; shift 2
+        expect_rc "$want" "$@"
+        py -c 'import json,sys
+d=json.load(open(sys.argv[1]))
+assert d["ok"] is False and d["message"], d
+assert d["status"] == sys.argv[2] or (sys.argv[2] == "*" and d["status"]), d
+assert "archive" in d, d' "$W/out" "$status" || fail "$*: stdout: $(cat "$W/out")"
+    }
+    for c in list verify extract restore; do
+        json_fails 1 "not an adbk archive" "$ADBK" "$c" --json "$W/noise"
+        grep -q '"archive":"'"$W/noise"'"' "$W/out" || fail "$c names no archive: $(cat "$W/out")"
+    done
+    json_fails 1 "not an adbk archive" "$ADBK_VERIFY" --json "$W/noise"
+    json_fails 1 "not an adbk archive" "$ADBK_VERIFY" list --json "$W/noise"
+    json_fails 2 error "$ADBK" list --json "$W/a.adbk" "$W/a.adbk"
+    json_fails 2 "invalid argument" "$ADBK" create --json -o "$W/o" "$W/in/media"
+    json_fails 2 "invalid argument" "$ADBK" backup --json --dcsim "$W/dc" -o "$W/o"
+    json_fails 2 "*" "$ADBK" salvage --json "$W/noise" -o "$W/o/r.adbk"
+    json_fails 3 error "$ADBK" status --json --tombstone-days 0 "$W/a.adbk"
+    json_fails 2 error "$ADBK" extract --json -O "$W/a.adbk"
+    expect_rc 2 "$ADBK" extract --json "$W/a.adbk" -C "$W/in/media/registry/SYSTEM/x"
+    py -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["ok"] is False, d' "$W/out" ||
+        fail "extract into a file: $(cat "$W/out")"
+    # extract's summary
+    expect_rc 0 "$ADBK" extract --json "$W/a.adbk" -C "$W/x"
+    py -c 'import json,sys; d=json.load(open(sys.argv[1]))
+assert d["ok"] is True and d["members"]==8 and d["bytes"]>300000 and d["target"]==sys.argv[2], d' \
+        "$W/out" "$W/x" || fail "extract --json: $(cat "$W/out")"
+    # a failure writes nothing more to standard output than the object
+    expect_rc 1 "$ADBK" list --json "$W/noise"
+    [ "$(wc -l < "$W/out")" -eq 1 ] || fail "more than one line: $(cat "$W/out")"
+}
+
 run_case cli "$@"

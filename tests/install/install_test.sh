@@ -31,7 +31,7 @@ help_options() {
 # runs: a command parses its options before it does anything.
 accepts() {
     ! "$1" "$2" "$3" x --help </dev/null 2>&1 >/dev/null |
-        grep -qE 'unrecognized option|invalid option'
+        grep -qE 'unknown option|unrecognized option|invalid option'
 }
 
 # The options of OPTIONS_FILE that PROGRAM COMMAND takes.

@@ -124,6 +124,31 @@ t_extract_salvage_of_a_cut_archive() {
     [ -z "$(ls -A "$W/tmp")" ] || fail "the temporary archive was left: $(ls -A "$W/tmp")"
 }
 
+# Issue 16: the summary points to lost+found/ only when something was put
+# there: a damaged member of one chunk leaves nothing to keep.
+t_lost_found_is_named_only_when_used() {
+    mkdir "$W/src"
+    head -c 3000 /dev/urandom > "$W/src/one"
+    "$ADBK" create -q -o "$W/a.adbk" "$W/src"
+    off=$("$ADBK" list --json "$W/a.adbk" | /usr/bin/python3 -c 'import json,sys
+m=[x for x in json.load(sys.stdin)["members"] if x["name"]=="src/one"][0]
+print(m["offset"] + m["stored"] // 2)')
+    cp "$W/a.adbk" "$W/d.adbk"
+    flip "$W/d.adbk" "$off"
+    expect_salvage 1 "$W/d.adbk" -o "$W/r.adbk"
+    grep -q "INCOMPLETE" "$W/err" || fail "no incomplete member reported: $(cat "$W/err")"
+    grep -q "$W/r.adbk: written" "$W/err" || fail "no summary: $(cat "$W/err")"
+    ! grep -q "lost+found" "$W/err" || fail "lost+found named, but empty: $(cat "$W/err")"
+    # With a piece kept, it is named.
+    rm -rf "$W/src" "$W/a.adbk"
+    make_archive
+    off=$(( $(wc -c < "$W/a.adbk") / 3 ))
+    cp "$W/a.adbk" "$W/d2.adbk"
+    flip "$W/d2.adbk" "$off"
+    expect_salvage 1 "$W/d2.adbk" -o "$W/r2.adbk"
+    grep -q "intact ranges are under lost+found/" "$W/err" || fail "lost+found not named: $(cat "$W/err")"
+}
+
 t_usage_errors() {
     make_archive
     expect_salvage 2 "$W/a.adbk"

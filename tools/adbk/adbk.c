@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,10 +21,6 @@
 int cmd_backup(int argc, char **argv);  /* backup_cmd.c */
 int cmd_restore(int argc, char **argv); /* restore_cmd.c */
 int cmd_status(int argc, char **argv);  /* status_cmd.c */
-
-#ifndef ADBK_VERSION_STRING
-#define ADBK_VERSION_STRING "0"
-#endif
 
 /* Where the manual and the format's specification are: installed with the
  * programs (tools/CMakeLists.txt defines ADBK_DOC_DIR), or, where nothing is
@@ -58,8 +55,9 @@ static void usage(FILE *f)
             "  keygen [-o FILE]             make a key pair for signing archives\n\n"
             "Encrypting to public keys (age's, from age-keygen) and signing: 'adbk backup\n"
             "--recipient age1... --sign KEYFILE'; reading: '--identity FILE', '--trust KEY'.\n\n"
-            "Run 'adbk COMMAND --help' for a command's options. An archive is a standard\n"
-            "zstd file too: 'zstd -t' tests it and 'zstd -dc' prints its contents.\n\n"
+            "Run 'adbk COMMAND --help' (or 'adbk help COMMAND') for a command's options,\n"
+            "'adbk --version' (-V) for the version. An archive is a standard zstd file\n"
+            "too: 'zstd -t' tests it and 'zstd -dc' prints its contents.\n\n"
             DOCS_HELP);
 }
 
@@ -106,7 +104,7 @@ static int create_with(int argc, char **argv, struct cli_keys *keys)
         return EXIT_ERROR;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:T:fjqhr:R:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "o:T:fjqhr:R:", opts, "create")) != -1) {
         int k = cli_keys_option(keys, c, optarg);
         if (k < 0)
             return EXIT_ERROR;
@@ -133,7 +131,7 @@ static int create_with(int argc, char **argv, struct cli_keys *keys)
         case 'x': oo.xxh128 = true; break;
         case 'U': what.owner = true; break;
         case 'X': what.xattrs = true; break;
-        case 'j': json = true; break;
+        case 'j': json = true; cli_json_failures(stdout, NULL, false); break;
         case 'q': cs.quiet = true; break;
         case 'h':
             printf("usage: adbk create -o OUT.adbk [OPTIONS] PATH...\n\n"
@@ -166,6 +164,8 @@ static int create_with(int argc, char **argv, struct cli_keys *keys)
     }
     cli_keys_writer(keys, wo);
     const char *out = oo.output;
+    if (json) /* the summary's stream: standard error when the archive is on standard output */
+        cli_json_failures(out && strcmp(out, "-") == 0 ? stderr : stdout, out, false);
     if (!out) {
         cli_err("create needs -o OUT.adbk (or -o - for standard output)");
         return EXIT_ERROR;
@@ -183,9 +183,14 @@ static int create_with(int argc, char **argv, struct cli_keys *keys)
         cli_err("--xxh128 needs a file name: it cannot be used with -o -");
         return EXIT_ERROR;
     }
+    struct adbk_error err = {0};
+    adbk_status ost = adbk_outfile_check(out, oo.force, &err);
+    if (ost != ADBK_OK) {
+        cli_err_status(ost, "%s", err.message);
+        return EXIT_ERROR;
+    }
     cli_catch_signals();
 
-    struct adbk_error err = {0};
     double t0 = cli_now();
     cli_progress_init(&cs.job.prog, "packing", 0, cs.quiet);
     struct adbk_job_callbacks cb = {.file_begin = c_member, .progress = c_progress,
@@ -200,7 +205,7 @@ static int create_with(int argc, char **argv, struct cli_keys *keys)
         return EXIT_ERROR;
     }
     if (st != ADBK_OK) {
-        cli_err("%s; no archive was written", err.message);
+        cli_err_status(st, "%s; no archive was written", err.message);
         return EXIT_ERROR;
     }
     double secs = cli_now() - t0;
@@ -239,7 +244,8 @@ struct xstate {
     struct cli_job job; /* first: the shared callbacks take this struct */
     uint64_t base, cur_size;
     const char *cur;
-    bool verbose;
+    bool verbose, json;
+    const char *archive; /* as the command line names it (--salvage reads a copy) */
 };
 
 static void x_member(void *ctx, const struct adbk_entry *e)
@@ -281,14 +287,15 @@ static int extract_with(int argc, char **argv, struct cli_keys *keys)
         {"threads", required_argument, NULL, 'T'}, {"verbose", no_argument, NULL, 'v'},
         {"salvage", no_argument, NULL, 'S'}, {"quiet", no_argument, NULL, 'q'},
         {"owner", no_argument, NULL, 'U'}, {"xattrs", no_argument, NULL, 'X'},
-        {"help", no_argument, NULL, 'h'}, CLI_READ_KEY_OPTIONS, {NULL, 0, NULL, 0}};
+        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
+        CLI_READ_KEY_OPTIONS, {NULL, 0, NULL, 0}};
     struct adbk_extract_options xo = {.dir = "."};
     struct adbk_reader_options ro = {0};
     struct xstate xs = {0};
     bool to_stdout = false, quiet = false, salvage = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "C:fk:OT:vSqhi:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "C:fk:OT:vSqhi:", opts, "extract")) != -1) {
         int k = cli_keys_option(keys, c, optarg);
         if (k < 0)
             return EXIT_ERROR;
@@ -326,6 +333,7 @@ static int extract_with(int argc, char **argv, struct cli_keys *keys)
         case 'U': xo.owner = true; break;
         case 'X': xo.xattrs = true; break;
         case 'q': quiet = true; break;
+        case 'j': xs.json = true; cli_json_failures(stdout, NULL, false); break;
         case 'h':
             printf("usage: adbk extract ARCHIVE [OPTIONS] [NAME...]\n\n"
                    "Unpacks members (all, or those NAMEd: a member or a folder of members) into\n"
@@ -349,6 +357,8 @@ static int extract_with(int argc, char **argv, struct cli_keys *keys)
                    "                       what is lost, and extract what is intact; partial\n"
                    "                       members land in lost+found/ with their byte ranges\n"
                    CLI_READ_KEY_HELP
+                   "  --json               a JSON summary on standard output (archive, target,\n"
+                   "                       members, bytes), or the failure as a JSON object\n"
                    "  -q, --quiet          no progress\n\n"
                    "Exit: 0 all extracted, 1 some member was damaged or refused (or the\n"
                    "archive is not signed by a trusted key), 2 error.\n");
@@ -371,6 +381,13 @@ static int extract_with(int argc, char **argv, struct cli_keys *keys)
         return EXIT_ERROR;
     }
     const char *path = argv[optind++];
+    xs.archive = path;
+    if (xs.json)
+        cli_json_failures(stdout, path, false);
+    if (xs.json && to_stdout) {
+        cli_err("--json prints on standard output: it cannot be used with --to-stdout");
+        return EXIT_ERROR;
+    }
     xo.names = (const char *const *)&argv[optind];
     xo.name_count = (size_t)(argc - optind);
     cli_catch_signals();
@@ -408,11 +425,11 @@ static int extract_from(const char *path, struct adbk_extract_options *xo_in,
     struct adbk_reader *r;
     adbk_status st = adbk_reader_open(path, ro, &r, &err);
     if (st != ADBK_OK) {
-        cli_err("%s", err.message);
+        cli_err_status(st, "%s", err.message);
         return cli_exit_for(st);
     }
     if (adbk_reader_info(r)->locked) {
-        cli_err("%s is encrypted: extracting needs a recipient's secret key (--identity FILE, "
+        cli_err_status(ADBK_E_KEY, "%s is encrypted: extracting needs a recipient's secret key (--identity FILE, "
                 "--identity-fd N or ADBK_IDENTITY)", path);
         adbk_reader_close(r);
         return EXIT_ERROR;
@@ -451,11 +468,17 @@ static int extract_from(const char *path, struct adbk_extract_options *xo_in,
     for (size_t i = 0; i < adbk_reader_count(r); i++)
         total += adbk_reader_member(r, i)->size;
     if (mkdir(xo.dir, 0777) != 0 && errno != EEXIST) {
-        cli_err("cannot create target folder %s: %s", xo.dir, strerror(errno));
+        char parent[4096];
+        snprintf(parent, sizeof parent, "%s", xo.dir);
+        if (errno == ENOENT)
+            cli_err("cannot create target folder %s: the folder %s does not exist", xo.dir,
+                    dirname(parent));
+        else
+            cli_err("cannot create target folder %s: %s", xo.dir, strerror(errno));
         adbk_reader_close(r);
         return EXIT_ERROR;
     }
-    cli_progress_init(&xs.job.prog, "extracting", total, quiet);
+    cli_progress_init(&xs.job.prog, "extracting", total, quiet || xs.json);
     struct adbk_extract_callbacks cb = {x_member, x_progress, cli_job_warning, cli_job_cancelled, &xs};
     struct adbk_extract_result res;
     st = adbk_extract(r, &xo, &cb, &res, &err);
@@ -463,14 +486,27 @@ static int extract_from(const char *path, struct adbk_extract_options *xo_in,
     adbk_reader_close(r);
     if (st != ADBK_OK) {
         if (st == ADBK_E_INTERRUPTED || st == ADBK_E_IO || st == ADBK_E_NOMEM) {
-            cli_err("%s", err.message);
+            cli_err_status(st, "%s", err.message);
             return EXIT_ERROR;
+        }
+        if (xs.json) {
+            cli_err_status(st, "%" PRIu64 " extracted, %" PRIu64 " failed (see the messages on "
+                           "standard error)", res.members, res.failed);
+            return EXIT_DAMAGED;
         }
         fprintf(stderr, "%s: %" PRIu64 " extracted, %" PRIu64 " failed (see above)\n", cli_prog,
                 res.members, res.failed);
         return EXIT_DAMAGED;
     }
-    if (!quiet) {
+    if (xs.json) {
+        cli_json_done();
+        printf("{\"archive\":");
+        cli_json_str(stdout, xs.archive);
+        printf(",\"ok\":%s,\"target\":", res.skipped ? "false" : "true");
+        cli_json_str(stdout, xo.dir);
+        printf(",\"members\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"skipped\":%" PRIu64 "}\n",
+               res.members, res.bytes, res.skipped);
+    } else if (!quiet) {
         char a[16];
         cli_safe_printf(stderr, "%" PRIu64 " members (%s) extracted into %s%s", res.members,
                         cli_size(res.bytes, a, sizeof a), xo.dir,
@@ -480,6 +516,16 @@ static int extract_from(const char *path, struct adbk_extract_options *xo_in,
     return res.skipped ? EXIT_DAMAGED : EXIT_OK;
 }
 
+/* The commands, as 'adbk COMMAND' runs them. */
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} commands[] = {
+    {"backup", cmd_backup}, {"restore", cmd_restore}, {"create", cmd_create},
+    {"list", cli_list}, {"verify", cli_verify}, {"extract", cmd_extract},
+    {"salvage", cmd_salvage}, {"status", cmd_status}, {"keygen", cli_keygen},
+};
+
 int main(int argc, char **argv)
 {
     cli_prog = "adbk";
@@ -488,35 +534,34 @@ int main(int argc, char **argv)
         return EXIT_ERROR;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || (!strcmp(cmd, "help") && argc == 2)) {
         usage(stdout);
         return EXIT_OK;
     }
-    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-        printf("adbk %s (archive format %d.%d; %d.%d encrypted)\n", ADBK_VERSION_STRING,
-               ADBK_FORMAT_MAJOR, ADBK_FORMAT_MINOR, ADBK_FORMAT_ENCRYPTED_MAJOR,
-               ADBK_FORMAT_ENCRYPTED_MINOR);
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "version")) {
+        cli_version();
         return EXIT_OK;
     }
-    if (!strcmp(cmd, "backup"))
-        return cmd_backup(argc - 1, argv + 1);
-    if (!strcmp(cmd, "restore"))
-        return cmd_restore(argc - 1, argv + 1);
-    if (!strcmp(cmd, "create"))
-        return cmd_create(argc - 1, argv + 1);
-    if (!strcmp(cmd, "list"))
-        return cli_list(argc - 1, argv + 1);
-    if (!strcmp(cmd, "verify"))
-        return cli_verify(argc - 1, argv + 1);
-    if (!strcmp(cmd, "extract"))
-        return cmd_extract(argc - 1, argv + 1);
-    if (!strcmp(cmd, "salvage"))
-        return cmd_salvage(argc - 1, argv + 1);
-    if (!strcmp(cmd, "status"))
-        return cmd_status(argc - 1, argv + 1);
-    if (!strcmp(cmd, "keygen"))
-        return cli_keygen(argc - 1, argv + 1);
-    cli_err("unknown command '%s'", cmd);
-    usage(stderr);
+    /* 'adbk help COMMAND' is 'adbk COMMAND --help'. */
+    static char help_opt[] = "--help";
+    bool help = !strcmp(cmd, "help");
+    if (help && argc > 3) {
+        cli_err("help takes one command (try 'adbk help COMMAND')");
+        return EXIT_ERROR;
+    }
+    if (help)
+        cmd = argv[2];
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(cmd, commands[i].name) != 0)
+            continue;
+        char *help_argv[] = {argv[2], help_opt, NULL};
+        return help ? commands[i].run(2, help_argv) : commands[i].run(argc - 1, argv + 1);
+    }
+    if (cmd[0] == '-') {
+        cli_safe_printf(stderr, "adbk: unknown option '%s' (try 'adbk --help')", cmd);
+        fputc('\n', stderr);
+    } else {
+        cli_err("unknown command '%s' (try 'adbk --help')", cmd);
+    }
     return EXIT_ERROR;
 }

@@ -73,8 +73,8 @@ static void help(void)
            "2 error (no archive was written, no log was truncated).\n");
 }
 
-static void summary(const char *out, const struct adbk_dc_spec *spec,
-                    const struct adbk_backup_result *r, double secs, bool json, bool to_stdout)
+static void summary(const char *out, const char *source, const struct adbk_backup_result *r,
+                    double secs, bool json, bool to_stdout)
 {
     double ratio = r->bytes_out ? (double)r->bytes_in / (double)r->bytes_out : 0.0;
     if (json) {
@@ -88,8 +88,7 @@ static void summary(const char *out, const struct adbk_dc_spec *spec,
         fprintf(f, ",\"domain\":");
         cli_json_str(f, r->domain);
         fprintf(f, ",\"source\":");
-        cli_json_str(f, spec->dcsim_dir ? spec->dcsim_dir : spec->server ? spec->server
-                        : spec->samba_conf ? spec->samba_conf : "");
+        cli_json_str(f, source);
         fprintf(f, ",\"simulated\":%s", r->simulated ? "true" : "false");
         fprintf(f, ",\"files\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
                 ",\"ratio\":%.3f,\"seconds\":%.3f", r->files, r->bytes_in, r->bytes_out, ratio,
@@ -158,7 +157,7 @@ static int backup_with(int argc, char **argv, struct cli_keys *keys)
         return EXIT_ERROR;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:T:fqhr:R:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "o:T:fqhr:R:", opts, "backup")) != -1) {
         int k = cli_keys_option(keys, c, optarg);
         if (k < 0)
             return EXIT_ERROR;
@@ -200,12 +199,15 @@ static int backup_with(int argc, char **argv, struct cli_keys *keys)
         case OPT_TRUNC: trunc_yes = true; break;
         case 'f': out->force = true; break;
         case OPT_XXH: out->xxh128 = true; break;
-        case OPT_JSON: json = true; break;
+        case OPT_JSON: json = true; cli_json_failures(stdout, NULL, false); break;
         case 'q': quiet = true; break;
         case 'h': help(); return EXIT_OK;
         default: return EXIT_ERROR;
         }
     }
+    if (json) /* the summary's stream: standard error when the archive is on standard output */
+        cli_json_failures(out->output && strcmp(out->output, "-") == 0 ? stderr : stdout,
+                          out->output, false);
     if (optind < argc) {
         cli_err("backup takes no file arguments ('%s'); the DC is --samba-conf, --server or --dcsim",
                 argv[optind]);
@@ -230,18 +232,24 @@ static int backup_with(int argc, char **argv, struct cli_keys *keys)
         cli_err("--xxh128 needs a file name: it cannot be used with -o -");
         return EXIT_ERROR;
     }
+    struct adbk_error err = {0};
+    /* A folder or a missing folder as OUT: refused before the DC is asked. */
+    adbk_status ost = adbk_outfile_check(out->output, out->force, &err);
+    if (ost != ADBK_OK) {
+        cli_err_status(ost, "%s", err.message);
+        return EXIT_ERROR;
+    }
     cli_job_init(&job, quiet);
     cli_catch_signals();
 
     struct cli_identity ci;
     if (!cli_identity_get(user, &ci))
         return EXIT_ERROR;
-    struct adbk_error err = {0};
     struct adbk_dc *dc = NULL;
     adbk_status st = adbk_dc_open(&spec, &ci.id, &dc, &err);
     cli_identity_wipe(&ci); /* the DC keeps its own copy */
     if (st != ADBK_OK) {
-        cli_err("%s", err.message);
+        cli_err_status(st, "%s", err.message);
         return EXIT_ERROR;
     }
     bo.server_label = spec.server;
@@ -252,16 +260,22 @@ static int backup_with(int argc, char **argv, struct cli_keys *keys)
     st = adbk_backup(dc, &bo, &cb, &res, &err);
     double secs = cli_now() - t0;
     cli_progress_end(&job.prog);
+    /* The source as named on the command line, else as the DC was found
+     * (ADBK_DCSIM_DIR, the default smb.conf, this machine). */
+    char source[4096];
+    snprintf(source, sizeof source, "%s", spec.dcsim_dir ? spec.dcsim_dir : spec.server
+             ? spec.server : spec.samba_conf ? spec.samba_conf : adbk_dc_source(dc));
     adbk_dc_close(dc);
     if (st != ADBK_OK) {
         if (st == ADBK_E_EXISTS)
-            cli_err("%s", err.message);
+            cli_err_status(st, "%s", err.message);
         else
-            cli_err("%s; no archive was written and no log was truncated", err.message);
+            cli_err_status(st, "%s; no archive was written and no log was truncated",
+                           err.message);
         return EXIT_ERROR;
     }
     if (json || !quiet)
-        summary(out->output, &spec, &res, secs, json, to_stdout);
+        summary(out->output, source, &res, secs, json, to_stdout);
     return job.warnings ? EXIT_DAMAGED : EXIT_OK;
 }
 

@@ -170,7 +170,7 @@ static int restore_with(int argc, char **argv, struct cli_keys *keys)
     bool json = false, quiet = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "T:qhi:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "T:qhi:", opts, "restore")) != -1) {
         int k = cli_keys_option(keys, c, optarg);
         if (k < 0)
             return EXIT_ERROR;
@@ -190,7 +190,7 @@ static int restore_with(int argc, char **argv, struct cli_keys *keys)
                 return EXIT_ERROR;
             }
             break;
-        case OPT_JSON: json = true; break;
+        case OPT_JSON: json = true; cli_json_failures(stdout, NULL, false); break;
         case 'q': quiet = true; break;
         case 'h': help(); return EXIT_OK;
         default: return EXIT_ERROR;
@@ -206,6 +206,8 @@ static int restore_with(int argc, char **argv, struct cli_keys *keys)
         return EXIT_ERROR;
     cli_keys_reader(keys, &rdo);
     const char *archive = argv[optind];
+    if (json)
+        cli_json_failures(stdout, archive, false);
     struct cli_job job;
     cli_job_init(&job, quiet);
     cli_catch_signals();
@@ -214,7 +216,7 @@ static int restore_with(int argc, char **argv, struct cli_keys *keys)
     struct adbk_reader *r = NULL;
     adbk_status st = adbk_reader_open(archive, &rdo, &r, &err);
     if (st != ADBK_OK) {
-        cli_err("%s", err.message);
+        cli_err_status(st, "%s", err.message);
         return cli_exit_for(st);
     }
     if (adbk_reader_info(r)->locked) {
@@ -246,7 +248,7 @@ static int restore_with(int argc, char **argv, struct cli_keys *keys)
     adbk_dc_close(dc);
     adbk_reader_close(r);
     if (st != ADBK_OK) {
-        cli_err("%s", err.message);
+        cli_err_status(st, "%s", err.message);
         return cli_exit_for(st);
     }
     if (json || !quiet)

@@ -198,6 +198,8 @@ static void summary(struct sstate *s, const char *in, const char *out,
                r->lost_unknown_end ? "true" : "false", r->damaged_bytes,
                r->encrypted ? "true" : "false");
         if (st != ADBK_OK) {
+            printf(",\"status\":");
+            cli_json_str(stdout, adbk_strerror(st));
             printf(",\"message\":");
             cli_json_str(stdout, msg);
         }
@@ -216,7 +218,7 @@ static void summary(struct sstate *s, const char *in, const char *out,
     if (out)
         fprintf(stderr, "%s: written%s%s\n", out,
                 r->encrypted ? ", encrypted to the same recipients" : "",
-                r->incomplete ? "; damaged members' intact ranges are under lost+found/" : "");
+                r->pieces ? "; damaged members' intact ranges are under lost+found/" : "");
 }
 
 /* The whole job: open, salvage into out (NULL = report only), report. */
@@ -227,16 +229,17 @@ static int run(const char *in, const char *out, bool force, const struct adbk_sa
     struct adbk_source *src;
     adbk_status st = adbk_source_open_file(in, &src, &err);
     if (st != ADBK_OK) {
-        cli_err("%s", err.message);
+        cli_err_status(st, "%s", err.message);
         return EXIT_ERROR;
     }
     struct adbk_outfile *of = NULL;
     if (out && (st = adbk_outfile_open(out, force, &of, &err)) != ADBK_OK) {
-        cli_err("%s", err.message);
+        cli_err_status(st, "%s", err.message);
         adbk_source_close(src);
         return EXIT_ERROR;
     }
     if (s->json) {
+        cli_json_done(); /* the report below says what failed */
         printf("{\"archive\":");
         cli_json_str(stdout, in);
         printf(",\"output\":");
@@ -320,7 +323,7 @@ static int salvage_with(int argc, char **argv, struct cli_keys *keys)
         return EXIT_ERROR;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:nT:fqhi:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "o:nT:fqhi:", opts, "salvage")) != -1) {
         int k = cli_keys_option(keys, c, optarg);
         if (k < 0)
             return EXIT_ERROR;
@@ -336,12 +339,14 @@ static int salvage_with(int argc, char **argv, struct cli_keys *keys)
             }
             break;
         case 'f': force = true; break;
-        case 'j': s.json = true; break;
+        case 'j': s.json = true; cli_json_failures(stdout, NULL, false); break;
         case 'q': s.quiet = true; break;
         case 'h': help(); return EXIT_OK;
         default: return EXIT_ERROR;
         }
     }
+    if (s.json && optind < argc)
+        cli_json_failures(stdout, argv[optind], false);
     if (optind != argc - 1) {
         cli_err("salvage takes one damaged archive (try 'adbk salvage --help')");
         return EXIT_ERROR;
@@ -360,6 +365,12 @@ static int salvage_with(int argc, char **argv, struct cli_keys *keys)
     }
     if (out && strcmp(out, "-") == 0 && s.json) {
         cli_err("--json prints on standard output: it cannot be used with -o -");
+        return EXIT_ERROR;
+    }
+    struct adbk_error err = {0};
+    adbk_status ost = out ? adbk_outfile_check(out, force, &err) : ADBK_OK;
+    if (ost != ADBK_OK) {
+        cli_err_status(ost, "%s", err.message);
         return EXIT_ERROR;
     }
     if (!cli_keys_finish(keys))

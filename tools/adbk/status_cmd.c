@@ -302,14 +302,14 @@ static bool parse(int argc, char **argv, struct cli_keys *keys, struct status_ru
         cli_err("out of memory");
         return false;
     }
-    while ((c = getopt_long(argc, argv, "jqvT:hi:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "jqvT:hi:", opts, "status")) != -1) {
         int k = cli_keys_option(keys, c, optarg);
         if (k < 0)
             return false;
         if (k > 0)
             continue;
         switch (c) {
-        case 'j': s->json = true; break;
+        case 'j': s->json = true; cli_json_failures(stdout, NULL, false); break;
         case 'q': s->quiet = true; break;
         case 'v': s->verbose = true; break;
         case 'T':
@@ -376,8 +376,10 @@ int cmd_status(int argc, char **argv)
     size_t nfiles = 0;
     for (size_t i = 0; i < s.n; i++)
         nfiles += !s.a[i].opened;
-    if (s.json)
+    if (s.json) {
         json_report(&s, worst, cli_now() - t0);
+        cli_json_done();
+    }
     else
         text_report(&s, worst, nfiles);
     status_free(&s);

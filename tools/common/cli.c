@@ -19,6 +19,17 @@
 const char *cli_prog = "adbk";
 volatile int cli_interrupted;
 
+#ifndef ADBK_VERSION_STRING
+#define ADBK_VERSION_STRING "0"
+#endif
+
+void cli_version(void)
+{
+    printf("%s %s (archive format %d.%d; %d.%d encrypted)\n", cli_prog, ADBK_VERSION_STRING,
+           ADBK_FORMAT_MAJOR, ADBK_FORMAT_MINOR, ADBK_FORMAT_ENCRYPTED_MAJOR,
+           ADBK_FORMAT_ENCRYPTED_MINOR);
+}
+
 /* Formats, then writes the result through cli_safe_str. */
 static void safe_vprintf(FILE *f, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void safe_vprintf(FILE *f, const char *fmt, va_list ap)
@@ -60,11 +71,80 @@ static void say(const char *what, const char *fmt, va_list ap)
     fputc('\n', stderr);
 }
 
+/* --json: where a failure's object goes, and for which archive. */
+static struct {
+    FILE *f; /* NULL: --json not given */
+    const char *archive;
+    bool verify, done;
+} json_fail;
+
+void cli_json_failures(FILE *f, const char *archive, bool verify)
+{
+    json_fail.f = f;
+    json_fail.archive = archive;
+    json_fail.verify = verify;
+}
+
+void cli_json_done(void) { json_fail.done = true; }
+
+void cli_json_error(adbk_status st, const char *message)
+{
+    FILE *f = json_fail.f;
+    if (!f || json_fail.done)
+        return;
+    json_fail.done = true;
+    fprintf(f, "{\"archive\":");
+    if (json_fail.archive)
+        cli_json_str(f, json_fail.archive);
+    else
+        fputs("null", f);
+    fprintf(f, ",\"ok\":false%s,\"status\":", json_fail.verify ? ",\"intact\":false" : "");
+    cli_json_str(f, st == ADBK_OK ? "error" : adbk_strerror(st));
+    fprintf(f, ",\"message\":");
+    cli_json_str(f, message);
+    fprintf(f, "}\n");
+    fflush(f);
+}
+
+static void err_v(adbk_status st, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void err_v(adbk_status st, const char *fmt, va_list ap)
+{
+    va_list aq;
+    va_copy(aq, ap);
+    say("error", fmt, ap);
+    if (json_fail.f && !json_fail.done) {
+        char small[1024], *msg = small;
+        va_list ar;
+        va_copy(ar, aq);
+        int n = vsnprintf(small, sizeof small, fmt, aq);
+        if (n >= 0 && (size_t)n >= sizeof small) {
+            char *big = malloc((size_t)n + 1);
+            if (big && vsnprintf(big, (size_t)n + 1, fmt, ar) >= 0)
+                msg = big;
+            else
+                free(big);
+        }
+        va_end(ar);
+        cli_json_error(st, n < 0 ? "" : msg);
+        if (msg != small)
+            free(msg);
+    }
+    va_end(aq);
+}
+
 void cli_err(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    say("error", fmt, ap);
+    err_v(ADBK_OK, fmt, ap);
+    va_end(ap);
+}
+
+void cli_err_status(adbk_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    err_v(st, fmt, ap);
     va_end(ap);
 }
 
@@ -93,6 +173,66 @@ int cli_exit_for(adbk_status st)
         return EXIT_DAMAGED;
     default: return EXIT_ERROR;
     }
+}
+
+/* The long options of table o that name starts (up to '=' or its end). */
+static size_t long_matches(const struct option *o, const char *name, size_t n,
+                           const struct option **exact)
+{
+    size_t count = 0;
+    *exact = NULL;
+    for (; o && o->name; o++) {
+        if (strncmp(o->name, name, n) != 0)
+            continue;
+        if (o->name[n] == '\0')
+            *exact = o;
+        count++;
+    }
+    return count;
+}
+
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+               const char *cmd)
+{
+    /* A leading ':' makes getopt tell a missing argument (':') from an
+     * unknown option ('?'). */
+    char shorts[64];
+    snprintf(shorts, sizeof shorts, ":%s", shortopts[0] == ':' ? shortopts + 1 : shortopts);
+    opterr = 0;
+    int c = getopt_long(argc, argv, shorts, longopts, NULL);
+    if (c != '?' && c != ':')
+        return c;
+    const char *tok = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+    bool is_long = strncmp(tok, "--", 2) == 0;
+    char opt[200];
+    if (is_long)
+        snprintf(opt, sizeof opt, "%.*s", (int)strcspn(tok, "="), tok);
+    else
+        snprintf(opt, sizeof opt, "-%c", optopt > 0 && optopt < 128 ? optopt : '?');
+    char what[300];
+    const struct option *exact;
+    size_t n = is_long ? long_matches(longopts, opt + 2, strlen(opt) - 2, &exact) : 0;
+    if (c == ':')
+        snprintf(what, sizeof what, "option '%s' needs an argument", opt);
+    else if (is_long && exact && exact->has_arg == no_argument && strchr(tok, '='))
+        snprintf(what, sizeof what, "option '%s' takes no argument", opt);
+    else if (is_long && !exact && n > 1) {
+        int w = snprintf(what, sizeof what, "option '%s' is ambiguous:", opt);
+        size_t k = 0;
+        for (const struct option *o = longopts; o->name && w > 0 && (size_t)w < sizeof what; o++)
+            if (strncmp(o->name, opt + 2, strlen(opt) - 2) == 0)
+                w += snprintf(what + w, sizeof what - (size_t)w, "%s --%s", k++ ? "," : "",
+                              o->name);
+    }
+    else
+        snprintf(what, sizeof what, "unknown option '%s'", opt);
+    if (cmd)
+        cli_safe_printf(stderr, "%s %s: %s (try '%s %s --help')", cli_prog, cmd, what, cli_prog,
+                        cmd);
+    else
+        cli_safe_printf(stderr, "%s: %s (try '%s --help')", cli_prog, what, cli_prog);
+    fputc('\n', stderr);
+    return '?';
 }
 
 const char *cli_size(uint64_t b, char *buf, size_t cap)
@@ -548,7 +688,7 @@ int cli_list(int argc, char **argv)
     struct adbk_reader_options ro = {0};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "jlhi:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "jlhi:", opts, "list")) != -1) {
         int k = cli_keys_option(&keys, c, optarg);
         if (k < 0) {
             cli_keys_free(&keys);
@@ -557,7 +697,7 @@ int cli_list(int argc, char **argv)
         if (k > 0)
             continue;
         switch (c) {
-        case 'j': json = true; break;
+        case 'j': json = true; cli_json_failures(stdout, NULL, false); break;
         case 'l': lng = true; break;
         case 'h':
             printf("usage: %s list [--long] [--json] ARCHIVE\n\n"
@@ -591,14 +731,17 @@ int cli_list(int argc, char **argv)
     }
     cli_keys_reader(&keys, &ro);
     const char *path = argv[optind];
+    if (json)
+        cli_json_failures(stdout, path, false);
     struct adbk_reader *r;
     struct adbk_error err = {0};
     adbk_status st = adbk_reader_open(path, &ro, &r, &err);
     cli_keys_free(&keys);
     if (st != ADBK_OK) {
-        cli_err("%s", err.message);
+        cli_err_status(st, "%s", err.message);
         return cli_exit_for(st);
     }
+    cli_json_done();
     if (json)
         list_json(path, r);
     else
@@ -661,7 +804,9 @@ int cli_verify(int argc, char **argv)
     struct cli_keys keys = {0};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "jqT:hi:", opts, NULL)) != -1) {
+    /* adbk-verify's default command has no name on its command line. */
+    const char *cmd = strcmp(argv[0], "verify") == 0 ? "verify" : NULL;
+    while ((c = cli_getopt(argc, argv, "jqT:hi:", opts, cmd)) != -1) {
         int k = cli_keys_option(&keys, c, optarg);
         if (k < 0) {
             cli_keys_free(&keys);
@@ -670,7 +815,7 @@ int cli_verify(int argc, char **argv)
         if (k > 0)
             continue;
         switch (c) {
-        case 'j': v.json = true; break;
+        case 'j': v.json = true; cli_json_failures(stdout, NULL, true); break;
         case 'q': v.quiet = true; break;
         case 'T':
             if (!cli_parse_threads(optarg, &ro.threads)) {
@@ -713,6 +858,8 @@ int cli_verify(int argc, char **argv)
     }
     cli_keys_reader(&keys, &ro);
     v.path = argv[optind];
+    if (v.json)
+        cli_json_failures(stdout, v.path, true);
     cli_catch_signals();
     double t0 = cli_now();
     struct adbk_reader *r;
@@ -720,17 +867,10 @@ int cli_verify(int argc, char **argv)
     adbk_status st = adbk_reader_open(v.path, &ro, &r, &err);
     cli_keys_free(&keys);
     if (st != ADBK_OK) {
-        if (v.json) {
-            printf("{\"archive\":");
-            cli_json_str(stdout, v.path);
-            printf(",\"intact\":false,\"status\":\"%s\",\"message\":", adbk_strerror(st));
-            cli_json_str(stdout, err.message);
-            printf("}\n");
-        } else {
-            cli_err("%s", err.message);
-        }
+        cli_err_status(st, "%s", err.message);
         return cli_exit_for(st);
     }
+    cli_json_done(); /* from here verify's own report says what failed */
     cli_progress_init(&v.prog, "verifying", adbk_reader_info(r)->file_size, v.quiet || v.json);
     if (v.json) {
         printf("{\"archive\":");

@@ -9,6 +9,7 @@
 
 #include "adbk_format.h"
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,12 +19,42 @@ enum { EXIT_OK = 0, EXIT_DAMAGED = 1, EXIT_ERROR = 2 };
 
 extern const char *cli_prog;
 
+/* --version: "PROG VERSION (archive format 1.2; 2.0 encrypted)". */
+void cli_version(void);
+
+/* An error on stderr ("adbk: error: ..."); with --json (cli_json_failures)
+ * also the command's failure object (cli_json_error). cli_err_status names
+ * the library status the failure had. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_err_status(adbk_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* --json: every command reports a failure as one object on f (standard
+ * output, or standard error where the archive itself goes to standard
+ * output), the same for all of them:
+ *   {"archive":PATH or null,"ok":false,"status":"...","message":"..."}
+ * status: the library's word for the failure (adbk_strerror), or "error"
+ * for one of the command's own. verify adds "intact":false. The first
+ * cli_err after cli_json_failures prints it; cli_json_done says the command
+ * printed its own report, so no failure object follows. Call again to name
+ * the archive once it is known. */
+void cli_json_failures(FILE *f, const char *archive, bool verify);
+void cli_json_error(adbk_status st, const char *message);
+void cli_json_done(void);
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Something done that is neither an error nor a warning ("adbk: note: ..."). */
 void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Exit code for a library status: damage is 1, everything else 2. */
 int cli_exit_for(adbk_status st);
+
+/* getopt_long for every command of both programs. getopt's own messages are
+ * off (opterr = 0): an unknown option, an option without its argument, or
+ * one given an argument it does not take is reported here, naming the
+ * program and the command and pointing to its help,
+ *   adbk create: unknown option '--bogus' (try 'adbk create --help')
+ * and '?' is returned (the command then exits 2, or 3 for status). cmd is
+ * the command's name ("create"), NULL for a program without commands.
+ * Leave optind at 1 before the first call, as for getopt_long. */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+               const char *cmd);
 
 /* "1.5 GiB" style; buf of at least 16 bytes. */
 const char *cli_size(uint64_t bytes, char *buf, size_t cap);

@@ -288,7 +288,7 @@ int cli_keygen(int argc, char **argv)
     bool force = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:fh", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "o:fh", opts, "keygen")) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'f': force = true; break;

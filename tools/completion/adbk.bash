@@ -30,7 +30,7 @@ _adbk_options() {
               -v --verbose -q --quiet --json $common_read --help" ;;
     extract)
         echo "-C --directory -k --kind -O --to-stdout -f --force --owner --xattrs
-              -T --threads -v --verbose --salvage $common_read -q --quiet --help" ;;
+              -T --threads -v --verbose --salvage $common_read --json -q --quiet --help" ;;
     salvage)
         echo "-o --output -n --dry-run -T --threads -f --force -i --identity --identity-fd
               --sign --json -q --quiet --help" ;;
