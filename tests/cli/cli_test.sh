@@ -425,4 +425,60 @@ t_unknown_option_names_the_command_and_its_help() {
     done
 }
 
+# Issue 16: every program says its version with --version and -V, and
+# 'PROGRAM help COMMAND' is 'PROGRAM COMMAND --help'.
+t_version_and_help_command() {
+    for p in "$ADBK" "$ADBK_VERIFY" "$DCSIM"; do
+        for o in --version -V; do
+            expect_rc 0 "$p" "$o"
+            grep -qE "^${p##*/} [0-9]+\.[0-9]+\.[0-9]+ \(" "$W/out" ||
+                fail "'${p##*/} $o' printed: $(cat "$W/out" "$W/err")"
+            [ ! -s "$W/err" ] || fail "'${p##*/} $o' wrote to stderr: $(cat "$W/err")"
+        done
+    done
+    for c in backup restore create list verify extract salvage status keygen; do
+        expect_rc 0 "$ADBK" help "$c"
+        mv "$W/out" "$W/help.out"
+        expect_rc 0 "$ADBK" "$c" --help
+        cmp -s "$W/out" "$W/help.out" || fail "'adbk help $c' differs from 'adbk $c --help'"
+    done
+    for c in verify list; do
+        expect_rc 0 "$ADBK_VERIFY" help "$c"
+        mv "$W/out" "$W/help.out"
+        expect_rc 0 "$ADBK_VERIFY" "$c" --help
+        cmp -s "$W/out" "$W/help.out" ||
+            fail "'adbk-verify help $c' differs from 'adbk-verify $c --help'"
+    done
+    expect_rc 0 "$ADBK" help
+    grep -q "^usage: adbk COMMAND" "$W/out" || fail "'adbk help' is not the usage"
+    expect_rc 2 "$ADBK" help nosuch
+    [ "$(cat "$W/err")" = "adbk: error: unknown command 'nosuch' (try 'adbk --help')" ] ||
+        fail "adbk help nosuch: $(cat "$W/err")"
+    [ ! -s "$W/out" ] || fail "adbk help nosuch wrote to stdout"
+    expect_rc 2 "$ADBK" help create list
+    grep -q "help takes one command" "$W/err" || fail "adbk help create list: $(cat "$W/err")"
+    expect_rc 2 "$ADBK_VERIFY" help nosuch
+    grep -q "unknown command 'nosuch'" "$W/err" || fail "adbk-verify help nosuch: $(cat "$W/err")"
+    # dcsim: each command's own help is its synopsis and what it does.
+    for how in "provision --help" "help provision" "provision -h"; do
+        # shellcheck disable=SC2086
+        expect_rc 0 "$DCSIM" $how
+        head -n 1 "$W/out" | grep -q "^usage: dcsim provision DIR --size SIZE" ||
+            fail "dcsim $how: $(head -n 1 "$W/out")"
+        ! grep -q "^  start DIR" "$W/out" || fail "dcsim $how describes other commands too"
+    done
+    expect_rc 0 "$DCSIM" help
+    for c in provision start stop churn roll check info; do
+        grep -q "^  $c DIR" "$W/out" || fail "dcsim help does not describe $c"
+    done
+    expect_rc 2 "$DCSIM" help nosuch
+    [ "$(cat "$W/err")" = "dcsim: unknown command 'nosuch' (try 'dcsim --help')" ] ||
+        fail "dcsim help nosuch: $(cat "$W/err")"
+    expect_rc 2 "$DCSIM" provision "$W/dc" --size 1M --bogus
+    [ "$(cat "$W/err")" = "dcsim provision: unknown option '--bogus' (try 'dcsim provision --help')" ] ||
+        fail "dcsim provision --bogus: $(cat "$W/err")"
+    expect_rc 2 "$DCSIM" provision "$W/dc" --size
+    grep -q "option '--size' needs an argument" "$W/err" || fail "dcsim --size: $(cat "$W/err")"
+}
+
 run_case cli "$@"
