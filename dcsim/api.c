@@ -381,7 +381,7 @@ HRESULT api_resolve(const char *server, const char *call, char *dir_out)
     }
     struct dc_state st;
     if (st_load(env, &st) != DCSIM_OK)
-        return dc_hfail(hrCouldNotConnect, "%s: ADBK_DCSIM_DIR: %s", call,
+        return dc_hfail(hrCouldNotConnect, "%s: ADBK_DCSIM_DIR=%s: %s", call, env,
                         dcsim_last_error());
     char fq[256];
     snprintf(fq, sizeof fq, "%s.%s", st.server, st.domain);

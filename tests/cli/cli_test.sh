@@ -481,4 +481,18 @@ t_version_and_help_command() {
     grep -q "option '--size' needs an argument" "$W/err" || fail "dcsim --size: $(cat "$W/err")"
 }
 
+# Issue 16: a wrong ADBK_DCSIM_DIR is one message naming the variable, the
+# folder and the cause, once.
+t_wrong_dcsim_dir_is_said_once() {
+    make_tree "$W/t"
+    "$ADBK" create -q -o "$W/r.adbk" "$W/t"
+    for c in "backup -o $W/a.adbk" "restore $W/r.adbk"; do
+        # shellcheck disable=SC2086
+        ADBK_DCSIM_DIR="$W/nowhere" expect_rc 2 "$ADBK" $c
+        [ "$(cat "$W/err")" = "adbk: error: ADBK_DCSIM_DIR=$W/nowhere: $W/nowhere/dcsim.ini: cannot open (No such file or directory); not a DC folder made by \`dcsim provision\`?" ] ||
+            fail "adbk ${c%% *}: $(cat "$W/err")"
+    done
+    [ ! -e "$W/a.adbk" ] || fail "backup wrote an archive"
+}
+
 run_case cli "$@"
