@@ -464,7 +464,7 @@ HRESULT api_enter(HBC hbc, int kind, const char *call, struct ctx **out)
     if (c->busy) {
         port_mutex_unlock(&g_mu);
         return dc_hfail(hrInvalidBackupSequence, "%s: another call is running on "
-                        "this context (R27)", call);
+                        "this context", call); /* R27 */
     }
     c->busy = 1;
     port_mutex_unlock(&g_mu);

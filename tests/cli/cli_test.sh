@@ -495,4 +495,15 @@ t_wrong_dcsim_dir_is_said_once() {
     [ ! -e "$W/a.adbk" ] || fail "backup wrote an archive"
 }
 
+# Issue 16: the simulator's messages say what happened, without the internal
+# rule numbers of its specification ("(R18)").
+t_dc_messages_carry_no_rule_numbers() {
+    "$DCSIM" provision "$W/dc" --size 4M --seed 5 --logs 2 >/dev/null
+    "$DCSIM" start "$W/dc" >/dev/null
+    DCSIM_FAULTS=offline_after=1048576 expect_rc 2 "$ADBK" backup --dcsim "$W/dc" -o "$W/a.adbk" -q
+    grep -q "went offline during the backup; no archive was written" "$W/err" ||
+        fail "unclear: $(cat "$W/err")"
+    ! grep -qE "\(R[0-9]+\)" "$W/err" || fail "a rule number: $(cat "$W/err")"
+}
+
 run_case cli "$@"
