@@ -506,4 +506,24 @@ t_dc_messages_carry_no_rule_numbers() {
     ! grep -qE "\(R[0-9]+\)" "$W/err" || fail "a rule number: $(cat "$W/err")"
 }
 
+# Issue 16: a log generation reads the same in every text output, in hex as
+# in the log's name (edb0002A.log is 0x2A): backup's summary, list, and the
+# names of the logs the archive holds.
+t_log_generations_read_alike_in_backup_and_list() {
+    "$DCSIM" provision "$W/dc" --size 4M --seed 5 --logs 3 --first-gen 40 >/dev/null
+    "$DCSIM" start "$W/dc" >/dev/null
+    expect_rc 0 "$ADBK" backup --dcsim "$W/dc" -o "$W/a.adbk"
+    "$DCSIM" stop "$W/dc" >/dev/null
+    range=$(sed -n 's/.*: logs \(0x[0-9A-F]*\.\.0x[0-9A-F]*\) (.*/\1/p' "$W/err")
+    [ -n "$range" ] || fail "backup names no log range: $(cat "$W/err")"
+    expect_rc 0 "$ADBK" list "$W/a.adbk"
+    lo=$(sed -n 's/^log\.generation\.low *//p' "$W/out")
+    hi=$(sed -n 's/^log\.generation\.high *//p' "$W/out")
+    [ "$lo..$hi" = "$range" ] || fail "backup says logs $range, list says $lo..$hi"
+    first=$(grep -o 'logs/edb[0-9A-F]*\.log' "$W/out" | head -n 1)
+    [ "$first" = "logs/edb$(printf %05X $((lo))).log" ] ||
+        fail "the first log is $first, the low generation $lo"
+    [ "$lo" = 0x2A ] || fail "log.generation.low is $lo, expected 0x2A (checkpoint of --first-gen 40)"
+}
+
 run_case cli "$@"

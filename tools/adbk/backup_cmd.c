@@ -123,7 +123,7 @@ static void summary(const char *out, const struct adbk_dc_spec *spec,
         fputc('\n', stderr);
     }
     if (r->has_logs) {
-        cli_safe_printf(stderr, "%s: logs 0x%X..0x%X (%u), %s", out, (unsigned)r->gen_low,
+        cli_safe_printf(stderr, "%s: logs " CLI_GEN ".." CLI_GEN " (%u), %s", out, (unsigned)r->gen_low,
                         (unsigned)r->gen_high, (unsigned)(r->gen_high - r->gen_low + 1),
                         r->truncated ? "truncated on the server" : "not truncated on the server");
         fputc('\n', stderr);

@@ -139,7 +139,7 @@ static void summary(const char *archive, const struct adbk_restore_result *r, do
         fputc('\n', stderr);
         return;
     }
-    cli_safe_printf(stderr, "%s: database %s, logs in %s, generations 0x%X..0x%X registered; "
+    cli_safe_printf(stderr, "%s: database %s, logs in %s, generations " CLI_GEN ".." CLI_GEN " registered; "
                     "the backup is %lld days old", archive, r->database, r->log_dir,
                     (unsigned)r->gen_low, (unsigned)r->gen_high, (long long)r->age_days);
     if (r->tsl_days)

@@ -574,10 +574,18 @@ static void list_text(const char *path, struct adbk_reader *r, bool lng)
     printf("\nid        %s\ncreated   %s UTC\n", id, tbuf);
     cli_keys_describe(stdout, path, ai);
     for (size_t i = 0; i < ai->property_count; i++) {
-        size_t klen = strlen(ai->properties[i].key);
-        cli_safe_str(stdout, ai->properties[i].key);
+        const char *key = ai->properties[i].key, *value = ai->properties[i].value;
+        size_t klen = strlen(key);
+        cli_safe_str(stdout, key);
         printf("%*s ", klen < 9 ? (int)(9 - klen) : 0, "");
-        cli_safe_str(stdout, ai->properties[i].value);
+        char *end = NULL;
+        unsigned long gen = 0;
+        if (!strncmp(key, "log.generation.", 15) && value[0] >= '0' && value[0] <= '9')
+            gen = strtoul(value, &end, 10);
+        if (end && !*end && gen <= UINT32_MAX)
+            printf(CLI_GEN, (unsigned)gen); /* stored in decimal (FORMAT.md) */
+        else
+            cli_safe_str(stdout, value);
         putchar('\n');
     }
     printf("members   %zu, %s in %s", adbk_reader_count(r), cli_size(total, a, sizeof a),
