@@ -526,4 +526,32 @@ t_log_generations_read_alike_in_backup_and_list() {
     [ "$lo" = 0x2A ] || fail "log.generation.low is $lo, expected 0x2A (checkpoint of --first-gen 40)"
 }
 
+# Issue 16: in every command's --help the options' descriptions start in one
+# column, the same for every command, and no line is wider than 80 columns.
+t_help_options_line_up() {
+    for c in backup restore create list verify extract salvage status keygen; do
+        "$ADBK" "$c" --help >"$W/help.adbk-$c"
+    done
+    for c in verify list; do
+        "$ADBK_VERIFY" "$c" --help >"$W/help.adbk-verify-$c"
+    done
+    # Each help: its problems on stdout, the column of its descriptions last.
+    for f in "$W"/help.*; do
+        awk -v f="${f##*/help.}" '
+            length($0) > 80 { print f ": wider than 80 columns: " $0 }
+            /^  -/ {
+                rest = substr($0, 3); gap = index(rest, "  ")
+                if (gap == 0) next # a long option: its description on the next line
+                col = gap; while (substr(rest, col, 1) == " ") col++
+                col += 2
+                if (want == "") want = col
+                if (col != want) print f ": column " col ", not " want ": " $0
+            }
+            END { print "column " want }' "$f"
+    done >"$W/report"
+    ! grep -v "^column " "$W/report" || fail "misaligned help"
+    [ "$(sort -u "$W/report" | wc -l)" -eq 1 ] ||
+        fail "the commands' descriptions start in columns $(sort -u "$W/report" | tr '\n' ' ')"
+}
+
 run_case cli "$@"

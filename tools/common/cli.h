@@ -25,6 +25,11 @@ extern const char *cli_prog;
  * keep plain (decimal) numbers. CLI_GEN is that format. */
 #define CLI_GEN "0x%X"
 
+/* Prints a command's --help (printf's format and arguments) on standard
+ * output, its option lines in one layout: the descriptions in one column,
+ * wrapped to 80 columns. */
+void cli_help(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* --version: "PROG VERSION (archive format 1.2; 2.0 encrypted)". */
 void cli_version(void);
 
