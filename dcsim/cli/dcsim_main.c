@@ -370,6 +370,8 @@ int main(int argc, char **argv)
                ADBK_VERSION_STRING);
         return 0;
     }
+    if (!strcmp(cmd, "help") && argc > 3)
+        return usage_error(NULL, "help takes one command");
     if (!strcmp(cmd, "help"))
         cmd = argv[2];
     const struct command *c = command_named(cmd);

@@ -64,8 +64,13 @@ adbk_status adbk_dc_open(const struct adbk_dc_spec *spec, const struct adbk_iden
         return st;
     }
     if (env && *env) {
-        /* the simulator resolves the name */
-        adbk_status st = open_named(server, id, out, err);
+        /* Said here once, in the words of --dcsim, rather than as the answer
+         * of the first Ds* call. */
+        struct dcsim_info in;
+        if (dcsim_info_read(env, &in) != DCSIM_OK)
+            return adbk_error_set(err, ADBK_E_SOURCE, "ADBK_DCSIM_DIR=%s: %s", env,
+                                  dcsim_last_error());
+        adbk_status st = open_named(server, id, out, err); /* the simulator resolves the name */
         if (st == ADBK_OK)
             dc_set_source(*out, server ? server : env);
         return st;

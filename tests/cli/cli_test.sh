@@ -507,4 +507,133 @@ assert d["ok"] is True and d["members"]==8 and d["bytes"]>300000 and d["target"]
     [ "$(wc -l < "$W/out")" -eq 1 ] || fail "more than one line: $(cat "$W/out")"
 }
 
+# Issue 16: every program says its version with --version and -V, and
+# 'PROGRAM help COMMAND' is 'PROGRAM COMMAND --help'.
+t_version_and_help_command() {
+    for p in "$ADBK" "$ADBK_VERIFY" "$DCSIM"; do
+        for o in --version -V; do
+            expect_rc 0 "$p" "$o"
+            grep -qE "^${p##*/} [0-9]+\.[0-9]+\.[0-9]+ \(" "$W/out" ||
+                fail "'${p##*/} $o' printed: $(cat "$W/out" "$W/err")"
+            [ ! -s "$W/err" ] || fail "'${p##*/} $o' wrote to stderr: $(cat "$W/err")"
+        done
+    done
+    for c in backup restore create list verify extract salvage status keygen; do
+        expect_rc 0 "$ADBK" help "$c"
+        mv "$W/out" "$W/help.out"
+        expect_rc 0 "$ADBK" "$c" --help
+        cmp -s "$W/out" "$W/help.out" || fail "'adbk help $c' differs from 'adbk $c --help'"
+    done
+    for c in verify list; do
+        expect_rc 0 "$ADBK_VERIFY" help "$c"
+        mv "$W/out" "$W/help.out"
+        expect_rc 0 "$ADBK_VERIFY" "$c" --help
+        cmp -s "$W/out" "$W/help.out" ||
+            fail "'adbk-verify help $c' differs from 'adbk-verify $c --help'"
+    done
+    expect_rc 0 "$ADBK" help
+    grep -q "^usage: adbk COMMAND" "$W/out" || fail "'adbk help' is not the usage"
+    expect_rc 2 "$ADBK" help nosuch
+    [ "$(cat "$W/err")" = "adbk: error: unknown command 'nosuch' (try 'adbk --help')" ] ||
+        fail "adbk help nosuch: $(cat "$W/err")"
+    [ ! -s "$W/out" ] || fail "adbk help nosuch wrote to stdout"
+    expect_rc 2 "$ADBK" help create list
+    grep -q "help takes one command" "$W/err" || fail "adbk help create list: $(cat "$W/err")"
+    expect_rc 2 "$ADBK_VERIFY" help nosuch
+    grep -q "unknown command 'nosuch'" "$W/err" || fail "adbk-verify help nosuch: $(cat "$W/err")"
+    # dcsim: each command's own help is its synopsis and what it does.
+    for how in "provision --help" "help provision" "provision -h"; do
+        # shellcheck disable=SC2086
+        expect_rc 0 "$DCSIM" $how
+        head -n 1 "$W/out" | grep -q "^usage: dcsim provision DIR --size SIZE" ||
+            fail "dcsim $how: $(head -n 1 "$W/out")"
+        ! grep -q "^  start DIR" "$W/out" || fail "dcsim $how describes other commands too"
+    done
+    expect_rc 0 "$DCSIM" help
+    for c in provision start stop churn roll check info; do
+        grep -q "^  $c DIR" "$W/out" || fail "dcsim help does not describe $c"
+    done
+    expect_rc 2 "$DCSIM" help nosuch
+    [ "$(cat "$W/err")" = "dcsim: unknown command 'nosuch' (try 'dcsim --help')" ] ||
+        fail "dcsim help nosuch: $(cat "$W/err")"
+    expect_rc 2 "$DCSIM" provision "$W/dc" --size 1M --bogus
+    [ "$(cat "$W/err")" = "dcsim provision: unknown option '--bogus' (try 'dcsim provision --help')" ] ||
+        fail "dcsim provision --bogus: $(cat "$W/err")"
+    expect_rc 2 "$DCSIM" provision "$W/dc" --size
+    grep -q "option '--size' needs an argument" "$W/err" || fail "dcsim --size: $(cat "$W/err")"
+}
+
+# Issue 16: a wrong ADBK_DCSIM_DIR is one message naming the variable, the
+# folder and the cause, once.
+t_wrong_dcsim_dir_is_said_once() {
+    make_tree "$W/t"
+    "$ADBK" create -q -o "$W/r.adbk" "$W/t"
+    for c in "backup -o $W/a.adbk" "restore $W/r.adbk"; do
+        # shellcheck disable=SC2086
+        ADBK_DCSIM_DIR="$W/nowhere" expect_rc 2 "$ADBK" $c
+        [ "$(cat "$W/err")" = "adbk: error: ADBK_DCSIM_DIR=$W/nowhere: $W/nowhere/dcsim.ini: cannot open (No such file or directory); not a DC folder made by \`dcsim provision\`?" ] ||
+            fail "adbk ${c%% *}: $(cat "$W/err")"
+    done
+    [ ! -e "$W/a.adbk" ] || fail "backup wrote an archive"
+}
+
+# Issue 16: the simulator's messages say what happened, without the internal
+# rule numbers of its specification ("(R18)").
+t_dc_messages_carry_no_rule_numbers() {
+    "$DCSIM" provision "$W/dc" --size 4M --seed 5 --logs 2 >/dev/null
+    "$DCSIM" start "$W/dc" >/dev/null
+    DCSIM_FAULTS=offline_after=1048576 expect_rc 2 "$ADBK" backup --dcsim "$W/dc" -o "$W/a.adbk" -q
+    grep -q "went offline during the backup; no archive was written" "$W/err" ||
+        fail "unclear: $(cat "$W/err")"
+    ! grep -qE "\(R[0-9]+\)" "$W/err" || fail "a rule number: $(cat "$W/err")"
+}
+
+# Issue 16: a log generation reads the same in every text output, in hex as
+# in the log's name (edb0002A.log is 0x2A): backup's summary, list, and the
+# names of the logs the archive holds.
+t_log_generations_read_alike_in_backup_and_list() {
+    "$DCSIM" provision "$W/dc" --size 4M --seed 5 --logs 3 --first-gen 40 >/dev/null
+    "$DCSIM" start "$W/dc" >/dev/null
+    expect_rc 0 "$ADBK" backup --dcsim "$W/dc" -o "$W/a.adbk"
+    "$DCSIM" stop "$W/dc" >/dev/null
+    range=$(sed -n 's/.*: logs \(0x[0-9A-F]*\.\.0x[0-9A-F]*\) (.*/\1/p' "$W/err")
+    [ -n "$range" ] || fail "backup names no log range: $(cat "$W/err")"
+    expect_rc 0 "$ADBK" list "$W/a.adbk"
+    lo=$(sed -n 's/^log\.generation\.low *//p' "$W/out")
+    hi=$(sed -n 's/^log\.generation\.high *//p' "$W/out")
+    [ "$lo..$hi" = "$range" ] || fail "backup says logs $range, list says $lo..$hi"
+    first=$(grep -o 'logs/edb[0-9A-F]*\.log' "$W/out" | head -n 1)
+    [ "$first" = "logs/edb$(printf %05X $((lo))).log" ] ||
+        fail "the first log is $first, the low generation $lo"
+    [ "$lo" = 0x2A ] || fail "log.generation.low is $lo, expected 0x2A (checkpoint of --first-gen 40)"
+}
+
+# Issue 16: in every command's --help the options' descriptions start in one
+# column, the same for every command, and no line is wider than 80 columns.
+t_help_options_line_up() {
+    for c in backup restore create list verify extract salvage status keygen; do
+        "$ADBK" "$c" --help >"$W/help.adbk-$c"
+    done
+    for c in verify list; do
+        "$ADBK_VERIFY" "$c" --help >"$W/help.adbk-verify-$c"
+    done
+    # Each help: its problems on stdout, the column of its descriptions last.
+    for f in "$W"/help.*; do
+        awk -v f="${f##*/help.}" '
+            length($0) > 80 { print f ": wider than 80 columns: " $0 }
+            /^  -/ {
+                rest = substr($0, 3); gap = index(rest, "  ")
+                if (gap == 0) next # a long option: its description on the next line
+                col = gap; while (substr(rest, col, 1) == " ") col++
+                col += 2
+                if (want == "") want = col
+                if (col != want) print f ": column " col ", not " want ": " $0
+            }
+            END { print "column " want }' "$f"
+    done >"$W/report"
+    ! grep -v "^column " "$W/report" || fail "misaligned help"
+    [ "$(sort -u "$W/report" | wc -l)" -eq 1 ] ||
+        fail "the commands' descriptions start in columns $(sort -u "$W/report" | tr '\n' ' ')"
+}
+
 run_case cli "$@"

@@ -43,9 +43,15 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "help")) {
         static char help_opt[] = "--help";
         char *help_argv[] = {argv[2], help_opt, NULL};
-        if (argc == 3 && (!strcmp(argv[2], "list") || !strcmp(argv[2], "verify")))
+        if (argc > 3) {
+            cli_err("help takes one command, verify or list (try 'adbk-verify --help')");
+            return EXIT_ERROR;
+        }
+        if (!strcmp(argv[2], "list") || !strcmp(argv[2], "verify"))
             return strcmp(argv[2], "list") ? cli_verify(2, help_argv) : cli_list(2, help_argv);
-        cli_err("help takes a command, verify or list (try 'adbk-verify --help')");
+        cli_err("unknown command '%s': the commands are verify and list (try 'adbk-verify "
+                "--help')",
+                argv[2]);
         return EXIT_ERROR;
     }
     if (!strcmp(cmd, "list"))

@@ -134,7 +134,7 @@ static int create_with(int argc, char **argv, struct cli_keys *keys)
         case 'j': json = true; cli_json_failures(stdout, NULL, false); break;
         case 'q': cs.quiet = true; break;
         case 'h':
-            printf("usage: adbk create -o OUT.adbk [OPTIONS] PATH...\n\n"
+            cli_help("usage: adbk create -o OUT.adbk [OPTIONS] PATH...\n\n"
                    "Packs files and folders into one archive. Each PATH is stored under its own\n"
                    "name: 'adbk create -o ifm.adbk /srv/ifm' stores ifm/Active Directory/...\n"
                    "Folders are walked in name order; modes and times are kept; symbolic links\n"
@@ -335,7 +335,7 @@ static int extract_with(int argc, char **argv, struct cli_keys *keys)
         case 'q': quiet = true; break;
         case 'j': xs.json = true; cli_json_failures(stdout, NULL, false); break;
         case 'h':
-            printf("usage: adbk extract ARCHIVE [OPTIONS] [NAME...]\n\n"
+            cli_help("usage: adbk extract ARCHIVE [OPTIONS] [NAME...]\n\n"
                    "Unpacks members (all, or those NAMEd: a member or a folder of members) into\n"
                    "a folder. Every chunk and every member's XXH128 is checked as it streams; a\n"
                    "file takes its name only once its content checked out. Names that would land\n"

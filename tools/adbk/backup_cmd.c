@@ -25,16 +25,16 @@ static void b_progress(void *ctx, uint64_t done) { cli_job_file_progress(ctx, do
 
 static void help(void)
 {
-    printf("usage: adbk backup -o OUT.adbk [--samba-conf FILE | --server NAME | --dcsim DIR]\n"
+    cli_help("usage: adbk backup -o OUT.adbk [--samba-conf FILE | --server NAME | --dcsim DIR]\n"
            "                   [OPTIONS]\n\n"
            "Takes a full online backup of a domain controller's directory into one archive,\n"
            "made durable (written to OUT.XXXXXX.partial, synced, renamed to OUT, folder\n"
            "synced); any failure or interruption leaves no archive.\n\n"
            "A Samba AD DC (Linux): the DC of this machine's smb.conf, or of --samba-conf.\n"
-           "Its directory databases are copied as one consistent cut while it runs: directory\n"
-           "writes wait (the summary says how long) while sam.ldb and every partition are\n"
-           "read; then secrets, the other databases, the private and state folders (sysvol\n"
-           "with its ACLs) and smb.conf's folder.\n\n"
+           "Its directory databases are copied as one consistent cut while it runs:\n"
+           "directory writes wait (the summary says how long) while sam.ldb and every\n"
+           "partition are read; then secrets, the other databases, the private and state\n"
+           "folders (sysvol with its ACLs) and smb.conf's folder.\n\n"
            "A Windows DC, or adbk's simulated one (the DsBackup sequence): checks the\n"
            "directory is running, stores the backup's expiry token, streams the database and\n"
            "then every transaction log, and only once the archive is durable lets the server\n"
@@ -122,7 +122,7 @@ static void summary(const char *out, const char *source, const struct adbk_backu
         fputc('\n', stderr);
     }
     if (r->has_logs) {
-        cli_safe_printf(stderr, "%s: logs 0x%X..0x%X (%u), %s", out, (unsigned)r->gen_low,
+        cli_safe_printf(stderr, "%s: logs " CLI_GEN ".." CLI_GEN " (%u), %s", out, (unsigned)r->gen_low,
                         (unsigned)r->gen_high, (unsigned)(r->gen_high - r->gen_low + 1),
                         r->truncated ? "truncated on the server" : "not truncated on the server");
         fputc('\n', stderr);

@@ -26,9 +26,10 @@ static void r_progress(void *ctx, uint64_t done) { cli_job_file_progress(ctx, do
 
 static void help(void)
 {
-    printf("usage: adbk restore ARCHIVE [--samba-conf FILE | --samba-target DIR |\n"
+    cli_help("usage: adbk restore ARCHIVE [--samba-conf FILE | --samba-target DIR |\n"
            "                    --server NAME | --dcsim DIR] [OPTIONS]\n\n"
-           "Restores a backup made by 'adbk backup' to the stopped domain controller it is of.\n\n"
+           "Restores a backup made by 'adbk backup' to the stopped domain controller it\n"
+           "is of.\n\n"
            "A Samba AD DC (Linux; the DC of this machine's smb.conf, or of --samba-conf):\n"
            "refused while its samba daemon runs, for another DC or domain, or when older\n"
            "than its tombstone lifetime; every file is written under a temporary name beside\n"
@@ -139,7 +140,7 @@ static void summary(const char *archive, const struct adbk_restore_result *r, do
         fputc('\n', stderr);
         return;
     }
-    cli_safe_printf(stderr, "%s: database %s, logs in %s, generations 0x%X..0x%X registered; "
+    cli_safe_printf(stderr, "%s: database %s, logs in %s, generations " CLI_GEN ".." CLI_GEN " registered; "
                     "the backup is %lld days old", archive, r->database, r->log_dir,
                     (unsigned)r->gen_low, (unsigned)r->gen_high, (long long)r->age_days);
     if (r->tsl_days)

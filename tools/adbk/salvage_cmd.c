@@ -272,7 +272,7 @@ static int run(const char *in, const char *out, bool force, const struct adbk_sa
 
 static void help(void)
 {
-    printf("usage: adbk salvage DAMAGED.adbk -o REPAIRED.adbk [OPTIONS]\n\n"
+    cli_help("usage: adbk salvage DAMAGED.adbk -o REPAIRED.adbk [OPTIONS]\n\n"
            "Recovers every intact chunk of a damaged or cut-short archive into a new, valid\n"
            "archive. It walks the file frame by frame from the start, so it works when the\n"
            "index or the seek table is damaged or missing; every chunk is checked against\n"
@@ -294,7 +294,7 @@ static void help(void)
            "  -1 .. -19           zstd level of the repaired archive (default 3)\n"
            "  -T, --threads N     compression threads (default: all cores)\n"
            "  -f, --force         replace OUT if it exists\n"
-           "  -i, --identity FILE a recipient's secret key, for an encrypted archive (also\n"
+           "  -i, --identity FILE  a recipient's secret key, for an encrypted archive (also\n"
            "                      --identity-fd N, or ADBK_IDENTITY): what is intact is\n"
            "                      opened and authenticated, and the repaired archive is\n"
            "                      encrypted anew to the same recipients; an encrypted\n"

@@ -218,7 +218,7 @@ static void json_report(const struct status_run *s, enum status_verdict worst, d
 
 static void help(void)
 {
-    printf("usage: adbk status [OPTIONS] PATH...\n\n"
+    cli_help("usage: adbk status [OPTIONS] PATH...\n\n"
            "For the morning check, and for monitoring: does every domain controller have a\n"
            "recent backup that can still be restored? Reads the archives named and every\n"
            "*.adbk file in the folders named (subfolders too), groups them by domain\n"

@@ -30,6 +30,96 @@ void cli_version(void)
            ADBK_FORMAT_ENCRYPTED_MINOR);
 }
 
+/* --help's option lines: every description starts in column HELP_COLUMN
+ * (an option too long for that has it on the next line) and is wrapped to
+ * HELP_WIDTH columns, so the options of every command line up whatever
+ * their text's own spacing. */
+enum { HELP_COLUMN = 25, HELP_WIDTH = 80 };
+
+static void help_option(FILE *f, const char *opt, size_t optlen, const char *desc)
+{
+    fprintf(f, "  %.*s", (int)optlen, opt);
+    size_t col = 2 + optlen;
+    bool first = true;
+    if (col + 2 > HELP_COLUMN && *desc) {
+        fputc('\n', f);
+        col = 0;
+    }
+    for (const char *p = desc; *p;) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        size_t n = strcspn(p, " ");
+        if (first) {
+            fprintf(f, "%*s", (int)(HELP_COLUMN - col), "");
+            col = HELP_COLUMN;
+        } else if (col + 1 + n > HELP_WIDTH) {
+            fprintf(f, "\n%*s", HELP_COLUMN, "");
+            col = HELP_COLUMN;
+        } else {
+            fputc(' ', f);
+            col++;
+        }
+        fwrite(p, 1, n, f);
+        col += n;
+        p += n;
+        first = false;
+    }
+    fputc('\n', f);
+}
+
+/* An option line is "  -x, --xx ARG  what it does" (the option, then two
+ * spaces), continued by the more indented lines after it. */
+static void help_text(FILE *f, const char *text)
+{
+    size_t cap = strlen(text) + 1;
+    char *desc = malloc(cap);
+    while (*text) {
+        size_t len = strcspn(text, "\n");
+        const char *next = text + len + (text[len] == '\n');
+        if (!desc || len < 3 || strncmp(text, "  -", 3) != 0) {
+            fprintf(f, "%.*s\n", (int)len, text);
+            text = next;
+            continue;
+        }
+        const char *opt = text + 2, *gap = strstr(opt, "  ");
+        size_t optlen = gap && gap < text + len ? (size_t)(gap - opt) : len - 2;
+        size_t d = 0;
+        for (const char *p = opt + optlen; p < text + len; p++)
+            desc[d++] = *p;
+        while (strncmp(next, "    ", 4) == 0) { /* its continuation lines */
+            size_t l = strcspn(next, "\n");
+            desc[d++] = ' ';
+            memcpy(desc + d, next, l);
+            d += l;
+            next += l + (next[l] == '\n');
+        }
+        desc[d] = 0;
+        help_option(f, opt, optlen, desc);
+        text = next;
+    }
+    free(desc);
+}
+
+void cli_help(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (!text) {
+        fputs(fmt, stdout); /* unformatted, better than nothing */
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(text, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    help_text(stdout, text);
+    free(text);
+}
+
 /* Formats, then writes the result through cli_safe_str. */
 static void safe_vprintf(FILE *f, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void safe_vprintf(FILE *f, const char *fmt, va_list ap)
@@ -643,10 +733,18 @@ static void list_text(const char *path, struct adbk_reader *r, bool lng)
     printf("\nid        %s\ncreated   %s UTC\n", id, tbuf);
     cli_keys_describe(stdout, path, ai);
     for (size_t i = 0; i < ai->property_count; i++) {
-        size_t klen = strlen(ai->properties[i].key);
-        cli_safe_str(stdout, ai->properties[i].key);
+        const char *key = ai->properties[i].key, *value = ai->properties[i].value;
+        size_t klen = strlen(key);
+        cli_safe_str(stdout, key);
         printf("%*s ", klen < 9 ? (int)(9 - klen) : 0, "");
-        cli_safe_str(stdout, ai->properties[i].value);
+        char *end = NULL;
+        unsigned long gen = 0;
+        if (!strncmp(key, "log.generation.", 15) && value[0] >= '0' && value[0] <= '9')
+            gen = strtoul(value, &end, 10);
+        if (end && !*end && gen <= UINT32_MAX)
+            printf(CLI_GEN, (unsigned)gen); /* stored in decimal (FORMAT.md) */
+        else
+            cli_safe_str(stdout, value);
         putchar('\n');
     }
     printf("members   %zu, %s in %s", adbk_reader_count(r), cli_size(total, a, sizeof a),
@@ -700,7 +798,7 @@ int cli_list(int argc, char **argv)
         case 'j': json = true; cli_json_failures(stdout, NULL, false); break;
         case 'l': lng = true; break;
         case 'h':
-            printf("usage: %s list [--long] [--json] ARCHIVE\n\n"
+            cli_help("usage: %s list [--long] [--json] ARCHIVE\n\n"
                    "Shows what an archive holds: its source (server, domain, log range), and\n"
                    "each member's kind, size, time and name. Reads only the end of the file, so\n"
                    "it is instant on any size; it does not check the content (use verify).\n\n"
@@ -824,7 +922,7 @@ int cli_verify(int argc, char **argv)
             }
             break;
         case 'h':
-            printf("usage: %s verify [-T N] [--json] [--quiet] ARCHIVE\n\n"
+            cli_help("usage: %s verify [-T N] [--json] [--quiet] ARCHIVE\n\n"
                    "Checks every byte of an archive without a directory service: every chunk\n"
                    "decompressed and checked against its checksum and the seek table, every\n"
                    "member's XXH128 and size against the index, every record's checksum, and\n"

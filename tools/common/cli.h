@@ -19,6 +19,17 @@ enum { EXIT_OK = 0, EXIT_DAMAGED = 1, EXIT_ERROR = 2 };
 
 extern const char *cli_prog;
 
+/* A log generation in text output is hexadecimal with 0x ("0x1F"): ESE names
+ * a generation's log by it in hex (edb0001F.log), so the number printed is
+ * the one in the file name users see. JSON output and archive properties
+ * keep plain (decimal) numbers. CLI_GEN is that format. */
+#define CLI_GEN "0x%X"
+
+/* Prints a command's --help (printf's format and arguments) on standard
+ * output, its option lines in one layout: the descriptions in one column,
+ * wrapped to 80 columns. */
+void cli_help(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* --version: "PROG VERSION (archive format 1.2; 2.0 encrypted)". */
 void cli_version(void);
 

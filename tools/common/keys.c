@@ -293,7 +293,7 @@ int cli_keygen(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'f': force = true; break;
         case 'h':
-            printf("usage: %s keygen [-o FILE] [-f]\n\n"
+            cli_help("usage: %s keygen [-o FILE] [-f]\n\n"
                    "Makes a key pair for signing archives (Ed25519). The secret key goes to\n"
                    "FILE (created readable by its owner only; standard output without -o),\n"
                    "the public key to standard output: give the secret key file to the backup\n"

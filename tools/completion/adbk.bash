@@ -121,10 +121,12 @@ _adbk() {
     local cur=${COMP_WORDS[COMP_CWORD]}
     COMPREPLY=()
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "$_adbk_commands help --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "$_adbk_commands help --help --version -V" -- "$cur"))
         return
     fi
     case ${COMP_WORDS[1]} in
+    help)
+        [ "$COMP_CWORD" -eq 2 ] && COMPREPLY=($(compgen -W "$_adbk_commands" -- "$cur")) ;;
     backup|restore|create|list|verify|status|extract|salvage|keygen)
         _adbk_complete_command "${COMP_WORDS[1]}" ;;
     esac
@@ -135,13 +137,17 @@ _adbk_verify() {
     COMPREPLY=()
     if [ "$COMP_CWORD" -eq 1 ] && [[ $cur != -* ]]; then
         _adbk_files adbk
-        COMPREPLY+=($(compgen -W 'verify list' -- "$cur"))
+        COMPREPLY+=($(compgen -W 'verify list help' -- "$cur"))
         return
     fi
     local cmd=verify
     [ "${COMP_WORDS[1]}" = list ] && cmd=list
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "$(_adbk_options verify)" -- "$cur"))
+        COMPREPLY=($(compgen -W "$(_adbk_options verify) --version -V" -- "$cur"))
+        return
+    fi
+    if [ "${COMP_WORDS[1]}" = help ]; then
+        [ "$COMP_CWORD" -eq 2 ] && COMPREPLY=($(compgen -W 'verify list' -- "$cur"))
         return
     fi
     _adbk_complete_command "$cmd"
