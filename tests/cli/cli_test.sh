@@ -482,4 +482,24 @@ t_create_skips_what_no_archive_name_holds_and_extracts_the_rest() {
     expect_rc 0 "$ADBK" verify "$W/b.adbk"
 }
 
+t_verify_reports_a_damaged_member_end_record_once() {
+    mkdir -p "$W/in/d"
+    echo hello > "$W/in/d/a"
+    "$ADBK" create -q -o "$W/a.adbk" "$W/in/d"
+    # The first member-end record (FORMAT.md 3.4) is folder d's: damage its
+    # Content_Hash.
+    off=$(py -c 'import sys; print(open(sys.argv[1], "rb").read().find(b"AEND") + 30)' "$W/a.adbk")
+    start=$(py -c 'import sys; print(open(sys.argv[1], "rb").read().find(b"AEND") - 8)' "$W/a.adbk")
+    flip "$W/a.adbk" "$off"
+    for v in "$ADBK verify" "$ADBK_VERIFY"; do
+        expect_rc 1 $v "$W/a.adbk"
+        cat "$W/out" "$W/err" | grep DAMAGED | grep -v 'damaged place' > "$W/found" || true
+        [ "$(wc -l < "$W/found")" -eq 1 ] || fail "$v: not one report: $(cat "$W/out" "$W/err")"
+        grep -q "^$W/a.adbk: DAMAGED at byte $start: member \"d\": member-end record at byte $start fails its checksum" \
+            "$W/found" || fail "$v: $(cat "$W/found")"
+        [ "$(grep -o 'a\.adbk' "$W/found" | wc -l)" -eq 1 ] || fail "$v names the archive twice: $(cat "$W/found")"
+        ! grep -q 'frame header' "$W/found" || fail "$v: $(cat "$W/found")"
+    done
+}
+
 run_case cli "$@"
