@@ -237,6 +237,7 @@ struct xstate {
     uint64_t base, cur_size;
     const char *cur;
     bool verbose;
+    const struct adbk_reader *notes; /* says cli_member_note's notes (not -q) */
 };
 
 static void x_member(void *ctx, const struct adbk_entry *e)
@@ -249,6 +250,11 @@ static void x_member(void *ctx, const struct adbk_entry *e)
         cli_progress_end(&x->job.prog);
         cli_safe_str(stderr, e->name);
         fputc('\n', stderr);
+    }
+    const char *note = x->notes ? cli_member_note(x->notes, e) : NULL;
+    if (note) {
+        cli_progress_end(&x->job.prog);
+        cli_note("%s (%" PRIu64 " bytes) is %s", e->name, e->size, note);
     }
 }
 
@@ -453,6 +459,7 @@ static int extract_from(const char *path, struct adbk_extract_options *xo_in,
         return EXIT_ERROR;
     }
     cli_progress_init(&xs.job.prog, "extracting", total, quiet);
+    xs.notes = quiet ? NULL : r;
     struct adbk_extract_callbacks cb = {x_member, x_progress, cli_job_warning, cli_job_cancelled, &xs};
     struct adbk_extract_result res;
     st = adbk_extract(r, &xo, &cb, &res, &err);

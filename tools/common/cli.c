@@ -441,6 +441,16 @@ bool cli_is_simulated(const struct adbk_reader *r)
     return v && !strcmp(v, "dcsim");
 }
 
+const char *cli_member_note(const struct adbk_reader *r, const struct adbk_entry *e)
+{
+    const char *v = adbk_reader_property(r, "source");
+    if (e->kind != ADBK_KIND_DATABASE || !v || (strcmp(v, "dsbackup") && strcmp(v, "dcsim")))
+        return NULL;
+    return "the server's backup stream of the database, longer than ntds.dit on the DC by the "
+           "pages of restore information the server appends while it is copied; a restore and "
+           "the directory's first start fold them in, and the file then has its size again";
+}
+
 /* Writes len bytes as base64 (RFC 4648, padded), the form getfattr -e base64
  * prints after its "0s". */
 static void base64(FILE *f, const uint8_t *p, size_t len)
@@ -551,6 +561,11 @@ static void list_json(const char *path, struct adbk_reader *r)
             cli_json_str(stdout, e->source_path);
         }
         json_extras(e);
+        const char *note = cli_member_note(r, e);
+        if (note) {
+            printf(",\"note\":");
+            cli_json_str(stdout, note);
+        }
         putchar('}');
     }
     printf("]}\n");
@@ -606,6 +621,15 @@ static void list_text(const char *path, struct adbk_reader *r, bool lng)
         putchar('\n');
         if (lng)
             text_extras(e);
+    }
+    for (size_t i = 0; i < adbk_reader_count(r) && !ai->locked; i++) {
+        const struct adbk_entry *e = adbk_reader_member(r, i);
+        const char *note = cli_member_note(r, e);
+        if (!note)
+            continue;
+        printf("\nnote: ");
+        cli_safe_str(stdout, e->name);
+        printf(" (%" PRIu64 " bytes) is %s.\n", e->size, note);
     }
 }
 

@@ -115,6 +115,10 @@ extern volatile int cli_interrupted;
     "not of a real directory"
 /* Whether archive r is of the simulated DC. */
 bool cli_is_simulated(const struct adbk_reader *r);
+/* What list and extract say of member e of r, or NULL: a database member of
+ * a DsBackup archive is the server's backup stream, longer than the DC's
+ * ntds.dit (docs/DSBACKUP.md, R16). */
+const char *cli_member_note(const struct adbk_reader *r, const struct adbk_entry *e);
 
 int cli_list(int argc, char **argv);
 int cli_verify(int argc, char **argv);
