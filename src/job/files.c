@@ -259,6 +259,37 @@ static adbk_status add_path(struct emit *e, const struct walk_opts *o, const cha
     return walk_tree(e, o, path, base);
 }
 
+/* The bytes of the regular files at and below path, as walk_tree will find
+ * them (what it cannot read counts nothing). */
+static uint64_t tree_bytes(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return 0;
+    if (S_ISREG(st.st_mode))
+        return (uint64_t)st.st_size;
+    if (!S_ISDIR(st.st_mode))
+        return 0;
+    struct dirent **list;
+    int n = scandir(path, &list, NULL, NULL);
+    if (n < 0)
+        return 0;
+    uint64_t sum = 0;
+    for (int i = 0; i < n; i++) {
+        const char *d = list[i]->d_name;
+        size_t pl = strlen(path) + strlen(d) + 2;
+        char *cpath = strcmp(d, ".") && strcmp(d, "..") ? malloc(pl) : NULL;
+        if (cpath) {
+            snprintf(cpath, pl, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", d);
+            sum += tree_bytes(cpath);
+        }
+        free(cpath);
+        free(list[i]);
+    }
+    free(list);
+    return sum;
+}
+
 struct files {
     const char *const *paths;
     size_t n;
@@ -269,6 +300,12 @@ static adbk_status members(struct origin *o, struct emit *e)
 {
     struct files *f = o->impl;
     adbk_status st = ADBK_OK;
+    if (e->cb && e->cb->total) {
+        uint64_t sum = 0;
+        for (size_t i = 0; i < f->n; i++)
+            sum += tree_bytes(f->paths[i]);
+        e->cb->total(e->cb->ctx, sum);
+    }
     for (size_t i = 0; i < f->n && st == ADBK_OK; i++)
         st = add_path(e, &f->walk, f->paths[i]);
     return st;

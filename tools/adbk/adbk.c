@@ -79,6 +79,12 @@ static void c_member(void *ctx, const char *name, unsigned kind, uint64_t size)
     c->cur = name;
 }
 
+static void c_total(void *ctx, uint64_t bytes)
+{
+    struct cstate *c = ctx;
+    c->job.prog.total = bytes;
+}
+
 static void c_progress(void *ctx, uint64_t done)
 {
     struct cstate *c = ctx;
@@ -187,7 +193,8 @@ static int create_with(int argc, char **argv, struct cli_keys *keys)
     cli_progress_init(&cs.job.prog, "packing", 0, cs.quiet);
     struct adbk_job_callbacks cb = {.file_begin = c_member, .progress = c_progress,
                                     .warning = cli_job_warning, .cancelled = cli_job_cancelled,
-                                    .ctx = &cs, .note = cs.quiet ? NULL : cli_job_note};
+                                    .ctx = &cs, .note = cs.quiet ? NULL : cli_job_note,
+                                    .total = c_total};
     struct adbk_backup_result res;
     adbk_status st = adbk_create((const char *const *)&argv[optind], (size_t)(argc - optind),
                                  &what, &oo, &cb, &res, &err);
