@@ -156,7 +156,7 @@ static bool open_chunk_record(struct dslot *sl, const uint8_t **in, size_t *csiz
     const uint8_t *body;
     size_t blen;
     struct adbk_error why;
-    adbk_status st = rec_check(sl->in, sl->csize, REC_CHK, &body, &blen, "chunk record",
+    adbk_status st = rec_check(sl->in, sl->csize, REC_CHK, &body, &blen, NULL,
                                sl->offset, &why);
     if (st != ADBK_OK) {
         chunk_fail(sl, st, "%s", why.message);
@@ -351,8 +351,9 @@ static const char *member_record_differs(const struct adbk_entry *e, long i, uns
     return NULL;
 }
 
-/* Compares a member record's body with the index entry. */
-static void check_member_record(struct scan *s, long i, const uint8_t *body, size_t blen,
+/* Compares a member record's body with the index entry; true when it
+ * reported a difference. */
+static bool check_member_record(struct scan *s, long i, const uint8_t *body, size_t blen,
                                 uint64_t off)
 {
     const struct adbk_entry *e = &s->r->entries[i];
@@ -367,24 +368,27 @@ static void check_member_record(struct scan *s, long i, const uint8_t *body, siz
                     (unsigned long long)off, what);
     free(name);
     free(src);
+    return what != NULL;
 }
 
-static void check_end_record(struct scan *s, long i, const uint8_t *body, size_t blen,
+static bool check_end_record(struct scan *s, long i, const uint8_t *body, size_t blen,
                              uint64_t off)
 {
     const struct adbk_entry *e = &s->r->entries[i];
     struct end_rec v;
-    if (end_decode(body, blen, &v) || v.number != (uint64_t)i || v.size != e->size ||
-        v.chunk_count != e->chunk_count || memcmp(v.content_hash, e->xxh128, 16) != 0)
-        scan_report(s, ADBK_E_CORRUPT, i, -1, off,
-                    "member \"%s\": its member-end record at byte %llu disagrees with the index "
-                    "(size, chunk count or hash)", e->name, (unsigned long long)off);
+    if (!end_decode(body, blen, &v) && v.number == (uint64_t)i && v.size == e->size &&
+        v.chunk_count == e->chunk_count && memcmp(v.content_hash, e->xxh128, 16) == 0)
+        return false;
+    scan_report(s, ADBK_E_CORRUPT, i, -1, off,
+                "member \"%s\": its member-end record at byte %llu disagrees with the index "
+                "(size, chunk count or hash)", e->name, (unsigned long long)off);
+    return true;
 }
 
 /* An encrypted archive's member or member-end record (13.5): its clear
  * part against the index; with the key, the record it seals as a plain
- * archive's. */
-static void check_sealed_record(struct scan *s, long i, uint32_t type, const uint8_t *body,
+ * archive's. True when it reported damage. */
+static bool check_sealed_record(struct scan *s, long i, uint32_t type, const uint8_t *body,
                                 size_t blen, uint64_t off)
 {
     struct adbk_reader *r = s->r;
@@ -395,32 +399,37 @@ static void check_sealed_record(struct scan *s, long i, uint32_t type, const uin
         scan_report(s, ADBK_E_CORRUPT, i, -1, off, "member \"%s\": the clear part of its %s at "
                     "byte %llu disagrees with the index", e->name, rec_type_name(type),
                     (unsigned long long)off);
-        return;
+        return true;
     }
     if (!r->unlocked)
-        return;
+        return false;
     uint8_t *pt = malloc(sr.sealed_len - SEAL_TAG ? sr.sealed_len - SEAL_TAG : 1);
     if (!pt) {
         scan_report(s, ADBK_E_NOMEM, i, -1, off, "member \"%s\": no memory for its %s",
                     e->name, rec_type_name(type));
-        return;
+        return true;
     }
+    bool bad = true;
     if (!sealed_open(&r->keys, type, body, &sr, pt))
         scan_report(s, ADBK_E_AUTH, i, -1, off, "member \"%s\": its %s at byte %llu does not "
                     "authenticate: changed, moved, or from another archive", e->name,
                     rec_type_name(type), (unsigned long long)off);
     else if (type == REC_MBR)
-        check_member_record(s, i, pt, sr.sealed_len - SEAL_TAG, off);
+        bad = check_member_record(s, i, pt, sr.sealed_len - SEAL_TAG, off);
     else
-        check_end_record(s, i, pt, sr.sealed_len - SEAL_TAG, off);
+        bad = check_end_record(s, i, pt, sr.sealed_len - SEAL_TAG, off);
     free(pt);
+    return bad;
 }
 
-/* Reads and checks one record frame of the member; false when it stops. */
+/* Reads and checks one record frame of the member. A damaged one is
+ * reported, and *bad set: the member's span then fails too, for the same
+ * reason, and is not reported again. */
 static adbk_status scan_record(struct scan *s, long i, uint32_t type, uint64_t off,
-                               const struct seek_entry *se, struct adbk_error *err)
+                               const struct seek_entry *se, bool *bad, struct adbk_error *err)
 {
     const struct adbk_entry *e = &s->r->entries[i];
+    *bad = true;
     if (se->dsize != 0 || se->checksum != EMPTY_XXH64_LOW32) {
         scan_report(s, ADBK_E_CORRUPT, i, -1, off,
                     "member \"%s\": the seek-table entry of its %s at byte %llu is wrong "
@@ -432,7 +441,7 @@ static adbk_status scan_record(struct scan *s, long i, uint32_t type, uint64_t o
     const uint8_t *body;
     size_t blen;
     struct adbk_error why;
-    adbk_status st = rd_record(s->r, off, se->csize, type, &f, &body, &blen, &why);
+    adbk_status st = rd_record(s->r, off, se->csize, type, true, &f, &body, &blen, &why);
     if (st == ADBK_E_IO || st == ADBK_E_NOMEM) {
         if (err)
             *err = why;
@@ -447,11 +456,11 @@ static adbk_status scan_record(struct scan *s, long i, uint32_t type, uint64_t o
     if (s->h.digests)
         frame_digest(f, se->csize, s->rec_digests[i][type == REC_MBR ? 0 : 1]);
     if (s->r->info.encrypted)
-        check_sealed_record(s, i, type, body, blen, off);
+        *bad = check_sealed_record(s, i, type, body, blen, off);
     else if (type == REC_MBR)
-        check_member_record(s, i, body, blen, off);
+        *bad = check_member_record(s, i, body, blen, off);
     else
-        check_end_record(s, i, body, blen, off);
+        *bad = check_end_record(s, i, body, blen, off);
     free(f);
     return ADBK_OK;
 }
@@ -484,8 +493,11 @@ adbk_status scan_member(struct scan *s, size_t idx, const struct seek_entry *se,
                     (unsigned long long)(off + e->span - 1));
         return push_marker(s, ITEM_LOST, i, err);
     }
+    bool bad = false;
     if (st == ADBK_OK)
-        st = scan_record(s, i, REC_MBR, off, &se[0], err);
+        st = scan_record(s, i, REC_MBR, off, &se[0], &bad, err);
+    if (st == ADBK_OK && bad)
+        st = push_marker(s, ITEM_LOST, i, err);
     if (st != ADBK_OK)
         return st;
     off += se[0].csize;
@@ -539,7 +551,9 @@ adbk_status scan_member(struct scan *s, size_t idx, const struct seek_entry *se,
     if (s->stopped)
         return ADBK_OK;
     const struct seek_entry *fe = &se[1 + e->chunk_count];
-    st = scan_record(s, i, REC_END, off, fe, err);
+    st = scan_record(s, i, REC_END, off, fe, &bad, err);
+    if (st == ADBK_OK && bad)
+        st = push_marker(s, ITEM_LOST, i, err);
     if (st != ADBK_OK)
         return st;
     off += fe->csize;

@@ -30,21 +30,22 @@ adbk_status rd_read(struct adbk_reader *r, uint64_t off, void *buf, size_t len, 
 }
 
 adbk_status rd_record(struct adbk_reader *r, uint64_t off, uint64_t len, uint32_t type,
-                      uint8_t **frame_out, const uint8_t **body, size_t *body_len,
-                      struct adbk_error *err)
+                      bool unnamed, uint8_t **frame_out, const uint8_t **body,
+                      size_t *body_len, struct adbk_error *err)
 {
     *frame_out = NULL;
     if (len < REC_FRAME_MIN || len > SKIPPABLE_HEADER + REC_MAX_PAYLOAD)
-        return err_set(err, ADBK_E_CORRUPT, "%s: %s at byte %llu has an impossible size of %llu "
-                       "bytes", r->src->name, rec_type_name(type), (unsigned long long)off,
-                       (unsigned long long)len);
+        return err_set(err, ADBK_E_CORRUPT, "%s%s%s at byte %llu has an impossible size of %llu "
+                       "bytes", unnamed ? "" : r->src->name, unnamed ? "" : ": ",
+                       rec_type_name(type), (unsigned long long)off, (unsigned long long)len);
     uint8_t *f = malloc((size_t)len);
     if (!f)
         return err_set(err, ADBK_E_NOMEM, "%s: no memory for a %llu-byte %s", r->src->name,
                        (unsigned long long)len, rec_type_name(type));
     adbk_status st = rd_read(r, off, f, (size_t)len, rec_type_name(type), err);
     if (st == ADBK_OK)
-        st = rec_check(f, (size_t)len, type, body, body_len, r->src->name, off, err);
+        st = rec_check(f, (size_t)len, type, body, body_len, unnamed ? NULL : r->src->name, off,
+                       err);
     if (st != ADBK_OK) {
         free(f);
         return st;
@@ -159,7 +160,7 @@ static adbk_status check_header(struct adbk_reader *r, struct adbk_error *err)
     uint8_t *f;
     const uint8_t *body;
     size_t blen;
-    st = rd_record(r, 0, len, REC_HDR, &f, &body, &blen, err);
+    st = rd_record(r, 0, len, REC_HDR, false, &f, &body, &blen, err);
     if (st != ADBK_OK)
         return st;
     struct hdr_rec h;
@@ -477,7 +478,7 @@ static adbk_status reader_load(struct adbk_reader *r, const struct adbk_reader_o
     uint8_t *f;
     const uint8_t *body;
     size_t blen;
-    st = rd_record(r, ioff, ilen, REC_IDX, &f, &body, &blen, err);
+    st = rd_record(r, ioff, ilen, REC_IDX, false, &f, &body, &blen, err);
     if (st != ADBK_OK)
         return st;
     r->info.index_offset = ioff;

@@ -71,10 +71,11 @@ adbk_status rd_check_signature(struct adbk_reader *r, const uint8_t *body, size_
 adbk_status rd_read(struct adbk_reader *r, uint64_t off, void *buf, size_t len, const char *what,
                     struct adbk_error *err);
 /* Reads and checks a whole record frame of len bytes at off (rec_check);
- * *frame_out is malloc'd and holds body. */
+ * *frame_out is malloc'd and holds body. Messages of a damaged record name
+ * the archive first unless unnamed (a caller's message names it). */
 adbk_status rd_record(struct adbk_reader *r, uint64_t off, uint64_t len, uint32_t type,
-                      uint8_t **frame_out, const uint8_t **body, size_t *body_len,
-                      struct adbk_error *err);
+                      bool unnamed, uint8_t **frame_out, const uint8_t **body,
+                      size_t *body_len, struct adbk_error *err);
 /* Reads seek-table entries first .. first+count-1 (malloc'd array). */
 adbk_status rd_seek_entries(struct adbk_reader *r, uint64_t first, uint64_t count,
                             struct seek_entry **out, struct adbk_error *err);

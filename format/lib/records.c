@@ -127,31 +127,34 @@ adbk_status rec_check(const uint8_t *buf, size_t len, uint32_t want_type, const 
                       struct adbk_error *err)
 {
     const char *name = rec_type_name(want_type);
+    const char *sep = what ? ": " : "";
+    if (!what)
+        what = "";
     if (len < REC_FRAME_MIN)
-        return err_set(err, ADBK_E_CORRUPT, "%s: %s at byte %llu is %zu bytes, too short",
-                       what, name, (unsigned long long)offset, len);
+        return err_set(err, ADBK_E_CORRUPT, "%s%s%s at byte %llu is %zu bytes, too short",
+                       what, sep, name, (unsigned long long)offset, len);
     struct rec_head h;
     (void)rec_head_decode(buf, len, &h);
     if (h.magic != REC_MAGIC)
         return err_set(err, ADBK_E_CORRUPT,
-                       "%s: expected a %s at byte %llu, found magic 0x%08X", what, name,
+                       "%s%sexpected a %s at byte %llu, found magic 0x%08X", what, sep, name,
                        (unsigned long long)offset, h.magic);
     if (h.frame_size != len - SKIPPABLE_HEADER)
         return err_set(err, ADBK_E_CORRUPT,
-                       "%s: %s at byte %llu declares %u payload bytes, the seek table %zu",
-                       what, name, (unsigned long long)offset, h.frame_size,
+                       "%s%s%s at byte %llu declares %u payload bytes, the seek table %zu",
+                       what, sep, name, (unsigned long long)offset, h.frame_size,
                        len - SKIPPABLE_HEADER);
     uint64_t want = le_get64(buf + len - REC_CHECKSUM);
     uint64_t got = XXH3_64bits(buf + offsetof(struct rec_disk, type),
                                len - SKIPPABLE_HEADER - REC_CHECKSUM);
     if (want != got)
         return err_set(err, ADBK_E_CHECKSUM,
-                       "%s: %s at byte %llu fails its checksum (stored %016llx, computed %016llx)",
-                       what, name, (unsigned long long)offset, (unsigned long long)want,
+                       "%s%s%s at byte %llu fails its checksum (stored %016llx, computed %016llx)",
+                       what, sep, name, (unsigned long long)offset, (unsigned long long)want,
                        (unsigned long long)got);
     if (want_type && h.type != want_type)
-        return err_set(err, ADBK_E_CORRUPT, "%s: expected a %s at byte %llu, found %s \"%.4s\"",
-                       what, name, (unsigned long long)offset, rec_type_name(h.type),
+        return err_set(err, ADBK_E_CORRUPT, "%s%sexpected a %s at byte %llu, found %s \"%.4s\"",
+                       what, sep, name, (unsigned long long)offset, rec_type_name(h.type),
                        (const char *)buf + offsetof(struct rec_disk, type));
     *body = buf + REC_HEAD;
     *body_len = len - REC_FRAME_MIN;

@@ -100,7 +100,8 @@ adbk_status rec_build(uint32_t type, const uint8_t *body, size_t body_len, uint8
 
 /* Decodes a whole record frame in buf (len bytes): magic, Frame_Size ==
  * len - 8, checksum, type == want_type (0 = any). On success body/body_len
- * point into buf. what/offset name the place in messages. */
+ * point into buf. what/offset name the place in messages; what NULL leaves
+ * the archive unnamed (for a message that names it already). */
 adbk_status rec_check(const uint8_t *buf, size_t len, uint32_t want_type, const uint8_t **body,
                       size_t *body_len, const char *what, uint64_t offset,
                       struct adbk_error *err);

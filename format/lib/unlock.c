@@ -43,7 +43,7 @@ adbk_status rd_open_keys(struct adbk_reader *r, const struct adbk_reader_options
     uint8_t *f;
     const uint8_t *body;
     size_t blen;
-    st = rd_record(r, r->header_len, klen, REC_KEY, &f, &body, &blen, err);
+    st = rd_record(r, r->header_len, klen, REC_KEY, false, &f, &body, &blen, err);
     if (st != ADBK_OK)
         return st;
     uint8_t *prefix = realloc(r->prefix, (size_t)(r->header_len + klen));

@@ -85,6 +85,10 @@ struct adbk_job_callbacks {
     /* Something done that is no warning: leftovers of a killed run removed
      * beside the output. May be NULL. */
     void (*note)(void *ctx, const char *message);
+    /* The content bytes the whole job will read, when the origin knows them
+     * before the first member (create: the files' sizes), for an estimate
+     * of the whole job. Called at most once. May be NULL. */
+    void (*total)(void *ctx, uint64_t bytes);
 };
 
 struct adbk_backup_result {
@@ -278,6 +282,9 @@ struct adbk_restore_callbacks {
     /* Something done that is no warning: staged files of a killed restore
      * removed from the server's folders. May be NULL. */
     void (*note)(void *ctx, const char *message);
+    /* The content bytes of every file the restore will write, before the
+     * first, for an estimate of the whole job. May be NULL. */
+    void (*total)(void *ctx, uint64_t bytes);
 };
 
 struct adbk_restore_result {

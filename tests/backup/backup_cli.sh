@@ -251,4 +251,31 @@ t_usage_errors() {
     grep -q "usage: adbk backup" "$W/out" || fail "backup --help has no usage line"
 }
 
+t_list_and_extract_say_why_the_database_is_larger_than_on_the_dc() {
+    make_dc; mkdir "$W/o"
+    expect_rc 0 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" -q
+    dit=$(stat -c %s "$W/dc/ntds.dit")
+    expect_rc 0 "$ADBK" list "$W/o/a.adbk"
+    size=$(awk '$1 == "database" { print $2 }' "$W/out")
+    [ "$size" -gt "$dit" ] || fail "the stream ($size) is not larger than ntds.dit ($dit)"
+    grep -q "^note: database/ntds.dit ($size bytes) is the server's backup stream of the database, longer than ntds.dit on the DC by the pages of restore information" \
+        "$W/out" || fail "list: $(cat "$W/out")"
+    expect_rc 0 "$ADBK" list --json "$W/o/a.adbk"
+    /usr/bin/python3 -c 'import json,sys
+for m in json.load(open(sys.argv[1]))["members"]:
+    assert ("note" in m) == (m["kind"] == "database"), m
+    assert "note" not in m or "restore information" in m["note"], m' "$W/out" ||
+        fail "list --json: $(cat "$W/out")"
+    expect_rc 0 "$ADBK" extract "$W/o/a.adbk" -C "$W/x"
+    [ "$(grep -c "note: database/ntds.dit ($size bytes) is the server's backup stream" "$W/err")" -eq 1 ] ||
+        fail "extract: $(cat "$W/err")"
+    expect_rc 0 "$ADBK" extract -q "$W/o/a.adbk" -C "$W/y" logs
+    [ ! -s "$W/err" ] || fail "extract of logs, -q: $(cat "$W/err")"
+    # Files packed with create have no such note, whatever their names.
+    mkdir -p "$W/in/database" && cp "$W/dc/ntds.dit" "$W/in/database/"
+    expect_rc 0 "$ADBK" create -q -o "$W/f.adbk" "$W/in/database"
+    expect_rc 0 "$ADBK" list "$W/f.adbk"
+    ! grep -q "note" "$W/out" || fail "list of files: $(cat "$W/out")"
+}
+
 run_case backup "$@"

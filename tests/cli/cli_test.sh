@@ -636,4 +636,81 @@ t_help_options_line_up() {
         fail "the commands' descriptions start in columns $(sort -u "$W/report" | tr '\n' ' ')"
 }
 
+# deep_tree DIR: DIR/tl2 and 40 nested folders of 120-byte names below it,
+# each holding a file f; made a folder at a time from the one above's
+# descriptor, as no full path of the deepest ones fits PATH_MAX (and the
+# shell's cd composes one).
+deep_tree() {
+    py -c 'import os,sys
+os.makedirs(sys.argv[1] + "/tl2")
+fd = os.open(sys.argv[1] + "/tl2", os.O_RDONLY)
+for i in range(1, 42):
+    with open(os.open("f", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "w") as f:
+        f.write("content of level %d\n" % (i - 1))
+    if i == 41:
+        break
+    name = "T%02d" % i + "n" * 117
+    os.mkdir(name, dir_fd=fd)
+    fd = os.open(name, os.O_RDONLY, dir_fd=fd)' "$1"
+}
+
+# deep_listing DIR: level, hash of f and the other names each folder of a
+# tree deep_tree made holds, walked a folder at a time.
+deep_listing() {
+    py -c 'import hashlib,os,sys
+fd, level = os.open(sys.argv[1] + "/tl2", os.O_RDONLY), 0
+while True:
+    names = sorted(os.listdir(fd))
+    with open(os.open("f", os.O_RDONLY, dir_fd=fd), "rb") as f:
+        print(level, hashlib.sha256(f.read()).hexdigest(), " ".join(n[:3] for n in names))
+    sub = [n for n in names if n != "f"]
+    if not sub:
+        break
+    fd, level = os.open(sub[0], os.O_RDONLY, dir_fd=fd), level + 1' "$1"
+}
+
+t_create_skips_what_no_archive_name_holds_and_extracts_the_rest() {
+    deep_tree "$W/in"
+    # Names longer than 4,095 bytes (FORMAT.md 6): level 34 and below are
+    # skipped with one warning naming the folder shortly, and the cause.
+    (cd "$W/in" && expect_rc 1 "$ADBK" create -o "$W/a.adbk" tl2)
+    [ "$(grep -c 'warning: skipped' "$W/err")" -eq 1 ] || fail "warnings: $(cat "$W/err")"
+    grep -q 'skipped tl2/T01n*\.\.\./T34n* (and anything in it): member name .* is 4117 bytes long (at most 4095)' \
+        "$W/err" || fail "warning: $(cat "$W/err")"
+    [ "$(wc -c < "$W/err")" -lt 600 ] || fail "the warning is not shortened: $(cat "$W/err")"
+    expect_rc 0 "$ADBK" verify "$W/a.adbk"
+    mkdir "$W/x"
+    expect_rc 0 "$ADBK" extract -q "$W/a.adbk" -C "$W/x"
+    deep_listing "$W/in" > "$W/all"
+    head -34 "$W/all" | sed '$s/ T34 f$/ f/' > "$W/want"
+    deep_listing "$W/x" > "$W/got"
+    diff "$W/want" "$W/got" || fail "the extracted tree differs"
+    # Below a long path, names fit but paths do not: skipped, saying so.
+    deep=$(py -c 'print("/".join([__import__("sys").argv[1]] + ["T%02d" % i + "n" * 117 for i in range(1, 20)]))' "$W/in/tl2")
+    expect_rc 1 "$ADBK" create -o "$W/b.adbk" "$deep"
+    grep -q "skipped /.*\.\.\./T[0-9]*n* (and anything in it): its path is [0-9]* bytes long, more than this system opens (4096)" \
+        "$W/err" || fail "path warning: $(cat "$W/err")"
+    expect_rc 0 "$ADBK" verify "$W/b.adbk"
+}
+
+t_verify_reports_a_damaged_member_end_record_once() {
+    mkdir -p "$W/in/d"
+    echo hello > "$W/in/d/a"
+    "$ADBK" create -q -o "$W/a.adbk" "$W/in/d"
+    # The first member-end record (FORMAT.md 3.4) is folder d's: damage its
+    # Content_Hash.
+    off=$(py -c 'import sys; print(open(sys.argv[1], "rb").read().find(b"AEND") + 30)' "$W/a.adbk")
+    start=$(py -c 'import sys; print(open(sys.argv[1], "rb").read().find(b"AEND") - 8)' "$W/a.adbk")
+    flip "$W/a.adbk" "$off"
+    for v in "$ADBK verify" "$ADBK_VERIFY"; do
+        expect_rc 1 $v "$W/a.adbk"
+        cat "$W/out" "$W/err" | grep DAMAGED | grep -v 'damaged place' > "$W/found" || true
+        [ "$(wc -l < "$W/found")" -eq 1 ] || fail "$v: not one report: $(cat "$W/out" "$W/err")"
+        grep -q "^$W/a.adbk: DAMAGED at byte $start: member \"d\": member-end record at byte $start fails its checksum" \
+            "$W/found" || fail "$v: $(cat "$W/found")"
+        [ "$(grep -o 'a\.adbk' "$W/found" | wc -l)" -eq 1 ] || fail "$v names the archive twice: $(cat "$W/found")"
+        ! grep -q 'frame header' "$W/found" || fail "$v: $(cat "$W/found")"
+    done
+}
+
 run_case cli "$@"

@@ -80,6 +80,12 @@ static void c_member(void *ctx, const char *name, unsigned kind, uint64_t size)
     c->cur = name;
 }
 
+static void c_total(void *ctx, uint64_t bytes)
+{
+    struct cstate *c = ctx;
+    c->job.prog.total = bytes;
+}
+
 static void c_progress(void *ctx, uint64_t done)
 {
     struct cstate *c = ctx;
@@ -195,7 +201,8 @@ static int create_with(int argc, char **argv, struct cli_keys *keys)
     cli_progress_init(&cs.job.prog, "packing", 0, cs.quiet);
     struct adbk_job_callbacks cb = {.file_begin = c_member, .progress = c_progress,
                                     .warning = cli_job_warning, .cancelled = cli_job_cancelled,
-                                    .ctx = &cs, .note = cs.quiet ? NULL : cli_job_note};
+                                    .ctx = &cs, .note = cs.quiet ? NULL : cli_job_note,
+                                    .total = c_total};
     struct adbk_backup_result res;
     adbk_status st = adbk_create((const char *const *)&argv[optind], (size_t)(argc - optind),
                                  &what, &oo, &cb, &res, &err);
@@ -246,6 +253,7 @@ struct xstate {
     const char *cur;
     bool verbose, json;
     const char *archive; /* as the command line names it (--salvage reads a copy) */
+    const struct adbk_reader *notes; /* says cli_member_note's notes (not -q) */
 };
 
 static void x_member(void *ctx, const struct adbk_entry *e)
@@ -258,6 +266,11 @@ static void x_member(void *ctx, const struct adbk_entry *e)
         cli_progress_end(&x->job.prog);
         cli_safe_str(stderr, e->name);
         fputc('\n', stderr);
+    }
+    const char *note = x->notes ? cli_member_note(x->notes, e) : NULL;
+    if (note) {
+        cli_progress_end(&x->job.prog);
+        cli_note("%s (%" PRIu64 " bytes) is %s", e->name, e->size, note);
     }
 }
 
@@ -479,6 +492,7 @@ static int extract_from(const char *path, struct adbk_extract_options *xo_in,
         return EXIT_ERROR;
     }
     cli_progress_init(&xs.job.prog, "extracting", total, quiet || xs.json);
+    xs.notes = quiet ? NULL : r;
     struct adbk_extract_callbacks cb = {x_member, x_progress, cli_job_warning, cli_job_cancelled, &xs};
     struct adbk_extract_result res;
     st = adbk_extract(r, &xo, &cb, &res, &err);

@@ -254,7 +254,7 @@ static int backup_with(int argc, char **argv, struct cli_keys *keys)
     }
     bo.server_label = spec.server;
     struct adbk_job_callbacks cb = {b_file_begin, b_progress, cli_job_warning,
-                                    cli_job_cancelled, &job, cli_job_note};
+                                    cli_job_cancelled, &job, cli_job_note, cli_job_total};
     struct adbk_backup_result res;
     double t0 = cli_now();
     st = adbk_backup(dc, &bo, &cb, &res, &err);

@@ -240,7 +240,7 @@ static int restore_with(int argc, char **argv, struct cli_keys *keys)
         return EXIT_ERROR;
     }
     struct adbk_restore_callbacks cb = {r_file_begin, r_progress, cli_job_warning,
-                                        cli_job_cancelled, &job, cli_job_note};
+                                        cli_job_cancelled, &job, cli_job_note, cli_job_total};
     struct adbk_restore_result res;
     double t0 = cli_now();
     st = adbk_restore(r, dc, &ro, &cb, &res, &err);

@@ -438,6 +438,26 @@ void cli_progress_init(struct cli_progress *p, const char *verb, uint64_t total,
     p->start = cli_now();
 }
 
+bool cli_eta(double elapsed, uint64_t done, uint64_t total, double *left)
+{
+    if (total == 0 || done == 0 || done >= total || elapsed < CLI_ETA_AFTER ||
+        (double)done < CLI_ETA_SHARE * (double)total)
+        return false;
+    *left = elapsed * (double)(total - done) / (double)done;
+    return true;
+}
+
+const char *cli_duration(double secs, char *buf, size_t cap)
+{
+    if (secs < 90)
+        snprintf(buf, cap, "%.0f s", secs);
+    else if (secs < 90 * 60)
+        snprintf(buf, cap, "%.0f min", secs / 60);
+    else
+        snprintf(buf, cap, "%.1f h", secs / 3600);
+    return buf;
+}
+
 void cli_progress_update(struct cli_progress *p, uint64_t done, const char *what)
 {
     if (!p->enabled)
@@ -446,17 +466,18 @@ void cli_progress_update(struct cli_progress *p, uint64_t done, const char *what
     if (now - p->last < 0.1)
         return;
     p->last = now;
-    double secs = now - p->start;
-    double rate = secs > 0 ? (double)done / secs : 0;
-    char a[16], b[16], c[16];
+    double secs = now - p->start, left;
+    char a[16], b[16], c[16], d[16];
     fprintf(stderr, "\r\033[K%s %s", p->verb, cli_size(done, a, sizeof a));
     if (p->total) {
         fprintf(stderr, " of %s (%.0f%%)", cli_size(p->total, b, sizeof b),
                 100.0 * (double)done / (double)p->total);
-        if (rate > 0 && done < p->total)
-            fprintf(stderr, ", %.0f s left", (double)(p->total - done) / rate);
+        if (cli_eta(secs, done, p->total, &left))
+            fprintf(stderr, ", %s left", cli_duration(left, d, sizeof d));
     }
-    fprintf(stderr, ", %s/s", cli_size((uint64_t)rate, c, sizeof c));
+    /* A rate over the first instants says nothing. */
+    if (secs >= CLI_ETA_AFTER)
+        fprintf(stderr, ", %s/s", cli_size((uint64_t)((double)done / secs), c, sizeof c));
     if (what) {
         fputs("  ", stderr);
         cli_safe_str(stderr, what);
@@ -497,10 +518,25 @@ void cli_job_init(struct cli_job *j, bool quiet)
     j->last_plain = cli_now();
 }
 
+void cli_job_total(void *ctx, uint64_t bytes)
+{
+    struct cli_job *j = ctx;
+    j->job_total = bytes;
+    j->job_base = 0;
+    j->job_start = cli_now();
+}
+
 void cli_job_file_begin(struct cli_job *j, const char *verb, const char *name, uint64_t size)
 {
     cli_progress_end(&j->prog);
-    cli_progress_init(&j->prog, verb, size, j->quiet);
+    if (j->job_total) {
+        /* One line for the whole job: its total, its start, its rate. */
+        j->job_base += j->cur_size;
+        cli_progress_init(&j->prog, verb, j->job_total, j->quiet);
+        j->prog.start = j->job_start;
+    } else {
+        cli_progress_init(&j->prog, verb, size, j->quiet);
+    }
     snprintf(j->cur, sizeof j->cur, "%s", name);
     j->cur_size = size;
     j->file_start = cli_now();
@@ -508,24 +544,31 @@ void cli_job_file_begin(struct cli_job *j, const char *verb, const char *name, u
 
 void cli_job_file_progress(struct cli_job *j, uint64_t done)
 {
-    cli_progress_update(&j->prog, done, j->cur);
+    cli_progress_update(&j->prog, j->job_total ? j->job_base + done : done, j->cur);
     if (!j->plain)
         return;
     double now = cli_now();
     if (now - j->last_plain < PLAIN_EVERY)
         return;
     j->last_plain = now;
-    double secs = now - j->file_start;
-    double rate = secs > 0 ? (double)done / secs : 0;
-    char a[16], t[16], r[16];
+    double secs = now - j->file_start, left;
+    char a[16], t[16], r[16], d[16];
     fprintf(stderr, "%s: ", cli_prog);
     cli_safe_str(stderr, j->cur);
-    fprintf(stderr, ": %s of %s (%.0f%%), %s/s", cli_size(done, a, sizeof a),
+    fprintf(stderr, ": %s of %s (%.0f%%)", cli_size(done, a, sizeof a),
             cli_size(j->cur_size, t, sizeof t),
-            j->cur_size ? 100.0 * (double)done / (double)j->cur_size : 100.0,
-            cli_size((uint64_t)rate, r, sizeof r));
-    if (rate > 0 && done < j->cur_size)
-        fprintf(stderr, ", %.0f s left", (double)(j->cur_size - done) / rate);
+            j->cur_size ? 100.0 * (double)done / (double)j->cur_size : 100.0);
+    if (secs >= CLI_ETA_AFTER)
+        fprintf(stderr, ", %s/s", cli_size((uint64_t)((double)done / secs), r, sizeof r));
+    if (j->job_total) {
+        uint64_t all = j->job_base + done;
+        fprintf(stderr, "; all: %s of %s (%.0f%%)", cli_size(all, a, sizeof a),
+                cli_size(j->job_total, t, sizeof t), 100.0 * (double)all / (double)j->job_total);
+        if (cli_eta(now - j->job_start, all, j->job_total, &left))
+            fprintf(stderr, ", %s left", cli_duration(left, d, sizeof d));
+    } else if (cli_eta(secs, done, j->cur_size, &left)) {
+        fprintf(stderr, ", %s left", cli_duration(left, d, sizeof d));
+    }
     fputc('\n', stderr);
 }
 
@@ -598,6 +641,16 @@ bool cli_is_simulated(const struct adbk_reader *r)
 {
     const char *v = adbk_reader_property(r, "source");
     return v && !strcmp(v, "dcsim");
+}
+
+const char *cli_member_note(const struct adbk_reader *r, const struct adbk_entry *e)
+{
+    const char *v = adbk_reader_property(r, "source");
+    if (e->kind != ADBK_KIND_DATABASE || !v || (strcmp(v, "dsbackup") && strcmp(v, "dcsim")))
+        return NULL;
+    return "the server's backup stream of the database, longer than ntds.dit on the DC by the "
+           "pages of restore information the server appends while it is copied; a restore and "
+           "the directory's first start fold them in, and the file then has its size again";
 }
 
 /* Writes len bytes as base64 (RFC 4648, padded), the form getfattr -e base64
@@ -710,6 +763,11 @@ static void list_json(const char *path, struct adbk_reader *r)
             cli_json_str(stdout, e->source_path);
         }
         json_extras(e);
+        const char *note = cli_member_note(r, e);
+        if (note) {
+            printf(",\"note\":");
+            cli_json_str(stdout, note);
+        }
         putchar('}');
     }
     printf("]}\n");
@@ -773,6 +831,15 @@ static void list_text(const char *path, struct adbk_reader *r, bool lng)
         putchar('\n');
         if (lng)
             text_extras(e);
+    }
+    for (size_t i = 0; i < adbk_reader_count(r) && !ai->locked; i++) {
+        const struct adbk_entry *e = adbk_reader_member(r, i);
+        const char *note = cli_member_note(r, e);
+        if (!note)
+            continue;
+        printf("\nnote: ");
+        cli_safe_str(stdout, e->name);
+        printf(" (%" PRIu64 " bytes) is %s.\n", e->size, note);
     }
 }
 

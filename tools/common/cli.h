@@ -98,6 +98,15 @@ struct cli_progress {
     double start, last;
 };
 void cli_progress_init(struct cli_progress *p, const char *verb, uint64_t total, bool quiet);
+/* The estimate a progress line shows after elapsed seconds with done of
+ * total bytes: false while it would mean nothing (before CLI_ETA_AFTER
+ * seconds and CLI_ETA_SHARE of the work, or with no total), else *left
+ * gets the seconds to go at the rate so far. */
+#define CLI_ETA_AFTER 2.0
+#define CLI_ETA_SHARE 0.01
+bool cli_eta(double elapsed, uint64_t done, uint64_t total, double *left);
+/* "N s", "N min" or "N.N h". */
+const char *cli_duration(double secs, char *buf, size_t cap);
 void cli_progress_update(struct cli_progress *p, uint64_t done, const char *what);
 void cli_progress_end(struct cli_progress *p);
 
@@ -112,10 +121,16 @@ struct cli_job {
     char cur[600];
     uint64_t cur_size;
     double last_plain, file_start;
+    /* the whole job, when the library gave its total (cli_job_total): */
+    uint64_t job_total, job_base;
+    double job_start;
 };
 /* Sets up per-file progress: nothing when quiet, a redrawn line when stderr
  * is a terminal, else a plain line every few seconds. */
 void cli_job_init(struct cli_job *j, bool quiet);
+/* A total callback: the bytes of the whole job, known up front; progress
+ * and its estimate are then of the whole job, not of the current file. */
+void cli_job_total(void *ctx, uint64_t bytes);
 /* A file of size bytes begins ("reading" / "writing" it). */
 void cli_job_file_begin(struct cli_job *j, const char *verb, const char *name, uint64_t size);
 /* done bytes of the current file: the line with rate and time left. */
@@ -142,6 +157,10 @@ extern volatile int cli_interrupted;
     "not of a real directory"
 /* Whether archive r is of the simulated DC. */
 bool cli_is_simulated(const struct adbk_reader *r);
+/* What list and extract say of member e of r, or NULL: a database member of
+ * a DsBackup archive is the server's backup stream, longer than the DC's
+ * ntds.dit (docs/DSBACKUP.md, R16). */
+const char *cli_member_note(const struct adbk_reader *r, const struct adbk_entry *e);
 
 int cli_list(int argc, char **argv);
 int cli_verify(int argc, char **argv);
