@@ -721,6 +721,46 @@ static int on_progress(void *ctx, uint64_t done, uint64_t total)
     return cli_interrupted;
 }
 
+static int verify_report(struct vstate *vs, adbk_status st, struct adbk_error *errp,
+                         const struct adbk_verify_result *resp, struct adbk_reader *r,
+                         double secs);
+
+static int read_stdin(void *ctx, void *buf, size_t len, size_t *got)
+{
+    (void)ctx;
+    for (;;) {
+        ssize_t n = read(STDIN_FILENO, buf, len);
+        if (n >= 0) {
+            *got = (size_t)n;
+            return 0;
+        }
+        if (errno != EINTR || cli_interrupted)
+            return errno;
+    }
+}
+
+/* 'verify -': the archive read once from standard input (a pipe). */
+static int verify_stream(struct vstate *v, const struct adbk_reader_options *ro,
+                         struct cli_keys *keys)
+{
+    double t0 = cli_now();
+    v->path = "stdin";
+    if (v->json) {
+        printf("{\"archive\":");
+        cli_json_str(stdout, v->path);
+        printf(",\"stream\":true,\"damage\":[");
+    }
+    cli_progress_init(&v->prog, "verifying", 0, v->quiet || v->json);
+    struct adbk_verify_callbacks cb = {.damage = on_damage, .progress = on_progress, .ctx = v};
+    struct adbk_verify_result res = {0};
+    struct adbk_error err = {0};
+    struct adbk_reader *r = NULL;
+    adbk_status st = adbk_verify_stream(read_stdin, NULL, v->path, ro, &cb, &res, &r, &err);
+    cli_keys_free(keys);
+    cli_progress_end(&v->prog);
+    return verify_report(v, st, &err, &res, r, cli_now() - t0);
+}
+
 int cli_verify(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -752,13 +792,16 @@ int cli_verify(int argc, char **argv)
             }
             break;
         case 'h':
-            printf("usage: %s verify [-T N] [--json] [--quiet] ARCHIVE\n\n"
+            printf("usage: %s verify [-T N] [--json] [--quiet] ARCHIVE|-\n\n"
                    "Checks every byte of an archive without a directory service: every chunk\n"
                    "decompressed and checked against its checksum and the seek table, every\n"
                    "member's XXH128 and size against the index, every record's checksum, and\n"
                    "the header, index and seek table against each other. It goes on after\n"
                    "damage and names each damaged member, chunk and byte offset. Run it before\n"
                    "shipping an archive offsite, and again after copying it back.\n\n"
+                   "ARCHIVE '-' reads it from standard input in one pass, as from a pipe:\n"
+                   "'rclone cat remote:a.adbk | %s verify -' checks an offsite copy\n"
+                   "without a local file, with the same checks.\n\n"
                    "  -T, --threads N  decompression threads (default: all cores)\n"
                    "  --json           a JSON report on standard output\n"
                    "  -q, --quiet      print nothing when the archive is intact\n"
@@ -769,7 +812,7 @@ int cli_verify(int argc, char **argv)
                    "is also decrypted, authenticated and checked as in a plain archive.\n\n"
                    "Exit: 0 intact, 1 damaged (or not an archive, or not signed by a trusted\n"
                    "key), 2 usage or I/O error.\n",
-                   cli_prog);
+                   cli_prog, cli_prog);
             cli_keys_free(&keys);
             return EXIT_OK;
         default: cli_keys_free(&keys); return EXIT_ERROR;
@@ -787,6 +830,8 @@ int cli_verify(int argc, char **argv)
     cli_keys_reader(&keys, &ro);
     v.path = argv[optind];
     cli_catch_signals();
+    if (!strcmp(v.path, "-"))
+        return verify_stream(&v, &ro, &keys);
     double t0 = cli_now();
     struct adbk_reader *r;
     struct adbk_error err = {0};
@@ -814,10 +859,23 @@ int cli_verify(int argc, char **argv)
     struct adbk_verify_result res;
     st = adbk_reader_verify(r, &cb, &res, &err);
     cli_progress_end(&v.prog);
-    double secs = cli_now() - t0;
-    size_t members = adbk_reader_count(r);
-    bool simulated = cli_is_simulated(r);
-    struct adbk_archive_info ai = *adbk_reader_info(r); /* its scalars outlive the reader */
+    return verify_report(&v, st, &err, &res, r, cli_now() - t0);
+}
+
+/* The end of a verify: the JSON object's end, or the verdict. Closes r,
+ * which may be NULL (a stream whose tail could not be opened). */
+static int verify_report(struct vstate *vs, adbk_status st, struct adbk_error *errp,
+                         const struct adbk_verify_result *resp, struct adbk_reader *r,
+                         double secs)
+{
+    struct vstate v = *vs;
+    struct adbk_error err = *errp;
+    struct adbk_verify_result res = *resp;
+    size_t members = r ? adbk_reader_count(r) : 0;
+    bool simulated = r && cli_is_simulated(r);
+    struct adbk_archive_info ai = {0};
+    if (r)
+        ai = *adbk_reader_info(r); /* its scalars outlive the reader */
     adbk_reader_close(r);
     if (st == ADBK_E_ABORTED && cli_interrupted)
         st = ADBK_E_INTERRUPTED;
@@ -835,7 +893,7 @@ int cli_verify(int argc, char **argv)
             cli_json_str(stdout, err.message);
         }
         printf("}\n");
-    } else if (!finished) {
+    } else if (!finished || (!intact && res.damaged == 0)) {
         cli_err("%s", err.message);
     } else if (!intact) {
         cli_safe_printf(stderr, "%s: DAMAGED: %" PRIu64 " damaged %s; intact members can still "
