@@ -441,6 +441,39 @@ bool cli_is_simulated(const struct adbk_reader *r)
     return v && !strcmp(v, "dcsim");
 }
 
+/* What salvage recorded of an archive it wrote (FORMAT.md 11, the property
+ * salvage.result), or NULL when salvage did not write it. *incomplete: some
+ * member of the damaged archive could not be recovered whole. */
+static const char *salvaged(const struct adbk_reader *r, bool *incomplete)
+{
+    const char *v = adbk_reader_property(r, "salvage.result");
+    *incomplete = v && strncmp(v, "complete", 8) != 0;
+    return v;
+}
+
+/* "salvaged from a damaged archive: INCOMPLETE: 1 of 6 members damaged; ..." */
+static void salvaged_text(FILE *f, const char *v, bool incomplete)
+{
+    fprintf(f, "salvaged from a damaged archive: ");
+    if (incomplete && !strncmp(v, "incomplete", 10)) {
+        fprintf(f, "INCOMPLETE");
+        v += 10;
+    }
+    cli_safe_str(f, v);
+}
+
+static void salvaged_json(const char *v, bool incomplete)
+{
+    printf(",\"salvaged\":");
+    if (!v) {
+        printf("null");
+        return;
+    }
+    printf("{\"complete\":%s,\"result\":", incomplete ? "false" : "true");
+    cli_json_str(stdout, v);
+    putchar('}');
+}
+
 /* Writes len bytes as base64 (RFC 4648, padded), the form getfattr -e base64
  * prints after its "0s". */
 static void base64(FILE *f, const uint8_t *p, size_t len)
@@ -516,6 +549,9 @@ static void list_json(const char *path, struct adbk_reader *r)
            "\"tool\":", ai->format_major, ai->format_minor, id, (long long)ai->created_sec, tbuf);
     cli_json_str(stdout, ai->tool ? ai->tool : "");
     printf(",\"simulated\":%s", cli_is_simulated(r) ? "true" : "false");
+    bool incomplete;
+    const char *salv = salvaged(r, &incomplete);
+    salvaged_json(salv, incomplete);
     cli_keys_json(stdout, ai);
     printf(",\"chunk_size\":%u,\"file_size\":%" PRIu64 ",\"properties\":{", ai->chunk_size,
            ai->file_size);
@@ -584,6 +620,12 @@ static void list_text(const char *path, struct adbk_reader *r, bool lng)
            cli_size(ai->file_size, b, sizeof b));
     if (ai->file_size)
         printf(" (ratio %.2f)", (double)total / (double)ai->file_size);
+    bool incomplete;
+    const char *salv = salvaged(r, &incomplete);
+    if (salv) {
+        printf("\nnote      ");
+        salvaged_text(stdout, salv, incomplete);
+    }
     printf("\n\n%-12s %14s  %-19s  %s%s\n", "KIND", "SIZE", "MODIFIED (UTC)",
            lng ? "XXH128                            " : "", "NAME");
     for (size_t i = 0; i < adbk_reader_count(r); i++) {
@@ -873,6 +915,9 @@ static int verify_report(struct vstate *vs, adbk_status st, struct adbk_error *e
     struct adbk_verify_result res = *resp;
     size_t members = r ? adbk_reader_count(r) : 0;
     bool simulated = r && cli_is_simulated(r);
+    bool incomplete = false;
+    const char *salv_prop = r ? salvaged(r, &incomplete) : NULL;
+    char *salv = salv_prop ? strdup(salv_prop) : NULL; /* outlives the reader */
     struct adbk_archive_info ai = {0};
     if (r)
         ai = *adbk_reader_info(r); /* its scalars outlive the reader */
@@ -887,6 +932,7 @@ static int verify_report(struct vstate *vs, adbk_status st, struct adbk_error *e
                ",\"simulated\":%s", intact ? "true" : "false", finished ? "true" : "false",
                members, res.frames_checked, res.bytes_checked, res.content_bytes, secs,
                simulated ? "true" : "false");
+        salvaged_json(salv, incomplete);
         cli_keys_json(stdout, &ai);
         if (!intact) {
             printf(",\"message\":");
@@ -914,8 +960,14 @@ static int verify_report(struct vstate *vs, adbk_status st, struct adbk_error *e
             printf("; signed by a trusted key");
         else if (ai.is_signed)
             printf("; signed (not checked against a trusted key: --trust)");
+        if (salv) {
+            /* Intact as an archive, but not necessarily all of the backup. */
+            printf("; ");
+            salvaged_text(stdout, salv, incomplete);
+        }
         putchar('\n');
     }
+    free(salv);
     if (simulated && !v.json && !v.quiet && finished) {
         cli_safe_printf(stderr, "%s: %s", v.path, CLI_SIMULATED_WARNING);
         fputc('\n', stderr);
