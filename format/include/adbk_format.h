@@ -557,6 +557,32 @@ ADBK_API
 adbk_status adbk_reader_verify(struct adbk_reader *r, const struct adbk_verify_callbacks *cb,
                                struct adbk_verify_result *result_out, struct adbk_error *err);
 
+/* Sequential input: reads up to len bytes into buf and sets *got (0 at the
+ * end of the input); returns 0, or an errno value. */
+typedef int (*adbk_read_fn)(void *ctx, void *buf, size_t len, size_t *got);
+
+/* adbk_reader_verify over a stream read once from its first byte to its
+ * last (a pipe: `rclone cat remote:a.adbk | adbk-verify -`), which cannot
+ * seek to the tail first. Every frame is checked as it passes (record
+ * checksums, chunks decompressed with their checksums, sizes and content
+ * hashes, spans, Span_Digests); what the index and the seek table say is
+ * compared with what passed once they arrive, last. The same findings as
+ * adbk_reader_verify, in file order; a stream that ends early is
+ * ADBK_E_TRUNCATED damage. Memory: the chunk buffers of a reader with these
+ * options, the index and seek table, and a small record per member (never
+ * the archive). name names the stream in messages (NULL: "stdin").
+ * progress gets total 0 (unknown). With tail_out, *tail_out gets a reader
+ * of the archive's tail (its index, properties and info; reading members
+ * through it fails), or NULL when the tail could not be opened; close it
+ * with adbk_reader_close. Statuses as adbk_reader_verify's, and those of
+ * adbk_reader_open when the archive's start is refused. */
+ADBK_API
+adbk_status adbk_verify_stream(adbk_read_fn read, void *ctx, const char *name,
+                               const struct adbk_reader_options *options,
+                               const struct adbk_verify_callbacks *cb,
+                               struct adbk_verify_result *result_out,
+                               struct adbk_reader **tail_out, struct adbk_error *err);
+
 ADBK_API
 void adbk_reader_close(struct adbk_reader *r);
 

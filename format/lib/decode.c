@@ -137,6 +137,14 @@ static bool chunk_header_ok(struct dslot *sl, const uint8_t *in, size_t csize)
                                                                       : "has no content checksum");
     else if ((f & CH_NO_SIZE) || h.content_size == ZSTD_CONTENTSIZE_UNKNOWN)
         chunk_fail(sl, ADBK_E_CORRUPT, "frame has no Frame_Content_Size");
+    else if (sl->s->r->streaming && (f & CH_CONTENT))
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame declares %llu bytes, outside 1..%u (the chunk size)",
+                   (unsigned long long)h.content_size, sl->s->r->info.chunk_size);
+    else if (sl->s->r->streaming && sl->dsize == 0 && h.content_size > sl->s->out_cap)
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame declares %llu bytes, more than a chunk can hold",
+                   (unsigned long long)h.content_size);
+    else if (sl->s->r->streaming && sl->dsize == 0) /* sealed: known once opened */
+        sl->dsize = (uint32_t)h.content_size;
     else if (h.content_size != sl->dsize)
         chunk_fail(sl, ADBK_E_CORRUPT, "frame declares %llu bytes, %s %u",
                    (unsigned long long)h.content_size,
@@ -232,7 +240,8 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
         s->cur_damaged = false;
         if (s->h.digests) {
             dlist_init(&s->dl);
-            dlist_add(&s->dl, s->rec_digests[m][0]);
+            dlist_add(&s->dl, s->r->streaming ? s->r->stream[m].rec_digest[0]
+                                              : s->rec_digests[m][0]);
         }
         return ADBK_OK;
     case ITEM_LOST:
@@ -250,6 +259,23 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
                         (unsigned long long)(e->offset + e->span - 1));
         return ADBK_OK;
     case ITEM_END:
+        if (s->r->streaming) { /* compared with the index once it has passed */
+            struct stream_member *sm = &s->r->stream[m];
+            if (s->cur_damaged)
+                sm->damaged = true;
+            if (s->h.digests) {
+                dlist_add(&s->dl, sm->rec_digest[1]);
+                dlist_final(&s->dl, sm->digest);
+            }
+            if (!s->r->info.locked) {
+                XXH128_canonical_t c;
+                XXH128_canonicalFromHash(&c, XXH3_128bits_digest(s->content));
+                memcpy(sm->content_hash, c.digest, 16);
+                sm->content_size = s->cur_size;
+                sm->decoded = true;
+            }
+            return ADBK_OK;
+        }
         if (!s->cur_damaged && !s->stopped && s->h.digests) {
             uint8_t d[DIGEST_SIZE];
             dlist_add(&s->dl, s->rec_digests[m][1]);
@@ -296,6 +322,23 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
         dlist_add(&s->dl, sl->digest);
     if (s->r->info.locked)
         return ADBK_OK; /* nothing decrypted: the chunk record was checked in clear */
+    if (s->r->streaming) {
+        /* Every chunk but a member's last holds Chunk_Size bytes (3.3): the
+         * seek table is not there yet to say so. */
+        struct stream_member *sm = &s->r->stream[sl->member];
+        if (sm->short_chunk) {
+            s->cur_damaged = true;
+            scan_report(s, ADBK_E_CORRUPT, sl->member, sl->chunk, sl->offset,
+                        "member \"%s\" chunk %lld (bytes %llu..%llu of the archive): follows a "
+                        "chunk of fewer than %u bytes, which must be the member's last",
+                        s->r->entries[sl->member].name, (long long)sl->chunk,
+                        (unsigned long long)sl->offset,
+                        (unsigned long long)(sl->offset + sl->csize - 1), s->r->info.chunk_size);
+            return ADBK_OK;
+        }
+        if (sl->dsize < s->r->info.chunk_size)
+            sm->short_chunk = true;
+    }
     XXH3_128bits_update(s->content, sl->out, sl->dsize);
     s->cur_size += sl->dsize;
     s->content_bytes += sl->dsize;
@@ -562,6 +605,98 @@ adbk_status scan_member(struct scan *s, size_t idx, const struct seek_entry *se,
     return push_marker(s, span_ok ? ITEM_END : ITEM_END_BAD_SPAN, i, err);
 }
 
+/* ------------------------------------------------------------ streaming */
+
+adbk_status scan_stream_slot(struct scan *s, unsigned *slot, uint8_t **buf, size_t *cap,
+                             struct adbk_error *err)
+{
+    adbk_status st = opipe_take_slot(&s->pipe, slot, err);
+    if (st != ADBK_OK)
+        return st;
+    *buf = s->slots[*slot].in;
+    *cap = s->in_cap;
+    return ADBK_OK;
+}
+
+adbk_status scan_stream_chunk(struct scan *s, unsigned slot, size_t i, uint64_t k, uint64_t off,
+                              size_t csize, uint32_t dsize, uint32_t checksum,
+                              struct adbk_error *err)
+{
+    struct dslot *sl = &s->slots[slot];
+    sl->csize = (uint32_t)csize;
+    sl->dsize = dsize;
+    sl->checksum = checksum;
+    sl->offset = off;
+    sl->member = (long)i;
+    sl->chunk = (int64_t)k;
+    return opipe_push(&s->pipe, (struct opipe_item){.slot = (int)slot, .tag = ITEM_CHUNK},
+                      decompress_job, sl, err);
+}
+
+adbk_status scan_stream_mark(struct scan *s, size_t i, bool end, struct adbk_error *err)
+{
+    return push_marker(s, end ? ITEM_END : ITEM_BEGIN, (long)i, err);
+}
+
+void scan_stream_check(struct adbk_reader *r, const struct scan_hooks *h, size_t i,
+                       const struct stream_member *m)
+{
+    struct scan tmp = {.r = r, .h = *h, .cur = -1};
+    struct scan *s = &tmp;
+    const struct adbk_entry *e = &r->entries[i];
+    long n = (long)i;
+    if (m->damaged)
+        return; /* reported as it passed */
+    if (m->offset != e->offset || m->first_frame != e->first_frame || m->span != e->span) {
+        scan_report(s, ADBK_E_CORRUPT, n, -1, m->offset,
+                    "member \"%s\": the index places it at byte %llu (frame %llu, %llu bytes), "
+                    "but its frames were at byte %llu (frame %llu, %llu bytes)", e->name,
+                    (unsigned long long)e->offset, (unsigned long long)e->first_frame,
+                    (unsigned long long)e->span, (unsigned long long)m->offset,
+                    (unsigned long long)m->first_frame, (unsigned long long)m->span);
+        return;
+    }
+    if (m->chunks != e->chunk_count) {
+        scan_report(s, ADBK_E_CORRUPT, n, -1, m->offset,
+                    "member \"%s\": %llu chunks passed, the index gives %llu", e->name,
+                    (unsigned long long)m->chunks, (unsigned long long)e->chunk_count);
+        return;
+    }
+    if (m->span_hash != e->span_xxh64) {
+        scan_report(s, ADBK_E_CHECKSUM, n, -1, e->offset,
+                    "member \"%s\": archive bytes %llu..%llu do not match the index's span "
+                    "(a damaged frame header?)", e->name, (unsigned long long)e->offset,
+                    (unsigned long long)(e->offset + e->span - 1));
+        return;
+    }
+    if (r->info.encrypted) {
+        check_sealed_record(s, n, REC_MBR, m->mbr, m->mbr_len, e->offset);
+        check_sealed_record(s, n, REC_END, m->end, m->end_len, e->offset + e->span - m->end_len -
+                            REC_HEAD - REC_CHECKSUM);
+    } else {
+        check_member_record(s, n, m->mbr, m->mbr_len, e->offset);
+        check_end_record(s, n, m->end, m->end_len, e->offset + e->span - m->end_len - REC_HEAD -
+                         REC_CHECKSUM);
+    }
+    if (h->digests && r->digests && memcmp(m->digest, r->digests[i], DIGEST_SIZE) != 0)
+        scan_report(s, ADBK_E_SIGNATURE, n, -1, e->offset,
+                    "member \"%s\": archive bytes %llu..%llu do not match the signed "
+                    "Span_Digest: changed after signing", e->name, (unsigned long long)e->offset,
+                    (unsigned long long)(e->offset + e->span - 1));
+    if (m->decoded && m->content_size != e->size)
+        scan_report(s, ADBK_E_CORRUPT, n, -1, e->offset,
+                    "member \"%s\": its chunks hold %llu bytes, the index gives %llu", e->name,
+                    (unsigned long long)m->content_size, (unsigned long long)e->size);
+    else if (m->decoded && memcmp(m->content_hash, e->xxh128, 16) != 0) {
+        char got[33], want[33];
+        adbk_hex128(m->content_hash, got);
+        adbk_hex128(e->xxh128, want);
+        scan_report(s, ADBK_E_CHECKSUM, n, -1, e->offset,
+                    "member \"%s\": content hash %s differs from the index's %s", e->name, got,
+                    want);
+    }
+}
+
 /* ------------------------------------------------------------ lifetime */
 
 adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, struct scan **out,
@@ -581,7 +716,7 @@ adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, s
      * times its size (scan_member checks both before using a slot). */
     s->in_cap = ZSTD_compressBound(r->info.chunk_size) +
                 (r->info.encrypted ? CHK_FRAME_SIZE(0) : 0);
-    if (s->in_cap > r->info.index_offset)
+    if (!r->streaming && s->in_cap > r->info.index_offset)
         s->in_cap = (size_t)r->info.index_offset;
     size_t out_cap = r->info.chunk_size;
     if (out_cap > (uint64_t)s->in_cap * ZSTD_MAX_EXPANSION + ZSTD_EXPANSION_SLACK)
@@ -592,7 +727,7 @@ adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, s
     for (size_t i = 0; i < r->count; i++)
         if (r->entries[i].size > largest)
             largest = r->entries[i].size;
-    if (out_cap > largest)
+    if (out_cap > largest && !r->streaming) /* a stream's sizes come last */
         out_cap = (size_t)largest;
     s->out_cap = out_cap;
     uint64_t per_slot = (uint64_t)s->in_cap + out_cap;
@@ -602,12 +737,13 @@ adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, s
     s->slots = calloc(s->nslots, sizeof *s->slots);
     s->span = XXH3_createState();
     s->content = XXH3_createState();
-    if (s->h.digests && !r->digests)
+    if (s->h.digests && !r->digests && !r->streaming)
         s->h.digests = false; /* unsigned: nothing to compare with */
-    if (s->h.digests)
+    if (s->h.digests && !r->streaming)
         s->rec_digests = calloc(r->count ? r->count : 1, sizeof *s->rec_digests);
     adbk_status st = ADBK_OK;
-    if (!s->dctx || !s->slots || !s->span || !s->content || (s->h.digests && !s->rec_digests))
+    if (!s->dctx || !s->slots || !s->span || !s->content ||
+        (s->h.digests && !r->streaming && !s->rec_digests))
         goto nomem;
     for (unsigned i = 0; i < s->nslots; i++) {
         s->slots[i].s = s;

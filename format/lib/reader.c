@@ -151,7 +151,7 @@ static adbk_status take_header(struct adbk_reader *r, unsigned f, const struct h
     return ADBK_OK;
 }
 
-static adbk_status check_header(struct adbk_reader *r, struct adbk_error *err)
+adbk_status rd_check_header(struct adbk_reader *r, struct adbk_error *err)
 {
     uint64_t len = 0;
     adbk_status st = check_start(r, &len, err);
@@ -441,7 +441,7 @@ adbk_status rd_parse_plain_index(struct adbk_reader *r, const uint8_t *body, siz
 static adbk_status reader_load(struct adbk_reader *r, const struct adbk_reader_options *o,
                                struct adbk_error *err)
 {
-    adbk_status st = check_header(r, err);
+    adbk_status st = rd_check_header(r, err);
     if (st == ADBK_OK)
         st = check_tail(r, err);
     if (st != ADBK_OK)
@@ -573,6 +573,8 @@ void adbk_reader_close(struct adbk_reader *r)
     crypto_wipe(&r->keys, sizeof r->keys);
     nameset_free(&r->names);
     adbk_source_close(r->owned_src);
+    if (r->drop)
+        r->drop(r->drop_ctx);
     free(r);
 }
 

@@ -46,13 +46,23 @@ adbk_status rd_open_keys(struct adbk_reader *r, const struct adbk_reader_options
     st = rd_record(r, r->header_len, klen, REC_KEY, false, &f, &body, &blen, err);
     if (st != ADBK_OK)
         return st;
-    uint8_t *prefix = realloc(r->prefix, (size_t)(r->header_len + klen));
-    if (!prefix) {
-        free(f);
-        return err_set(err, ADBK_E_NOMEM, "%s: no memory for the key record", name);
-    }
-    memcpy(prefix + r->header_len, f, (size_t)klen);
+    st = rd_take_key_record(r, o, f, klen, blen, err);
     free(f);
+    return st;
+}
+
+adbk_status rd_take_key_record(struct adbk_reader *r, const struct adbk_reader_options *o,
+                               const uint8_t *f, uint64_t klen, size_t blen,
+                               struct adbk_error *err)
+{
+    const char *name = r->src->name;
+    const uint8_t *body;
+    if (!crypto_ready())
+        return err_set(err, ADBK_E_IO, "%s: libsodium cannot start", name);
+    uint8_t *prefix = realloc(r->prefix, (size_t)(r->header_len + klen));
+    if (!prefix)
+        return err_set(err, ADBK_E_NOMEM, "%s: no memory for the key record", name);
+    memcpy(prefix + r->header_len, f, (size_t)klen);
     r->prefix = prefix;
     r->prefix_len = r->header_len + klen;
     r->prefix_frames = 2;

@@ -122,6 +122,86 @@ print(m["offset"] + m["stored"] // 2)')
     grep -q "not an adbk archive" "$W/err" || fail "noise: $(cat "$W/err")"
 }
 
+# verify - : the archive through a pipe, read once (rclone cat remote:a.adbk | adbk-verify -).
+piped() { # piped FILE CMD...: CMD with FILE through a pipe on its standard input
+    f=$1; shift
+    expect_rc "$WANT" sh -c 'f=$1; shift; cat "$f" | "$@"' sh "$f" "$@"
+}
+
+t_verify_reads_an_archive_from_a_pipe() {
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/a.adbk" --chunk-size 64K "$W/in/media"
+    expect_rc 0 "$ADBK_VERIFY" "$W/a.adbk"
+    members=$(sed -n 's/.*OK: \([0-9]*\) members.*/\1/p' "$W/out")
+    WANT=0 piped "$W/a.adbk" "$ADBK_VERIFY" -
+    got=$(sed -n 's/.*OK: \([0-9]*\) members.*/\1/p' "$W/out")
+    [ -n "$members" ] && [ "$got" = "$members" ] || fail "piped: '$(cat "$W/out")', file: $members members"
+    WANT=0 piped "$W/a.adbk" "$ADBK" verify -
+    WANT=0 piped "$W/a.adbk" "$ADBK_VERIFY" -T 1 --json -
+    py -c 'import json,sys; r=json.load(open(sys.argv[1]))
+assert r["intact"] is True and r["damage"] == [] and r["members"] == int(sys.argv[2]), r' \
+        "$W/out" "$members"
+    # The seek table's own frame header, which the stream meets last.
+    frames=$(py -c 'import json,sys; print(json.load(open(sys.argv[1]))["frames"])' "$W/out")
+    cp "$W/a.adbk" "$W/bad.adbk"
+    flip "$W/bad.adbk" $(($(wc -c < "$W/a.adbk") - 17 - 12 * frames))
+    WANT=1 piped "$W/bad.adbk" "$ADBK_VERIFY" -
+    grep -q "seek table" "$W/err" || fail "damaged seek table: $(cat "$W/err")"
+    # A damaged byte in ntds.dit's second chunk: named with its chunk and offset.
+    off=$("$ADBK" list --json "$W/a.adbk" | py -c 'import json,sys
+m=[x for x in json.load(sys.stdin)["members"] if x["name"].endswith("ntds.dit")][0]
+print(m["offset"] + m["stored"] // 2)')
+    cp "$W/a.adbk" "$W/bad.adbk"
+    flip "$W/bad.adbk" "$off"
+    WANT=1 piped "$W/bad.adbk" "$ADBK_VERIFY" -
+    grep -q 'ntds.dit" chunk [0-9]* (bytes ' "$W/err" || fail "not named: $(cat "$W/err")"
+    grep -q "DAMAGED at byte " "$W/err" || fail "no offset: $(cat "$W/err")"
+    WANT=1 piped "$W/bad.adbk" "$ADBK_VERIFY" --json -
+    py -c 'import json,sys; r=json.load(open(sys.argv[1]))
+assert r["intact"] is False and r["damage"][0]["member"].endswith("ntds.dit"), r' "$W/out"
+    # Cut short, anywhere: exit 1, "truncated".
+    for n in 100 $((off)) 200; do
+        head -c -"$n" "$W/a.adbk" > "$W/cut.adbk"
+        WANT=1 piped "$W/cut.adbk" "$ADBK_VERIFY" -
+        grep -q "truncated" "$W/err" || fail "cut by $n: $(cat "$W/err")"
+    done
+    : > "$W/empty"
+    WANT=1 piped "$W/empty" "$ADBK_VERIFY" -
+    grep -q "not an adbk archive" "$W/err" || fail "empty: $(cat "$W/err")"
+}
+
+t_verify_reads_an_encrypted_and_signed_archive_from_a_pipe() {
+    keys=$(cd "$(dirname "$0")/../../format/vectors/keys" && pwd)
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/e.adbk" --chunk-size 64K -R "$keys/age-recipient.txt" \
+        --sign "$keys/sign.key" "$W/in/media"
+    "$ADBK" keygen -o "$W/other.key" > "$W/other.pub"
+    signer=$(grep -v '^#' "$keys/sign.pub")
+    expect_rc 0 "$ADBK_VERIFY" "$W/e.adbk"
+    members=$(sed -n 's/.*OK without a key: \([0-9]*\) members.*/\1/p' "$W/out")
+    # Without the key: the clear parts; with it, everything; the signature either way.
+    WANT=0 piped "$W/e.adbk" "$ADBK_VERIFY" --trust "$signer" -
+    grep -q "OK without a key: $members members.*signed by a trusted key" "$W/out" ||
+        fail "keyless: $(cat "$W/out")"
+    WANT=0 piped "$W/e.adbk" "$ADBK_VERIFY" -i "$keys/age-identity.txt" -
+    grep -q "OK: $members members" "$W/out" || fail "with the key: $(cat "$W/out")"
+    WANT=1 piped "$W/e.adbk" "$ADBK_VERIFY" --trust "$(cat "$W/other.pub")" -
+    grep -qi "sign" "$W/err" || fail "another signer: $(cat "$W/err")"
+    WANT=0 piped "$W/e.adbk" "$ADBK_VERIFY" --json -
+    py -c 'import json,sys; r=json.load(open(sys.argv[1]))
+assert r["intact"] is True and r["locked"] is True and r["members"] == int(sys.argv[2]), r' \
+        "$W/out" "$members"
+    off=$("$ADBK" list --json -i "$keys/age-identity.txt" "$W/e.adbk" | py -c 'import json,sys
+m=[x for x in json.load(sys.stdin)["members"] if x["name"].endswith("ntds.dit")][0]
+print(m["offset"] + m["stored"] // 2)')
+    cp "$W/e.adbk" "$W/bad.adbk"
+    flip "$W/bad.adbk" "$off"
+    WANT=1 piped "$W/bad.adbk" "$ADBK_VERIFY" -
+    grep -q 'chunk [0-9]* (bytes ' "$W/err" || fail "keyless, damaged: $(cat "$W/err")"
+    WANT=1 piped "$W/bad.adbk" "$ADBK_VERIFY" -i "$keys/age-identity.txt" -
+    grep -q 'ntds.dit" chunk [0-9]* (bytes ' "$W/err" || fail "with the key, damaged: $(cat "$W/err")"
+}
+
 t_verify_and_list_json_are_valid() {
     make_tree "$W/in"
     "$ADBK" create -q -o "$W/a.adbk" "$W/in/media"

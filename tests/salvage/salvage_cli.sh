@@ -99,6 +99,33 @@ t_damaged_chunk_is_reported_and_never_filled() {
     cmp -s "$W/src/notes.txt" "$W/x/src/notes.txt" || fail "an intact member was not kept whole"
 }
 
+# An archive salvage wrote is intact as an archive, but not all of the
+# backup: verify and list say so, in text and JSON.
+t_verify_and_list_say_a_salvaged_archive_is_incomplete() {
+    make_archive
+    cp "$W/a.adbk" "$W/d.adbk"
+    flip "$W/d.adbk" $(( $(wc -c < "$W/a.adbk") / 3 ))
+    expect_salvage 1 "$W/d.adbk" -o "$W/r.adbk"
+    expect_rc 0 "$ADBK" verify "$W/r.adbk"
+    grep -q "OK: .*salvaged from a damaged archive: INCOMPLETE: 1 of [0-9]* members damaged" "$W/out" ||
+        fail "verify: $(cat "$W/out")"
+    expect_rc 0 "$ADBK" list "$W/r.adbk"
+    grep -q "^note .*salvaged from a damaged archive: INCOMPLETE" "$W/out" ||
+        fail "list: $(cat "$W/out")"
+    for cmd in verify list; do
+        "$ADBK" $cmd --json "$W/r.adbk" | /usr/bin/python3 -c 'import json,sys
+s=json.load(sys.stdin)["salvaged"]
+assert s["complete"] is False and s["result"].startswith("incomplete: 1 of "), s' ||
+            fail "$cmd --json does not say incomplete"
+    done
+    # Salvage of an intact archive: complete, and said so too.
+    expect_salvage 0 "$W/a.adbk" -o "$W/c.adbk"
+    expect_rc 0 "$ADBK" verify "$W/c.adbk"
+    grep -q "salvaged from a damaged archive: complete" "$W/out" || fail "complete: $(cat "$W/out")"
+    "$ADBK" verify --json "$W/a.adbk" | /usr/bin/python3 -c 'import json,sys
+assert json.load(sys.stdin)["salvaged"] is None' || fail "an archive never salvaged is said salvaged"
+}
+
 # extract --salvage: a cut archive extracts what is intact in one step: the
 # members before the cut whole, the cut database's chunks as pieces in
 # lost+found/, the loss reported, exit 1; no temporary archive is left.

@@ -9,14 +9,16 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: adbk-verify [verify] [-T N] [--json] [--quiet] [--trust KEY] ARCHIVE\n"
+            "usage: adbk-verify [verify] [-T N] [--json] [--quiet] [--trust KEY] ARCHIVE|-\n"
             "       adbk-verify list [--long] [--json] [--trust KEY] ARCHIVE\n"
             "       adbk-verify --version\n\n"
             "Checks an adbk archive before it is shipped offsite, or after it comes back:\n"
             "every chunk, checksum and hash, with nothing but the file. It needs no\n"
             "directory service and writes nothing. An encrypted archive is checked without\n"
             "its key as far as it is in clear (every stored byte against its checksum);\n"
-            "--trust adbk-sign1... refuses an archive that key did not sign.\n\n"
+            "--trust adbk-sign1... refuses an archive that key did not sign. ARCHIVE '-'\n"
+            "reads it from standard input in one pass: 'rclone cat remote:a.adbk |\n"
+            "adbk-verify -' checks an offsite copy without a local file.\n\n"
             "Exit: 0 intact, 1 damaged (each damaged member, chunk and byte offset is\n"
             "named), 2 usage or I/O error. 'adbk-verify verify --help' and\n"
             "'adbk-verify list --help' (or 'adbk-verify help COMMAND') describe the\n"

@@ -653,6 +653,39 @@ const char *cli_member_note(const struct adbk_reader *r, const struct adbk_entry
            "the directory's first start fold them in, and the file then has its size again";
 }
 
+/* What salvage recorded of an archive it wrote (FORMAT.md 11, the property
+ * salvage.result), or NULL when salvage did not write it. *incomplete: some
+ * member of the damaged archive could not be recovered whole. */
+static const char *salvaged(const struct adbk_reader *r, bool *incomplete)
+{
+    const char *v = adbk_reader_property(r, "salvage.result");
+    *incomplete = v && strncmp(v, "complete", 8) != 0;
+    return v;
+}
+
+/* "salvaged from a damaged archive: INCOMPLETE: 1 of 6 members damaged; ..." */
+static void salvaged_text(FILE *f, const char *v, bool incomplete)
+{
+    fprintf(f, "salvaged from a damaged archive: ");
+    if (incomplete && !strncmp(v, "incomplete", 10)) {
+        fprintf(f, "INCOMPLETE");
+        v += 10;
+    }
+    cli_safe_str(f, v);
+}
+
+static void salvaged_json(const char *v, bool incomplete)
+{
+    printf(",\"salvaged\":");
+    if (!v) {
+        printf("null");
+        return;
+    }
+    printf("{\"complete\":%s,\"result\":", incomplete ? "false" : "true");
+    cli_json_str(stdout, v);
+    putchar('}');
+}
+
 /* Writes len bytes as base64 (RFC 4648, padded), the form getfattr -e base64
  * prints after its "0s". */
 static void base64(FILE *f, const uint8_t *p, size_t len)
@@ -728,6 +761,9 @@ static void list_json(const char *path, struct adbk_reader *r)
            "\"tool\":", ai->format_major, ai->format_minor, id, (long long)ai->created_sec, tbuf);
     cli_json_str(stdout, ai->tool ? ai->tool : "");
     printf(",\"simulated\":%s", cli_is_simulated(r) ? "true" : "false");
+    bool incomplete;
+    const char *salv = salvaged(r, &incomplete);
+    salvaged_json(salv, incomplete);
     cli_keys_json(stdout, ai);
     printf(",\"chunk_size\":%u,\"file_size\":%" PRIu64 ",\"properties\":{", ai->chunk_size,
            ai->file_size);
@@ -809,6 +845,12 @@ static void list_text(const char *path, struct adbk_reader *r, bool lng)
            cli_size(ai->file_size, b, sizeof b));
     if (ai->file_size)
         printf(" (ratio %.2f)", (double)total / (double)ai->file_size);
+    bool incomplete;
+    const char *salv = salvaged(r, &incomplete);
+    if (salv) {
+        printf("\nnote      ");
+        salvaged_text(stdout, salv, incomplete);
+    }
     printf("\n\n%-12s %14s  %-19s  %s%s\n", "KIND", "SIZE", "MODIFIED (UTC)",
            lng ? "XXH128                            " : "", "NAME");
     for (size_t i = 0; i < adbk_reader_count(r); i++) {
@@ -958,6 +1000,46 @@ static int on_progress(void *ctx, uint64_t done, uint64_t total)
     return cli_interrupted;
 }
 
+static int verify_report(struct vstate *vs, adbk_status st, struct adbk_error *errp,
+                         const struct adbk_verify_result *resp, struct adbk_reader *r,
+                         double secs);
+
+static int read_stdin(void *ctx, void *buf, size_t len, size_t *got)
+{
+    (void)ctx;
+    for (;;) {
+        ssize_t n = read(STDIN_FILENO, buf, len);
+        if (n >= 0) {
+            *got = (size_t)n;
+            return 0;
+        }
+        if (errno != EINTR || cli_interrupted)
+            return errno;
+    }
+}
+
+/* 'verify -': the archive read once from standard input (a pipe). */
+static int verify_stream(struct vstate *v, const struct adbk_reader_options *ro,
+                         struct cli_keys *keys)
+{
+    double t0 = cli_now();
+    v->path = "stdin";
+    if (v->json) {
+        printf("{\"archive\":");
+        cli_json_str(stdout, v->path);
+        printf(",\"stream\":true,\"damage\":[");
+    }
+    cli_progress_init(&v->prog, "verifying", 0, v->quiet || v->json);
+    struct adbk_verify_callbacks cb = {.damage = on_damage, .progress = on_progress, .ctx = v};
+    struct adbk_verify_result res = {0};
+    struct adbk_error err = {0};
+    struct adbk_reader *r = NULL;
+    adbk_status st = adbk_verify_stream(read_stdin, NULL, v->path, ro, &cb, &res, &r, &err);
+    cli_keys_free(keys);
+    cli_progress_end(&v->prog);
+    return verify_report(v, st, &err, &res, r, cli_now() - t0);
+}
+
 int cli_verify(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -989,13 +1071,16 @@ int cli_verify(int argc, char **argv)
             }
             break;
         case 'h':
-            cli_help("usage: %s verify [-T N] [--json] [--quiet] ARCHIVE\n\n"
+            cli_help("usage: %s verify [-T N] [--json] [--quiet] ARCHIVE|-\n\n"
                    "Checks every byte of an archive without a directory service: every chunk\n"
                    "decompressed and checked against its checksum and the seek table, every\n"
                    "member's XXH128 and size against the index, every record's checksum, and\n"
                    "the header, index and seek table against each other. It goes on after\n"
                    "damage and names each damaged member, chunk and byte offset. Run it before\n"
                    "shipping an archive offsite, and again after copying it back.\n\n"
+                   "ARCHIVE '-' reads it from standard input in one pass, as from a pipe:\n"
+                   "'rclone cat remote:a.adbk | %s verify -' checks an offsite copy\n"
+                   "without a local file, with the same checks.\n\n"
                    "  -T, --threads N  decompression threads (default: all cores)\n"
                    "  --json           a JSON report on standard output\n"
                    "  -q, --quiet      print nothing when the archive is intact\n"
@@ -1006,7 +1091,7 @@ int cli_verify(int argc, char **argv)
                    "is also decrypted, authenticated and checked as in a plain archive.\n\n"
                    "Exit: 0 intact, 1 damaged (or not an archive, or not signed by a trusted\n"
                    "key), 2 usage or I/O error.\n",
-                   cli_prog);
+                   cli_prog, cli_prog);
             cli_keys_free(&keys);
             return EXIT_OK;
         default: cli_keys_free(&keys); return EXIT_ERROR;
@@ -1026,6 +1111,8 @@ int cli_verify(int argc, char **argv)
     if (v.json)
         cli_json_failures(stdout, v.path, true);
     cli_catch_signals();
+    if (!strcmp(v.path, "-"))
+        return verify_stream(&v, &ro, &keys);
     double t0 = cli_now();
     struct adbk_reader *r;
     struct adbk_error err = {0};
@@ -1046,10 +1133,26 @@ int cli_verify(int argc, char **argv)
     struct adbk_verify_result res;
     st = adbk_reader_verify(r, &cb, &res, &err);
     cli_progress_end(&v.prog);
-    double secs = cli_now() - t0;
-    size_t members = adbk_reader_count(r);
-    bool simulated = cli_is_simulated(r);
-    struct adbk_archive_info ai = *adbk_reader_info(r); /* its scalars outlive the reader */
+    return verify_report(&v, st, &err, &res, r, cli_now() - t0);
+}
+
+/* The end of a verify: the JSON object's end, or the verdict. Closes r,
+ * which may be NULL (a stream whose tail could not be opened). */
+static int verify_report(struct vstate *vs, adbk_status st, struct adbk_error *errp,
+                         const struct adbk_verify_result *resp, struct adbk_reader *r,
+                         double secs)
+{
+    struct vstate v = *vs;
+    struct adbk_error err = *errp;
+    struct adbk_verify_result res = *resp;
+    size_t members = r ? adbk_reader_count(r) : 0;
+    bool simulated = r && cli_is_simulated(r);
+    bool incomplete = false;
+    const char *salv_prop = r ? salvaged(r, &incomplete) : NULL;
+    char *salv = salv_prop ? strdup(salv_prop) : NULL; /* outlives the reader */
+    struct adbk_archive_info ai = {0};
+    if (r)
+        ai = *adbk_reader_info(r); /* its scalars outlive the reader */
     adbk_reader_close(r);
     if (st == ADBK_E_ABORTED && cli_interrupted)
         st = ADBK_E_INTERRUPTED;
@@ -1061,13 +1164,14 @@ int cli_verify(int argc, char **argv)
                ",\"simulated\":%s", intact ? "true" : "false", finished ? "true" : "false",
                members, res.frames_checked, res.bytes_checked, res.content_bytes, secs,
                simulated ? "true" : "false");
+        salvaged_json(salv, incomplete);
         cli_keys_json(stdout, &ai);
         if (!intact) {
             printf(",\"message\":");
             cli_json_str(stdout, err.message);
         }
         printf("}\n");
-    } else if (!finished) {
+    } else if (!finished || (!intact && res.damaged == 0)) {
         cli_err("%s", err.message);
     } else if (!intact) {
         cli_safe_printf(stderr, "%s: DAMAGED: %" PRIu64 " damaged %s; intact members can still "
@@ -1088,8 +1192,14 @@ int cli_verify(int argc, char **argv)
             printf("; signed by a trusted key");
         else if (ai.is_signed)
             printf("; signed (not checked against a trusted key: --trust)");
+        if (salv) {
+            /* Intact as an archive, but not necessarily all of the backup. */
+            printf("; ");
+            salvaged_text(stdout, salv, incomplete);
+        }
         putchar('\n');
     }
+    free(salv);
     if (simulated && !v.json && !v.quiet && finished) {
         cli_safe_printf(stderr, "%s: %s", v.path, CLI_SIMULATED_WARNING);
         fputc('\n', stderr);

@@ -96,6 +96,9 @@ _adbk_complete_command() {
     create) _adbk_files ;;
     status) _adbk_files adbk ;; # archives, and the folders that hold them
     keygen) COMPREPLY=() ;;
+    verify) # an archive, or '-': standard input (a pipe)
+        _adbk_files adbk
+        [[ -z $cur || $cur == - ]] && COMPREPLY+=(-) ;;
     extract)
         # The archive first, then member names, which only the archive knows.
         local i n=0
