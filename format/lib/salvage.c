@@ -1086,6 +1086,23 @@ static adbk_status rec_index(struct salv *s, uint64_t off, const uint8_t *b, siz
 
 enum fr { FR_OK, FR_BAD, FR_END };
 
+/* Reads the record of total bytes at off into *f (the caller frees it) and
+ * checks its frame, of type want (0: any type): *whole says whether it
+ * holds, *body and *blen are then its body. A status only when the bytes
+ * cannot be read or no memory is left (then *f is NULL or to be freed). */
+static adbk_status record_read(struct salv *s, uint64_t off, uint64_t total, uint32_t want,
+                               uint8_t **f, const uint8_t **body, size_t *blen, bool *whole)
+{
+    *whole = false;
+    if (!(*f = malloc((size_t)total)))
+        return nomem(s, "a record");
+    struct adbk_error ignore;
+    adbk_status st = rd(s, off, *f, (size_t)total);
+    *whole = st == ADBK_OK && rec_check(*f, (size_t)total, want, body, blen, s->name, off,
+                                        &ignore) == ADBK_OK;
+    return st;
+}
+
 /* ------------------------------------------------------------ keys (2.0) */
 
 /* Whether the encrypted index record of total bytes at off opens under the
@@ -1093,17 +1110,13 @@ enum fr { FR_OK, FR_BAD, FR_END };
  * this archive's, and s->archive_id and s->keys are set from it. */
 static adbk_status index_try(struct salv *s, uint64_t off, uint64_t total, bool *found)
 {
-    uint8_t *f = malloc((size_t)total);
-    if (!f)
-        return nomem(s, "a record");
+    uint8_t *f;
     const uint8_t *body;
     size_t blen;
-    struct adbk_error ignore;
-    adbk_status st = rd(s, off, f, (size_t)total);
+    bool whole;
+    adbk_status st = record_read(s, off, total, REC_IDX, &f, &body, &blen, &whole);
     struct eidx_rec x;
-    if (st == ADBK_OK &&
-        rec_check(f, (size_t)total, REC_IDX, &body, &blen, s->name, off, &ignore) == ADBK_OK &&
-        eidx_decode(body, blen, &x) == 0) {
+    if (whole && eidx_decode(body, blen, &x) == 0) {
         struct archive_keys k;
         uint8_t *pt;
         size_t ptlen;
@@ -1372,15 +1385,12 @@ static adbk_status scan_record(struct salv *s, uint64_t off, const uint8_t *h, s
         *is_chunk = s->enc; /* in a plain archive, a record of another version */
         return st;
     }
-    uint8_t *f = malloc((size_t)total);
-    if (!f)
-        return nomem(s, "a record");
+    uint8_t *f;
     const uint8_t *body;
     size_t blen;
-    struct adbk_error ignore;
-    adbk_status st = rd(s, off, f, (size_t)total);
-    if (st == ADBK_OK && rec_check(f, (size_t)total, 0, &body, &blen, s->name, off,
-                                   &ignore) == ADBK_OK) {
+    bool whole;
+    adbk_status st = record_read(s, off, total, 0, &f, &body, &blen, &whole);
+    if (whole) {
         if (rec_head_decode(f, (size_t)total, &rh) & RH_TYPE)
             *why = "a record of an unknown type";
         else

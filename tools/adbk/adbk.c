@@ -110,12 +110,7 @@ static int create_with(int argc, char **argv, struct cli_keys *keys)
         return EXIT_ERROR;
     int c;
     optind = 1;
-    while ((c = cli_getopt(argc, argv, "o:T:fjqhr:R:", opts, "create")) != -1) {
-        int k = cli_keys_option(keys, c, optarg);
-        if (k < 0)
-            return EXIT_ERROR;
-        if (k > 0)
-            continue;
+    while ((c = cli_getopt_keys(argc, argv, "o:T:fjqhr:R:", opts, "create", keys)) != -1) {
         switch (c) {
         case 'o': oo.output = optarg; break;
         case 'T':
@@ -239,10 +234,7 @@ static int create_with(int argc, char **argv, struct cli_keys *keys)
 
 static int cmd_create(int argc, char **argv)
 {
-    struct cli_keys keys = {0};
-    int rc = create_with(argc, argv, &keys);
-    cli_keys_free(&keys);
-    return rc;
+    return cli_with_keys(create_with, argc, argv);
 }
 
 /* ------------------------------------------------------------ extract */
@@ -308,12 +300,7 @@ static int extract_with(int argc, char **argv, struct cli_keys *keys)
     bool to_stdout = false, quiet = false, salvage = false;
     int c;
     optind = 1;
-    while ((c = cli_getopt(argc, argv, "C:fk:OT:vSqhi:", opts, "extract")) != -1) {
-        int k = cli_keys_option(keys, c, optarg);
-        if (k < 0)
-            return EXIT_ERROR;
-        if (k > 0)
-            continue;
+    while ((c = cli_getopt_keys(argc, argv, "C:fk:OT:vSqhi:", opts, "extract", keys)) != -1) {
         switch (c) {
         case 'C': xo.dir = optarg; break;
         case 'f': xo.force = true; break;
@@ -421,10 +408,7 @@ static int extract_with(int argc, char **argv, struct cli_keys *keys)
 
 static int cmd_extract(int argc, char **argv)
 {
-    struct cli_keys keys = {0};
-    int rc = extract_with(argc, argv, &keys);
-    cli_keys_free(&keys);
-    return rc;
+    return cli_with_keys(extract_with, argc, argv);
 }
 
 /* The rest of extract, once the archive to read is known. */

@@ -157,12 +157,7 @@ static int backup_with(int argc, char **argv, struct cli_keys *keys)
         return EXIT_ERROR;
     int c;
     optind = 1;
-    while ((c = cli_getopt(argc, argv, "o:T:fqhr:R:", opts, "backup")) != -1) {
-        int k = cli_keys_option(keys, c, optarg);
-        if (k < 0)
-            return EXIT_ERROR;
-        if (k > 0)
-            continue;
+    while ((c = cli_getopt_keys(argc, argv, "o:T:fqhr:R:", opts, "backup", keys)) != -1) {
         switch (c) {
         case 'o': out->output = optarg; break;
         case OPT_SERVER: spec.server = optarg; break;
@@ -281,8 +276,5 @@ static int backup_with(int argc, char **argv, struct cli_keys *keys)
 
 int cmd_backup(int argc, char **argv)
 {
-    struct cli_keys keys = {0};
-    int rc = backup_with(argc, argv, &keys);
-    cli_keys_free(&keys);
-    return rc;
+    return cli_with_keys(backup_with, argc, argv);
 }

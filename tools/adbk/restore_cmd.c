@@ -171,12 +171,7 @@ static int restore_with(int argc, char **argv, struct cli_keys *keys)
     bool json = false, quiet = false;
     int c;
     optind = 1;
-    while ((c = cli_getopt(argc, argv, "T:qhi:", opts, "restore")) != -1) {
-        int k = cli_keys_option(keys, c, optarg);
-        if (k < 0)
-            return EXIT_ERROR;
-        if (k > 0)
-            continue;
+    while ((c = cli_getopt_keys(argc, argv, "T:qhi:", opts, "restore", keys)) != -1) {
         switch (c) {
         case OPT_SERVER: spec.server = optarg; break;
         case OPT_DCSIM: spec.dcsim_dir = optarg; break;
@@ -259,8 +254,5 @@ static int restore_with(int argc, char **argv, struct cli_keys *keys)
 
 int cmd_restore(int argc, char **argv)
 {
-    struct cli_keys keys = {0};
-    int rc = restore_with(argc, argv, &keys);
-    cli_keys_free(&keys);
-    return rc;
+    return cli_with_keys(restore_with, argc, argv);
 }

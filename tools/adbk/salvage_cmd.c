@@ -323,12 +323,7 @@ static int salvage_with(int argc, char **argv, struct cli_keys *keys)
         return EXIT_ERROR;
     int c;
     optind = 1;
-    while ((c = cli_getopt(argc, argv, "o:nT:fqhi:", opts, "salvage")) != -1) {
-        int k = cli_keys_option(keys, c, optarg);
-        if (k < 0)
-            return EXIT_ERROR;
-        if (k > 0)
-            continue;
+    while ((c = cli_getopt_keys(argc, argv, "o:nT:fqhi:", opts, "salvage", keys)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'n': dry = true; break;
@@ -384,10 +379,7 @@ static int salvage_with(int argc, char **argv, struct cli_keys *keys)
 
 int cmd_salvage(int argc, char **argv)
 {
-    struct cli_keys keys = {0};
-    int rc = salvage_with(argc, argv, &keys);
-    cli_keys_free(&keys);
-    return rc;
+    return cli_with_keys(salvage_with, argc, argv);
 }
 
 int cli_salvage_to_temp(const char *path, const struct cli_keys *keys, bool quiet, char *tmp,

@@ -302,12 +302,7 @@ static bool parse(int argc, char **argv, struct cli_keys *keys, struct status_ru
         cli_err("out of memory");
         return false;
     }
-    while ((c = cli_getopt(argc, argv, "jqvT:hi:", opts, "status")) != -1) {
-        int k = cli_keys_option(keys, c, optarg);
-        if (k < 0)
-            return false;
-        if (k > 0)
-            continue;
+    while ((c = cli_getopt_keys(argc, argv, "jqvT:hi:", opts, "status", keys)) != -1) {
         switch (c) {
         case 'j': s->json = true; cli_json_failures(stdout, NULL, false); break;
         case 'q': s->quiet = true; break;

@@ -885,24 +885,16 @@ static void list_text(const char *path, struct adbk_reader *r, bool lng)
     }
 }
 
-int cli_list(int argc, char **argv)
+static int list_with(int argc, char **argv, struct cli_keys *keys)
 {
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'}, {"long", no_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'}, CLI_READ_KEY_OPTIONS, {NULL, 0, NULL, 0}};
     bool json = false, lng = false;
-    struct cli_keys keys = {0};
     struct adbk_reader_options ro = {0};
     int c;
     optind = 1;
-    while ((c = cli_getopt(argc, argv, "jlhi:", opts, "list")) != -1) {
-        int k = cli_keys_option(&keys, c, optarg);
-        if (k < 0) {
-            cli_keys_free(&keys);
-            return EXIT_ERROR;
-        }
-        if (k > 0)
-            continue;
+    while ((c = cli_getopt_keys(argc, argv, "jlhi:", opts, "list", keys)) != -1) {
         switch (c) {
         case 'j': json = true; cli_json_failures(stdout, NULL, false); break;
         case 'l': lng = true; break;
@@ -922,28 +914,24 @@ int cli_list(int argc, char **argv)
                    "number and sizes; names, kinds and properties need a recipient's key.\n\n"
                    "Exit: 0 listed, 1 the archive is damaged or not an archive (or not signed\n"
                    "by a trusted key), 2 usage or I/O error.\n", cli_prog);
-            cli_keys_free(&keys);
             return EXIT_OK;
-        default: cli_keys_free(&keys); return EXIT_ERROR;
+        default: return EXIT_ERROR;
         }
     }
     if (optind != argc - 1) {
         cli_err("list takes one archive (try '%s list --help')", cli_prog);
-        cli_keys_free(&keys);
         return EXIT_ERROR;
     }
-    if (!cli_keys_finish(&keys)) {
-        cli_keys_free(&keys);
+    if (!cli_keys_finish(keys))
         return EXIT_ERROR;
-    }
-    cli_keys_reader(&keys, &ro);
+    cli_keys_reader(keys, &ro);
     const char *path = argv[optind];
     if (json)
         cli_json_failures(stdout, path, false);
     struct adbk_reader *r;
     struct adbk_error err = {0};
     adbk_status st = adbk_reader_open(path, &ro, &r, &err);
-    cli_keys_free(&keys);
+    cli_keys_free(keys); /* wiped as soon as they are used */
     if (st != ADBK_OK) {
         cli_err_status(st, "%s", err.message);
         return cli_exit_for(st);
@@ -959,6 +947,11 @@ int cli_list(int argc, char **argv)
         return EXIT_ERROR;
     }
     return EXIT_OK;
+}
+
+int cli_list(int argc, char **argv)
+{
+    return cli_with_keys(list_with, argc, argv);
 }
 
 /* ------------------------------------------------------------ verify */
@@ -1040,7 +1033,7 @@ static int verify_stream(struct vstate *v, const struct adbk_reader_options *ro,
     return verify_report(v, st, &err, &res, r, cli_now() - t0);
 }
 
-int cli_verify(int argc, char **argv)
+static int verify_with(int argc, char **argv, struct cli_keys *keys)
 {
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'}, {"quiet", no_argument, NULL, 'q'},
@@ -1048,19 +1041,11 @@ int cli_verify(int argc, char **argv)
         CLI_READ_KEY_OPTIONS, {NULL, 0, NULL, 0}};
     struct vstate v = {0};
     struct adbk_reader_options ro = {0};
-    struct cli_keys keys = {0};
     int c;
     optind = 1;
     /* adbk-verify's default command has no name on its command line. */
     const char *cmd = strcmp(argv[0], "verify") == 0 ? "verify" : NULL;
-    while ((c = cli_getopt(argc, argv, "jqT:hi:", opts, cmd)) != -1) {
-        int k = cli_keys_option(&keys, c, optarg);
-        if (k < 0) {
-            cli_keys_free(&keys);
-            return EXIT_ERROR;
-        }
-        if (k > 0)
-            continue;
+    while ((c = cli_getopt_keys(argc, argv, "jqT:hi:", opts, cmd, keys)) != -1) {
         switch (c) {
         case 'j': v.json = true; cli_json_failures(stdout, NULL, true); break;
         case 'q': v.quiet = true; break;
@@ -1092,32 +1077,28 @@ int cli_verify(int argc, char **argv)
                    "Exit: 0 intact, 1 damaged (or not an archive, or not signed by a trusted\n"
                    "key), 2 usage or I/O error.\n",
                    cli_prog, cli_prog);
-            cli_keys_free(&keys);
             return EXIT_OK;
-        default: cli_keys_free(&keys); return EXIT_ERROR;
+        default: return EXIT_ERROR;
         }
     }
     if (optind != argc - 1) {
         cli_err("verify takes one archive (try '%s verify --help')", cli_prog);
-        cli_keys_free(&keys);
         return EXIT_ERROR;
     }
-    if (!cli_keys_finish(&keys)) {
-        cli_keys_free(&keys);
+    if (!cli_keys_finish(keys))
         return EXIT_ERROR;
-    }
-    cli_keys_reader(&keys, &ro);
+    cli_keys_reader(keys, &ro);
     v.path = argv[optind];
     if (v.json)
         cli_json_failures(stdout, v.path, true);
     cli_catch_signals();
     if (!strcmp(v.path, "-"))
-        return verify_stream(&v, &ro, &keys);
+        return verify_stream(&v, &ro, keys);
     double t0 = cli_now();
     struct adbk_reader *r;
     struct adbk_error err = {0};
     adbk_status st = adbk_reader_open(v.path, &ro, &r, &err);
-    cli_keys_free(&keys);
+    cli_keys_free(keys); /* wiped as soon as they are used */
     if (st != ADBK_OK) {
         cli_err_status(st, "%s", err.message);
         return cli_exit_for(st);
@@ -1134,6 +1115,11 @@ int cli_verify(int argc, char **argv)
     st = adbk_reader_verify(r, &cb, &res, &err);
     cli_progress_end(&v.prog);
     return verify_report(&v, st, &err, &res, r, cli_now() - t0);
+}
+
+int cli_verify(int argc, char **argv)
+{
+    return cli_with_keys(verify_with, argc, argv);
 }
 
 /* The end of a verify: the JSON object's end, or the verdict. Closes r,

@@ -89,7 +89,9 @@ static int add_identities(struct cli_keys *k, char *text, const char *what)
     return ok ? 1 : -1;
 }
 
-int cli_keys_option(struct cli_keys *k, int c, const char *arg)
+/* Option c with its argument: 1 taken, 0 not a key option, -1 failed (the
+ * message is printed). */
+static int keys_option(struct cli_keys *k, int c, const char *arg)
 {
     struct adbk_error err;
     switch (c) {
@@ -217,6 +219,27 @@ void cli_keys_free(struct cli_keys *k)
     free(k->trusted);
     adbk_wipe(&k->sign, sizeof k->sign);
     memset(k, 0, sizeof *k);
+}
+
+int cli_getopt_keys(int argc, char **argv, const char *shortopts,
+                    const struct option *longopts, const char *cmd, struct cli_keys *k)
+{
+    for (;;) {
+        int c = cli_getopt(argc, argv, shortopts, longopts, cmd);
+        int taken = c == -1 ? 0 : keys_option(k, c, optarg);
+        if (taken < 0)
+            return '?';
+        if (taken == 0)
+            return c;
+    }
+}
+
+int cli_with_keys(int (*run)(int argc, char **argv, struct cli_keys *k), int argc, char **argv)
+{
+    struct cli_keys keys = {0};
+    int rc = run(argc, argv, &keys);
+    cli_keys_free(&keys);
+    return rc;
 }
 
 /* ------------------------------------------------------------ describing */

@@ -61,10 +61,15 @@ struct cli_keys {
     size_t ntrusted;
 };
 
-/* Handles option c (one of CLI_OPT_*, or 'r', 'R', 'i' where a command gives
- * those letters) with its argument: 1 done, 0 not a key option, -1 failed
- * (the message is printed). */
-int cli_keys_option(struct cli_keys *k, int c, const char *arg);
+/* cli_getopt for a command that takes key options (CLI_OPT_*, and 'r', 'R',
+ * 'i' where a command gives those letters): those are taken into k here and
+ * never returned; one that fails returns '?' after its message, as a usage
+ * error does. */
+int cli_getopt_keys(int argc, char **argv, const char *shortopts,
+                    const struct option *longopts, const char *cmd, struct cli_keys *k);
+/* Runs a command with keys of its own, wiped and freed after it whatever it
+ * returns: cmd_X is cli_with_keys(X_with, argc, argv). */
+int cli_with_keys(int (*run)(int argc, char **argv, struct cli_keys *k), int argc, char **argv);
 /* After the options: an identity from ADBK_IDENTITY when none was given.
  * False after a message. */
 bool cli_keys_finish(struct cli_keys *k);
