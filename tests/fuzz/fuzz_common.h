@@ -186,4 +186,88 @@ static inline adbk_status fuzz_open(const uint8_t *data, size_t size, int fix, u
     return fuzz_open_with(data, size, fix, &ro, copy, b, src, r);
 }
 
+/* ------------------------------------------------------------ invariants */
+
+struct fuzz_seen {
+    const struct adbk_reader *r;
+    uint64_t findings;
+};
+
+/* Each finding names a real member (by its own name) or none, and an offset
+ * inside the file. */
+static inline void fuzz_on_damage(void *ctx, const struct adbk_damage *d)
+{
+    struct fuzz_seen *s = ctx;
+    s->findings++;
+    FUZZ_ASSERT(d->status != ADBK_OK);
+    FUZZ_ASSERT(d->message != NULL && d->message[0] != '\0');
+    FUZZ_ASSERT(d->member >= -1 && d->member < (long)adbk_reader_count(s->r));
+    if (d->member >= 0)
+        FUZZ_ASSERT(d->member_name == adbk_reader_member(s->r, (size_t)d->member)->name);
+    else
+        FUZZ_ASSERT(d->member_name == NULL);
+    FUZZ_ASSERT(d->offset <= adbk_reader_info(s->r)->file_size);
+}
+
+/* adbk_reader_verify with the invariants above: "intact" exactly when
+ * nothing was reported. */
+static inline void fuzz_verify_checked(struct adbk_reader *r)
+{
+    struct fuzz_seen s = {.r = r};
+    struct adbk_verify_callbacks cb = {.damage = fuzz_on_damage, .ctx = &s};
+    struct adbk_verify_result res;
+    struct adbk_error err = {0};
+    adbk_status st = adbk_reader_verify(r, &cb, &res, &err);
+    FUZZ_ASSERT(res.damaged == s.findings);
+    if (st == ADBK_OK) {
+        FUZZ_ASSERT(s.findings == 0);
+    } else {
+        fuzz_check_error(st, &err);
+        FUZZ_ASSERT(st != ADBK_E_NOMEM && st != ADBK_E_IO);
+        FUZZ_ASSERT(s.findings > 0);
+    }
+}
+
+struct fuzz_got {
+    XXH3_state_t *h;
+    uint64_t bytes, limit;
+};
+
+static inline int fuzz_on_content(void *ctx, const void *buf, size_t len)
+{
+    struct fuzz_got *g = ctx;
+    FUZZ_ASSERT(len > 0);
+    g->bytes += len;
+    FUZZ_ASSERT(g->bytes <= g->limit);
+    XXH3_128bits_update(g->h, buf, len);
+    return 0;
+}
+
+/* Reads every member: content never beyond the member's size, and a member
+ * read as good has its size and XXH3-128; a failure is never out of memory,
+ * an I/O error, or the status never_st (ADBK_OK: none more). */
+static inline void fuzz_read_all(struct adbk_reader *r, adbk_status never_st)
+{
+    XXH3_state_t *h = XXH3_createState();
+    FUZZ_ASSERT(h != NULL);
+    for (size_t i = 0; i < adbk_reader_count(r); i++) {
+        const struct adbk_entry *e = adbk_reader_member(r, i);
+        struct fuzz_got g = {.h = h, .limit = e->size};
+        XXH3_128bits_reset(h);
+        struct adbk_error err = {0};
+        adbk_status st = adbk_reader_read_member(r, i, fuzz_on_content, &g, &err);
+        if (st == ADBK_OK) {
+            FUZZ_ASSERT(g.bytes == e->size);
+            XXH128_canonical_t c;
+            XXH128_canonicalFromHash(&c, XXH3_128bits_digest(h));
+            FUZZ_ASSERT(memcmp(c.digest, e->xxh128, 16) == 0);
+        } else {
+            fuzz_check_error(st, &err);
+            FUZZ_ASSERT(st != ADBK_E_NOMEM && st != ADBK_E_IO);
+            FUZZ_ASSERT(never_st == ADBK_OK || st != never_st);
+        }
+    }
+    XXH3_freeState(h);
+}
+
 #endif
