@@ -97,7 +97,5 @@ bool status_restorable(const struct status_run *s, const struct status_archive *
 const char *status_state_word(const struct status_archive *a);
 /* What a file that is tied to no DC (opened false) weighs. */
 enum status_verdict status_file_verdict(const struct status_archive *a);
-/* "2026-12-01 02:00 UTC" into buf; buf. */
-const char *status_utc(int64_t t, char *buf, size_t cap);
 
 #endif

@@ -27,9 +27,9 @@ static void text_archive(const struct status_run *s, const char *role,
                          const struct status_archive *a)
 {
     char c[40], u[40];
-    printf("          %-10s %s %7.1f d  %-7s %s  %-10s ", role, status_utc(a->created, c, sizeof c),
+    printf("          %-10s %s %7.1f d  %-7s %s  %-10s ", role, cli_utc(a->created, CLI_TIME_MIN, c, sizeof c),
            (double)(s->now - a->created) / DAY, status_expired(s, a) ? "expired" : "until",
-           status_utc(a->not_after, u, sizeof u), status_state_word(a));
+           cli_utc(a->not_after, CLI_TIME_MIN, u, sizeof u), status_state_word(a));
     cli_safe_str(stdout, a->path);
     putchar('\n');
     if (a->message) {
@@ -115,16 +115,6 @@ static void text_report(const struct status_run *s, enum status_verdict worst, s
 
 /* ------------------------------------------------------------ JSON */
 
-static void iso(int64_t t, char *buf, size_t cap)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (gmtime_r(&tt, &tm))
-        strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    else
-        snprintf(buf, cap, "?");
-}
-
 static void json_opt_str(const char *key, const char *v)
 {
     printf(",\"%s\":", key);
@@ -141,8 +131,8 @@ static void json_archive(const struct status_run *s, const struct status_archive
         printf("null");
         return;
     }
-    iso(a->created, c, sizeof c);
-    iso(a->not_after, u, sizeof u);
+    cli_utc(a->created, CLI_TIME_ISO, c, sizeof c);
+    cli_utc(a->not_after, CLI_TIME_ISO, u, sizeof u);
     snprintf(state, sizeof state, "%s", status_state_word(a));
     for (char *p = state; *p; p++)
         *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
@@ -186,7 +176,7 @@ static void json_report(const struct status_run *s, enum status_verdict worst, d
 {
     static const char *const modes[] = {"none", "newest", "all"};
     char now[40];
-    iso(s->now, now, sizeof now);
+    cli_utc(s->now, CLI_TIME_ISO, now, sizeof now);
     size_t opened = 0;
     for (size_t i = 0; i < s->n; i++)
         opened += s->a[i].opened;

@@ -122,17 +122,6 @@ static void set_problem(struct status_archive *a, enum status_problem p, const c
     a->message = dup_or_die(msg);
 }
 
-const char *status_utc(int64_t t, char *buf, size_t cap)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (gmtime_r(&tt, &tm))
-        strftime(buf, cap, "%Y-%m-%d %H:%M UTC", &tm);
-    else
-        snprintf(buf, cap, "%" PRId64, t);
-    return buf;
-}
-
 bool status_expired(const struct status_run *s, const struct status_archive *a)
 {
     return s->now > a->not_after;
@@ -655,7 +644,7 @@ static void judge_none(const struct status_run *s, struct status_group *g)
     if (old == g->n) {
         why(g, "no restorable archive: the newest is older than the tombstone lifetime (%u "
             "days%s) since %s", g->newest->tsl_days, g->newest->tsl_assumed ? ", assumed" : "",
-            status_utc(g->newest->not_after, when, sizeof when));
+            cli_utc(g->newest->not_after, CLI_TIME_MIN, when, sizeof when));
         return;
     }
     why(g, "no restorable archive:");
@@ -696,7 +685,7 @@ static void judge(struct status_run *s, struct status_group *g)
         g->verdict = VERDICT_WARNING;
         why(g, "the newest restorable backup is %.1f days old, more than half the tombstone "
             "lifetime (%u days%s): a new backup is needed before %s", age, b->tsl_days,
-            b->tsl_assumed ? ", assumed" : "", status_utc(b->not_after, until, sizeof until));
+            b->tsl_assumed ? ", assumed" : "", cli_utc(b->not_after, CLI_TIME_MIN, until, sizeof until));
     }
     if (b != g->newest) {
         const struct status_archive *n = g->newest;
@@ -709,7 +698,7 @@ static void judge(struct status_run *s, struct status_group *g)
     }
     if (g->verdict == VERDICT_OK)
         why(g, "the newest backup is %.1f days old; it can be restored until %s", age,
-            status_utc(b->not_after, until, sizeof until));
+            cli_utc(b->not_after, CLI_TIME_MIN, until, sizeof until));
 }
 
 enum status_verdict status_file_verdict(const struct status_archive *a)

@@ -627,14 +627,22 @@ static const char *kind_label(unsigned kind, char *buf, size_t cap)
     return buf;
 }
 
-static void fmt_time(int64_t t, char *buf, size_t cap)
+const char *cli_utc(int64_t t, enum cli_time_form form, char *buf, size_t cap)
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    if (gmtime_r(&tt, &tm))
-        strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm);
-    else
+    size_t n = 0;
+    if (gmtime_r(&tt, &tm)) { /* port/ gives Windows its gmtime_r */
+        switch (form) {
+        case CLI_TIME: n = strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm); break;
+        case CLI_TIME_UTC: n = strftime(buf, cap, "%Y-%m-%d %H:%M:%S UTC", &tm); break;
+        case CLI_TIME_MIN: n = strftime(buf, cap, "%Y-%m-%d %H:%M UTC", &tm); break;
+        case CLI_TIME_ISO: n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm); break;
+        }
+    }
+    if (n == 0)
         snprintf(buf, cap, "%lld", (long long)t);
+    return buf;
 }
 
 bool cli_is_simulated(const struct adbk_reader *r)
@@ -754,7 +762,7 @@ static void list_json(const char *path, struct adbk_reader *r)
     const struct adbk_archive_info *ai = adbk_reader_info(r);
     char id[33], tbuf[32], kb[16];
     adbk_hex128(ai->archive_id, id);
-    fmt_time(ai->created_sec, tbuf, sizeof tbuf);
+    cli_utc(ai->created_sec, CLI_TIME, tbuf, sizeof tbuf);
     printf("{\"archive\":");
     cli_json_str(stdout, path);
     printf(",\"format\":\"%u.%u\",\"id\":\"%s\",\"created\":%lld,\"created_utc\":\"%sZ\","
@@ -817,7 +825,7 @@ static void list_text(const char *path, struct adbk_reader *r, bool lng)
         total += adbk_reader_member(r, i)->size;
     char id[33], tbuf[32], a[16], b[16], kb[16];
     adbk_hex128(ai->archive_id, id);
-    fmt_time(ai->created_sec, tbuf, sizeof tbuf);
+    cli_utc(ai->created_sec, CLI_TIME, tbuf, sizeof tbuf);
     if (cli_is_simulated(r))
         printf("%s\n\n", CLI_SIMULATED_WARNING);
     printf("archive   ");
@@ -857,7 +865,7 @@ static void list_text(const char *path, struct adbk_reader *r, bool lng)
         const struct adbk_entry *e = adbk_reader_member(r, i);
         char mt[32] = "-";
         if (e->flags & ADBK_HAS_MTIME)
-            fmt_time(e->mtime_sec, mt, sizeof mt);
+            cli_utc(e->mtime_sec, CLI_TIME, mt, sizeof mt);
         printf("%-12s %14" PRIu64 "  %-19s  ",
                ai->locked ? "encrypted" : kind_label(e->kind, kb, sizeof kb), e->size, mt);
         if (lng) {

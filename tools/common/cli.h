@@ -67,6 +67,16 @@ int cli_exit_for(adbk_status st);
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
                const char *cmd);
 
+/* How the programs say a time t (Unix seconds, UTC). */
+enum cli_time_form {
+    CLI_TIME,      /* "2026-12-01 02:00:00", list's times */
+    CLI_TIME_UTC,  /* "2026-12-01 02:00:00 UTC", a date in a sentence */
+    CLI_TIME_MIN,  /* "2026-12-01 02:00 UTC", status's table */
+    CLI_TIME_ISO,  /* "2026-12-01T02:00:00Z", JSON */
+};
+/* t in that form into buf (the number itself when it has no date); buf. */
+const char *cli_utc(int64_t t, enum cli_time_form form, char *buf, size_t cap);
+
 /* "1.5 GiB" style; buf of at least 16 bytes. */
 const char *cli_size(uint64_t bytes, char *buf, size_t cap);
 /* Parses "4M", "64k", "1G", "1048576"; false when malformed. */

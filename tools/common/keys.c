@@ -244,16 +244,6 @@ int cli_with_keys(int (*run)(int argc, char **argv, struct cli_keys *k), int arg
 
 /* ------------------------------------------------------------ describing */
 
-static void day(int64_t t, char *out, size_t cap)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (!gmtime_r(&tt, &tm)) /* port/ gives Windows its gmtime_r */
-        snprintf(out, cap, "%" PRId64, t);
-    else
-        strftime(out, cap, "%Y-%m-%d %H:%M:%S UTC", &tm);
-}
-
 void cli_keys_describe(FILE *f, const char *path, const struct adbk_archive_info *in)
 {
     (void)path;
@@ -265,7 +255,7 @@ void cli_keys_describe(FILE *f, const char *path, const struct adbk_archive_info
                            : "opened with a recipient's key");
         if (in->not_after) {
             char d[64];
-            day(in->not_after, d, sizeof d);
+            cli_utc(in->not_after, CLI_TIME_UTC, d, sizeof d);
             fprintf(f, "not after %s (the backup cannot be restored from then on)\n", d);
         }
     }
@@ -346,7 +336,7 @@ int cli_keygen(int argc, char **argv)
     adbk_sign_key_text(&key, sec);
     adbk_sign_public_text(&pub, pubtext);
     adbk_wipe(&key, sizeof key);
-    day((int64_t)time(NULL), created, sizeof created);
+    cli_utc((int64_t)time(NULL), CLI_TIME_UTC, created, sizeof created);
     FILE *f = stdout;
     int rc = EXIT_OK;
     if (out) {
