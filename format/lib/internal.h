@@ -121,6 +121,13 @@ void opipe_destroy(struct opipe *p, void (*drop)(void *ctx, const struct opipe_i
 struct adbk_writer;
 void writer_allow_reserved_kinds(struct adbk_writer *w);
 
+/* Tests only (tests/perf/pipeline_scale.c): the workers store each chunk as
+ * a zstd frame of Raw blocks, by copying, instead of compressing it, so the
+ * rest of the pipeline (reading, hashing, ordering, writing) can be timed
+ * without compression's cost. The archive is valid (FORMAT.md 3.3 holds), only
+ * not compressed. Call before the first member. */
+void writer_store_raw(struct adbk_writer *w);
+
 /* Opens a writer of an encrypted archive under a given File_Key and the
  * stanzas that wrap it (Stanza_Count and the stanzas, stanzas_len bytes, as
  * a key record holds them): salvage keeps the recipients of the archive it

@@ -45,6 +45,7 @@
 #include <time.h>
 #include <xxhash.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #ifndef ADBK_VERSION_STRING
 #define ADBK_VERSION_STRING "0"
@@ -90,6 +91,7 @@ struct adbk_writer {
     struct adbk_sink sink;
     enum wstate state;
     bool reserved_kinds;          /* kinds 9-255 accepted (salvage keeps them) */
+    bool store_raw;               /* tests only: chunks stored, not compressed */
     struct adbk_error failure;
 
     int level;
@@ -402,6 +404,44 @@ static adbk_status push_record(struct adbk_writer *w, uint32_t type, struct byte
 
 /* ------------------------------------------------------------ chunks */
 
+/* Tests only (writer_store_raw): stores n bytes as one zstd frame of Raw
+ * blocks (RFC 8878 3.1.1), made by copying, with every rule of FORMAT.md 3.3:
+ * single segment (the window is the content size), a 4-byte
+ * Frame_Content_Size, no dictionary, and the content checksum (the low 32 bits
+ * of XXH64 of the content). Returns the frame's size, or a zstd error code
+ * when it does not fit in cap bytes. */
+static size_t raw_frame(uint8_t *dst, size_t cap, const uint8_t *src, size_t n)
+{
+    const size_t block_max = (size_t)128 << 10;
+    size_t blocks = n ? (n + block_max - 1) / block_max : 1;
+    if (cap < 4 + 1 + 4 + 3 * blocks + n + 4 || n > UINT32_MAX)
+        return (size_t)-ZSTD_error_dstSize_tooSmall;
+    uint8_t *p = dst;
+    le_put32(p, 0xFD2FB528u);
+    p[4] = 0xA4; /* FCS_Field_Size 4, Single_Segment, Content_Checksum */
+    le_put32(p + 5, (uint32_t)n);
+    p += 9;
+    size_t at = 0;
+    do {
+        size_t len = n - at < block_max ? n - at : block_max;
+        uint32_t head = (uint32_t)(len << 3) | (at + len == n ? 1u : 0u); /* Raw_Block */
+        p[0] = (uint8_t)head;
+        p[1] = (uint8_t)(head >> 8);
+        p[2] = (uint8_t)(head >> 16);
+        memcpy(p + 3, src + at, len);
+        p += 3 + len;
+        at += len;
+    } while (at < n);
+    le_put32(p, (uint32_t)XXH64(src, n, 0));
+    return (size_t)(p + 4 - dst);
+}
+
+void writer_store_raw(struct adbk_writer *w)
+{
+    if (w)
+        w->store_raw = true;
+}
+
 /* Compresses a chunk; encrypted, seals the frame into a chunk record in
  * place (13.5); signed, takes the frame's digest. */
 static void compress_job(void *arg, unsigned worker)
@@ -410,7 +450,8 @@ static void compress_job(void *arg, unsigned worker)
     struct adbk_writer *w = s->w;
     size_t at = w->encrypted ? CHK_SEALED_AT : 0;
     size_t room = s->out_cap - (w->encrypted ? CHK_FRAME_SIZE(0) : 0);
-    s->zret = ZSTD_compress2(w->cctx[worker], s->out + at, room, s->in, s->in_len);
+    s->zret = w->store_raw ? raw_frame(s->out + at, room, s->in, s->in_len)
+                           : ZSTD_compress2(w->cctx[worker], s->out + at, room, s->in, s->in_len);
     s->out_len = ZSTD_isError(s->zret) ? 0 : s->zret;
     if (w->encrypted && !ZSTD_isError(s->zret)) {
         size_t z = s->zret;
