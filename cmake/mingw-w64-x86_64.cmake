@@ -2,10 +2,10 @@
 # for 64-bit Windows with Debian's mingw-w64 packages (tools/win/build.sh).
 #
 # Owns: the compilers, the target system and where the cross build looks for
-# libraries. Dependencies (libzstd, libxxhash) are built from Debian's source
-# packages into a prefix named by ADBK_WIN_DEPS (tools/win/build.sh passes
-# build-win/deps); pkg-config is pointed there only, never at the build
-# machine's own .pc files.
+# libraries. Dependencies (libzstd, libxxhash, libsodium) are built from
+# Debian's source packages into a prefix named by ADBK_WIN_DEPS
+# (tools/win/build.sh passes build-win/deps); pkg-config is pointed there
+# only, never at the build machine's own .pc files.
 set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR x86_64)
 

@@ -381,7 +381,7 @@ HRESULT api_resolve(const char *server, const char *call, char *dir_out)
     }
     struct dc_state st;
     if (st_load(env, &st) != DCSIM_OK)
-        return dc_hfail(hrCouldNotConnect, "%s: ADBK_DCSIM_DIR: %s", call,
+        return dc_hfail(hrCouldNotConnect, "%s: ADBK_DCSIM_DIR=%s: %s", call, env,
                         dcsim_last_error());
     char fq[256];
     snprintf(fq, sizeof fq, "%s.%s", st.server, st.domain);
@@ -464,7 +464,7 @@ HRESULT api_enter(HBC hbc, int kind, const char *call, struct ctx **out)
     if (c->busy) {
         port_mutex_unlock(&g_mu);
         return dc_hfail(hrInvalidBackupSequence, "%s: another call is running on "
-                        "this context (R27)", call);
+                        "this context", call); /* R27 */
     }
     c->busy = 1;
     port_mutex_unlock(&g_mu);

@@ -62,10 +62,10 @@ HRESULT dcsim_DsBackupPrepare(const char *server, ULONG grbit, ULONG btFlag,
     HRESULT hr;
     dc_clear_error();
     if (!hbc_out)
-        return dc_hfail(ERROR_INVALID_PARAMETER, "%s: phbc is NULL (R4)", call);
+        return dc_hfail(ERROR_INVALID_PARAMETER, "%s: phbc is NULL", call); /* R4 */
     *hbc_out = NULL;
     if (!token_out || !cb_out)
-        return dc_hfail(hrInvalidParam, "%s: expiry-token out-pointers are NULL (R4)", call);
+        return dc_hfail(hrInvalidParam, "%s: expiry-token out-pointers are NULL", call); /* R4 */
     *token_out = NULL;
     *cb_out = 0;
     hr = api_resolve(server, call, dir);
@@ -141,14 +141,14 @@ static HRESULT enter(HBC hbc, const char *call, struct ctx **out)
     if (c->dead) {
         api_leave(c);
         return dc_hfail(hrNoBackup, "%s: the backup was cancelled by an earlier "
-                        "read failure; only DsBackupEnd is allowed (R17)", call);
+                        "read failure; only DsBackupEnd is allowed", call); /* R17 */
     }
     struct dc_state st;
     if (c->offline || st_load(c->dir, &st) != DCSIM_OK || !st.online) {
         c->offline = 1;
         api_leave(c);
         return dc_hfail(hrCommunicationError, "%s(%s): the directory service went "
-                        "offline during the backup (R18)", call, c->st.server);
+                        "offline during the backup", call, c->st.server); /* R18 */
     }
     *out = c;
     return S_OK;
@@ -159,8 +159,8 @@ static HRESULT check_list_args(const char *call, char **list_out, DWORD *cb_out)
     if (!list_out || !cb_out)
         return dc_hfail(ERROR_INVALID_PARAMETER, "%s: NULL out-pointer", call);
     if (*list_out)
-        return dc_hfail(ERROR_INVALID_PARAMETER, "%s: *list must be NULL on entry "
-                        "(R7)", call);
+        return dc_hfail(ERROR_INVALID_PARAMETER, "%s: *list must be NULL on entry",
+                        call); /* R7 */
     return S_OK;
 }
 
@@ -210,13 +210,13 @@ HRESULT dcsim_DsBackupOpenFile(HBC hbc, const char *name, DWORD read_hint,
         goto out;
     }
     if (c->open_kind != OPEN_NONE) {
-        hr = dc_hfail(hrAlreadyOpen, "%s(%s): %s is still open; one file at a time "
-                      "(R9)", call, name, c->open_name);
+        hr = dc_hfail(hrAlreadyOpen, "%s(%s): %s is still open; one file at a time",
+                      call, name, c->open_name); /* R9 */
         goto out;
     }
     if (!size_ok(c, read_hint)) {
         hr = dc_hfail(ERROR_INVALID_PARAMETER, "%s(%s): read hint %" PRIu32 " is not "
-                      "a multiple of %" PRIu32 " of at least %" PRIu32 " (R10)", call,
+                      "a multiple of %" PRIu32 " of at least %" PRIu32, call, /* R10 */
                       name, read_hint, c->st.page_size, 3 * c->st.page_size);
         goto out;
     }
@@ -225,12 +225,12 @@ HRESULT dcsim_DsBackupOpenFile(HBC hbc, const char *name, DWORD read_hint,
     if (!strcasecmp(name, unc)) {
         if (!c->listed_db) {
             hr = dc_hfail(ERROR_INVALID_PARAMETER, "%s(%s): not from a returned list; "
-                          "call DsBackupGetDatabaseNames first (R8)", call, name);
+                          "call DsBackupGetDatabaseNames first", call, name); /* R8 */
             goto out;
         }
         if (c->listed_logs || c->truncated) {
             hr = dc_hfail(hrInvalidBackupSequence, "%s(%s): databases cannot be "
-                          "opened after DsBackupGetBackupLogs/TruncateLogs (R14)",
+                          "opened after DsBackupGetBackupLogs/TruncateLogs", /* R14 */
                           call, name);
             goto out;
         }
@@ -259,7 +259,7 @@ HRESULT dcsim_DsBackupOpenFile(HBC hbc, const char *name, DWORD read_hint,
         }
         if (i == c->ngens) {
             hr = dc_hfail(ERROR_INVALID_PARAMETER, "%s(%s): not a name from a returned "
-                          "list, BFT character removed (R8)", call, name);
+                          "list, BFT character removed", call, name); /* R8 */
             goto out;
         }
         path_join(path, sizeof path, c->dir, lname);
@@ -400,12 +400,12 @@ HRESULT dcsim_DsBackupRead(HBC hbc, void *buf, DWORD cb, DWORD *read_out)
     }
     *read_out = 0;
     if (c->open_kind == OPEN_NONE) {
-        hr = dc_hfail(hrInvalidHandle, "%s: no file is open (R11)", call);
+        hr = dc_hfail(hrInvalidHandle, "%s: no file is open", call); /* R11 */
         goto out;
     }
     if (!size_ok(c, cb)) {
         hr = dc_hfail(ERROR_INVALID_PARAMETER, "%s(%s): buffer of %" PRIu32 " bytes is "
-                      "not a multiple of %" PRIu32 " of at least %" PRIu32 " (R10)", call,
+                      "not a multiple of %" PRIu32 " of at least %" PRIu32, call, /* R10 */
                       c->open_name, cb, c->st.page_size, 3 * c->st.page_size);
         goto out;
     }
@@ -452,7 +452,7 @@ HRESULT dcsim_DsBackupClose(HBC hbc)
     if (hr != S_OK)
         return hr;
     if (c->open_kind == OPEN_NONE)
-        hr = dc_hfail(hrInvalidHandle, "DsBackupClose: no file is open (R13)");
+        hr = dc_hfail(hrInvalidHandle, "DsBackupClose: no file is open"); /* R13 */
     else {
         close(c->fd);
         c->fd = -1;
@@ -478,7 +478,7 @@ HRESULT dcsim_DsBackupGetBackupLogs(HBC hbc, char **list_out, DWORD *cb_out)
     if (hr != S_OK)
         goto out;
     if (c->open_kind != OPEN_NONE) {
-        hr = dc_hfail(hrInvalidBackupSequence, "%s: %s is still open (R14)", call,
+        hr = dc_hfail(hrInvalidBackupSequence, "%s: %s is still open", call, /* R14 */
                       c->open_name);
         goto out;
     }
@@ -547,7 +547,7 @@ HRESULT dcsim_DsBackupTruncateLogs(HBC hbc)
     if (hr != S_OK)
         return hr;
     if (c->open_kind != OPEN_NONE) {
-        hr = dc_hfail(hrInvalidBackupSequence, "%s: %s is still open (R14)", call,
+        hr = dc_hfail(hrInvalidBackupSequence, "%s: %s is still open", call, /* R14 */
                       c->open_name);
         goto out;
     }

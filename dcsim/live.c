@@ -340,7 +340,7 @@ dcsim_status dcsim_start(const char *dir)
     }
     if (!strcmp(st.restore_state, "failed")) {
         rc = dc_fail(DCSIM_E_STATE, "%s: the last restore was completed with a failure "
-                     "code; restore a valid backup before starting (R26)", dir);
+                     "code; restore a valid backup before starting", dir); /* R26 */
         goto out;
     }
     if (!strcmp(st.restore_state, "complete")) {

@@ -59,7 +59,7 @@ HRESULT dcsim_DsRestorePrepare(const char *server, ULONG rtFlag, const void *tok
         return hr;
     if (st.online)
         return dc_hfail(hrError, "%s(%s): the directory service is running; restore "
-                        "only offline, as in DSRM (dcsim stop) (R21)", call, st.server);
+                        "only offline, as in DSRM (dcsim stop)", call, st.server); /* R21 */
     if (rtFlag & ~RESTORE_TYPE_CATCHUP)
         return dc_hfail(ERROR_INVALID_PARAMETER, "%s: restore type 0x%" PRIX32 " not "
                         "supported (authoritative/online restores are not)", call,
@@ -91,7 +91,7 @@ HRESULT dcsim_DsRestoreGetDatabaseLocations(HBC hbc, char **list_out, DWORD *cb_
     if (!list_out || !cb_out)
         hr = dc_hfail(ERROR_INVALID_PARAMETER, "%s: NULL out-pointer", call);
     else if (*list_out)
-        hr = dc_hfail(ERROR_INVALID_PARAMETER, "%s: *list must be NULL on entry (R7)", call);
+        hr = dc_hfail(ERROR_INVALID_PARAMETER, "%s: *list must be NULL on entry", call); /* R7 */
     else {
         char db[PATH_MAX];
         snprintf(db, sizeof db, "%s\\ntds.dit", c->prefix);
@@ -134,17 +134,17 @@ HRESULT dcsim_DsRestoreRegister(HBC hbc, const char *checkpoint_path,
         return hr;
     if (c->restricted) {
         hr = dc_hfail(hrMissingExpiryToken, "%s(%s): the context was prepared without "
-                      "an expiry token (R22)", call, c->st.server);
+                      "an expiry token", call, c->st.server); /* R22 */
         goto out;
     }
     if (!checkpoint_path || !log_path || !backup_log_path || !map || n_map < 1) {
         hr = dc_hfail(ERROR_INVALID_PARAMETER, "%s: checkpoint, log and backup-log "
-                      "paths and at least one map entry are required (R24)", call);
+                      "paths and at least one map entry are required", call); /* R24 */
         goto out;
     }
     if (gen_low == 0 || gen_low > gen_high) {
         hr = dc_hfail(ERROR_INVALID_PARAMETER, "%s: generation range 0x%" PRIX32
-                      "..0x%" PRIX32 " is empty or inverted (R24)", call, gen_low, gen_high);
+                      "..0x%" PRIX32 " is empty or inverted", call, gen_low, gen_high); /* R24 */
         goto out;
     }
     if (!realpath(c->dir, dcdir)) {
@@ -181,7 +181,7 @@ HRESULT dcsim_DsRestoreRegister(HBC hbc, const char *checkpoint_path,
         goto out;
     }
     if (c->registered) {
-        hr = dc_hfail(hrRestoreInProgress, "%s: already registered on this context (R25)",
+        hr = dc_hfail(hrRestoreInProgress, "%s: already registered on this context", /* R25 */
                       call);
         goto out;
     }
@@ -191,7 +191,7 @@ HRESULT dcsim_DsRestoreRegister(HBC hbc, const char *checkpoint_path,
     }
     if (!strcmp(st.restore_state, "registered")) {
         hr = dc_hfail(hrRestoreInProgress, "%s(%s): a restore is registered and not "
-                      "completed (R25)", call, st.server);
+                      "completed", call, st.server); /* R25 */
         goto out;
     }
     snprintf(st.restore_state, sizeof st.restore_state, "registered");
@@ -222,7 +222,7 @@ HRESULT dcsim_DsRestoreRegisterComplete(HBC hbc, HRESULT restore_state)
     if (hr != S_OK)
         return hr;
     if (c->restricted) {
-        hr = dc_hfail(hrMissingExpiryToken, "%s: the context has no expiry token (R22)",
+        hr = dc_hfail(hrMissingExpiryToken, "%s: the context has no expiry token", /* R22 */
                       call);
         goto out;
     }

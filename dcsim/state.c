@@ -34,11 +34,22 @@ void dc_clear_error(void)
     last_error[0] = 0;
 }
 
+/* Formats into a buffer of its own first: a message often quotes the one
+ * before it (an argument pointing into last_error), which formatting into
+ * last_error directly would overwrite while reading it. */
+static void set_error(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static void set_error(const char *fmt, va_list ap)
+{
+    char msg[sizeof last_error];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    memcpy(last_error, msg, sizeof msg);
+}
+
 dcsim_status dc_fail(dcsim_status st, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    set_error(fmt, ap);
     va_end(ap);
     return st;
 }
@@ -47,7 +58,7 @@ HRESULT dc_hfail(HRESULT hr, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    set_error(fmt, ap);
     va_end(ap);
     return hr;
 }

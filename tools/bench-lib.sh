@@ -1,5 +1,13 @@
-# bench-lib.sh - what the benchmarks share (sourced by bash; the caller
-# defines say() and wait_idle, the seconds to wait for an idle machine).
+# bench-lib.sh - what the benchmarks share (sourced by bash): messages and
+# argument checks named after the script ($bench_name, default its file name),
+# the usage text taken from the script's header comment, and the wait for an
+# idle machine (the caller sets wait_idle, in seconds).
+
+bench_name=${bench_name:-$(basename "$0" .sh)}
+say() { printf '%s: %s\n' "$bench_name" "$*" >&2; }
+die() { printf '%s: error: %s\n' "$bench_name" "$*" >&2; exit 2; }
+usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
+num() { case ${2:-} in '' | *[!0-9]*) die "$1 wants a whole number, not '${2:-}'" ;; esac; }
 
 # Busy and total jiffies of all CPUs (/proc/stat).
 cpu_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }

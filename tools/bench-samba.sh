@@ -32,10 +32,6 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/tools/bench-lib.sh"
-say() { printf 'bench-samba: %s\n' "$*" >&2; }
-die() { printf 'bench-samba: error: %s\n' "$*" >&2; exit 2; }
-usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
-num() { case ${2:-} in '' | *[!0-9]*) die "$1 wants a whole number, not '${2:-}'" ;; esac; }
 
 users=6000 backend=mdb runs=5 freeze_runs=3 dc="" json="" wait_idle=60 check=0
 while [ $# -gt 0 ]; do
@@ -56,6 +52,7 @@ done
 [ -n "$dc" ] || dc="$root/out/bench-samba-$backend"
 [ -n "$json" ] || json="$root/build-bench/bench-samba.json"
 case $json in /*) ;; *) json="$PWD/$json" ;; esac
+mkdir -p "$(dirname "$json")"
 [ "$(id -u)" = 0 ] || die "run as root: Samba's databases are root's"
 
 sh "$root/tools/setup.sh" --bench
@@ -124,17 +121,29 @@ run_adbk() {
 }
 run_samba_tool() {
     rm -rf "$1" && mkdir -p "$1"
-    if timeout -s KILL 120 /usr/bin/time -f '%e %M' -o "$work/time" samba-tool domain backup offline \
-        -s "$conf" --targetdir "$1" >"$work/samba-tool.log" 2>&1; then
+    rc=0
+    timeout -s KILL 120 /usr/bin/time -f '%e %M' -o "$work/time" samba-tool domain backup offline \
+        -s "$conf" --targetdir "$1" >"$work/samba-tool.log" 2>&1 || rc=$?
+    if [ "$rc" = 0 ]; then
         echo "$(cat "$work/time") $(stat -c %s "$1"/samba-backup-*.tar.bz2)" >>"$work/$2"
-    else
+        return
+    fi
+    # A failed run's log is kept beside the JSON report for reading later.
+    cp "$work/samba-tool.log" "$(dirname "$json")/samba-tool-$2-$(cat "$work/$2" 2>/dev/null | wc -l).log"
+    if [ "$rc" = 137 ]; then
         echo "hung" >>"$work/$2"
         say "   samba-tool did not finish within 120 s (killed): $(tail -n 1 "$work/samba-tool.log")"
-        # What a killed samba-tool leaves in the DC's folders.
-        find "$dc" -name '*.bak-offline' -delete
+    else
+        echo "failed" >>"$work/$2"
+        say "   samba-tool failed (exit $rc): $(grep -v '^ \|^Traceback' "$work/samba-tool.log" | tail -n 2 | tr '\n' ' ')"
     fi
+    # What a stopped samba-tool leaves in the DC's folders: its copies of the
+    # TDBs and LMDBs, which make its next run fail ("File exists").
+    find "$dc" \( -name '*.bak-offline' -o -name '*.copy.mdb' \) -delete
 }
 
+# Copies a samba-tool stopped in an earlier run of this benchmark left behind.
+find "$dc" \( -name '*.bak-offline' -o -name '*.copy.mdb' \) -delete
 say "time and size: $runs runs each, alternating, nothing writing"
 wait_for_idle
 for i in $(seq "$runs"); do
@@ -182,11 +191,11 @@ def rows(name):
     p = os.path.join(work, name)
     return [l.split() for l in open(p)] if os.path.exists(p) else []
 def col(name, k):
-    return [float(r[k]) for r in rows(name) if r[0] != "hung"]
+    return [float(r[k]) for r in rows(name) if r[0] not in ("hung", "failed")]
 def med(v):
     return statistics.median(v) if v else None
-def hung(name):
-    return sum(1 for r in rows(name) if r[0] == "hung")
+def hung(name, what="hung"):
+    return sum(1 for r in rows(name) if r[0] == what)
 def nums(name):
     p = os.path.join(work, name)
     return [float(l) for l in open(p)] if os.path.exists(p) else []
@@ -204,6 +213,8 @@ r = {
     "writer_wait_adbk_seconds_max": max(nums("wait.adbk") or [0]),
     "writer_wait_samba_tool_seconds_max": max(nums("wait.samba") or [0]),
     "samba_tool_hung_under_writer": hung("load.samba"),
+    "samba_tool_failed_quiet": hung("quiet.samba", "failed"),
+    "samba_tool_failed_under_writer": hung("load.samba", "failed"),
     "loadavg_end": open("/proc/loadavg").read().split()[:3],
 }
 r["speed_ratio"] = (r["samba_tool_seconds"] / r["adbk_seconds"]
@@ -231,8 +242,9 @@ print("%-32s %12s %12s" % ("peak RSS (MB)", f(r["adbk_rss_kb"] and r["adbk_rss_k
 if r["freeze_runs"]:
     print("%-32s %12s %12s" % ("writer's longest wait (s)", "%.3f" % r["writer_wait_adbk_seconds_max"],
                                "%.3f" % r["writer_wait_samba_tool_seconds_max"]))
-    print("  (with no backup running: %.3f s; samba-tool hung in %d of %d runs under the writer)"
-          % (r["writer_wait_alone_seconds"] or 0, r["samba_tool_hung_under_writer"], r["freeze_runs"]))
+    print("  (with no backup running: %.3f s; under the writer samba-tool hung in %d and failed"
+          " in %d of %d runs)" % (r["writer_wait_alone_seconds"] or 0, r["samba_tool_hung_under_writer"],
+                                  r["samba_tool_failed_under_writer"], r["freeze_runs"]))
 print("adbk held directory commits for %.3f s at most (median %.3f s)"
       % (r["adbk_frozen_seconds_max"], r["adbk_frozen_seconds_median"] or 0))
 for t, ok, v in targets:

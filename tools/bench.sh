@@ -15,6 +15,14 @@
 #               since adbk syncs its archive (and folder) before renaming it.
 #   2. verify   'adbk-verify -q X.adbk'  vs  'zstd -t -q Y.tar.zst' (median of N);
 #               for information also 'zstd -t' on the .adbk itself.
+#      threads  'adbk create -T 1' vs '-T 2', 'adbk-verify -T 1' vs '-T 2' (median
+#               of N): how they scale from one core to two.
+#      limit    what the cores allow: 'zstd -b3 -T1 -B4194304 -i3 -r DATA' (zstd
+#               level 3 on independent 4 MiB blocks, in memory, one core), its
+#               compression and decompression MB/s times the number of cores;
+#               adbk create's, backup's (against the compression limit of this
+#               data, not the DC's) and verify's MB/s as a share of it, and the
+#               1-thread runs as a share of one core's.
 #   3. memory   peak RSS (GNU time %M) of adbk create, adbk-verify, zstd in
 #               tar | zstd, zstd -t, and of adbk create/verify on the big archive.
 #   4. list     'adbk list' on a big archive of G GiB of content, made cheaply
@@ -83,10 +91,6 @@ check=0
 wait_idle=60
 
 . "$root/tools/bench-lib.sh"
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() { printf 'bench: error: %s\n' "$*" >&2; exit 2; }
-usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
-num() { case ${2:-} in '' | *[!0-9]*) die "$1 wants a whole number, not '${2:-}'" ;; esac; }
 
 while [ $# -gt 0 ]; do
     case $1 in
@@ -274,6 +278,33 @@ hf --warmup 1 --runs "$runs" --export-json "$work/verify.json" \
     -n "zstd -t (adbk)" "zstd -t -q '$X'"
 mark verify_b
 
+# ------------------------------------------------------------------ threads, limit
+say "2/4 threads: adbk create and adbk-verify at -T 1 and -T 2, $runs runs each (+1 warmup)"
+wait_for_idle
+mark threads_a
+hf --warmup 1 --runs "$runs" --export-json "$work/threads.json" \
+    --prepare "rm -f '$X'" --prepare "rm -f '$X'" \
+    -n "adbk create -T 1" "'$adbk' create -q -f -T 1 -o '$X' '$data'" \
+    -n "adbk create -T 2" "'$adbk' create -q -f -T 2 -o '$X' '$data'"
+hf --warmup 1 --runs "$runs" --export-json "$work/threads-verify.json" \
+    -n "adbk-verify -T 1" "'$verify' -q -T 1 '$X'" \
+    -n "adbk-verify -T 2" "'$verify' -q -T 2 '$X'"
+mark threads_b
+say "2/4 limit: zstd -b3 -T1 -B4194304 -i3 -r DATA (one core, in memory)"
+wait_for_idle
+mark limit_a
+zstd -b3 -T1 -B4194304 -i3 -r "$data" >"$work/zbench.txt" 2>&1 ||
+    { cat "$work/zbench.txt" >&2; die "zstd -b failed"; }
+mark limit_b
+# The last line reads '3#NAME : IN -> OUT (xR), C MB/s, D MB/s' (after \r updates).
+read -r zb_c zb_d <<EOF2 || true
+$(tr '\r' '\n' <"$work/zbench.txt" | sed -n 's/.*, *\([0-9.]*\) MB\/s, *\([0-9.]*\) MB\/s.*/\1 \2/p' | tail -n 1)
+EOF2
+[ -n "${zb_c:-}" ] && [ -n "${zb_d:-}" ] ||
+    { cat "$work/zbench.txt" >&2; die "cannot read the MB/s of zstd -b (above)"; }
+put zbench_c "$zb_c"
+put zbench_d "$zb_d"
+
 # ------------------------------------------------------------------ 3. memory
 say "3/4 peak memory (GNU time %M, KiB)"
 mem create "$adbk" create -q -f -o "$X" "$data"
@@ -427,6 +458,7 @@ def hyper(name):
     return {x["command"]: x for x in json.load(open(p))["results"]}
 cr, vr, lr, lc = hyper("create.json"), hyper("verify.json"), hyper("list.json"), hyper("list-cold.json")
 br = hyper("backup.json")
+tr = {**hyper("threads.json"), **hyper("threads-verify.json")}
 inb = int(r.get("in_bytes", 0))
 mem = {k[4:]: int(v) for k, v in r.items() if k.startswith("mem_")}
 clk = int(os.sysconf("SC_CLK_TCK"))
@@ -438,7 +470,7 @@ def others(phase):
     total = (b[1] - a[1]) / clk
     other = (b[0] - a[0]) / clk - (b[2] - a[2])
     return max(0.0, other / total * 100) if total > 0 else None
-busy = {ph: others(ph) for ph in ("create", "verify", "list", "backup")}
+busy = {ph: others(ph) for ph in ("create", "verify", "threads", "limit", "list", "backup")}
 mb = lambda t: inb / t / 1e6
 res = {
     "machine": {"nproc": int(nproc), "cpu": cpu, "kernel": kernel, "zstd": zver, "adbk": aver,
@@ -513,6 +545,34 @@ if cr:
                     "< 64 MiB", f"{mc / 1024:.1f} MiB", mc < 64 * 1024))
     targets.append(("peak memory adbk-verify" + (" (max of both sizes)" if "big_verify" in mem else ""),
                     "< 64 MiB", f"{mv / 1024:.1f} MiB", mv < 64 * 1024))
+# What the cores allow: one core's zstd -b figures times the cores.
+limit = None
+if "zbench_c" in r:
+    n = int(nproc)
+    zc, zd = float(r["zbench_c"]), float(r["zbench_d"])
+    limit = {"command": "zstd -b3 -T1 -B4194304 -i3 -r DATA", "cores": n,
+             "compress_1core_MBps": zc, "decompress_1core_MBps": zd,
+             "compress_limit_MBps": zc * n, "decompress_limit_MBps": zd * n}
+    if cr:
+        limit["create_share"] = mb(t_adbk) / (zc * n)
+        limit["verify_share"] = mb(v_adbk) / (zd * n)
+    if br:
+        limit["backup_share"] = res["backup"]["adbk_MBps"] / (zc * n)
+        limit["backup_note"] = "against the compression limit of the create data, not the DC's"
+    res["limit"] = limit
+if tr:
+    th = {}
+    for what, key, one in (("create", "adbk create", "compress"), ("verify", "adbk-verify", "decompress")):
+        a, b = tr.get(f"{key} -T 1"), tr.get(f"{key} -T 2")
+        if not a or not b:
+            continue
+        th[what] = {"T1_s": a["median"], "T2_s": b["median"], "T1_MBps": mb(a["median"]),
+                    "T2_MBps": mb(b["median"]), "speedup": a["median"] / b["median"]}
+        if limit:
+            z = limit[f"{one}_1core_MBps"]
+            th[what]["T1_share_of_1core"] = mb(a["median"]) / z
+            th[what]["T2_share_of_2cores"] = mb(b["median"]) / (2 * z)
+    res["threads"] = th
 res["targets"] = [{"target": n, "goal": g, "value": v, "pass": p} for n, g, v, p in targets]
 
 L = []
@@ -548,6 +608,21 @@ if br:
     p(f"          tar | zstd -3 -T2 {b_tz:8.3f} s  {b['tar_zstd_MBps']:8.1f} MB/s  {b_tin:>13} bytes in -> {int(r['backup_tar_bytes']):>12}  ratio {b_tratio:.4f}")
     p(f"          simulated DC of {r['dc_gib']} GiB; tar packs the {r['backup_tar_files']} files the backup holds (database, logs)")
     p(f"          speed ratio {b_tz / b_adbk:.3f}; compression ratio difference {b_diff:+.2f} %")
+if limit:
+    p(f"limit     {limit['command']}: {limit['compress_1core_MBps']:.1f} MB/s compressing, "
+      f"{limit['decompress_1core_MBps']:.1f} MB/s decompressing on one core;")
+    p(f"          x {limit['cores']} cores: {limit['compress_limit_MBps']:.1f} MB/s for create, "
+      f"{limit['decompress_limit_MBps']:.1f} MB/s for verify")
+    if "create_share" in limit:
+        p(f"          adbk create {limit['create_share'] * 100:.1f} % of it, adbk-verify {limit['verify_share'] * 100:.1f} %")
+    if "backup_share" in limit:
+        p(f"          adbk backup {limit['backup_share'] * 100:.1f} % (of the create data's limit; the DC's data compresses differently)")
+for what, t in res.get("threads", {}).items():
+    shares = ""
+    if "T1_share_of_1core" in t:
+        shares = f"; {t['T1_share_of_1core'] * 100:.1f} % of one core, {t['T2_share_of_2cores'] * 100:.1f} % of two"
+    p(f"threads   {what:<6} -T 1 {t['T1_s']:7.3f} s {t['T1_MBps']:8.1f} MB/s, -T 2 {t['T2_s']:7.3f} s "
+      f"{t['T2_MBps']:8.1f} MB/s: x{t['speedup']:.2f}{shares}")
 names = {"create": "adbk create", "verify": "adbk-verify", "zstd": "zstd -3 -T2 (in tar|zstd)",
          "backup": "adbk backup", "backup_zstd": "zstd -3 -T2 (tar|zstd of the DC files)",
          "zstd_t": "zstd -t", "big_create": f"adbk create -1, {big_gib} GiB", "big_verify": f"adbk-verify, {big_gib} GiB"}

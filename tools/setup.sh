@@ -2,7 +2,12 @@
 # Installs what adbk needs to build, test and benchmark, from Debian packages only.
 # Safe to run any number of times: it installs only what is missing.
 set -eu
-need="build-essential cmake pkg-config clang libzstd-dev libxxhash-dev zstd xxhash libcap-dev libcap2-bin python3 python3-zstandard python3-xxhash valgrind liblmdb-dev libtdb-dev libldb-dev libtalloc-dev"
+need="build-essential cmake pkg-config clang libzstd-dev libxxhash-dev libsodium-dev zstd xxhash libcap-dev libcap2-bin python3 python3-zstandard python3-xxhash python3-nacl valgrind liblmdb-dev libtdb-dev libldb-dev libtalloc-dev"
+# The real age, which the encryption tests check our key handling against.
+need="$need age"
+# The man pages (scdoc), their checks (man-db, groff), and the Debian packages:
+# built, checked by lintian and installed by tools/run-tests.sh.
+need="$need scdoc man-db groff-base dpkg-dev debhelper lintian"
 # A real Samba AD DC for the Samba tests, with the tools that check it.
 need="$need samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind python3-samba python3-ldb ldb-tools tdb-tools lmdb-utils attr acl"
 [ "${1:-}" = "--bench" ] && need="$need hyperfine time"

@@ -8,6 +8,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,37 +19,56 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char usage_text[] =
+#ifndef ADBK_VERSION_STRING
+#define ADBK_VERSION_STRING "0"
+#endif
+
+/* Each command: its synopsis and what it does, for `dcsim --help` (all of
+ * them) and `dcsim COMMAND --help` (one). */
+struct command {
+    const char *name, *synopsis, *text;
+};
+static const struct command commands[] = {
+    {"provision",
+     "provision DIR --size SIZE [--seed N] [--server NAME] [--domain DNS]\n"
+     "            [--tsl DAYS] [--logs N] [--first-gen GEN] [--page-size 8192|32768]",
+     "Make an offline DC: ntds.dit of SIZE (K/M/G suffixes, binary) with 8 KiB\n"
+     "pages (header: page number, type, XXH3-64 checksum), 10 MiB logs\n"
+     "edbXXXXX.log (N closed, default 3) + edb.log + edbtmp.log, edb.chk,\n"
+     "edbres00001.jrs/edbres00002.jrs and dcsim.ini (identity and state).\n"
+     "The same options always give the same bytes.\n"},
+    {"start",
+     "start DIR [--churn] [--pages N] [--tick-ms MS] [--roll-ticks N] [--for SEC]",
+     "Bring the DC online (DsIsNTDSOnline reports TRUE). With --churn, a\n"
+     "background process keeps rewriting pages and rolling log generations\n"
+     "(N pages every MS ms, a roll every N ticks) until `dcsim stop` or SEC\n"
+     "seconds (default 600). After a completed restore, start first runs\n"
+     "recovery (the check below) and refuses if it fails.\n"},
+    {"stop", "stop DIR", "Take the DC offline (DSRM) and end its churn process.\n"},
+    {"churn", "churn DIR [--pages N] [--tick-ms MS] [--roll-ticks N] [--for SEC]",
+     "Run churn in the foreground (the DC must be online); the options are\n"
+     "start's.\n"},
+    {"roll", "roll DIR", "Close the current log generation now.\n"},
+    {"check", "check DIR [--log-dir D] [--gen-low G] [--gen-high G] [--no-pages] [--json]",
+     "The recovery check: database present with good page checksums, logs\n"
+     "contiguous from the generation the database needs through the newest,\n"
+     "each log's header generation and checksum matching its name.\n"
+     "Exit 0 restorable, 1 not restorable.\n"},
+    {"info", "info DIR [--json]", "Identity and live state.\n"},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const char usage_head[] =
 "usage: dcsim COMMAND DIR [options]\n"
+"       dcsim COMMAND --help, dcsim --version\n"
 "\n"
 "A simulated Active Directory domain controller for testing adbk. DIR plays\n"
 "the DC's %SystemRoot%\\NTDS folder; the Ds* backup API of libadbk_dcsim\n"
 "serves it as \\\\SERVER\\C$\\Windows\\NTDS\\<file>.\n"
 "\n"
-"Commands:\n"
-"  provision DIR --size SIZE [--seed N] [--server NAME] [--domain DNS]\n"
-"            [--tsl DAYS] [--logs N] [--first-gen GEN] [--page-size 8192|32768]\n"
-"      Make an offline DC: ntds.dit of SIZE (K/M/G suffixes, binary) with 8 KiB\n"
-"      pages (header: page number, type, XXH3-64 checksum), 10 MiB logs\n"
-"      edbXXXXX.log (N closed, default 3) + edb.log + edbtmp.log, edb.chk,\n"
-"      edbres00001.jrs/edbres00002.jrs and dcsim.ini (identity and state).\n"
-"      The same options always give the same bytes.\n"
-"  start DIR [--churn] [--pages N] [--tick-ms MS] [--roll-ticks N] [--for SEC]\n"
-"      Bring the DC online (DsIsNTDSOnline reports TRUE). With --churn, a\n"
-"      background process keeps rewriting pages and rolling log generations\n"
-"      (N pages every MS ms, a roll every N ticks) until `dcsim stop` or SEC\n"
-"      seconds (default 600). After a completed restore, start first runs\n"
-"      recovery (the check below) and refuses if it fails.\n"
-"  stop DIR        Take the DC offline (DSRM) and end its churn process.\n"
-"  churn DIR [same options as start]\n"
-"      Run churn in the foreground (the DC must be online).\n"
-"  roll DIR        Close the current log generation now.\n"
-"  check DIR [--log-dir D] [--gen-low G] [--gen-high G] [--no-pages] [--json]\n"
-"      The recovery check: database present with good page checksums, logs\n"
-"      contiguous from the generation the database needs through the newest,\n"
-"      each log's header generation and checksum matching its name.\n"
-"      Exit 0 restorable, 1 not restorable.\n"
-"  info DIR [--json]  Identity and live state.\n"
+"Commands:\n";
+
+static const char usage_tail[] =
 "\n"
 "Environment for programs using the library (e.g. adbk backup):\n"
 "  ADBK_DCSIM_DIR=DIR      the local DC\n"
@@ -62,15 +82,53 @@ static const char usage_text[] =
 "  dcsim provision /tmp/dc --size 64M --seed 7 && dcsim start /tmp/dc --churn\n"
 "  ADBK_DCSIM_DIR=/tmp/dc adbk backup ... ; dcsim stop /tmp/dc\n";
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
+/* Writes text with every line indented by `indent` spaces. */
+static void indented(FILE *f, const char *text, int indent)
+{
+    while (*text) {
+        size_t n = strcspn(text, "\n");
+        fprintf(f, "%*s%.*s\n", indent, "", (int)n, text);
+        text += n + (text[n] == '\n');
+    }
+}
+
+static void usage(FILE *f)
+{
+    fputs(usage_head, f);
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        fprintf(f, "  %s\n", commands[i].synopsis);
+        indented(f, commands[i].text, 6);
+    }
+    fputs(usage_tail, f);
+}
+
+static const struct command *command_named(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(commands[i].name, name))
+            return &commands[i];
+    return NULL;
+}
+
+static void command_help(const struct command *c)
+{
+    printf("usage: dcsim %s\n\n", c->synopsis);
+    fputs(c->text, stdout);
+    printf("\n'dcsim --help' describes every command and the environment the library\n"
+           "reads.\n");
+}
+
+/* A usage error of command cmd (NULL: of dcsim itself), pointing to its help. */
+static int usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "dcsim: ");
+    fprintf(stderr, "dcsim%s%s: ", cmd ? " " : "", cmd ? cmd : "");
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n(dcsim --help explains the commands)\n");
+    fprintf(stderr, " (try 'dcsim%s%s --help')\n", cmd ? " " : "", cmd ? cmd : "");
     return 2;
 }
 
@@ -122,6 +180,19 @@ static int parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
+/* The options that take a value (the three flags are handled apart). */
+static int is_option(const char *o)
+{
+    static const char *const names[] = {
+        "--size", "--server", "--domain", "--log-dir", "--seed", "--tsl", "--logs",
+        "--first-gen", "--page-size", "--pages", "--tick-ms", "--roll-ticks", "--for",
+        "--gen-low", "--gen-high"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(o, names[i]))
+            return 1;
+    return 0;
+}
+
 struct args {
     const char *cmd, *dir;
     struct dcsim_provision_opts prov;
@@ -135,7 +206,7 @@ static int parse_args(int argc, char **argv, struct args *a)
     memset(a, 0, sizeof *a);
     a->cmd = argv[1];
     if (argc < 3 || argv[2][0] == '-')
-        return usage_error("%s: DIR is missing", a->cmd);
+        return usage_error(a->cmd, "the DC's folder DIR is missing");
     a->dir = argv[2];
     for (int i = 3; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -144,15 +215,19 @@ static int parse_args(int argc, char **argv, struct args *a)
         if (!strcmp(o, "--json")) { a->json = 1; takes = 0; }
         else if (!strcmp(o, "--churn")) { a->churn_flag = 1; takes = 0; }
         else if (!strcmp(o, "--no-pages")) { a->check.skip_pages = 1; takes = 0; }
+        else if (!is_option(o))
+            return usage_error(a->cmd, "unknown option '%s'", o);
+        else if (!v)
+            return usage_error(a->cmd, "option '%s' needs an argument", o);
         else if (!strcmp(o, "--size")) {
-            if (parse_size(v, &a->prov.size)) return usage_error("--size: bad size \"%s\"", v ? v : "");
+            if (parse_size(v, &a->prov.size))
+                return usage_error(a->cmd, "--size wants a size such as 64M, not '%s'", v);
             a->have_size = 1;
         } else if (!strcmp(o, "--server")) a->prov.server = v;
         else if (!strcmp(o, "--domain")) a->prov.domain = v;
         else if (!strcmp(o, "--log-dir")) a->check.log_dir = v;
         else if (parse_u64(v, &n) != 0)
-            return v ? usage_error("%s: bad option or number \"%s\"", o, v)
-                     : usage_error("option %s needs a value", o);
+            return usage_error(a->cmd, "%s wants a number, not '%s'", o, v);
         else if (!strcmp(o, "--seed")) a->prov.seed = n;
         else if (!strcmp(o, "--tsl")) a->prov.tsl_days = (uint32_t)n;
         else if (!strcmp(o, "--logs")) a->prov.closed_logs = (uint32_t)n;
@@ -164,13 +239,8 @@ static int parse_args(int argc, char **argv, struct args *a)
         else if (!strcmp(o, "--for")) a->churn.duration_ms = (uint32_t)(n * 1000);
         else if (!strcmp(o, "--gen-low")) a->check.gen_low = (uint32_t)n;
         else if (!strcmp(o, "--gen-high")) a->check.gen_high = (uint32_t)n;
-        else
-            return usage_error("unknown option %s", o);
-        if (takes) {
-            if (!v)
-                return usage_error("option %s needs a value", o);
+        if (takes)
             i++;
-        }
     }
     return 0;
 }
@@ -286,10 +356,34 @@ static int cmd_info(const struct args *a)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-        !strcmp(argv[1], "help")) {
-        fputs(usage_text, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || (!strcmp(cmd, "help") && argc < 3)) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+        printf("dcsim %s (adbk's simulated domain controller, a test double)\n",
+               ADBK_VERSION_STRING);
+        return 0;
+    }
+    if (!strcmp(cmd, "help") && argc > 3)
+        return usage_error(NULL, "help takes one command");
+    if (!strcmp(cmd, "help"))
+        cmd = argv[2];
+    const struct command *c = command_named(cmd);
+    if (!c)
+        return cmd[0] == '-' ? usage_error(NULL, "unknown option '%s'", cmd)
+                             : usage_error(NULL, "unknown command '%s'", cmd);
+    bool help = !strcmp(argv[1], "help");
+    for (int i = 2; i < argc && !help; i++)
+        help = !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
+    if (help) {
+        command_help(c);
+        return 0;
     }
     struct args a;
     int rc = parse_args(argc, argv, &a);
@@ -297,7 +391,7 @@ int main(int argc, char **argv)
         return rc;
     if (!strcmp(a.cmd, "provision")) {
         if (!a.have_size)
-            return usage_error("%s: --size is required", a.cmd);
+            return usage_error(a.cmd, "--size is required");
         dcsim_status st = dcsim_provision(a.dir, &a.prov);
         if (st)
             return fail("provision", a.dir, st);
@@ -327,5 +421,5 @@ int main(int argc, char **argv)
         return cmd_check(&a);
     if (!strcmp(a.cmd, "info"))
         return cmd_info(&a);
-    return usage_error("unknown command \"%s\"", a.cmd);
+    return usage_error(NULL, "unknown command '%s'", a.cmd);
 }

@@ -39,11 +39,28 @@
 extern "C" {
 #endif
 
-/* Format version this library writes (every archive it writes says 1.1,
- * FORMAT.md 10). It reads every 1.x archive and refuses a newer major
- * version with ADBK_E_VERSION. */
+/* ADBK_API marks each function of the library's interface, on a line of its
+ * own before the declaration. The shared library (libadbk-format.so.1) is
+ * built with -fvisibility=hidden, so these functions are its only exported
+ * symbols; the module functions shared between its files stay inside. The
+ * static library and the Windows build export nothing, and there it expands
+ * to nothing that matters. A new public function needs it, or the shared
+ * library will not export it (tests/install checks the two lists agree). */
+#ifndef ADBK_API
+#if defined(__GNUC__) && !defined(_WIN32)
+#define ADBK_API __attribute__((visibility("default")))
+#else
+#define ADBK_API
+#endif
+#endif
+
+/* Format versions this library writes (FORMAT.md 10): 1.2 for a plain
+ * archive, signed or not, 2.0 for an encrypted one. It reads every 1.x and
+ * 2.0 archive and refuses a newer major version with ADBK_E_VERSION. */
 #define ADBK_FORMAT_MAJOR 1
-#define ADBK_FORMAT_MINOR 1
+#define ADBK_FORMAT_MINOR 2
+#define ADBK_FORMAT_ENCRYPTED_MAJOR 2
+#define ADBK_FORMAT_ENCRYPTED_MINOR 0
 
 /* Status codes. Values are pinned: once released a value never changes. */
 typedef enum adbk_status {
@@ -68,13 +85,18 @@ typedef enum adbk_status {
     ADBK_E_PRIVILEGE = 18,  /* a needed privilege is not held */
     ADBK_E_EXPIRED = 19,    /* the backup is older than the tombstone lifetime */
     ADBK_E_INTERRUPTED = 20,/* stopped by a signal */
-    ADBK_E_OTHER_DC = 21    /* the archive is of another domain controller */
+    ADBK_E_OTHER_DC = 21,   /* the archive is of another domain controller */
+    ADBK_E_KEY = 22,        /* encrypted, and no key given opens it */
+    ADBK_E_AUTH = 23,       /* a sealed part or the header MAC does not authenticate */
+    ADBK_E_SIGNATURE = 24   /* not signed by a trusted key, or its signature fails */
 } adbk_status;
 
 /* A short, constant description of a status ("checksum mismatch"). */
+ADBK_API
 const char *adbk_strerror(adbk_status st);
 /* The status's own name ("ADBK_E_CHECKSUM"), for logs and test reports;
  * "unknown status" for a value outside the enum. */
+ADBK_API
 const char *adbk_status_name(adbk_status st);
 
 /* Error detail. Functions that take one fill it on failure and leave it alone
@@ -86,6 +108,7 @@ struct adbk_error {
 
 /* Fills err (when not NULL) with st and a printf-style message; returns st.
  * For the engine and front ends, so every error is built one way. */
+ADBK_API
 adbk_status adbk_error_set(struct adbk_error *err, adbk_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -103,8 +126,10 @@ typedef enum adbk_kind {
 
 /* "database", "log", ...; "kind-N" style names are the caller's business for
  * values this version does not know, for which this returns NULL. */
+ADBK_API
 const char *adbk_kind_name(unsigned kind);
 /* Parses a kind name as printed by adbk_kind_name; 0 if unknown. */
+ADBK_API
 unsigned adbk_kind_from_name(const char *name);
 
 #define ADBK_HAS_MTIME 0x1u
@@ -174,6 +199,92 @@ struct adbk_entry {
     size_t xattr_count;
 };
 
+/* ---------------------------------------------------------------- keys */
+
+/* Encryption (FORMAT.md 13) is to age's X25519 keys, in age's text forms, so
+ * keys made by age-keygen work: a recipient (public key) "age1...", an
+ * identity (secret key) "AGE-SECRET-KEY-1...". Signatures (FORMAT.md 12) are
+ * Ed25519, in adbk's text forms, Bech32 like age's: a public key
+ * "adbk-sign1...", a secret one "ADBK-SIGN-SECRET-KEY-1...". Key files hold
+ * one key per line; empty lines and lines starting with '#' are skipped (the
+ * form age-keygen writes). Structs holding secrets are wiped by their users
+ * with adbk_wipe. */
+#define ADBK_KEY_TEXT 96u   /* any key's text form, with its NUL */
+
+struct adbk_recipient {
+    uint8_t key[32];        /* X25519 public key */
+};
+struct adbk_age_identity {
+    uint8_t secret[32];     /* X25519 secret key */
+    uint8_t public_key[32]; /* its public key: made by the parse and read functions,
+                             * which are the way to get an identity */
+};
+struct adbk_sign_key {
+    uint8_t secret[64];     /* Ed25519 secret key as libsodium keeps it */
+    uint8_t public_key[32];
+};
+struct adbk_sign_public {
+    uint8_t key[32];        /* Ed25519 public key */
+};
+
+/* Parse one key's text (surrounding white space ignored). ADBK_E_ARG names
+ * what is wrong (not that kind of key, a Bech32 checksum, a length), never
+ * the secret itself. */
+ADBK_API
+adbk_status adbk_recipient_parse(const char *text, struct adbk_recipient *out,
+                                 struct adbk_error *err);
+ADBK_API
+adbk_status adbk_age_identity_parse(const char *text, struct adbk_age_identity *out,
+                                struct adbk_error *err);
+ADBK_API
+adbk_status adbk_sign_key_parse(const char *text, struct adbk_sign_key *out,
+                                struct adbk_error *err);
+ADBK_API
+adbk_status adbk_sign_public_parse(const char *text, struct adbk_sign_public *out,
+                                   struct adbk_error *err);
+
+/* Text forms (out holds ADBK_KEY_TEXT bytes). */
+ADBK_API
+void adbk_recipient_text(const struct adbk_recipient *r, char *out);
+ADBK_API
+void adbk_age_identity_text(const struct adbk_age_identity *id, char *out);
+ADBK_API
+void adbk_sign_public_text(const struct adbk_sign_public *p, char *out);
+ADBK_API
+void adbk_sign_key_text(const struct adbk_sign_key *k, char *out);
+/* The public half of an identity or a signing key. */
+ADBK_API
+void adbk_age_identity_recipient(const struct adbk_age_identity *id, struct adbk_recipient *out);
+ADBK_API
+void adbk_sign_key_public(const struct adbk_sign_key *k, struct adbk_sign_public *out);
+
+/* A new signing key pair. ADBK_E_IO when libsodium cannot start. */
+ADBK_API
+adbk_status adbk_sign_keygen(struct adbk_sign_key *out, struct adbk_error *err);
+
+/* Every key of a key file's text (what names the file in messages): *out is
+ * malloc'd (free it with adbk_keys_free(*out, *n, sizeof **out), which wipes
+ * it), *n its count. A line
+ * that is not a key of that kind fails naming the file and the line number.
+ * A file with no key is ADBK_E_ARG. */
+ADBK_API
+adbk_status adbk_recipients_read(const char *text, const char *what,
+                                 struct adbk_recipient **out, size_t *n,
+                                 struct adbk_error *err);
+ADBK_API
+adbk_status adbk_age_identities_read(const char *text, const char *what,
+                                 struct adbk_age_identity **out, size_t *n, struct adbk_error *err);
+/* The one signing key of a key file. */
+ADBK_API
+adbk_status adbk_sign_key_read(const char *text, const char *what, struct adbk_sign_key *out,
+                               struct adbk_error *err);
+ADBK_API
+void adbk_keys_free(void *keys, size_t count, size_t elem_size);
+
+/* Wipes n bytes at p (a secret) so that the compiler cannot skip it. */
+ADBK_API
+void adbk_wipe(void *p, size_t n);
+
 /* ---------------------------------------------------------------- sinks */
 
 /* Where a writer puts its bytes. The writer only ever appends (never seeks),
@@ -192,6 +303,7 @@ struct adbk_sink {
 struct adbk_fd_sink {
     int fd;
 };
+ADBK_API
 void adbk_sink_fd(struct adbk_sink *sink, struct adbk_fd_sink *fds, int fd, const char *name);
 
 /* ---------------------------------------------------------------- writer */
@@ -214,6 +326,12 @@ struct adbk_writer_options {
     int has_created;         /* nonzero: use created_sec instead of now */
     int64_t created_sec;     /* Unix seconds, UTC */
     const char *tool;        /* tool name and version; NULL = "adbk <version>" */
+    /* Encrypt to these public keys (FORMAT.md 13; format 2.0): copied. None:
+     * a plain archive. */
+    const struct adbk_recipient *recipients;
+    size_t recipient_count;
+    /* Sign with this key (FORMAT.md 12); NULL: unsigned. Copied. */
+    const struct adbk_sign_key *sign_key;
 };
 
 struct adbk_writer;
@@ -222,6 +340,7 @@ struct adbk_writer;
  * outlive the writer). options may be NULL for defaults. On success *w_out
  * must be released with adbk_writer_free.
  * Returns ADBK_OK, ADBK_E_ARG (bad level, chunk size), ADBK_E_NOMEM, ADBK_E_IO. */
+ADBK_API
 adbk_status adbk_writer_open(const struct adbk_sink *sink,
                              const struct adbk_writer_options *options,
                              struct adbk_writer **w_out, struct adbk_error *err);
@@ -229,30 +348,37 @@ adbk_status adbk_writer_open(const struct adbk_sink *sink,
 /* Adds a key/value to the archive's source description (FORMAT.md,
  * "Properties"). Key: 1..64 of [a-z0-9._-]; value: UTF-8, up to 4096 bytes.
  * Setting a key again replaces it. Copied. */
+ADBK_API
 adbk_status adbk_writer_set_property(struct adbk_writer *w, const char *key,
                                      const char *value, struct adbk_error *err);
 
 /* Begins a member. Fails with ADBK_E_ARG for an invalid or duplicate name,
  * ADBK_E_STATE if a member is already open or the writer failed before. */
+ADBK_API
 adbk_status adbk_writer_begin_member(struct adbk_writer *w,
                                      const struct adbk_member_info *info,
                                      struct adbk_error *err);
 
 /* Appends content to the open member; buf is copied. */
+ADBK_API
 adbk_status adbk_writer_write(struct adbk_writer *w, const void *buf, size_t len,
                               struct adbk_error *err);
 
 /* Zero-copy path: *buf_out and *cap_out receive free space (cap >= 1) in the
  * current chunk. Fill up to cap bytes, then adbk_writer_commit(w, n) with
  * n <= cap. The space is valid until the next call on w. */
+ADBK_API
 adbk_status adbk_writer_reserve(struct adbk_writer *w, void **buf_out, size_t *cap_out,
                                 struct adbk_error *err);
+ADBK_API
 adbk_status adbk_writer_commit(struct adbk_writer *w, size_t n, struct adbk_error *err);
 
 /* Ends the open member: flushes its last chunk and writes its end record. */
+ADBK_API
 adbk_status adbk_writer_end_member(struct adbk_writer *w, struct adbk_error *err);
 
 /* Writes the index and the seek table, then calls sink->finish. */
+ADBK_API
 adbk_status adbk_writer_finish(struct adbk_writer *w, struct adbk_error *err);
 
 struct adbk_writer_stats {
@@ -262,9 +388,11 @@ struct adbk_writer_stats {
     uint64_t frames;
     uint8_t file_xxh128[16]; /* after finish: XXH3-128 of every archive byte */
 };
+ADBK_API
 void adbk_writer_get_stats(const struct adbk_writer *w, struct adbk_writer_stats *out);
 
 /* Stops the workers and frees everything; the sink is not finished. NULL ok. */
+ADBK_API
 void adbk_writer_free(struct adbk_writer *w);
 
 /* ---------------------------------------------------------------- reader */
@@ -288,13 +416,25 @@ struct adbk_source {
  * file system where it has SEEK_DATA. ADBK_E_IO names the file and the
  * cause (missing, not a regular file), ADBK_E_NOMEM. Close with
  * adbk_source_close, which accepts NULL. */
+ADBK_API
 adbk_status adbk_source_open_file(const char *path, struct adbk_source **out,
                                   struct adbk_error *err);
+ADBK_API
 void adbk_source_close(struct adbk_source *src);
 
 struct adbk_reader_options {
     unsigned threads;        /* decompression threads; 0 = number of cores */
     uint64_t memory;         /* bytes of chunk buffers at most; 0 = ADBK_READ_MEMORY */
+    /* Secret keys to open an encrypted archive with (borrowed for the open:
+     * the reader keeps only the archive's own keys). None: an encrypted
+     * archive opens locked, its clear parts only (FORMAT.md 13.7). */
+    const struct adbk_age_identity *identities;
+    size_t identity_count;
+    /* Signers to trust (FORMAT.md 12): with any, open refuses an archive not
+     * signed by one of them (ADBK_E_SIGNATURE), and every member read is
+     * checked against its signed Span_Digest. Copied. */
+    const struct adbk_sign_public *trusted;
+    size_t trusted_count;
 };
 
 /* A reader decodes up to 2 x threads chunks at once, each in a buffer of the
@@ -323,6 +463,17 @@ struct adbk_archive_info {
     uint64_t index_offset;
     size_t property_count;
     const struct adbk_property *properties;
+    /* Encryption and signature (FORMAT.md 12, 13). */
+    int encrypted;           /* format 2.0 */
+    int locked;              /* encrypted and not opened: only clear parts are known;
+                              * entries have names "#N", kind 0, no properties */
+    int64_t not_after;       /* encrypted: when the backup can no longer be restored,
+                              * Unix seconds; 0 unknown */
+    size_t recipient_count;  /* encrypted: stanzas in the key record */
+    int is_signed;           /* Header_Flags bit 1 */
+    int signature_ok;        /* signed, and the signature and Prefix_Digest check out */
+    int trusted;             /* signature_ok by a key of the reader options' trusted */
+    uint8_t signer[32];      /* the signer's public key, when signed */
 };
 
 struct adbk_reader;
@@ -331,19 +482,26 @@ struct adbk_reader;
  * entry, index) and its header record. Returns ADBK_E_IO, ADBK_E_NOT_ADBK,
  * ADBK_E_VERSION, ADBK_E_TRUNCATED, ADBK_E_CORRUPT, ADBK_E_CHECKSUM,
  * ADBK_E_LIMIT, ADBK_E_NOMEM. Close with adbk_reader_close. */
+ADBK_API
 adbk_status adbk_reader_open(const char *path, const struct adbk_reader_options *options,
                              struct adbk_reader **r_out, struct adbk_error *err);
 /* Same over a caller's source (borrowed: must outlive the reader). */
+ADBK_API
 adbk_status adbk_reader_open_source(const struct adbk_source *src,
                                     const struct adbk_reader_options *options,
                                     struct adbk_reader **r_out, struct adbk_error *err);
 
+ADBK_API
 const struct adbk_archive_info *adbk_reader_info(const struct adbk_reader *r);
+ADBK_API
 size_t adbk_reader_count(const struct adbk_reader *r);
+ADBK_API
 const struct adbk_entry *adbk_reader_member(const struct adbk_reader *r, size_t i);
 /* Index of the member called name, or -1. */
+ADBK_API
 long adbk_reader_find(const struct adbk_reader *r, const char *name);
 /* Value of a property, or NULL. */
+ADBK_API
 const char *adbk_reader_property(const struct adbk_reader *r, const char *key);
 
 /* Receives a member's content in order, piece by piece. Return 0 to go on,
@@ -356,6 +514,7 @@ typedef int (*adbk_content_fn)(void *ctx, const void *buf, size_t len);
  * and the span hash against the index. out may be NULL (check only).
  * Content already delivered before a failure was good chunk by chunk, but the
  * member as a whole is only good when this returns ADBK_OK. */
+ADBK_API
 adbk_status adbk_reader_read_member(struct adbk_reader *r, size_t i, adbk_content_fn out,
                                     void *ctx, struct adbk_error *err);
 
@@ -394,9 +553,37 @@ struct adbk_verify_result {
  * after damage to report all of it. Returns ADBK_OK when intact, the first
  * damage's status otherwise (ADBK_E_CHECKSUM, ADBK_E_CORRUPT, ...), or
  * ADBK_E_IO / ADBK_E_NOMEM / ADBK_E_ABORTED when it could not finish. */
+ADBK_API
 adbk_status adbk_reader_verify(struct adbk_reader *r, const struct adbk_verify_callbacks *cb,
                                struct adbk_verify_result *result_out, struct adbk_error *err);
 
+/* Sequential input: reads up to len bytes into buf and sets *got (0 at the
+ * end of the input); returns 0, or an errno value. */
+typedef int (*adbk_read_fn)(void *ctx, void *buf, size_t len, size_t *got);
+
+/* adbk_reader_verify over a stream read once from its first byte to its
+ * last (a pipe: `rclone cat remote:a.adbk | adbk-verify -`), which cannot
+ * seek to the tail first. Every frame is checked as it passes (record
+ * checksums, chunks decompressed with their checksums, sizes and content
+ * hashes, spans, Span_Digests); what the index and the seek table say is
+ * compared with what passed once they arrive, last. The same findings as
+ * adbk_reader_verify, in file order; a stream that ends early is
+ * ADBK_E_TRUNCATED damage. Memory: the chunk buffers of a reader with these
+ * options, the index and seek table, and a small record per member (never
+ * the archive). name names the stream in messages (NULL: "stdin").
+ * progress gets total 0 (unknown). With tail_out, *tail_out gets a reader
+ * of the archive's tail (its index, properties and info; reading members
+ * through it fails), or NULL when the tail could not be opened; close it
+ * with adbk_reader_close. Statuses as adbk_reader_verify's, and those of
+ * adbk_reader_open when the archive's start is refused. */
+ADBK_API
+adbk_status adbk_verify_stream(adbk_read_fn read, void *ctx, const char *name,
+                               const struct adbk_reader_options *options,
+                               const struct adbk_verify_callbacks *cb,
+                               struct adbk_verify_result *result_out,
+                               struct adbk_reader **tail_out, struct adbk_error *err);
+
+ADBK_API
 void adbk_reader_close(struct adbk_reader *r);
 
 /* ---------------------------------------------------------------- utils */
@@ -405,23 +592,28 @@ void adbk_reader_close(struct adbk_reader *r);
  * most 4095 bytes, '/'-separated, no empty, "." or ".." component, no leading
  * '/', no backslash, no control characters. Returns ADBK_OK or ADBK_E_UNSAFE
  * with the reason in err. */
+ADBK_API
 adbk_status adbk_name_check(const char *name, struct adbk_error *err);
 
 /* Length of the valid UTF-8 sequence at s (1 for ASCII), or 0 when none
  * starts there (a stray or missing continuation byte, an overlong form, a
  * surrogate, a code point above U+10FFFF). */
+ADBK_API
 size_t adbk_utf8_seq(const char *s);
 
 /* Escaping (FORMAT.md 1, "Escaped"): the bytes of the sequence at s (non-NUL)
  * that may be shown as they are, or 0 when its first byte is to be shown as
  * \xHH: a control character (C0, DEL, or C1 U+0080..U+009F) or a byte that
  * starts no valid UTF-8 sequence. */
+ADBK_API
 size_t adbk_escape_len(const char *s);
 
 /* Hex form of an XXH3-128 digest as xxhsum prints it (32 chars + NUL). */
+ADBK_API
 void adbk_hex128(const uint8_t digest[16], char out[33]);
 
 /* Number of online CPUs, at least 1. */
+ADBK_API
 unsigned adbk_cpu_count(void);
 
 /* ---------------------------------------------------------------- salvage */
@@ -492,6 +684,18 @@ struct adbk_salvage_options {
     int level;               /* zstd level of the repaired archive; 0 = 3 */
     unsigned threads;        /* compression threads; 0 = number of cores */
     int in_caller;           /* nonzero: compress in the caller (adbk_writer_options) */
+    /* An encrypted archive (FORMAT.md 13.7) is salvaged with a recipient's
+     * secret key: what is intact is opened, and the repaired archive is
+     * sealed anew under the same File_Key, for the same recipients, with a
+     * new Archive_Id. Without a key that opens it, salvage of an encrypted
+     * archive fails with ADBK_E_KEY, a dry run (sink NULL) included: it
+     * reports nothing of the archive's structure (adbk_reader_verify checks
+     * the clear parts without a key). Ignored for a plain archive. Borrowed. */
+    const struct adbk_age_identity *identities;
+    size_t identity_count;
+    /* Sign the repaired archive (it cannot keep the original signature), plain
+     * or encrypted; NULL: unsigned. Borrowed. */
+    const struct adbk_sign_key *sign_key;
 };
 
 struct adbk_salvage_result {
@@ -508,6 +712,7 @@ struct adbk_salvage_result {
     uint32_t chunk_size;        /* as the header gave it, or inferred from the chunks */
     uint64_t gap_bytes_read;    /* bytes read while searching for the next frame */
     uint64_t hole_bytes_skipped; /* bytes of such gaps passed over unread (next_data) */
+    int encrypted;              /* format 2.0: repaired as an encrypted archive */
 };
 
 /* Scans src from its first byte and writes the repaired archive through sink
@@ -518,8 +723,13 @@ struct adbk_salvage_result {
  * when the index is intact, and "salvage.result" and "salvage.from" are
  * added. Returns ADBK_OK when the repaired archive was written (check
  * res->incomplete for losses); ADBK_E_NOT_ADBK when not one intact adbk
- * record was found; ADBK_E_IO, ADBK_E_NOMEM, ADBK_E_ABORTED, or the writer's
- * status. res (may be NULL) is filled as far as salvage got. */
+ * record was found; ADBK_E_KEY for an encrypted archive when no identity is
+ * given, none opens its key record, or that record (or the Archive_Id its
+ * keys derive from: the header's, else an intact index's) is lost;
+ * ADBK_E_IO, ADBK_E_NOMEM, ADBK_E_ABORTED, or the writer's status. A sealed
+ * part that does not authenticate is damage, reported like any other. res
+ * (may be NULL) is filled as far as salvage got. */
+ADBK_API
 adbk_status adbk_salvage(const struct adbk_source *src, const struct adbk_sink *sink,
                          const struct adbk_salvage_options *options,
                          const struct adbk_salvage_callbacks *cb,

@@ -16,6 +16,14 @@
  * Records are decoded by records.c and chunk frame headers checked by
  * frame.c; here they are compared with the index.
  *
+ * Encrypted (FORMAT.md 13): a chunk record is checked and, with the key,
+ * opened in place by its worker, which then checks the chunk frame inside
+ * as above; sealed member and member-end records are opened here. Locked
+ * (no key), only what is in clear is checked: record checksums, clear
+ * fields, spans. Signed (12): every frame's digest is taken where its bytes
+ * are (a chunk's by its worker) and folded into the member's Span_Digest
+ * in order, on the emitting side.
+ *
  * Memory: 2 x threads slots of compressBound(chunk) + chunk bytes, as many
  * as fit in the reader's memory bound (at least one), and as many of those as
  * can be allocated (scan_create): the archive chooses its chunk size, so it
@@ -25,6 +33,7 @@
  * (a stable function) that zstd still lists as experimental. */
 #define ZSTD_STATIC_LINKING_ONLY
 #include "frame.h"
+#include "keyrec.h"
 #include "reader_private.h"
 
 #include <stdio.h>
@@ -41,6 +50,7 @@ struct dslot {
     unsigned index;
     uint8_t *in, *out;
     uint32_t csize, dsize, checksum;
+    uint8_t digest[DIGEST_SIZE]; /* signed: the frame's Frame_Digest */
     uint64_t offset;
     long member;
     int64_t chunk;
@@ -62,6 +72,8 @@ struct scan {
 
     /* reading side */
     XXH3_state_t *span;
+    uint8_t (*rec_digests)[2][DIGEST_SIZE]; /* signed: each member's two records' digests */
+    struct digest_list dl;   /* emitting side: the member's Span_Digest so far */
     /* emitting side, in file order */
     XXH3_state_t *content;
     long cur;
@@ -112,11 +124,11 @@ static void chunk_fail(struct dslot *sl, adbk_status st, const char *fmt, ...)
 
 /* The rules of FORMAT.md 3.3 for the chunk frame in the slot, and its
  * agreement with the seek table, each with its own message. */
-static bool chunk_header_ok(struct dslot *sl)
+static bool chunk_header_ok(struct dslot *sl, const uint8_t *in, size_t csize)
 {
     struct chunk_head h;
-    unsigned f = chunk_head_check(sl->in, sl->csize, sl->s->r->info.chunk_size, &h);
-    if (sl->csize < 9 || (f & CH_MAGIC))
+    unsigned f = chunk_head_check(in, csize, sl->s->r->info.chunk_size, &h);
+    if (csize < 9 || (f & CH_MAGIC))
         chunk_fail(sl, ADBK_E_CORRUPT, "not a zstd frame");
     else if (f & (CH_INCOMPLETE | CH_RESERVED | CH_WINDOW_LOG)) /* what zstd refuses */
         chunk_fail(sl, ADBK_E_CORRUPT, "frame header is damaged");
@@ -125,23 +137,72 @@ static bool chunk_header_ok(struct dslot *sl)
                                                                       : "has no content checksum");
     else if ((f & CH_NO_SIZE) || h.content_size == ZSTD_CONTENTSIZE_UNKNOWN)
         chunk_fail(sl, ADBK_E_CORRUPT, "frame has no Frame_Content_Size");
+    else if (sl->s->r->streaming && (f & CH_CONTENT))
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame declares %llu bytes, outside 1..%u (the chunk size)",
+                   (unsigned long long)h.content_size, sl->s->r->info.chunk_size);
+    else if (sl->s->r->streaming && sl->dsize == 0 && h.content_size > sl->s->out_cap)
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame declares %llu bytes, more than a chunk can hold",
+                   (unsigned long long)h.content_size);
+    else if (sl->s->r->streaming && sl->dsize == 0) /* sealed: known once opened */
+        sl->dsize = (uint32_t)h.content_size;
     else if (h.content_size != sl->dsize)
-        chunk_fail(sl, ADBK_E_CORRUPT, "frame declares %llu bytes, the seek table %u",
-                   (unsigned long long)h.content_size, sl->dsize);
+        chunk_fail(sl, ADBK_E_CORRUPT, "frame declares %llu bytes, %s %u",
+                   (unsigned long long)h.content_size,
+                   sl->s->r->info.encrypted ? "its member's size gives" : "the seek table", sl->dsize);
     else if (f & CH_WINDOW)
         chunk_fail(sl, ADBK_E_CORRUPT, "frame asks for a %llu MiB window (at most %u MiB)",
                    (unsigned long long)(h.window >> 20), ADBK_WINDOW_MAX >> 20);
     return sl->st == ADBK_OK;
 }
 
+/* An encrypted archive's chunk record (13.5): its checksum and clear part,
+ * then, with the key, the sealed chunk frame opened in place; *in and *csize
+ * then give the frame. False when something fails (sl says what). */
+static bool open_chunk_record(struct dslot *sl, const uint8_t **in, size_t *csize)
+{
+    struct adbk_reader *r = sl->s->r;
+    const uint8_t *body;
+    size_t blen;
+    struct adbk_error why;
+    adbk_status st = rec_check(sl->in, sl->csize, REC_CHK, &body, &blen, NULL,
+                               sl->offset, &why);
+    if (st != ADBK_OK) {
+        chunk_fail(sl, st, "%s", why.message);
+        return false;
+    }
+    struct sealed_rec sr;
+    if (sealed_decode(REC_CHK, body, blen, &sr) || sr.number != (uint64_t)sl->member ||
+        sr.chunk != (uint64_t)sl->chunk) {
+        chunk_fail(sl, ADBK_E_CORRUPT, "the chunk record names member %llu chunk %llu",
+                   (unsigned long long)sr.number, (unsigned long long)sr.chunk);
+        return false;
+    }
+    if (!r->unlocked)
+        return true;
+    uint8_t *pt = (uint8_t *)sr.sealed; /* in place: the slot's own buffer */
+    if (!sealed_open(&r->keys, REC_CHK, body, &sr, pt)) {
+        chunk_fail(sl, ADBK_E_AUTH, "the sealed chunk does not authenticate: changed, moved, "
+                   "or from another archive");
+        return false;
+    }
+    *in = pt;
+    *csize = sr.sealed_len - SEAL_TAG;
+    return true;
+}
+
 /* Checks a chunk frame against its seek-table entry and decompresses it. */
 static void decompress_job(void *arg, unsigned worker)
 {
     struct dslot *sl = arg;
+    struct adbk_reader *r = sl->s->r;
     const uint8_t *in = sl->in;
     size_t csize = sl->csize;
     sl->st = ADBK_OK;
-    if (!chunk_header_ok(sl))
+    if (sl->s->h.digests)
+        frame_digest(sl->in, sl->csize, sl->digest);
+    if (r->info.encrypted && (!open_chunk_record(sl, &in, &csize) || !r->unlocked))
+        return;
+    if (!chunk_header_ok(sl, in, csize))
         return;
     size_t fsize = ZSTD_findFrameCompressedSize(in, csize);
     if (ZSTD_isError(fsize) || fsize != csize) {
@@ -150,7 +211,7 @@ static void decompress_job(void *arg, unsigned worker)
                    csize);
         return;
     }
-    if (chunk_checksum(in, csize) != sl->checksum) {
+    if (!r->info.encrypted && chunk_checksum(in, csize) != sl->checksum) {
         chunk_fail(sl, ADBK_E_CHECKSUM, "frame checksum %08x differs from the seek table's %08x",
                    chunk_checksum(in, csize), sl->checksum);
         return;
@@ -177,6 +238,11 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
         s->cur = m;
         s->cur_size = 0;
         s->cur_damaged = false;
+        if (s->h.digests) {
+            dlist_init(&s->dl);
+            dlist_add(&s->dl, s->r->streaming ? s->r->stream[m].rec_digest[0]
+                                              : s->rec_digests[m][0]);
+        }
         return ADBK_OK;
     case ITEM_LOST:
         s->cur_damaged = true;
@@ -193,7 +259,37 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
                         (unsigned long long)(e->offset + e->span - 1));
         return ADBK_OK;
     case ITEM_END:
-        if (!s->cur_damaged && !s->stopped) {
+        if (s->r->streaming) { /* compared with the index once it has passed */
+            struct stream_member *sm = &s->r->stream[m];
+            if (s->cur_damaged)
+                sm->damaged = true;
+            if (s->h.digests) {
+                dlist_add(&s->dl, sm->rec_digest[1]);
+                dlist_final(&s->dl, sm->digest);
+            }
+            if (!s->r->info.locked) {
+                XXH128_canonical_t c;
+                XXH128_canonicalFromHash(&c, XXH3_128bits_digest(s->content));
+                memcpy(sm->content_hash, c.digest, 16);
+                sm->content_size = s->cur_size;
+                sm->decoded = true;
+            }
+            return ADBK_OK;
+        }
+        if (!s->cur_damaged && !s->stopped && s->h.digests) {
+            uint8_t d[DIGEST_SIZE];
+            dlist_add(&s->dl, s->rec_digests[m][1]);
+            dlist_final(&s->dl, d);
+            if (memcmp(d, s->r->digests[m], DIGEST_SIZE) != 0) {
+                scan_report(s, ADBK_E_SIGNATURE, m, -1, e->offset,
+                            "member \"%s\": archive bytes %llu..%llu do not match the signed "
+                            "Span_Digest: changed after signing", e->name,
+                            (unsigned long long)e->offset,
+                            (unsigned long long)(e->offset + e->span - 1));
+                return ADBK_OK;
+            }
+        }
+        if (!s->cur_damaged && !s->stopped && !s->r->info.locked) {
             XXH128_canonical_t c;
             XXH128_canonicalFromHash(&c, XXH3_128bits_digest(s->content));
             if (memcmp(c.digest, e->xxh128, 16) != 0 && s->h.recheck) {
@@ -221,6 +317,27 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
                     (unsigned long long)sl->offset,
                     (unsigned long long)(sl->offset + sl->csize - 1), sl->msg);
         return ADBK_OK;
+    }
+    if (s->h.digests)
+        dlist_add(&s->dl, sl->digest);
+    if (s->r->info.locked)
+        return ADBK_OK; /* nothing decrypted: the chunk record was checked in clear */
+    if (s->r->streaming) {
+        /* Every chunk but a member's last holds Chunk_Size bytes (3.3): the
+         * seek table is not there yet to say so. */
+        struct stream_member *sm = &s->r->stream[sl->member];
+        if (sm->short_chunk) {
+            s->cur_damaged = true;
+            scan_report(s, ADBK_E_CORRUPT, sl->member, sl->chunk, sl->offset,
+                        "member \"%s\" chunk %lld (bytes %llu..%llu of the archive): follows a "
+                        "chunk of fewer than %u bytes, which must be the member's last",
+                        s->r->entries[sl->member].name, (long long)sl->chunk,
+                        (unsigned long long)sl->offset,
+                        (unsigned long long)(sl->offset + sl->csize - 1), s->r->info.chunk_size);
+            return ADBK_OK;
+        }
+        if (sl->dsize < s->r->info.chunk_size)
+            sm->short_chunk = true;
     }
     XXH3_128bits_update(s->content, sl->out, sl->dsize);
     s->cur_size += sl->dsize;
@@ -277,8 +394,9 @@ static const char *member_record_differs(const struct adbk_entry *e, long i, uns
     return NULL;
 }
 
-/* Compares a member record's body with the index entry. */
-static void check_member_record(struct scan *s, long i, const uint8_t *body, size_t blen,
+/* Compares a member record's body with the index entry; true when it
+ * reported a difference. */
+static bool check_member_record(struct scan *s, long i, const uint8_t *body, size_t blen,
                                 uint64_t off)
 {
     const struct adbk_entry *e = &s->r->entries[i];
@@ -293,25 +411,68 @@ static void check_member_record(struct scan *s, long i, const uint8_t *body, siz
                     (unsigned long long)off, what);
     free(name);
     free(src);
+    return what != NULL;
 }
 
-static void check_end_record(struct scan *s, long i, const uint8_t *body, size_t blen,
+static bool check_end_record(struct scan *s, long i, const uint8_t *body, size_t blen,
                              uint64_t off)
 {
     const struct adbk_entry *e = &s->r->entries[i];
     struct end_rec v;
-    if (end_decode(body, blen, &v) || v.number != (uint64_t)i || v.size != e->size ||
-        v.chunk_count != e->chunk_count || memcmp(v.content_hash, e->xxh128, 16) != 0)
-        scan_report(s, ADBK_E_CORRUPT, i, -1, off,
-                    "member \"%s\": its member-end record at byte %llu disagrees with the index "
-                    "(size, chunk count or hash)", e->name, (unsigned long long)off);
+    if (!end_decode(body, blen, &v) && v.number == (uint64_t)i && v.size == e->size &&
+        v.chunk_count == e->chunk_count && memcmp(v.content_hash, e->xxh128, 16) == 0)
+        return false;
+    scan_report(s, ADBK_E_CORRUPT, i, -1, off,
+                "member \"%s\": its member-end record at byte %llu disagrees with the index "
+                "(size, chunk count or hash)", e->name, (unsigned long long)off);
+    return true;
 }
 
-/* Reads and checks one record frame of the member; false when it stops. */
+/* An encrypted archive's member or member-end record (13.5): its clear
+ * part against the index; with the key, the record it seals as a plain
+ * archive's. True when it reported damage. */
+static bool check_sealed_record(struct scan *s, long i, uint32_t type, const uint8_t *body,
+                                size_t blen, uint64_t off)
+{
+    struct adbk_reader *r = s->r;
+    const struct adbk_entry *e = &r->entries[i];
+    struct sealed_rec sr;
+    if (sealed_decode(type, body, blen, &sr) || sr.number != (uint64_t)i ||
+        (type == REC_END && (sr.size != e->size || sr.chunk_count != e->chunk_count))) {
+        scan_report(s, ADBK_E_CORRUPT, i, -1, off, "member \"%s\": the clear part of its %s at "
+                    "byte %llu disagrees with the index", e->name, rec_type_name(type),
+                    (unsigned long long)off);
+        return true;
+    }
+    if (!r->unlocked)
+        return false;
+    uint8_t *pt = malloc(sr.sealed_len - SEAL_TAG ? sr.sealed_len - SEAL_TAG : 1);
+    if (!pt) {
+        scan_report(s, ADBK_E_NOMEM, i, -1, off, "member \"%s\": no memory for its %s",
+                    e->name, rec_type_name(type));
+        return true;
+    }
+    bool bad = true;
+    if (!sealed_open(&r->keys, type, body, &sr, pt))
+        scan_report(s, ADBK_E_AUTH, i, -1, off, "member \"%s\": its %s at byte %llu does not "
+                    "authenticate: changed, moved, or from another archive", e->name,
+                    rec_type_name(type), (unsigned long long)off);
+    else if (type == REC_MBR)
+        bad = check_member_record(s, i, pt, sr.sealed_len - SEAL_TAG, off);
+    else
+        bad = check_end_record(s, i, pt, sr.sealed_len - SEAL_TAG, off);
+    free(pt);
+    return bad;
+}
+
+/* Reads and checks one record frame of the member. A damaged one is
+ * reported, and *bad set: the member's span then fails too, for the same
+ * reason, and is not reported again. */
 static adbk_status scan_record(struct scan *s, long i, uint32_t type, uint64_t off,
-                               const struct seek_entry *se, struct adbk_error *err)
+                               const struct seek_entry *se, bool *bad, struct adbk_error *err)
 {
     const struct adbk_entry *e = &s->r->entries[i];
+    *bad = true;
     if (se->dsize != 0 || se->checksum != EMPTY_XXH64_LOW32) {
         scan_report(s, ADBK_E_CORRUPT, i, -1, off,
                     "member \"%s\": the seek-table entry of its %s at byte %llu is wrong "
@@ -323,7 +484,7 @@ static adbk_status scan_record(struct scan *s, long i, uint32_t type, uint64_t o
     const uint8_t *body;
     size_t blen;
     struct adbk_error why;
-    adbk_status st = rd_record(s->r, off, se->csize, type, &f, &body, &blen, &why);
+    adbk_status st = rd_record(s->r, off, se->csize, type, true, &f, &body, &blen, &why);
     if (st == ADBK_E_IO || st == ADBK_E_NOMEM) {
         if (err)
             *err = why;
@@ -335,10 +496,14 @@ static adbk_status scan_record(struct scan *s, long i, uint32_t type, uint64_t o
     }
     XXH3_64bits_update(s->span, f, se->csize);
     s->frames++;
-    if (type == REC_MBR)
-        check_member_record(s, i, body, blen, off);
+    if (s->h.digests)
+        frame_digest(f, se->csize, s->rec_digests[i][type == REC_MBR ? 0 : 1]);
+    if (s->r->info.encrypted)
+        *bad = check_sealed_record(s, i, type, body, blen, off);
+    else if (type == REC_MBR)
+        *bad = check_member_record(s, i, body, blen, off);
     else
-        check_end_record(s, i, body, blen, off);
+        *bad = check_end_record(s, i, body, blen, off);
     free(f);
     return ADBK_OK;
 }
@@ -351,6 +516,7 @@ adbk_status scan_member(struct scan *s, size_t idx, const struct seek_entry *se,
     long i = (long)idx;
     uint64_t off = e->offset, cs = r->info.chunk_size;
     size_t bound = ZSTD_compressBound(cs);
+    bool enc = r->info.encrypted;
 
     XXH3_64bits_reset(s->span);
     adbk_status st = push_marker(s, ITEM_BEGIN, i, err);
@@ -370,16 +536,26 @@ adbk_status scan_member(struct scan *s, size_t idx, const struct seek_entry *se,
                     (unsigned long long)(off + e->span - 1));
         return push_marker(s, ITEM_LOST, i, err);
     }
+    bool bad = false;
     if (st == ADBK_OK)
-        st = scan_record(s, i, REC_MBR, off, &se[0], err);
+        st = scan_record(s, i, REC_MBR, off, &se[0], &bad, err);
+    if (st == ADBK_OK && bad)
+        st = push_marker(s, ITEM_LOST, i, err);
     if (st != ADBK_OK)
         return st;
     off += se[0].csize;
     for (uint64_t k = 0; k < e->chunk_count && !s->stopped; k++) {
         const struct seek_entry *f = &se[1 + k];
         uint64_t want = k + 1 < e->chunk_count ? cs : e->size - k * cs;
-        if (f->dsize != want || f->dsize > s->out_cap || f->csize < 9 || f->csize > bound ||
-            f->dsize > (uint64_t)f->csize * ZSTD_MAX_EXPANSION + ZSTD_EXPANSION_SLACK ||
+        /* A chunk record (13.5) has a record's seek-table entry; its content
+         * size follows from the member's. */
+        uint64_t dsize = enc ? want : f->dsize;
+        uint64_t zsize = enc ? f->csize - (uint64_t)CHK_FRAME_SIZE(0) : f->csize;
+        if ((enc ? f->dsize != 0 || f->checksum != EMPTY_XXH64_LOW32 ||
+                       f->csize < CHK_FRAME_SIZE(9)
+                 : f->dsize != want) ||
+            dsize > s->out_cap || f->csize < 9 || zsize > bound ||
+            dsize > zsize * ZSTD_MAX_EXPANSION + ZSTD_EXPANSION_SLACK ||
             off + f->csize > r->info.index_offset) {
             scan_report(s, ADBK_E_CORRUPT, i, (int64_t)k, off,
                         "member \"%s\" chunk %llu at byte %llu: impossible seek-table entry "
@@ -401,7 +577,7 @@ adbk_status scan_member(struct scan *s, size_t idx, const struct seek_entry *se,
             return st;
         XXH3_64bits_update(s->span, sl->in, f->csize);
         sl->csize = f->csize;
-        sl->dsize = f->dsize;
+        sl->dsize = (uint32_t)dsize;
         sl->checksum = f->checksum;
         sl->offset = off;
         sl->member = i;
@@ -418,13 +594,107 @@ adbk_status scan_member(struct scan *s, size_t idx, const struct seek_entry *se,
     if (s->stopped)
         return ADBK_OK;
     const struct seek_entry *fe = &se[1 + e->chunk_count];
-    st = scan_record(s, i, REC_END, off, fe, err);
+    st = scan_record(s, i, REC_END, off, fe, &bad, err);
+    if (st == ADBK_OK && bad)
+        st = push_marker(s, ITEM_LOST, i, err);
     if (st != ADBK_OK)
         return st;
     off += fe->csize;
     *bytes_read += se[0].csize + fe->csize;
     bool span_ok = off - e->offset == e->span && XXH3_64bits_digest(s->span) == e->span_xxh64;
     return push_marker(s, span_ok ? ITEM_END : ITEM_END_BAD_SPAN, i, err);
+}
+
+/* ------------------------------------------------------------ streaming */
+
+adbk_status scan_stream_slot(struct scan *s, unsigned *slot, uint8_t **buf, size_t *cap,
+                             struct adbk_error *err)
+{
+    adbk_status st = opipe_take_slot(&s->pipe, slot, err);
+    if (st != ADBK_OK)
+        return st;
+    *buf = s->slots[*slot].in;
+    *cap = s->in_cap;
+    return ADBK_OK;
+}
+
+adbk_status scan_stream_chunk(struct scan *s, unsigned slot, size_t i, uint64_t k, uint64_t off,
+                              size_t csize, uint32_t dsize, uint32_t checksum,
+                              struct adbk_error *err)
+{
+    struct dslot *sl = &s->slots[slot];
+    sl->csize = (uint32_t)csize;
+    sl->dsize = dsize;
+    sl->checksum = checksum;
+    sl->offset = off;
+    sl->member = (long)i;
+    sl->chunk = (int64_t)k;
+    return opipe_push(&s->pipe, (struct opipe_item){.slot = (int)slot, .tag = ITEM_CHUNK},
+                      decompress_job, sl, err);
+}
+
+adbk_status scan_stream_mark(struct scan *s, size_t i, bool end, struct adbk_error *err)
+{
+    return push_marker(s, end ? ITEM_END : ITEM_BEGIN, (long)i, err);
+}
+
+void scan_stream_check(struct adbk_reader *r, const struct scan_hooks *h, size_t i,
+                       const struct stream_member *m)
+{
+    struct scan tmp = {.r = r, .h = *h, .cur = -1};
+    struct scan *s = &tmp;
+    const struct adbk_entry *e = &r->entries[i];
+    long n = (long)i;
+    if (m->damaged)
+        return; /* reported as it passed */
+    if (m->offset != e->offset || m->first_frame != e->first_frame || m->span != e->span) {
+        scan_report(s, ADBK_E_CORRUPT, n, -1, m->offset,
+                    "member \"%s\": the index places it at byte %llu (frame %llu, %llu bytes), "
+                    "but its frames were at byte %llu (frame %llu, %llu bytes)", e->name,
+                    (unsigned long long)e->offset, (unsigned long long)e->first_frame,
+                    (unsigned long long)e->span, (unsigned long long)m->offset,
+                    (unsigned long long)m->first_frame, (unsigned long long)m->span);
+        return;
+    }
+    if (m->chunks != e->chunk_count) {
+        scan_report(s, ADBK_E_CORRUPT, n, -1, m->offset,
+                    "member \"%s\": %llu chunks passed, the index gives %llu", e->name,
+                    (unsigned long long)m->chunks, (unsigned long long)e->chunk_count);
+        return;
+    }
+    if (m->span_hash != e->span_xxh64) {
+        scan_report(s, ADBK_E_CHECKSUM, n, -1, e->offset,
+                    "member \"%s\": archive bytes %llu..%llu do not match the index's span "
+                    "(a damaged frame header?)", e->name, (unsigned long long)e->offset,
+                    (unsigned long long)(e->offset + e->span - 1));
+        return;
+    }
+    if (r->info.encrypted) {
+        check_sealed_record(s, n, REC_MBR, m->mbr, m->mbr_len, e->offset);
+        check_sealed_record(s, n, REC_END, m->end, m->end_len, e->offset + e->span - m->end_len -
+                            REC_HEAD - REC_CHECKSUM);
+    } else {
+        check_member_record(s, n, m->mbr, m->mbr_len, e->offset);
+        check_end_record(s, n, m->end, m->end_len, e->offset + e->span - m->end_len - REC_HEAD -
+                         REC_CHECKSUM);
+    }
+    if (h->digests && r->digests && memcmp(m->digest, r->digests[i], DIGEST_SIZE) != 0)
+        scan_report(s, ADBK_E_SIGNATURE, n, -1, e->offset,
+                    "member \"%s\": archive bytes %llu..%llu do not match the signed "
+                    "Span_Digest: changed after signing", e->name, (unsigned long long)e->offset,
+                    (unsigned long long)(e->offset + e->span - 1));
+    if (m->decoded && m->content_size != e->size)
+        scan_report(s, ADBK_E_CORRUPT, n, -1, e->offset,
+                    "member \"%s\": its chunks hold %llu bytes, the index gives %llu", e->name,
+                    (unsigned long long)m->content_size, (unsigned long long)e->size);
+    else if (m->decoded && memcmp(m->content_hash, e->xxh128, 16) != 0) {
+        char got[33], want[33];
+        adbk_hex128(m->content_hash, got);
+        adbk_hex128(e->xxh128, want);
+        scan_report(s, ADBK_E_CHECKSUM, n, -1, e->offset,
+                    "member \"%s\": content hash %s differs from the index's %s", e->name, got,
+                    want);
+    }
 }
 
 /* ------------------------------------------------------------ lifetime */
@@ -444,8 +714,9 @@ adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, s
     /* Buffers follow the file, not the header's chunk size: a chunk frame
      * lies before the index, and its content is at most ZSTD_MAX_EXPANSION
      * times its size (scan_member checks both before using a slot). */
-    s->in_cap = ZSTD_compressBound(r->info.chunk_size);
-    if (s->in_cap > r->info.index_offset)
+    s->in_cap = ZSTD_compressBound(r->info.chunk_size) +
+                (r->info.encrypted ? CHK_FRAME_SIZE(0) : 0);
+    if (!r->streaming && s->in_cap > r->info.index_offset)
         s->in_cap = (size_t)r->info.index_offset;
     size_t out_cap = r->info.chunk_size;
     if (out_cap > (uint64_t)s->in_cap * ZSTD_MAX_EXPANSION + ZSTD_EXPANSION_SLACK)
@@ -456,7 +727,7 @@ adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, s
     for (size_t i = 0; i < r->count; i++)
         if (r->entries[i].size > largest)
             largest = r->entries[i].size;
-    if (out_cap > largest)
+    if (out_cap > largest && !r->streaming) /* a stream's sizes come last */
         out_cap = (size_t)largest;
     s->out_cap = out_cap;
     uint64_t per_slot = (uint64_t)s->in_cap + out_cap;
@@ -466,8 +737,13 @@ adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, s
     s->slots = calloc(s->nslots, sizeof *s->slots);
     s->span = XXH3_createState();
     s->content = XXH3_createState();
+    if (s->h.digests && !r->digests && !r->streaming)
+        s->h.digests = false; /* unsigned: nothing to compare with */
+    if (s->h.digests && !r->streaming)
+        s->rec_digests = calloc(r->count ? r->count : 1, sizeof *s->rec_digests);
     adbk_status st = ADBK_OK;
-    if (!s->dctx || !s->slots || !s->span || !s->content)
+    if (!s->dctx || !s->slots || !s->span || !s->content ||
+        (s->h.digests && !r->streaming && !s->rec_digests))
         goto nomem;
     for (unsigned i = 0; i < s->nslots; i++) {
         s->slots[i].s = s;
@@ -539,6 +815,7 @@ void scan_free(struct scan *s)
             ZSTD_freeDCtx(s->dctx[i]);
     XXH3_freeState(s->span);
     XXH3_freeState(s->content);
+    free(s->rec_digests);
     free(s->slots);
     free(s->dctx);
     free(s);
@@ -558,12 +835,16 @@ adbk_status adbk_reader_read_member(struct adbk_reader *r, size_t i, adbk_conten
 {
     if (!r || i >= r->count)
         return err_set(err, ADBK_E_ARG, "no member %zu in %s", i, r ? r->src->name : "archive");
+    if (r->info.locked)
+        return err_set(err, ADBK_E_KEY, "%s is encrypted: its members are read with a "
+                       "recipient's secret key (--identity FILE)", r->src->name);
     const struct adbk_entry *e = &r->entries[i];
     struct seek_entry *se;
     adbk_status st = rd_seek_entries(r, e->first_frame, e->chunk_count + 2, &se, err);
     if (st != ADBK_OK)
         return st;
-    struct scan_hooks h = {.out = out, .out_ctx = ctx, .damage = stop_at_first};
+    struct scan_hooks h = {.out = out, .out_ctx = ctx, .damage = stop_at_first,
+                           .digests = r->info.trusted};
     struct scan *s;
     st = scan_create(r, &h, &s, err);
     uint64_t bytes = 0;

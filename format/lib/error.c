@@ -35,6 +35,9 @@ const char *adbk_strerror(adbk_status st)
     case ADBK_E_EXPIRED: return "backup expired";
     case ADBK_E_INTERRUPTED: return "interrupted by a signal";
     case ADBK_E_OTHER_DC: return "archive of another domain controller";
+    case ADBK_E_KEY: return "no key given opens the encrypted archive";
+    case ADBK_E_AUTH: return "authentication failed";
+    case ADBK_E_SIGNATURE: return "not signed by a trusted key";
     }
     return "unknown status";
 }
@@ -50,7 +53,7 @@ const char *adbk_status_name(adbk_status st)
     NAME(ADBK_E_TRUNCATED) NAME(ADBK_E_LIMIT) NAME(ADBK_E_ZSTD) NAME(ADBK_E_NOT_FOUND)
     NAME(ADBK_E_ABORTED) NAME(ADBK_E_UNSUPPORTED) NAME(ADBK_E_EXISTS) NAME(ADBK_E_UNSAFE)
     NAME(ADBK_E_SOURCE) NAME(ADBK_E_PRIVILEGE) NAME(ADBK_E_EXPIRED) NAME(ADBK_E_INTERRUPTED)
-    NAME(ADBK_E_OTHER_DC)
+    NAME(ADBK_E_OTHER_DC) NAME(ADBK_E_KEY) NAME(ADBK_E_AUTH) NAME(ADBK_E_SIGNATURE)
 #undef NAME
     }
     return "unknown status";

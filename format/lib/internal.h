@@ -121,4 +121,21 @@ void opipe_destroy(struct opipe *p, void (*drop)(void *ctx, const struct opipe_i
 struct adbk_writer;
 void writer_allow_reserved_kinds(struct adbk_writer *w);
 
+/* Tests only (tests/perf/pipeline_scale.c): the workers store each chunk as
+ * a zstd frame of Raw blocks, by copying, instead of compressing it, so the
+ * rest of the pipeline (reading, hashing, ordering, writing) can be timed
+ * without compression's cost. The archive is valid (FORMAT.md 3.3 holds), only
+ * not compressed. Call before the first member. */
+void writer_store_raw(struct adbk_writer *w);
+
+/* Opens a writer of an encrypted archive under a given File_Key and the
+ * stanzas that wrap it (Stanza_Count and the stanzas, stanzas_len bytes, as
+ * a key record holds them): salvage keeps the recipients of the archive it
+ * repairs (FORMAT.md 13.7). options' recipients are ignored. */
+adbk_status writer_open_keyed(const struct adbk_sink *sink,
+                              const struct adbk_writer_options *options,
+                              const uint8_t file_key[16], const uint8_t *stanzas,
+                              size_t stanzas_len, struct adbk_writer **w_out,
+                              struct adbk_error *err);
+
 #endif

@@ -30,21 +30,22 @@ adbk_status rd_read(struct adbk_reader *r, uint64_t off, void *buf, size_t len, 
 }
 
 adbk_status rd_record(struct adbk_reader *r, uint64_t off, uint64_t len, uint32_t type,
-                      uint8_t **frame_out, const uint8_t **body, size_t *body_len,
-                      struct adbk_error *err)
+                      bool unnamed, uint8_t **frame_out, const uint8_t **body,
+                      size_t *body_len, struct adbk_error *err)
 {
     *frame_out = NULL;
     if (len < REC_FRAME_MIN || len > SKIPPABLE_HEADER + REC_MAX_PAYLOAD)
-        return err_set(err, ADBK_E_CORRUPT, "%s: %s at byte %llu has an impossible size of %llu "
-                       "bytes", r->src->name, rec_type_name(type), (unsigned long long)off,
-                       (unsigned long long)len);
+        return err_set(err, ADBK_E_CORRUPT, "%s%s%s at byte %llu has an impossible size of %llu "
+                       "bytes", unnamed ? "" : r->src->name, unnamed ? "" : ": ",
+                       rec_type_name(type), (unsigned long long)off, (unsigned long long)len);
     uint8_t *f = malloc((size_t)len);
     if (!f)
         return err_set(err, ADBK_E_NOMEM, "%s: no memory for a %llu-byte %s", r->src->name,
                        (unsigned long long)len, rec_type_name(type));
     adbk_status st = rd_read(r, off, f, (size_t)len, rec_type_name(type), err);
     if (st == ADBK_OK)
-        st = rec_check(f, (size_t)len, type, body, body_len, r->src->name, off, err);
+        st = rec_check(f, (size_t)len, type, body, body_len, unnamed ? NULL : r->src->name, off,
+                       err);
     if (st != ADBK_OK) {
         free(f);
         return st;
@@ -123,7 +124,7 @@ static adbk_status take_header(struct adbk_reader *r, unsigned f, const struct h
     if (f & HDR_NEWER)
         return err_set(err, ADBK_E_VERSION, "%s: archive format %u.%u is newer than this reader "
                        "(%u.%u); use a newer adbk", name, h->format_major, h->format_minor,
-                       ADBK_FORMAT_MAJOR, ADBK_FORMAT_MINOR);
+                       ADBK_FORMAT_ENCRYPTED_MAJOR, ADBK_FORMAT_ENCRYPTED_MINOR);
     r->info.format_major = h->format_major;
     r->info.format_minor = h->format_minor;
     memcpy(r->info.archive_id, h->archive_id, 16);
@@ -140,10 +141,17 @@ static adbk_status take_header(struct adbk_reader *r, unsigned f, const struct h
     if (f & HDR_CHUNK_SIZE)
         return err_set(err, ADBK_E_CORRUPT, "%s: header gives a chunk size of %u bytes, outside "
                        "%u..%u", name, h->chunk_size, ADBK_CHUNK_MIN, ADBK_CHUNK_MAX);
+    if (f & HDR_ENCRYPTION)
+        return err_set(err, ADBK_E_CORRUPT, "%s: the header's Encrypted flag and its format "
+                       "%u.%u disagree (only format 2 is encrypted)", name, h->format_major,
+                       h->format_minor);
+    r->info.encrypted = h->format_major == ADBK_FORMAT_ENCRYPTED_MAJOR;
+    r->info.locked = r->info.encrypted;
+    r->info.is_signed = (h->flags & HDR_FLAG_SIGNED) != 0;
     return ADBK_OK;
 }
 
-static adbk_status check_header(struct adbk_reader *r, struct adbk_error *err)
+adbk_status rd_check_header(struct adbk_reader *r, struct adbk_error *err)
 {
     uint64_t len = 0;
     adbk_status st = check_start(r, &len, err);
@@ -152,13 +160,15 @@ static adbk_status check_header(struct adbk_reader *r, struct adbk_error *err)
     uint8_t *f;
     const uint8_t *body;
     size_t blen;
-    st = rd_record(r, 0, len, REC_HDR, &f, &body, &blen, err);
+    st = rd_record(r, 0, len, REC_HDR, false, &f, &body, &blen, err);
     if (st != ADBK_OK)
         return st;
     struct hdr_rec h;
     st = take_header(r, hdr_decode(body, blen, &h), &h, err);
     r->header_len = len;
-    free(f);
+    r->prefix = f; /* kept: the signature's Prefix_Digest covers it, the Header_MAC too */
+    r->prefix_len = len;
+    r->prefix_frames = 1;
     return st;
 }
 
@@ -241,13 +251,20 @@ static adbk_status entry_rules(struct adbk_reader *r, const struct adbk_entry *e
     if (f & OX_FAULTS)
         return err_set(err, ADBK_E_CORRUPT, "%s: member \"%s\" %s", name, shown,
                        extras_fault(f));
+    return rd_chunk_count_rule(r, e, shown, err);
+}
+
+adbk_status rd_chunk_count_rule(struct adbk_reader *r, const struct adbk_entry *e,
+                                const char *shown, struct adbk_error *err)
+{
     /* Chunk count follows from the size (FORMAT.md 3.3). */
     uint64_t cs = r->info.chunk_size;
     uint64_t want = e->size / cs + (e->size % cs != 0);
     if (e->chunk_count != want || (e->kind == ADBK_KIND_DIRECTORY && e->size != 0))
         return err_set(err, ADBK_E_CORRUPT, "%s: member \"%s\": %llu chunks for %llu bytes "
-                       "(expected %llu)", name, shown, (unsigned long long)e->chunk_count,
-                       (unsigned long long)e->size, (unsigned long long)want);
+                       "(expected %llu)", r->src->name, shown,
+                       (unsigned long long)e->chunk_count, (unsigned long long)e->size,
+                       (unsigned long long)want);
     return ADBK_OK;
 }
 
@@ -274,6 +291,15 @@ static adbk_status parse_entry(struct adbk_reader *r, struct cursor *c, struct a
         return st;
     if (!extras_unpack(v.flags, &v.owner, &v.xattrs, e, &r->extras[n]))
         return err_set(err, ADBK_E_NOMEM, "%s: no memory for index entry %zu", name, n);
+    /* Signed 1.2: the entry ends with its Span_Digest (12). An encrypted
+     * archive's come from its clear entries. */
+    if (r->info.is_signed && !r->info.encrypted) {
+        if (v.digest)
+            memcpy(r->digests[n], v.digest, DIGEST_SIZE);
+        else if (!r->sig_problem[0])
+            snprintf(r->sig_problem, sizeof r->sig_problem, "index entry %zu has no "
+                     "Span_Digest", n);
+    }
     return ADBK_OK;
 }
 
@@ -329,6 +355,27 @@ static adbk_status parse_props(struct adbk_reader *r, struct cursor *c, uint32_t
     return ADBK_OK;
 }
 
+adbk_status rd_tile(struct adbk_reader *r, uint64_t i, const struct adbk_entry *e,
+                    uint64_t *frame, uint64_t *off, struct adbk_error *err)
+{
+    uint64_t index_frame = r->info.frame_count - 1, ioff = r->info.index_offset;
+    if (e->first_frame != *frame || e->offset != *off || e->chunk_count > index_frame - *frame ||
+        e->chunk_count + 2 > index_frame - *frame || e->span > ioff - *off ||
+        e->span < 2 * REC_FRAME_MIN) {
+        char shown[128];
+        name_printable(e->name, shown, sizeof shown);
+        return err_set(err, ADBK_E_CORRUPT, "%s: index entry %llu (\"%s\") places its frames "
+                       "at frame %llu, byte %llu, span %llu; expected frame %llu, byte %llu",
+                       r->src->name, (unsigned long long)i, shown,
+                       (unsigned long long)e->first_frame, (unsigned long long)e->offset,
+                       (unsigned long long)e->span, (unsigned long long)*frame,
+                       (unsigned long long)*off);
+    }
+    *frame += e->chunk_count + 2;
+    *off += e->span;
+    return ADBK_OK;
+}
+
 /* The entries, which must tile the frames between header and index exactly,
  * with unique names. */
 static adbk_status parse_entries(struct adbk_reader *r, struct cursor *c, const struct idx_rec *x,
@@ -336,26 +383,17 @@ static adbk_status parse_entries(struct adbk_reader *r, struct cursor *c, const 
 {
     const char *name = r->src->name;
     uint64_t index_frame = x->index_frame, ioff = x->index_offset;
-    uint64_t frame = 1, off = r->header_len;
+    uint64_t frame = r->prefix_frames, off = r->prefix_len;
     for (uint64_t i = 0; i < x->member_count; i++) {
         struct adbk_entry *e = &r->entries[i];
         r->count = (size_t)i + 1;
         adbk_status st = parse_entry(r, c, e, (size_t)i, err);
+        if (st == ADBK_OK)
+            st = rd_tile(r, i, e, &frame, &off, err);
         if (st != ADBK_OK)
             return st;
         char shown[128];
         name_printable(e->name, shown, sizeof shown);
-        if (e->first_frame != frame || e->offset != off ||
-            e->chunk_count > index_frame - frame || e->chunk_count + 2 > index_frame - frame ||
-            e->span > ioff - off || e->span < 2 * REC_FRAME_MIN)
-            return err_set(err, ADBK_E_CORRUPT, "%s: index entry %llu (\"%s\") places its frames "
-                           "at frame %llu, byte %llu, span %llu; expected frame %llu, byte %llu",
-                           name, (unsigned long long)i, shown,
-                           (unsigned long long)e->first_frame, (unsigned long long)e->offset,
-                           (unsigned long long)e->span, (unsigned long long)frame,
-                           (unsigned long long)off);
-        frame += e->chunk_count + 2;
-        off += e->span;
         switch (nameset_add(&r->names, e->name, (size_t)i, NULL)) {
         case ADBK_OK: break;
         case ADBK_E_EXISTS:
@@ -373,8 +411,8 @@ static adbk_status parse_entries(struct adbk_reader *r, struct cursor *c, const 
     return ADBK_OK;
 }
 
-static adbk_status parse_index(struct adbk_reader *r, const uint8_t *body, size_t blen,
-                               uint64_t index_offset, struct adbk_error *err)
+adbk_status rd_parse_plain_index(struct adbk_reader *r, const uint8_t *body, size_t blen,
+                                 uint64_t index_offset, size_t *end, struct adbk_error *err)
 {
     struct idx_rec x;
     unsigned f = idx_decode(body, blen, &x);
@@ -384,21 +422,26 @@ static adbk_status parse_index(struct adbk_reader *r, const uint8_t *body, size_
     uint32_t nprops = x.property_count;
     uint64_t count = x.member_count;
     r->props = calloc(nprops ? nprops : 1, sizeof *r->props);
-    r->entries = calloc(count ? (size_t)count : 1, sizeof *r->entries);
+    if (!r->entries) /* an encrypted index made them for its clear entries */
+        r->entries = calloc(count ? (size_t)count : 1, sizeof *r->entries);
     r->extras = calloc(count ? (size_t)count : 1, sizeof *r->extras);
-    if (!r->props || !r->entries || !r->extras)
+    if (r->info.is_signed && !r->digests)
+        r->digests = calloc(count ? (size_t)count : 1, sizeof *r->digests);
+    if (!r->props || !r->entries || !r->extras || (r->info.is_signed && !r->digests))
         return err_set(err, ADBK_E_NOMEM, "%s: no memory for %llu index entries", r->src->name,
                        (unsigned long long)count);
     struct cursor c = {.p = body, .len = blen, .pos = x.rest};
     st = parse_props(r, &c, nprops, f & IDX_TOOL_NUL, err);
     if (st == ADBK_OK)
         st = parse_entries(r, &c, &x, err);
+    *end = c.pos;
     return st;
 }
 
-static adbk_status reader_load(struct adbk_reader *r, struct adbk_error *err)
+static adbk_status reader_load(struct adbk_reader *r, const struct adbk_reader_options *o,
+                               struct adbk_error *err)
 {
-    adbk_status st = check_header(r, err);
+    adbk_status st = rd_check_header(r, err);
     if (st == ADBK_OK)
         st = check_tail(r, err);
     if (st != ADBK_OK)
@@ -419,6 +462,8 @@ static adbk_status reader_load(struct adbk_reader *r, struct adbk_error *err)
         return err_set(err, ADBK_E_CORRUPT, "%s: the seek-table entry of the header record is "
                        "wrong (%u bytes, expected %llu)", r->src->name, first_size,
                        (unsigned long long)r->header_len);
+    if (r->info.encrypted && (st = rd_open_keys(r, o, err)) != ADBK_OK)
+        return st;
     struct seek_entry *last;
     st = rd_seek_entries(r, r->info.frame_count - 1, 1, &last, err);
     if (st != ADBK_OK)
@@ -426,19 +471,23 @@ static adbk_status reader_load(struct adbk_reader *r, struct adbk_error *err)
     uint64_t ilen = last->csize;
     int plain = last->dsize == 0 && last->checksum == EMPTY_XXH64_LOW32;
     free(last);
-    if (!plain || ilen > r->seek_offset - r->header_len)
+    if (!plain || r->prefix_len > r->seek_offset || ilen > r->seek_offset - r->prefix_len)
         return err_set(err, ADBK_E_CORRUPT, "%s: the last seek-table entry (%llu bytes) cannot be "
                        "the index record", r->src->name, (unsigned long long)ilen);
     uint64_t ioff = r->seek_offset - ilen;
     uint8_t *f;
     const uint8_t *body;
     size_t blen;
-    st = rd_record(r, ioff, ilen, REC_IDX, &f, &body, &blen, err);
+    st = rd_record(r, ioff, ilen, REC_IDX, false, &f, &body, &blen, err);
     if (st != ADBK_OK)
         return st;
     r->info.index_offset = ioff;
     r->info.file_size = r->src->size;
-    st = parse_index(r, body, blen, ioff, err);
+    size_t end = 0;
+    st = r->info.encrypted ? rd_parse_sealed_index(r, body, blen, ioff, &end, err)
+                           : rd_parse_plain_index(r, body, blen, ioff, &end, err);
+    if (st == ADBK_OK)
+        st = rd_check_signature(r, body, blen, end, err);
     free(f);
     return st;
 }
@@ -459,7 +508,17 @@ static adbk_status reader_new(const struct adbk_source *src, const struct adbk_r
     if (r->threads > 256)
         r->threads = 256;
     r->memory = o && o->memory ? o->memory : ADBK_READ_MEMORY;
-    adbk_status st = reader_load(r, err);
+    adbk_status st = ADBK_OK;
+    if (o && o->trusted_count) {
+        r->trusted = malloc(o->trusted_count * sizeof *r->trusted);
+        if (!r->trusted)
+            st = err_set(err, ADBK_E_NOMEM, "no memory to open %s", src->name);
+        else
+            memcpy(r->trusted, o->trusted, o->trusted_count * sizeof *r->trusted);
+        r->ntrusted = o->trusted_count;
+    }
+    if (st == ADBK_OK)
+        st = reader_load(r, o, err);
     if (st != ADBK_OK) {
         adbk_reader_close(r);
         return st;
@@ -508,8 +567,14 @@ void adbk_reader_close(struct adbk_reader *r)
     free(r->entries);
     free(r->props);
     free(r->tool);
+    free(r->prefix);
+    free(r->digests);
+    free(r->trusted);
+    crypto_wipe(&r->keys, sizeof r->keys);
     nameset_free(&r->names);
     adbk_source_close(r->owned_src);
+    if (r->drop)
+        r->drop(r->drop_ctx);
     free(r);
 }
 

@@ -54,13 +54,18 @@ const char *rec_type_name(uint32_t type)
     case REC_MBR: return "member record";
     case REC_END: return "member-end record";
     case REC_IDX: return "index record";
+    case REC_KEY: return "key record";
+    case REC_CHK: return "chunk record";
     }
     return "record";
 }
 
+/* The types of 1.x and 2.0 alike: which may stand where is the reader's
+ * business (FORMAT.md 2, 13.2). */
 static bool rec_type_known(uint32_t type)
 {
-    return type == REC_HDR || type == REC_MBR || type == REC_END || type == REC_IDX;
+    return type == REC_HDR || type == REC_MBR || type == REC_END || type == REC_IDX ||
+           type == REC_KEY || type == REC_CHK;
 }
 
 unsigned rec_head_decode(const uint8_t *p, size_t n, struct rec_head *h)
@@ -81,6 +86,22 @@ unsigned rec_head_decode(const uint8_t *p, size_t n, struct rec_head *h)
     return f;
 }
 
+void rec_head_encode(uint32_t type, size_t body_len, uint8_t *frame)
+{
+    struct rec_disk d;
+    le_put32(d.magic, REC_MAGIC);
+    le_put32(d.frame_size, (uint32_t)(REC_MIN_PAYLOAD + body_len));
+    le_put32(d.type, type);
+    memcpy(frame, &d, sizeof d);
+}
+
+void rec_seal_frame(uint8_t *frame, size_t frame_len)
+{
+    size_t covered = frame_len - SKIPPABLE_HEADER - REC_CHECKSUM;
+    le_put64(frame + frame_len - REC_CHECKSUM,
+             XXH3_64bits(frame + offsetof(struct rec_disk, type), covered));
+}
+
 adbk_status rec_build(uint32_t type, const uint8_t *body, size_t body_len, uint8_t **out,
                       size_t *out_len, struct adbk_error *err)
 {
@@ -92,15 +113,10 @@ adbk_status rec_build(uint32_t type, const uint8_t *body, size_t body_len, uint8
     if (!f)
         return err_set(err, ADBK_E_NOMEM, "no memory for a %zu-byte %s", payload,
                        rec_type_name(type));
-    struct rec_disk d;
-    le_put32(d.magic, REC_MAGIC);
-    le_put32(d.frame_size, (uint32_t)payload);
-    le_put32(d.type, type);
-    memcpy(f, &d, sizeof d);
+    rec_head_encode(type, body_len, f);
     if (body_len)
-        memcpy(f + sizeof d, body, body_len);
-    le_put64(f + sizeof d + body_len,
-             XXH3_64bits(f + offsetof(struct rec_disk, type), sizeof d.type + body_len));
+        memcpy(f + REC_HEAD, body, body_len);
+    rec_seal_frame(f, SKIPPABLE_HEADER + payload);
     *out = f;
     *out_len = SKIPPABLE_HEADER + payload;
     return ADBK_OK;
@@ -111,31 +127,34 @@ adbk_status rec_check(const uint8_t *buf, size_t len, uint32_t want_type, const 
                       struct adbk_error *err)
 {
     const char *name = rec_type_name(want_type);
+    const char *sep = what ? ": " : "";
+    if (!what)
+        what = "";
     if (len < REC_FRAME_MIN)
-        return err_set(err, ADBK_E_CORRUPT, "%s: %s at byte %llu is %zu bytes, too short",
-                       what, name, (unsigned long long)offset, len);
+        return err_set(err, ADBK_E_CORRUPT, "%s%s%s at byte %llu is %zu bytes, too short",
+                       what, sep, name, (unsigned long long)offset, len);
     struct rec_head h;
     (void)rec_head_decode(buf, len, &h);
     if (h.magic != REC_MAGIC)
         return err_set(err, ADBK_E_CORRUPT,
-                       "%s: expected a %s at byte %llu, found magic 0x%08X", what, name,
+                       "%s%sexpected a %s at byte %llu, found magic 0x%08X", what, sep, name,
                        (unsigned long long)offset, h.magic);
     if (h.frame_size != len - SKIPPABLE_HEADER)
         return err_set(err, ADBK_E_CORRUPT,
-                       "%s: %s at byte %llu declares %u payload bytes, the seek table %zu",
-                       what, name, (unsigned long long)offset, h.frame_size,
+                       "%s%s%s at byte %llu declares %u payload bytes, the seek table %zu",
+                       what, sep, name, (unsigned long long)offset, h.frame_size,
                        len - SKIPPABLE_HEADER);
     uint64_t want = le_get64(buf + len - REC_CHECKSUM);
     uint64_t got = XXH3_64bits(buf + offsetof(struct rec_disk, type),
                                len - SKIPPABLE_HEADER - REC_CHECKSUM);
     if (want != got)
         return err_set(err, ADBK_E_CHECKSUM,
-                       "%s: %s at byte %llu fails its checksum (stored %016llx, computed %016llx)",
-                       what, name, (unsigned long long)offset, (unsigned long long)want,
+                       "%s%s%s at byte %llu fails its checksum (stored %016llx, computed %016llx)",
+                       what, sep, name, (unsigned long long)offset, (unsigned long long)want,
                        (unsigned long long)got);
     if (want_type && h.type != want_type)
-        return err_set(err, ADBK_E_CORRUPT, "%s: expected a %s at byte %llu, found %s \"%.4s\"",
-                       what, name, (unsigned long long)offset, rec_type_name(h.type),
+        return err_set(err, ADBK_E_CORRUPT, "%s%sexpected a %s at byte %llu, found %s \"%.4s\"",
+                       what, sep, name, (unsigned long long)offset, rec_type_name(h.type),
                        (const char *)buf + offsetof(struct rec_disk, type));
     *body = buf + REC_HEAD;
     *body_len = len - REC_FRAME_MIN;
@@ -168,10 +187,10 @@ unsigned hdr_decode(const uint8_t *body, size_t len, struct hdr_rec *h)
     memcpy(&d, body, len < sizeof d ? version : sizeof d);
     h->format_major = le_get16(d.format_major);
     h->format_minor = le_get16(d.format_minor);
-    unsigned f = h->format_major > ADBK_FORMAT_MAJOR ? HDR_NEWER : 0;
+    unsigned f = h->format_major > ADBK_FORMAT_ENCRYPTED_MAJOR ? HDR_NEWER : 0;
     if (len < sizeof d)
         return f | HDR_SHORT;
-    h->flags = le_get32(d.flags); /* none defined: unknown bits are ignored */
+    h->flags = le_get32(d.flags); /* unknown bits are ignored */
     memcpy(h->archive_id, d.archive_id, sizeof h->archive_id);
     h->created = (int64_t)le_get64(d.created);
     h->chunk_size = le_get32(d.chunk_size);
@@ -183,6 +202,8 @@ unsigned hdr_decode(const uint8_t *body, size_t len, struct hdr_rec *h)
         f |= HDR_MAJOR0;
     if (h->chunk_size < ADBK_CHUNK_MIN || h->chunk_size > ADBK_CHUNK_MAX)
         f |= HDR_CHUNK_SIZE;
+    if ((h->format_major == ADBK_FORMAT_ENCRYPTED_MAJOR) != !!(h->flags & HDR_FLAG_ENCRYPTED))
+        f |= HDR_ENCRYPTION;
     return f;
 }
 
@@ -481,7 +502,8 @@ void entry_encode(const struct entry_rec *e, struct bytebuf *b)
     struct entry_disk d;
     unsigned flags = e->flags & ENTRY_FLAGS;
     le_put32(d.entry_size, (uint32_t)(ENTRY_MIN + e->name.len + e->source_path.len +
-                                      extras_size(flags, &e->owner, &e->xattrs)));
+                                      extras_size(flags, &e->owner, &e->xattrs) +
+                                      (e->digest ? SPAN_DIGEST : 0)));
     d.kind = (uint8_t)e->kind;
     d.bft = (uint8_t)e->bft;
     le_put16(d.flags, (uint16_t)flags);
@@ -499,6 +521,8 @@ void entry_encode(const struct entry_rec *e, struct bytebuf *b)
     bb_str16(b, e->name);
     bb_str16(b, e->source_path);
     extras_encode(flags, &e->owner, &e->xattrs, b);
+    if (e->digest)
+        bb_put(b, e->digest, SPAN_DIGEST);
 }
 
 /* Reads Entry_Size and, when the entry fits, hands back a cursor over the
@@ -563,6 +587,8 @@ unsigned entry_decode(struct cursor *c, struct entry_rec *e)
     unsigned f = entry_faults(e, flags, mode);
     if (e->name.p && e->source_path.p)
         f |= extras_decode(&ec, e->flags, &e->owner, &e->xattrs);
+    if (!f && cur_left(&ec) >= SPAN_DIGEST)
+        e->digest = ec.p + ec.len - SPAN_DIGEST;
     return f;
 }
 
@@ -635,4 +661,199 @@ unsigned seek_foot_decode(const uint8_t in[SEEK_FOOTER_SIZE], struct seek_foot *
     if (f->descriptor != SEEK_DESCRIPTOR)
         faults |= SF_DESCRIPTOR;
     return faults;
+}
+
+/* ------------------------------------------------------------ signatures (12) */
+
+void sig_encode_signed_part(const struct sig_rec *s, struct bytebuf *b)
+{
+    struct sig_disk d;
+    le_put32(d.magic, SIG_MAGIC);
+    le_put16(d.algorithm, s->algorithm);
+    memcpy(d.prefix_digest, s->prefix_digest, sizeof d.prefix_digest);
+    memcpy(d.public_key, s->public_key, sizeof d.public_key);
+    bb_put(b, &d, SIG_SIGNED_PART);
+}
+
+unsigned sig_decode(const uint8_t p[SIG_FIXED], struct sig_rec *s)
+{
+    struct sig_disk d;
+    memcpy(&d, p, sizeof d);
+    s->magic = le_get32(d.magic);
+    s->algorithm = le_get16(d.algorithm);
+    memcpy(s->prefix_digest, d.prefix_digest, sizeof s->prefix_digest);
+    memcpy(s->public_key, d.public_key, sizeof s->public_key);
+    memcpy(s->signature, d.signature, sizeof s->signature);
+    unsigned f = 0;
+    if (s->magic != SIG_MAGIC)
+        f |= SIG_BAD_MAGIC;
+    if (s->algorithm != SIG_ED25519)
+        f |= SIG_BAD_ALGORITHM;
+    return f;
+}
+
+/* ------------------------------------------------------------ encryption (13) */
+
+void key_count_encode(uint16_t count, struct bytebuf *b)
+{
+    uint8_t n[2];
+    le_put16(n, count);
+    bb_put(b, n, sizeof n);
+}
+
+void stanza_encode(const struct stanza_rec *s, struct bytebuf *b)
+{
+    bb_str16(b, s->type);
+    uint8_t n[2];
+    le_put16(n, s->arg_count);
+    bb_put(b, n, sizeof n);
+    for (unsigned i = 0; i < s->arg_count; i++)
+        bb_str16(b, s->args[i]);
+    bb_str16(b, s->body);
+}
+
+unsigned key_decode(const uint8_t *body, size_t len, uint16_t *count, size_t *mac_at)
+{
+    *count = 0;
+    *mac_at = 0;
+    if (len < 2 + KEY_MAC)
+        return KEY_SHORT;
+    *count = le_get16(body);
+    *mac_at = len - KEY_MAC;
+    return *count == 0 || *count > KEY_MAX_STANZAS ? KEY_COUNT : 0;
+}
+
+static bool printable_ascii(struct str16 v)
+{
+    for (size_t i = 0; i < v.len; i++)
+        if (v.p[i] < 0x21 || v.p[i] > 0x7E)
+            return false;
+    return true;
+}
+
+unsigned stanza_decode(struct cursor *c, struct stanza_rec *s)
+{
+    memset(s, 0, sizeof *s);
+    s->type = cur_str16(c);
+    const uint8_t *n = cur_take(c, 2);
+    if (!s->type.p || !n)
+        return KEY_SHORT;
+    unsigned f = 0;
+    if (s->type.len == 0 || s->type.len > KEY_TYPE_MAX || !printable_ascii(s->type))
+        f |= KEY_TYPE;
+    uint16_t args = le_get16(n);
+    if (args > KEY_MAX_ARGS)
+        return f | KEY_ARGS;
+    s->arg_count = args;
+    for (unsigned i = 0; i < args; i++)
+        if (!(s->args[i] = cur_str16(c)).p)
+            return f | KEY_SHORT;
+    s->body = cur_str16(c);
+    return s->body.p ? f : f | KEY_SHORT;
+}
+
+static size_t sealed_clear_len(uint32_t type)
+{
+    return type == REC_CHK ? CHK_CLEAR : type == REC_END ? SEND_CLEAR : SMBR_CLEAR;
+}
+
+void chk_clear_encode(uint64_t number, uint64_t chunk, uint8_t out[CHK_CLEAR])
+{
+    le_put64(out, number);
+    le_put64(out + 8, chunk);
+}
+
+void sealed_clear_encode(uint32_t type, const struct sealed_rec *r, struct bytebuf *b)
+{
+    uint8_t d[SEND_CLEAR];
+    le_put64(d, r->number);
+    le_put64(d + 8, type == REC_CHK ? r->chunk : r->size);
+    le_put64(d + 16, r->chunk_count);
+    bb_put(b, d, sealed_clear_len(type));
+}
+
+unsigned sealed_decode(uint32_t type, const uint8_t *body, size_t len, struct sealed_rec *r)
+{
+    memset(r, 0, sizeof *r);
+    size_t clear = sealed_clear_len(type);
+    if (len < clear + 16u)
+        return SEALED_SHORT;
+    r->number = le_get64(body);
+    if (type == REC_CHK)
+        r->chunk = le_get64(body + 8);
+    if (type == REC_END) {
+        r->size = le_get64(body + 8);
+        r->chunk_count = le_get64(body + 16);
+    }
+    r->clear_len = clear;
+    r->sealed = body + clear;
+    r->sealed_len = len - clear;
+    return 0;
+}
+
+void eidx_encode(const struct eidx_rec *x, struct bytebuf *b)
+{
+    struct eidx_disk d;
+    memcpy(d.archive_id, x->archive_id, sizeof d.archive_id);
+    le_put64(d.created, (uint64_t)x->created);
+    le_put64(d.member_count, x->member_count);
+    le_put64(d.index_frame, x->index_frame);
+    le_put64(d.index_offset, x->index_offset);
+    le_put64(d.not_after, (uint64_t)x->not_after);
+    bb_put(b, &d, sizeof d);
+}
+
+unsigned eidx_decode(const uint8_t *body, size_t len, struct eidx_rec *x)
+{
+    memset(x, 0, sizeof *x);
+    struct eidx_disk d;
+    if (len < sizeof d)
+        return EIDX_SHORT;
+    memcpy(&d, body, sizeof d);
+    memcpy(x->archive_id, d.archive_id, sizeof x->archive_id);
+    x->created = (int64_t)le_get64(d.created);
+    x->member_count = le_get64(d.member_count);
+    x->index_frame = le_get64(d.index_frame);
+    x->index_offset = le_get64(d.index_offset);
+    x->not_after = (int64_t)le_get64(d.not_after);
+    return x->member_count > (len - sizeof d) / CENTRY_FIXED ? EIDX_COUNTS : 0;
+}
+
+void centry_encode(const struct centry_rec *e, struct bytebuf *b)
+{
+    struct centry_disk d;
+    le_put32(d.entry_size, CENTRY_FIXED + (e->digest ? SPAN_DIGEST : 0));
+    le_put32(d.flags, 0);
+    le_put64(d.size, e->size);
+    le_put64(d.first_frame, e->first_frame);
+    le_put64(d.offset, e->offset);
+    le_put64(d.chunk_count, e->chunk_count);
+    le_put64(d.span, e->span);
+    le_put64(d.span_hash, e->span_hash);
+    bb_put(b, &d, sizeof d);
+    if (e->digest)
+        bb_put(b, e->digest, SPAN_DIGEST);
+}
+
+unsigned centry_decode(struct cursor *c, struct centry_rec *e)
+{
+    memset(e, 0, sizeof *e);
+    size_t start = c->pos;
+    const uint8_t *n = cur_take(c, 4);
+    uint32_t size = n ? le_get32(n) : 0;
+    if (!n || size < CENTRY_FIXED || size - 4 > cur_left(c))
+        return CENT_SIZE;
+    struct centry_disk d;
+    memcpy(&d, c->p + start, sizeof d);
+    c->pos = start + size;
+    e->entry_size = size;
+    e->size = le_get64(d.size);
+    e->first_frame = le_get64(d.first_frame);
+    e->offset = le_get64(d.offset);
+    e->chunk_count = le_get64(d.chunk_count);
+    e->span = le_get64(d.span);
+    e->span_hash = le_get64(d.span_hash);
+    if (size >= CENTRY_FIXED + SPAN_DIGEST)
+        e->digest = c->p + start + size - SPAN_DIGEST;
+    return 0;
 }

@@ -40,6 +40,8 @@
 #define REC_MBR 0x52424D41u /* "AMBR" */
 #define REC_END 0x444E4541u /* "AEND" */
 #define REC_IDX 0x58444941u /* "AIDX" */
+#define REC_KEY 0x59454B41u /* "AKEY" (2.0) */
+#define REC_CHK 0x4B484341u /* "ACHK" (2.0) */
 
 /* The magic number every frame opens with (the first 4 of n bytes; 0 when
  * n < 4). The one reader of those bytes. */
@@ -83,6 +85,14 @@ enum {
  * all of it. */
 unsigned rec_head_decode(const uint8_t *p, size_t n, struct rec_head *h);
 
+/* Writes a record frame's head (magic, Frame_Size, type) for a body of
+ * body_len bytes into frame, and, with rec_seal_frame, its checksum once the
+ * body is in place: for a frame built where its body was made (a chunk
+ * record, by a worker). The frame is REC_HEAD + body_len + REC_CHECKSUM
+ * bytes. */
+void rec_head_encode(uint32_t type, size_t body_len, uint8_t *frame);
+void rec_seal_frame(uint8_t *frame, size_t frame_len);
+
 /* Encodes a record frame around body: head, body, checksum. Returns a
  * malloc'd frame in *out and *out_len, or ADBK_E_NOMEM / ADBK_E_LIMIT. */
 adbk_status rec_build(uint32_t type, const uint8_t *body, size_t body_len, uint8_t **out,
@@ -90,7 +100,8 @@ adbk_status rec_build(uint32_t type, const uint8_t *body, size_t body_len, uint8
 
 /* Decodes a whole record frame in buf (len bytes): magic, Frame_Size ==
  * len - 8, checksum, type == want_type (0 = any). On success body/body_len
- * point into buf. what/offset name the place in messages. */
+ * point into buf. what/offset name the place in messages; what NULL leaves
+ * the archive unnamed (for a message that names it already). */
 adbk_status rec_check(const uint8_t *buf, size_t len, uint32_t want_type, const uint8_t **body,
                       size_t *body_len, const char *what, uint64_t offset,
                       struct adbk_error *err);
@@ -98,6 +109,9 @@ adbk_status rec_check(const uint8_t *buf, size_t len, uint32_t want_type, const 
 const char *rec_type_name(uint32_t type);
 
 /* ------------------------------------------------------------ header record */
+
+#define HDR_FLAG_ENCRYPTED 0x1u /* Header_Flags bit 0 (13): format 2.0 */
+#define HDR_FLAG_SIGNED 0x2u    /* Header_Flags bit 1 (12) */
 
 /* The header record's body (FORMAT.md 3.1). Offsets from the body's first
  * byte, which is file offset 12. */
@@ -134,6 +148,7 @@ enum {
     HDR_TOOL_SHORT = 1u << 2, /* Tool runs past the body */
     HDR_MAJOR0 = 1u << 3,     /* Format_Major 0, which never existed */
     HDR_CHUNK_SIZE = 1u << 4, /* Chunk_Size outside ADBK_CHUNK_MIN .. ADBK_CHUNK_MAX */
+    HDR_ENCRYPTION = 1u << 5, /* the Encrypted flag without format 2, or format 2 without it */
 };
 void hdr_encode(const struct hdr_rec *h, struct bytebuf *b);
 unsigned hdr_decode(const uint8_t *body, size_t len, struct hdr_rec *h);
@@ -405,6 +420,11 @@ struct entry_rec {
     struct str16 name, source_path;
     struct owner_rec owner;
     struct xattr_list xattrs;
+    /* Encode: a Span_Digest to end the entry with (12), or NULL. Decode: the
+     * entry's last SPAN_DIGEST bytes when it holds that many past its known
+     * fields (the reader takes them as the digest when the archive is signed),
+     * else NULL. */
+    const uint8_t *digest;
 };
 enum {
     ENT_SIZE = 1u << 0,         /* Entry_Size below 92 or past the bytes: nothing else read */
@@ -421,6 +441,175 @@ void entry_encode(const struct entry_rec *e, struct bytebuf *b);
 /* Decodes the entry at c's position and, unless ENT_SIZE, moves past it
  * (by Entry_Size). */
 unsigned entry_decode(struct cursor *c, struct entry_rec *e);
+
+/* ------------------------------------------------------------ signatures (12) */
+
+#define SPAN_DIGEST 32u /* an entry's Span_Digest: its last 32 bytes when signed */
+
+/* The signature trailer, the index body's last 134 bytes when signed.
+ * Offsets from its first byte. */
+struct sig_disk {
+    uint8_t magic[4];         /* +0x00: Trailer_Magic, "ASIG" */
+    uint8_t algorithm[2];     /* +0x04: u16 Signature_Algorithm, 1 = Ed25519 */
+    uint8_t prefix_digest[32];/* +0x06: Prefix_Digest */
+    uint8_t public_key[32];   /* +0x26: Ed25519 Public_Key */
+    uint8_t signature[64];    /* +0x46: Signature */
+};
+AT(sig_disk, magic, 0x00);
+AT(sig_disk, algorithm, 0x04);
+AT(sig_disk, prefix_digest, 0x06);
+AT(sig_disk, public_key, 0x26);
+AT(sig_disk, signature, 0x46);
+#define SIG_FIXED 134u
+#define SIG_MAGIC 0x47495341u    /* "ASIG" read as LE u32 */
+#define SIG_ED25519 1u
+_Static_assert(sizeof(struct sig_disk) == SIG_FIXED, "signature trailer");
+/* What the signature covers: the trailer's bytes before Signature. */
+#define SIG_SIGNED_PART (SIG_FIXED - 64u)
+
+struct sig_rec {
+    uint32_t magic;
+    uint16_t algorithm;
+    uint8_t prefix_digest[32], public_key[32], signature[64];
+};
+enum {
+    SIG_BAD_MAGIC = 1u << 0,     /* not "ASIG" */
+    SIG_BAD_ALGORITHM = 1u << 1, /* not Ed25519 */
+};
+/* Encodes the trailer without its Signature (SIG_SIGNED_PART bytes): the
+ * signature is appended once the index hash is known. */
+void sig_encode_signed_part(const struct sig_rec *s, struct bytebuf *b);
+/* Decodes the trailer at p (SIG_FIXED bytes). */
+unsigned sig_decode(const uint8_t p[SIG_FIXED], struct sig_rec *s);
+
+/* ------------------------------------------------------------ encryption (13) */
+
+/* The key record's body (13.4): u16 Stanza_Count, the stanzas, then the
+ * 32-byte Header_MAC. A stanza: str16 Type, u16 Arg_Count, Args (str16
+ * each), str16 Body. */
+#define KEY_MAX_STANZAS 1024u
+#define KEY_MAX_ARGS 16u
+#define KEY_TYPE_MAX 64u
+#define KEY_REC_MAX (1u << 20)
+#define KEY_MAC 32u
+
+struct stanza_rec {
+    struct str16 type;
+    uint16_t arg_count;
+    struct str16 args[KEY_MAX_ARGS];
+    struct str16 body;
+};
+enum {
+    KEY_SHORT = 1u << 0,   /* a field runs past the body */
+    KEY_COUNT = 1u << 1,   /* Stanza_Count 0 or over 1,024 */
+    KEY_ARGS = 1u << 2,    /* Arg_Count over 16 */
+    KEY_TYPE = 1u << 3,    /* a Type empty, over 64 bytes or not printable ASCII */
+    KEY_TRAILING = 1u << 4,/* bytes between the last stanza and Header_MAC */
+    /* found where the X25519 stanza is known (keyrec.c, 13.4): */
+    KEY_X25519 = 1u << 5,  /* an X25519 stanza not of one 32-byte share and a 32-byte body */
+    KEY_WEAK = 1u << 6,    /* an X25519 share that gives an all-zero shared secret */
+};
+void key_count_encode(uint16_t count, struct bytebuf *b);
+void stanza_encode(const struct stanza_rec *s, struct bytebuf *b);
+/* Decodes Stanza_Count at the body's start; *mac points at Header_MAC (the
+ * body's last 32 bytes), *mac_at is its offset in the body. Stanzas are then
+ * read with stanza_decode from a cursor over body[2 .. mac_at). */
+unsigned key_decode(const uint8_t *body, size_t len, uint16_t *count, size_t *mac_at);
+unsigned stanza_decode(struct cursor *c, struct stanza_rec *s);
+
+/* The clear parts of sealed records (13.5): Member_Number, and for a chunk
+ * record its Chunk_Index, for a member-end record Size and Chunk_Count;
+ * the sealed bytes follow. */
+#define SMBR_CLEAR 8u
+#define CHK_CLEAR 16u
+#define SEND_CLEAR 24u
+/* Where a chunk record's sealed chunk frame starts in its record frame. */
+#define CHK_SEALED_AT (REC_HEAD + CHK_CLEAR)
+/* A chunk record's frame size for a chunk frame of n bytes. */
+#define CHK_FRAME_SIZE(n) (REC_HEAD + CHK_CLEAR + (n) + 16u + REC_CHECKSUM)
+
+struct sealed_rec {
+    uint64_t number;        /* Member_Number */
+    uint64_t chunk;         /* ACHK: Chunk_Index */
+    uint64_t size, chunk_count; /* AEND */
+    size_t clear_len;       /* bytes of the clear part: the AD */
+    const uint8_t *sealed;  /* ciphertext and tag */
+    size_t sealed_len;
+};
+enum {
+    SEALED_SHORT = 1u << 0, /* the clear part and a tag do not fit the body */
+};
+/* The clear part of a sealed record of type REC_MBR, REC_CHK or REC_END
+ * (written at the body's start; the caller appends the sealed bytes). */
+void sealed_clear_encode(uint32_t type, const struct sealed_rec *r, struct bytebuf *b);
+void chk_clear_encode(uint64_t number, uint64_t chunk, uint8_t out[CHK_CLEAR]);
+unsigned sealed_decode(uint32_t type, const uint8_t *body, size_t len, struct sealed_rec *r);
+
+/* The encrypted index's body (13.6), up to its clear entries. */
+struct eidx_disk {
+    uint8_t archive_id[16];  /* +0x00 */
+    uint8_t created[8];      /* +0x10 */
+    uint8_t member_count[8]; /* +0x18 */
+    uint8_t index_frame[8];  /* +0x20 */
+    uint8_t index_offset[8]; /* +0x28 */
+    uint8_t not_after[8];    /* +0x30: i64 Not_After, 0 unknown */
+    /* +0x38: clear entries, then u32 Sealed_Size and the sealed index */
+};
+AT(eidx_disk, archive_id, 0x00);
+AT(eidx_disk, created, 0x10);
+AT(eidx_disk, member_count, 0x18);
+AT(eidx_disk, index_frame, 0x20);
+AT(eidx_disk, index_offset, 0x28);
+AT(eidx_disk, not_after, 0x30);
+#define EIDX_FIXED 56u
+_Static_assert(sizeof(struct eidx_disk) == EIDX_FIXED, "encrypted index, fixed part");
+
+struct eidx_rec {
+    uint8_t archive_id[16];
+    int64_t created, not_after;
+    uint64_t member_count, index_frame, index_offset;
+};
+enum {
+    EIDX_SHORT = 1u << 0,  /* the fixed part runs past the body */
+    EIDX_COUNTS = 1u << 1, /* more entries (56 bytes) than the body holds */
+};
+void eidx_encode(const struct eidx_rec *x, struct bytebuf *b);
+unsigned eidx_decode(const uint8_t *body, size_t len, struct eidx_rec *x);
+
+/* A clear entry (13.6). */
+struct centry_disk {
+    uint8_t entry_size[4];  /* +0x00: u32 Entry_Size, >= 56 */
+    uint8_t flags[4];       /* +0x04: u32 Entry_Flags, 0 */
+    uint8_t size[8];        /* +0x08 */
+    uint8_t first_frame[8]; /* +0x10 */
+    uint8_t offset[8];      /* +0x18 */
+    uint8_t chunk_count[8]; /* +0x20 */
+    uint8_t span[8];        /* +0x28 */
+    uint8_t span_hash[8];   /* +0x30 */
+    /* +0x38: with a signature, the entry ends with its Span_Digest */
+};
+AT(centry_disk, entry_size, 0x00);
+AT(centry_disk, flags, 0x04);
+AT(centry_disk, size, 0x08);
+AT(centry_disk, first_frame, 0x10);
+AT(centry_disk, offset, 0x18);
+AT(centry_disk, chunk_count, 0x20);
+AT(centry_disk, span, 0x28);
+AT(centry_disk, span_hash, 0x30);
+#define CENTRY_FIXED 56u
+_Static_assert(sizeof(struct centry_disk) == CENTRY_FIXED, "clear entry, fixed part");
+
+struct centry_rec {
+    uint32_t entry_size;
+    uint64_t size, first_frame, offset, chunk_count, span, span_hash;
+    const uint8_t *digest;  /* encode: Span_Digest to append, or NULL; decode: the
+                             * entry's last 32 bytes when it has them */
+};
+enum {
+    CENT_SIZE = 1u << 0,    /* Entry_Size below 56 or past the bytes */
+};
+void centry_encode(const struct centry_rec *e, struct bytebuf *b);
+unsigned centry_decode(struct cursor *c, struct centry_rec *e);
 
 /* ------------------------------------------------------------ seek table */
 

@@ -28,6 +28,21 @@
  * again from the damaged file and recompressed, so the output is produced
  * by the same code as any archive.
  *
+ * Encrypted archives (FORMAT.md 13.7) are walked the same way, every frame
+ * a record: the key record is opened with the caller's identities
+ * (keyrec.c, as the reader does), and the keys derive from the header's
+ * Archive_Id, or, when the header is lost or its MAC fails, from that of an
+ * index record that opens with them (index_id walks ahead to find it).
+ * Sealed member, member-end and index records are opened and then handled
+ * as a plain archive's; a chunk record is opened in place and the chunk
+ * frame inside checked as a plain chunk. Its clear Member_Number and
+ * Chunk_Index (authenticated by the seal) say whose chunk it is and where
+ * it lies, so runs are placed by index and a member is contiguous when
+ * its indexes run 0, 1, 2, ... A part that does not authenticate is damage
+ * like a failed checksum. Pass 2 writes through writer_open_keyed: the same
+ * File_Key and stanzas, a new Archive_Id. Without a key that opens it,
+ * nothing is scanned: ADBK_E_KEY.
+ *
  * Memory: two frame buffers of at most the compress bound of one chunk,
  * a 1 MiB search window, one record at a time (the index up to 64 MiB), and a
  * small record per member and per segment. Every size read from the file is
@@ -40,6 +55,7 @@
 #include "extras.h"
 #include "frame.h"
 #include "internal.h"
+#include "keyrec.h"
 #include "records.h"
 
 #include <stdio.h>
@@ -67,6 +83,8 @@ struct seg {
     uint32_t last_dsize;          /* DATA: content bytes of its last chunk */
     uint64_t pos;                 /* content offset, when placed */
     bool placed;
+    bool idx_known;               /* DATA of an encrypted archive: its chunks' Chunk_Index */
+    uint64_t first_index;         /* ... is first_index, first_index + 1, ... */
     char *out_name;               /* DATA of an incomplete member: output name */
 };
 
@@ -87,6 +105,7 @@ struct smember {
     bool contiguous;              /* no loss so far: the hash below is of all content */
     uint8_t got_hash[16];
     uint64_t chunks_seen;
+    uint64_t next_index;          /* encrypted: the Chunk_Index that keeps it contiguous */
     bool closed_exact;            /* the frame after its last chunk is known not to be a chunk */
     struct seg *segs;
     size_t nsegs, capsegs;
@@ -112,12 +131,16 @@ struct salv {
     const struct adbk_source *src;
     const char *name;
     const struct adbk_salvage_callbacks *cb;
+    const struct adbk_age_identity *ids; /* the caller's secret keys (borrowed) */
+    size_t nids;
     int (*next_data)(void *ctx, uint64_t offset, uint64_t *data);
     struct adbk_salvage_result *res;
     struct adbk_error *err;
 
     bool hdr_ok;
-    uint8_t archive_id[16];
+    uint8_t *hdr_frame;           /* the header record's frame, for Header_MAC */
+    size_t hdr_len;
+    uint8_t archive_id[16];       /* the header's, or (encrypted) the index's */
     int64_t created;
     uint32_t chunk_size;          /* 0 when not known */
     uint32_t chunk_max_seen;
@@ -129,8 +152,18 @@ struct salv {
     uint8_t *skbuf;
     uint64_t skbuf_first, skbuf_n;
 
+    /* encryption (FORMAT.md 13) */
+    bool enc;                     /* format 2.0: the header says so, or a record of 2.0 */
+    bool keyed;                   /* the key record opened: the fields below are set */
+    struct archive_keys keys;
+    uint8_t file_key[FILE_KEY_SIZE];
+    uint8_t *stanzas;             /* Stanza_Count and the stanzas, for the repaired archive */
+    size_t stanzas_len;
+    char key_why[160];            /* what became of a key record that did not open */
+
     /* index */
     bool idx_ok;
+    int64_t idx_created;          /* its Created, when idx_ok */
     struct ientry *ient;
     size_t nient;
     char **pkeys, **pvals;
@@ -398,20 +431,110 @@ static const char *zframe_read(struct salv *s, uint64_t off, uint64_t end, size_
     return NULL;
 }
 
-/* Decompresses the frame in s->in into s->out; NULL or why not. */
-static const char *zframe_decode(struct salv *s, size_t csize, uint64_t fcs, adbk_status *io)
+/* Decompresses the frame z (csize bytes, in s->in) into s->out; NULL or
+ * why not. */
+static const char *zframe_decode(struct salv *s, const uint8_t *z, size_t csize, uint64_t fcs,
+                                 adbk_status *io)
 {
     *io = ADBK_OK;
     if (!grow(&s->out, &s->out_cap, (size_t)fcs)) {
         *io = nomem(s, "a chunk");
         return "no memory";
     }
-    size_t z = ZSTD_decompressDCtx(s->dctx, s->out, (size_t)fcs, s->in, csize);
-    if (ZSTD_isError(z))
-        return ZSTD_getErrorName(z);
-    if (z != fcs)
+    size_t n = ZSTD_decompressDCtx(s->dctx, s->out, (size_t)fcs, z, csize);
+    if (ZSTD_isError(n))
+        return ZSTD_getErrorName(n);
+    if (n != fcs)
         return "it holds fewer bytes than it declares";
     return NULL;
+}
+
+/* ------------------------------------------------------------ chunk records (2.0) */
+
+/* The largest chunk record a chunk of the archive's size can make (13.8). */
+static uint64_t chunk_record_max(const struct salv *s)
+{
+    return CHK_FRAME_SIZE(chunk_bound(s->chunk_size ? s->chunk_size : ADBK_CHUNK_MAX));
+}
+
+/* Reads the chunk record at off (never past end) into s->in and checks its
+ * size and Record_Checksum: NULL, *total its frame's bytes and body/blen
+ * its body (in s->in); or why it is unusable (*io set when reading failed
+ * or memory ran out), *total then its own idea of its size (0: none). */
+static const char *chunk_record_load(struct salv *s, uint64_t off, uint64_t end, uint64_t *total,
+                                     const uint8_t **body, size_t *blen, adbk_status *io)
+{
+    *io = ADBK_OK;
+    *total = 0;
+    uint8_t h[REC_HEAD];
+    if (end - off < sizeof h)
+        return "the file ends inside a frame";
+    if ((*io = rd(s, off, h, sizeof h)) != ADBK_OK)
+        return "unreadable";
+    struct rec_head rh;
+    unsigned f = rec_head_decode(h, sizeof h, &rh);
+    uint64_t n = SKIPPABLE_HEADER + (uint64_t)rh.frame_size;
+    *total = n;
+    if ((f & RH_MAGIC) || rh.type != REC_CHK)
+        return "it is not a chunk record";
+    if (n < CHK_FRAME_SIZE(0) || n > chunk_record_max(s))
+        return "a record with an impossible size";
+    if (n > end - off)
+        return "a record that runs past the end of the file";
+    if (!grow(&s->in, &s->in_cap, (size_t)n)) {
+        *io = nomem(s, "a chunk record");
+        return "no memory";
+    }
+    if ((*io = rd(s, off, s->in, (size_t)n)) != ADBK_OK)
+        return "unreadable";
+    struct adbk_error ignore;
+    if (rec_check(s->in, (size_t)n, REC_CHK, body, blen, s->name, off, &ignore) != ADBK_OK)
+        return "a record that fails its checksum";
+    return NULL;
+}
+
+/* Checks the chunk frame z (zlen bytes, in memory) against FORMAT.md 3.3:
+ * NULL and its content size in *fcs, or why it is unusable. */
+static const char *zframe_check(const struct salv *s, const uint8_t *z, size_t zlen,
+                                uint64_t *fcs)
+{
+    uint64_t cs = s->chunk_size ? s->chunk_size : ADBK_CHUNK_MAX;
+    struct chunk_head ch;
+    unsigned f = chunk_head_check(z, zlen, cs, &ch);
+    if (f & CH_MAGIC)
+        return "what it seals is not a zstd frame";
+    const char *why = chunk_head_why(f);
+    if (why)
+        return why;
+    if (zlen > chunk_bound(cs))
+        return "it is longer than a chunk frame can be";
+    size_t n = ZSTD_findFrameCompressedSize(z, zlen);
+    if (ZSTD_isError(n) || n != zlen)
+        return "the chunk frame it seals does not fill it";
+    if (ch.content_size > (uint64_t)ZSTD_MAX_EXPANSION * zlen + ZSTD_EXPANSION_SLACK)
+        return "it declares more content than its blocks can hold";
+    *fcs = ch.content_size;
+    return NULL;
+}
+
+/* Opens a chunk record's body (chunk_record_load's, in s->in) with the
+ * archive's keys: its clear part into *sr, and the chunk frame it seals,
+ * opened in place, checked by zframe_check: *z (zlen bytes) and *fcs. NULL,
+ * or why it is unusable. */
+static const char *chunk_record_open(struct salv *s, const uint8_t *body, size_t blen,
+                                     struct sealed_rec *sr, const uint8_t **z, size_t *zlen,
+                                     uint64_t *fcs)
+{
+    if (sealed_decode(REC_CHK, body, blen, sr) != 0)
+        return "a chunk record too short for its sealed chunk";
+    if (sr->number > INT64_MAX || sr->chunk > INT64_MAX)
+        return "a chunk record whose member or chunk number is impossible";
+    uint8_t *pt = (uint8_t *)sr->sealed; /* in place: s->in is ours */
+    if (!sealed_open(&s->keys, REC_CHK, body, sr, pt))
+        return "it does not authenticate (changed, moved, or from another archive)";
+    *z = pt;
+    *zlen = sr->sealed_len - SEAL_TAG;
+    return zframe_check(s, *z, *zlen, fcs);
 }
 
 /* Whether a frame could start at off: one of the three magic numbers, or
@@ -523,7 +646,8 @@ static struct seg *seg_add(struct salv *s, enum seg_kind kind, uint64_t off);
 
 /* Opens a member. exact_start: its first chunk is known to be chunk 0 (its
  * record is here, or only records were lost before it); otherwise an
- * unknown number of its chunks may have been lost before. */
+ * unknown number of its chunks may have been lost before. (An encrypted
+ * archive's chunks say their index: there the indexes decide.) */
 static adbk_status member_new(struct salv *s, uint64_t off, int64_t number, bool exact_start)
 {
     if (s->nm == s->capm) {
@@ -543,7 +667,7 @@ static adbk_status member_new(struct salv *s, uint64_t off, int64_t number, bool
     XXH3_128bits_reset(s->hash);
     bool pending = s->unknown_pending;
     s->unknown_pending = false;
-    if (!exact_start && pending) {
+    if (!exact_start && pending && !s->enc) {
         m->contiguous = false;
         struct seg *g = seg_add(s, SEG_UNKNOWN, off);
         if (!g)
@@ -590,6 +714,18 @@ static adbk_status member_for_chunk(struct salv *s, uint64_t off)
     return member_new(s, off, s->next_number, false);
 }
 
+/* The member an encrypted archive's chunk of member number belongs to:
+ * the open one when it has that number, else a new one (its member record
+ * was lost). */
+static adbk_status member_for_sealed(struct salv *s, uint64_t off, int64_t number, bool first)
+{
+    struct smember *m = cur(s);
+    if (m && m->number == number)
+        return ADBK_OK;
+    member_close(s, false);
+    return member_new(s, off, number, first);
+}
+
 static struct seg *seg_add(struct salv *s, enum seg_kind kind, uint64_t off)
 {
     struct smember *m = cur(s);
@@ -608,22 +744,43 @@ static struct seg *seg_add(struct salv *s, enum seg_kind kind, uint64_t off)
     return g;
 }
 
-static adbk_status chunk_good(struct salv *s, uint64_t off, size_t csize, uint64_t dsize)
+/* An intact chunk of csize archive bytes at off, its dsize content bytes in
+ * s->out. sr: the clear part of its chunk record in an encrypted archive
+ * (which names its member and index), NULL in a plain one. */
+static adbk_status chunk_good(struct salv *s, uint64_t off, uint64_t csize, uint64_t dsize,
+                              const struct sealed_rec *sr)
 {
-    adbk_status st = member_for_chunk(s, off);
+    adbk_status st = sr ? member_for_sealed(s, off, (int64_t)sr->number, sr->chunk == 0)
+                        : member_for_chunk(s, off);
     if (st != ADBK_OK)
         return st;
     s->lost_records = 0;
     struct smember *m = cur(s);
     struct seg *g = m->nsegs ? &m->segs[m->nsegs - 1] : NULL;
-    if (!g || g->kind != SEG_DATA || g->arch_end != off)
+    bool extend = g && g->kind == SEG_DATA && g->arch_end == off;
+    /* A run of an encrypted archive holds consecutive indexes, each chunk
+     * but its last full, so that its place follows from its first index. */
+    if (sr && extend)
+        extend = g->first_index + g->chunks == sr->chunk &&
+                 (!s->chunk_size || g->last_dsize == s->chunk_size);
+    if (!extend) {
         if (!(g = seg_add(s, SEG_DATA, off)))
             return nomem(s, "the member's segments");
+        g->idx_known = sr != NULL;
+        g->first_index = sr ? sr->chunk : 0;
+    }
     g->arch_end = off + csize;
     g->chunks++;
     g->len += dsize;
     g->last_dsize = (uint32_t)dsize;
     m->chunks_seen++;
+    if (sr) {
+        /* Contiguous while the indexes run 0, 1, 2, ... whatever lies
+         * between the chunk records. */
+        if (sr->chunk != m->next_index)
+            m->contiguous = false;
+        m->next_index = sr->chunk + 1;
+    }
     if (m->contiguous)
         XXH3_128bits_update(s->hash, s->out, (size_t)dsize);
     if (dsize > s->chunk_max_seen)
@@ -635,6 +792,13 @@ static adbk_status chunk_good(struct salv *s, uint64_t off, size_t csize, uint64
 static adbk_status chunk_lost(struct salv *s, uint64_t off, uint64_t csize, bool len_known,
                               uint64_t dsize)
 {
+    if (s->enc) {
+        /* Its clear numbers are not to be trusted: the indexes of the
+         * chunks around it tell what is missing, and where. */
+        s->lost_records = 0;
+        s->res->chunks_lost++;
+        return ADBK_OK;
+    }
     adbk_status st = member_for_chunk(s, off);
     if (st != ADBK_OK)
         return st;
@@ -665,7 +829,8 @@ static adbk_status region_unknown(struct salv *s, uint64_t off, uint64_t end)
         s->unknown_pending = true;
         return ADBK_OK;
     }
-    m->contiguous = false;
+    if (!s->enc)
+        m->contiguous = false; /* encrypted: the next chunk's index says */
     struct seg *g = seg_add(s, SEG_UNKNOWN, off);
     if (!g)
         return nomem(s, "the member's segments");
@@ -675,7 +840,23 @@ static adbk_status region_unknown(struct salv *s, uint64_t off, uint64_t end)
 
 /* ------------------------------------------------------------ records */
 
-static adbk_status rec_header(struct salv *s, uint64_t off, const uint8_t *b, size_t n)
+/* Why nothing of an encrypted archive can be opened: no key given, or its
+ * key record lost (ADBK_E_KEY). */
+static adbk_status no_keys(struct salv *s)
+{
+    if (!s->nids)
+        return err_set(s->err, ADBK_E_KEY, "%s is encrypted (format 2.0): salvage opens what "
+                       "is intact with a recipient's secret key (--identity FILE), and none "
+                       "was given", s->name);
+    return err_set(s->err, ADBK_E_KEY, "%s is encrypted, and its key record %s: without it "
+                   "nothing of the archive can be opened", s->name,
+                   s->key_why[0] ? s->key_why : "is lost (damaged or cut off)");
+}
+
+/* The header record: the whole frame f (flen bytes, kept for Header_MAC)
+ * and its body b. */
+static adbk_status rec_header(struct salv *s, uint64_t off, const uint8_t *f, size_t flen,
+                              const uint8_t *b, size_t n)
 {
     struct hdr_rec h;
     /* Its Tool does not matter here: only the fields before it. */
@@ -688,19 +869,31 @@ static adbk_status rec_header(struct salv *s, uint64_t off, const uint8_t *b, si
     memcpy(s->archive_id, h.archive_id, 16);
     s->created = h.created;
     s->chunk_size = h.chunk_size;
+    s->enc = h.format_major == ADBK_FORMAT_ENCRYPTED_MAJOR;
+    if (s->enc && !s->nids)
+        return no_keys(s);
+    free(s->hdr_frame);
+    if (!(s->hdr_frame = malloc(flen)))
+        return nomem(s, "the header record");
+    memcpy(s->hdr_frame, f, flen);
+    s->hdr_len = flen;
     return ADBK_OK;
 }
 
-/* Starts the member of a member record that is intact but malformed. */
-static adbk_status member_unnamed(struct salv *s, uint64_t off)
+/* Starts the member of a member record that is intact but malformed; an
+ * encrypted archive's still says its number in clear (authenticated). */
+static adbk_status member_unnamed(struct salv *s, uint64_t off, int64_t number)
 {
     damage(s, off, 0, "the member record at byte %llu is malformed; its member is kept "
            "without a name", (unsigned long long)off);
     member_close(s, true);
-    return member_new(s, off, -1, true);
+    return member_new(s, off, number, true);
 }
 
-static adbk_status rec_member(struct salv *s, uint64_t off, const uint8_t *b, size_t n)
+/* A member record's body b (in an encrypted archive: what its record
+ * seals, clear_number the number in clear; else -1). */
+static adbk_status rec_member(struct salv *s, uint64_t off, const uint8_t *b, size_t n,
+                              int64_t clear_number)
 {
     struct mbr_rec v;
     unsigned f = mbr_decode(b, n, &v);
@@ -712,7 +905,7 @@ static adbk_status rec_member(struct salv *s, uint64_t off, const uint8_t *b, si
         !extras_unpack(v.flags, &v.owner, &v.xattrs, &ex, &ex_block)) {
         free(name);
         free(src);
-        return member_unnamed(s, off);
+        return member_unnamed(s, off, clear_number);
     }
     member_close(s, true);
     adbk_status st = member_new(s, off, (int64_t)v.number, true);
@@ -756,7 +949,8 @@ static adbk_status rec_end(struct salv *s, uint64_t off, const uint8_t *b, size_
         size_t cut = m->nsegs;
         while (cut > 0 && m->segs[cut - 1].kind != SEG_UNKNOWN)
             cut--;
-        size_t moved = cut > 0 ? m->nsegs - cut : 0;
+        /* (An encrypted archive's chunks name their member: none to move.) */
+        size_t moved = cut > 0 && !s->enc ? m->nsegs - cut : 0;
         struct seg *tail = NULL;
         if (moved) {
             tail = malloc(moved * sizeof *tail);
@@ -862,8 +1056,8 @@ static bool index_entries(struct salv *s, struct cursor *c, uint64_t count)
 static adbk_status rec_index(struct salv *s, uint64_t off, const uint8_t *b, size_t n)
 {
     struct idx_rec x;
-    if (idx_decode(b, n, &x) != 0 || (s->hdr_ok && memcmp(x.archive_id, s->archive_id, 16) != 0) ||
-        s->idx_ok) {
+    if (idx_decode(b, n, &x) != 0 ||
+        ((s->hdr_ok || s->keyed) && memcmp(x.archive_id, s->archive_id, 16) != 0) || s->idx_ok) {
         damage(s, off, 0, "the index record at byte %llu %s; ignored", (unsigned long long)off,
                s->idx_ok ? "is a second index" : "is malformed or belongs to another archive");
         return ADBK_OK;
@@ -884,6 +1078,7 @@ static adbk_status rec_index(struct salv *s, uint64_t off, const uint8_t *b, siz
         return ADBK_OK;
     }
     s->idx_ok = true;
+    s->idx_created = x.created;
     return ADBK_OK;
 }
 
@@ -891,36 +1086,291 @@ static adbk_status rec_index(struct salv *s, uint64_t off, const uint8_t *b, siz
 
 enum fr { FR_OK, FR_BAD, FR_END };
 
-/* Takes an intact record of a known type. */
-static adbk_status record_take(struct salv *s, uint64_t off, uint32_t type, const uint8_t *body,
-                               size_t blen)
+/* Reads the record of total bytes at off into *f (the caller frees it) and
+ * checks its frame, of type want (0: any type): *whole says whether it
+ * holds, *body and *blen are then its body. A status only when the bytes
+ * cannot be read or no memory is left (then *f is NULL or to be freed). */
+static adbk_status record_read(struct salv *s, uint64_t off, uint64_t total, uint32_t want,
+                               uint8_t **f, const uint8_t **body, size_t *blen, bool *whole)
+{
+    *whole = false;
+    if (!(*f = malloc((size_t)total)))
+        return nomem(s, "a record");
+    struct adbk_error ignore;
+    adbk_status st = rd(s, off, *f, (size_t)total);
+    *whole = st == ADBK_OK && rec_check(*f, (size_t)total, want, body, blen, s->name, off,
+                                        &ignore) == ADBK_OK;
+    return st;
+}
+
+/* ------------------------------------------------------------ keys (2.0) */
+
+/* Whether the encrypted index record of total bytes at off opens under the
+ * keys that its own clear Archive_Id gives with the File_Key: then it is
+ * this archive's, and s->archive_id and s->keys are set from it. */
+static adbk_status index_try(struct salv *s, uint64_t off, uint64_t total, bool *found)
+{
+    uint8_t *f;
+    const uint8_t *body;
+    size_t blen;
+    bool whole;
+    adbk_status st = record_read(s, off, total, REC_IDX, &f, &body, &blen, &whole);
+    struct eidx_rec x;
+    if (whole && eidx_decode(body, blen, &x) == 0) {
+        struct archive_keys k;
+        uint8_t *pt;
+        size_t ptlen;
+        keys_derive(s->file_key, x.archive_id, &k);
+        int r = eidx_open(&k, body, blen, &x, &pt, &ptlen);
+        free(pt);
+        if (r == EIDX_OPEN_NOMEM)
+            st = nomem(s, "the index");
+        if (r == 0) {
+            *found = true;
+            s->keys = k;
+            memcpy(s->archive_id, x.archive_id, 16);
+        }
+        crypto_wipe(&k, sizeof k);
+    }
+    free(f);
+    return st;
+}
+
+/* When the header cannot give the Archive_Id that the archive's keys derive
+ * from (13.3): the frames from off on are walked by their heads alone (every
+ * frame of a 2.0 archive is a record), resynchronising as the scan does,
+ * to an index record that index_try opens. *found says whether one did. */
+static adbk_status index_id(struct salv *s, uint64_t off, bool *found)
+{
+    *found = false;
+    uint64_t end = s->src->size;
+    uint64_t gap = s->res->gap_bytes_read, hole = s->res->hole_bytes_skipped;
+    adbk_status st = ADBK_OK;
+    while (st == ADBK_OK && !*found && end - off >= REC_FRAME_MIN) {
+        uint8_t h[REC_HEAD];
+        if ((st = rd(s, off, h, sizeof h)) != ADBK_OK)
+            break;
+        struct rec_head rh;
+        unsigned f = rec_head_decode(h, sizeof h, &rh);
+        uint64_t total = SKIPPABLE_HEADER + (uint64_t)rh.frame_size;
+        bool next = false;
+        if (!(f & (RH_MAGIC | RH_SIZE)) && total <= end - off) {
+            if (rh.type == REC_IDX && total <= INDEX_REC_MAX)
+                st = index_try(s, off, total, found);
+            if (st == ADBK_OK && !*found)
+                st = magic_at(s, off + total, end, &next);
+        }
+        if (st != ADBK_OK || *found)
+            break;
+        if (next) {
+            off += total;
+            continue;
+        }
+        st = resync(s, off + 1, end, &off);
+    }
+    /* Only the scan's own searches count in the report. */
+    s->res->gap_bytes_read = gap;
+    s->res->hole_bytes_skipped = hole;
+    return st;
+}
+
+/* The key record (13.4), whose frame of flen bytes is at off: opened with
+ * the caller's identities. The keys derive from the header's Archive_Id
+ * once Header_MAC checks out; when the header is lost, or its MAC fails
+ * (then it is not used at all), from the Archive_Id of an index record
+ * that opens with it (index_id). *out stays FR_BAD, with *why, for a key
+ * record that cannot be used. */
+static adbk_status rec_key(struct salv *s, uint64_t off, size_t flen, const uint8_t *body,
+                           size_t blen, enum fr *out, const char **why)
+{
+    if (s->keyed || s->nm > 0 || (s->hdr_ok && !s->enc)) {
+        *why = s->hdr_ok && !s->enc ? "a key record in a plain archive"
+                                    : "a key record that is not the archive's first";
+        return ADBK_OK;
+    }
+    s->enc = true;
+    if (!s->nids)
+        return no_keys(s);
+    if (!crypto_ready())
+        return err_set(s->err, ADBK_E_IO, "%s: libsodium cannot start", s->name);
+    uint16_t count;
+    size_t mac_at;
+    bool found;
+    unsigned f = key_record_open(body, blen, s->ids, s->nids, &count, &mac_at, &found,
+                                 s->file_key);
+    if (f) {
+        snprintf(s->key_why, sizeof s->key_why, "at byte %llu is malformed (%s)",
+                 (unsigned long long)off, key_record_fault(f));
+        *why = "a malformed key record";
+        return ADBK_OK;
+    }
+    if (!found)
+        return err_set(s->err, ADBK_E_KEY, "%s is encrypted to %u recipient%s, and none of the "
+                       "%zu key%s given opens it", s->name, count, count == 1 ? "" : "s",
+                       s->nids, s->nids == 1 ? "" : "s");
+    *out = FR_OK;
+    bool ok = false;
+    if (s->hdr_ok) {
+        ok = key_record_keys(s->file_key, s->archive_id, s->hdr_frame, s->hdr_len, body, mac_at,
+                             &s->keys);
+        if (!ok) {
+            damage(s, off, 0, "the key record at byte %llu opens, but its header MAC fails: "
+                   "the header or the key record was changed; the header is not used",
+                   (unsigned long long)off);
+            s->hdr_ok = false;
+            s->chunk_size = 0;
+        }
+    }
+    adbk_status st = ADBK_OK;
+    if (!ok && (st = index_id(s, off + flen, &ok)) != ADBK_OK)
+        return st;
+    if (!ok)
+        return err_set(s->err, ADBK_E_KEY, "%s: a key opens its key record, but its header "
+                       "record is %s and no index record gives the Archive_Id its keys derive "
+                       "from: nothing of the archive can be opened", s->name,
+                       s->hdr_frame ? "changed (its MAC fails)" : "lost");
+    if (!(s->stanzas = malloc(mac_at)))
+        return nomem(s, "the key record");
+    memcpy(s->stanzas, body, mac_at);
+    s->stanzas_len = mac_at;
+    s->keyed = true;
+    return ADBK_OK;
+}
+
+/* Opens a sealed member, member-end or index record (13.5, 13.6) into
+ * *pt (malloc'd, *ptlen bytes: the plain record's body); *number gets a
+ * member record's number in clear. Sets *why, and *pt NULL, when it does
+ * not open or its clear and sealed fields differ. */
+static adbk_status unseal_record(struct salv *s, uint32_t type, const uint8_t *body, size_t blen,
+                                 uint8_t **pt, size_t *ptlen, int64_t *number, const char **why)
+{
+    static const char auth[] = "it does not authenticate (changed, moved, or from another "
+                               "archive)";
+    *pt = NULL;
+    *why = NULL;
+    if (type == REC_IDX) {
+        struct eidx_rec x;
+        int r = eidx_open(&s->keys, body, blen, &x, pt, ptlen);
+        if (r == EIDX_OPEN_NOMEM)
+            return nomem(s, "the index");
+        *why = r == EIDX_OPEN_AUTH ? auth : r ? "a malformed encrypted index" : NULL;
+        return ADBK_OK;
+    }
+    struct sealed_rec sr;
+    if (sealed_decode(type, body, blen, &sr) != 0 || sr.number > INT64_MAX) {
+        *why = "a sealed record too short for its seal, or of an impossible member";
+        return ADBK_OK;
+    }
+    size_t n = sr.sealed_len - SEAL_TAG;
+    uint8_t *p = malloc(n ? n : 1);
+    if (!p)
+        return nomem(s, "a record");
+    struct end_rec e;
+    if (!sealed_open(&s->keys, type, body, &sr, p))
+        *why = auth;
+    else if (type == REC_MBR && n >= 8 && le_get64(p) != sr.number)
+        *why = "its member numbers in clear and sealed differ";
+    else if (type == REC_END && end_decode(p, n, &e) == 0 &&
+             (e.number != sr.number || e.size != sr.size || e.chunk_count != sr.chunk_count))
+        *why = "its fields in clear and sealed differ";
+    if (*why) {
+        free(p);
+        return ADBK_OK;
+    }
+    *pt = p;
+    *ptlen = n;
+    *number = (int64_t)sr.number;
+    return ADBK_OK;
+}
+
+/* Takes an intact record of a known type: its frame f (flen bytes) and
+ * body. In an encrypted archive its sealed part is opened first; *out
+ * stays FR_BAD, with *why, when it does not open. */
+static adbk_status record_take(struct salv *s, uint64_t off, uint32_t type, const uint8_t *f,
+                               size_t flen, const uint8_t *body, size_t blen, enum fr *out,
+                               const char **why)
 {
     s->any_record = true;
+    if (type == REC_KEY)
+        return rec_key(s, off, flen, body, blen, out, why);
+    uint8_t *pt = NULL;
+    int64_t number = -1;
+    if (s->enc && type != REC_HDR) {
+        if (!s->keyed)
+            return no_keys(s);
+        size_t ptlen;
+        adbk_status st = unseal_record(s, type, body, blen, &pt, &ptlen, &number, why);
+        if (st != ADBK_OK || !pt)
+            return st;
+        body = pt;
+        blen = ptlen;
+    }
+    *out = FR_OK;
     unsigned lost = s->lost_records;
     s->lost_records = 0;
-    if (type == REC_HDR)
-        return rec_header(s, off, body, blen);
-    if (type == REC_MBR)
-        return rec_member(s, off, body, blen);
-    if (type == REC_END) {
+    adbk_status st;
+    if (type == REC_HDR) {
+        st = rec_header(s, off, f, flen, body, blen);
+    } else if (type == REC_MBR) {
+        st = rec_member(s, off, body, blen, number);
+    } else if (type == REC_END) {
         /* Two lost records before it: the open member's end and this
-         * member's own record. */
-        if (lost > 1)
+         * member's own record. (Encrypted, every record names its member:
+         * rec_end tells.) */
+        if (lost > 1 && !s->enc)
             member_close(s, true);
-        return rec_end(s, off, body, blen);
+        st = rec_end(s, off, body, blen);
+    } else {
+        member_close(s, true);
+        st = rec_index(s, off, body, blen);
     }
-    member_close(s, true);
-    return rec_index(s, off, body, blen);
+    free(pt);
+    return st;
+}
+
+/* Looks at the chunk record of total bytes at off; as scan_frame. */
+static adbk_status scan_chunk_record(struct salv *s, uint64_t off, uint64_t end, enum fr *out,
+                                     const char **why)
+{
+    uint64_t total;
+    const uint8_t *body;
+    size_t blen;
+    adbk_status st;
+    *why = chunk_record_load(s, off, end, &total, &body, &blen, &st);
+    if (st != ADBK_OK || *why)
+        return st;
+    s->any_record = true;
+    if (!s->enc && s->hdr_ok) {
+        *why = "a chunk record (format 2.0) in a plain archive";
+        return ADBK_OK;
+    }
+    s->enc = true; /* the header is lost: a chunk record says what it was */
+    if (!s->keyed)
+        return no_keys(s);
+    struct sealed_rec sr;
+    const uint8_t *z;
+    size_t zlen;
+    uint64_t fcs;
+    if ((*why = chunk_record_open(s, body, blen, &sr, &z, &zlen, &fcs)) != NULL)
+        return ADBK_OK;
+    if ((*why = zframe_decode(s, z, zlen, fcs, &st)) != NULL || st != ADBK_OK)
+        return st;
+    *out = FR_OK;
+    return chunk_good(s, off, total, fcs, &sr);
 }
 
 /* Looks at the record at off, whose first hn bytes are h; as scan_frame. */
 static adbk_status scan_record(struct salv *s, uint64_t off, const uint8_t *h, size_t hn,
-                               uint64_t avail, enum fr *out, uint64_t *extent, const char **why)
+                               uint64_t avail, enum fr *out, uint64_t *extent, const char **why,
+                               bool *is_chunk)
 {
     struct rec_head rh;
     (void)rec_head_decode(h, hn, &rh);
     uint64_t total = SKIPPABLE_HEADER + (uint64_t)rh.frame_size;
-    uint64_t cap = rh.type == REC_IDX ? INDEX_REC_MAX : SMALL_REC_MAX;
+    *is_chunk = hn >= REC_HEAD && rh.type == REC_CHK;
+    uint64_t cap = rh.type == REC_IDX ? INDEX_REC_MAX
+                   : *is_chunk       ? chunk_record_max(s)
+                                     : SMALL_REC_MAX;
     *extent = total;
     if (hn < REC_HEAD || total < REC_FRAME_MIN || total > cap) {
         *why = "a record with an impossible size";
@@ -930,21 +1380,21 @@ static adbk_status scan_record(struct salv *s, uint64_t off, const uint8_t *h, s
         *why = "a record that runs past the end of the file";
         return ADBK_OK;
     }
-    uint8_t *f = malloc((size_t)total);
-    if (!f)
-        return nomem(s, "a record");
+    if (*is_chunk) {
+        adbk_status st = scan_chunk_record(s, off, off + avail, out, why);
+        *is_chunk = s->enc; /* in a plain archive, a record of another version */
+        return st;
+    }
+    uint8_t *f;
     const uint8_t *body;
     size_t blen;
-    struct adbk_error ignore;
-    adbk_status st = rd(s, off, f, (size_t)total);
-    if (st == ADBK_OK && rec_check(f, (size_t)total, 0, &body, &blen, s->name, off,
-                                   &ignore) == ADBK_OK) {
-        if (rec_head_decode(f, (size_t)total, &rh) & RH_TYPE) {
+    bool whole;
+    adbk_status st = record_read(s, off, total, 0, &f, &body, &blen, &whole);
+    if (whole) {
+        if (rec_head_decode(f, (size_t)total, &rh) & RH_TYPE)
             *why = "a record of an unknown type";
-        } else {
-            *out = FR_OK;
-            st = record_take(s, off, rh.type, body, blen);
-        }
+        else
+            st = record_take(s, off, rh.type, f, (size_t)total, body, blen, out, why);
     } else if (st == ADBK_OK) {
         *why = "a record that fails its checksum";
     }
@@ -959,19 +1409,24 @@ static adbk_status scan_chunk(struct salv *s, uint64_t off, uint64_t end, enum f
     size_t csize;
     uint64_t fcs;
     adbk_status st;
+    if (s->enc) {
+        *why = "a chunk frame in clear, which an encrypted archive never holds";
+        return ADBK_OK;
+    }
     *why = zframe_read(s, off, end, &csize, &fcs, &st);
     if (st != ADBK_OK || *why)
         return st;
     *extent = csize;
-    *why = zframe_decode(s, csize, fcs, &st);
+    *why = zframe_decode(s, s->in, csize, fcs, &st);
     if (st != ADBK_OK || *why)
         return st;
     *out = FR_OK;
-    return chunk_good(s, off, csize, fcs);
+    return chunk_good(s, off, csize, fcs, NULL);
 }
 
 /* Looks at the frame at off. On FR_BAD, *extent is the frame's own idea of
- * its length (0 when it has none) and *why says what is wrong. */
+ * its length (0 when it has none), *why says what is wrong and *is_chunk
+ * whether it is a chunk frame (encrypted: a chunk record). */
 static adbk_status scan_frame(struct salv *s, uint64_t off, uint64_t end, enum fr *out,
                               uint64_t *extent, const char **why, bool *is_chunk)
 {
@@ -990,7 +1445,7 @@ static adbk_status scan_frame(struct salv *s, uint64_t off, uint64_t end, enum f
         return st;
     uint32_t magic = frame_magic(h, hn);
     if (magic == REC_MAGIC)
-        return scan_record(s, off, h, hn, avail, out, extent, why);
+        return scan_record(s, off, h, hn, avail, out, extent, why, is_chunk);
     if (magic == SEEK_MAGIC) {
         struct seek_head sh;
         (void)seek_head_decode(h, &sh);
@@ -1044,10 +1499,16 @@ static adbk_status scan(struct salv *s)
             continue;
         }
         /* The frame at off is unusable: find where the next one starts. */
+        /* A chunk record's seek-table entry is a record's (13.5): its own
+         * head says what it is. */
+        const char *kind = is_chunk ? (s->enc ? "chunk record" : "chunk frame")
+                                    : (s->enc ? "record" : "frame");
         if (s->seek_ok && at) {
-            bool record = sk.dsize == 0 && sk.checksum == EMPTY_XXH64_LOW32;
+            bool record = s->enc ? !is_chunk
+                                 : sk.dsize == 0 && sk.checksum == EMPTY_XXH64_LOW32;
             damage(s, off, sk.csize, "%s at byte %llu (%u bytes, per the seek table): %s",
-                   record ? "record" : "chunk frame", (unsigned long long)off, sk.csize, why);
+                   record ? "record" : s->enc ? kind : "chunk frame", (unsigned long long)off,
+                   sk.csize, why);
             if (record)
                 s->lost_records++;
             else if ((st = chunk_lost(s, off, sk.csize, true, sk.dsize)) != ADBK_OK) {
@@ -1060,9 +1521,8 @@ static adbk_status scan(struct salv *s)
         if (ext && ext <= end - off && (st = magic_at(s, off + ext, end, &next_ok)) != ADBK_OK)
             return st;
         if (ext && next_ok) {
-            damage(s, off, ext, "%s at byte %llu (%llu bytes): %s",
-                   is_chunk ? "chunk frame" : "frame", (unsigned long long)off,
-                   (unsigned long long)ext, why);
+            damage(s, off, ext, "%s at byte %llu (%llu bytes): %s", kind,
+                   (unsigned long long)off, (unsigned long long)ext, why);
             if (is_chunk) {
                 if ((st = chunk_lost(s, off, ext, false, 0)) != ADBK_OK)
                     return st;
@@ -1098,6 +1558,20 @@ static const struct ientry *index_entry(const struct salv *s, const struct smemb
     return e;
 }
 
+/* Places a run of an encrypted archive's chunks where their Chunk_Index
+ * says: exactly, whatever was lost before it, provided every chunk but its
+ * last is full (else the bytes would not lie where the indexes say). */
+static void place_by_index(const struct salv *s, struct seg *g)
+{
+    uint64_t cs = s->chunk_size;
+    if (!cs || !g->idx_known || !g->chunks || g->last_dsize > cs ||
+        g->chunks - 1 > (UINT64_MAX - cs) / cs || g->len != (g->chunks - 1) * cs + g->last_dsize ||
+        g->first_index > ((uint64_t)INT64_MAX - g->len) / cs)
+        return;
+    g->pos = g->first_index * cs;
+    g->placed = true;
+}
+
 static void place(struct salv *s, struct smember *m)
 {
     uint64_t cs = s->chunk_size;
@@ -1123,9 +1597,12 @@ static void place(struct salv *s, struct smember *m)
         m->size_known = true;
         m->size = ie->size;
     }
-    /* Forward from offset 0. */
+    /* Forward from offset 0. (Encrypted: by the chunks' indexes alone.) */
     uint64_t pos = 0;
-    bool known = true;
+    bool known = !s->enc;
+    for (size_t i = 0; i < m->nsegs && s->enc; i++)
+        if (m->segs[i].kind == SEG_DATA)
+            place_by_index(s, &m->segs[i]);
     for (size_t i = 0; i < m->nsegs; i++) {
         struct seg *g = &m->segs[i];
         if (!known)
@@ -1146,7 +1623,7 @@ static void place(struct salv *s, struct smember *m)
         }
     }
     /* Backward from the size. */
-    if (m->size_known) {
+    if (m->size_known && !s->enc) {
         pos = m->size;
         for (size_t i = m->nsegs; i-- > 0;) {
             struct seg *g = &m->segs[i];
@@ -1176,7 +1653,7 @@ static void place(struct salv *s, struct smember *m)
                 break;
             }
         }
-    } else {
+    } else if (!m->size_known) {
         /* No record gives the size: the content ended with the member's last
          * chunk if that chunk was short (only a member's last chunk is), or
          * if the frame after it is known to be a record. */
@@ -1208,6 +1685,10 @@ static void place(struct salv *s, struct smember *m)
     bool all = m->contiguous && m->size_known;
     uint64_t have = 0;
     for (size_t i = 0; i < m->nsegs && all; i++) {
+        /* (Encrypted, contiguous already says that no chunk is missing
+         * between them: what else was lost there was no chunk of it.) */
+        if (m->segs[i].kind != SEG_DATA && s->enc)
+            continue;
         if (m->segs[i].kind != SEG_DATA || !m->segs[i].placed)
             all = false;
         else
@@ -1329,17 +1810,39 @@ static adbk_status name_outputs(struct salv *s, struct nameset *used)
 
 /* ------------------------------------------------------------ pass 2 */
 
+/* Reads the chunk at off again (a chunk frame, or in an encrypted archive
+ * a chunk record opened), never past end: its csize archive bytes, its
+ * content (fcs bytes) in s->out. NULL, or why it is unusable now. */
+static const char *chunk_again(struct salv *s, uint64_t off, uint64_t end, uint64_t *csize,
+                               uint64_t *fcs, adbk_status *st)
+{
+    const uint8_t *z = s->in;
+    size_t zlen;
+    const char *why;
+    if (s->enc) {
+        const uint8_t *body;
+        size_t blen;
+        struct sealed_rec sr;
+        why = chunk_record_load(s, off, end, csize, &body, &blen, st);
+        if (!why && *st == ADBK_OK)
+            why = chunk_record_open(s, body, blen, &sr, &z, &zlen, fcs);
+    } else {
+        why = zframe_read(s, off, end, &zlen, fcs, st);
+        *csize = zlen;
+    }
+    if (!why && *st == ADBK_OK)
+        why = zframe_decode(s, z, zlen, *fcs, st);
+    return why;
+}
+
 /* Decompresses the chunk frames of one segment again and writes them. */
 static adbk_status copy_seg(struct salv *s, struct adbk_writer *w, const struct seg *g)
 {
     uint64_t off = g->arch_off, chunks = 0, bytes = 0;
     while (off < g->arch_end) {
-        size_t csize;
-        uint64_t fcs;
+        uint64_t csize, fcs;
         adbk_status st;
-        const char *why = zframe_read(s, off, g->arch_end, &csize, &fcs, &st);
-        if (!why && st == ADBK_OK)
-            why = zframe_decode(s, csize, fcs, &st);
+        const char *why = chunk_again(s, off, g->arch_end, &csize, &fcs, &st);
         if (st != ADBK_OK)
             return st;
         if (why)
@@ -1399,12 +1902,19 @@ static adbk_status write_member(struct salv *s, struct adbk_writer *w, const str
 static adbk_status write_all(struct salv *s, const struct adbk_sink *sink,
                              const struct adbk_salvage_options *o)
 {
+    /* Created from the header, else from the index: a backup must not look
+     * younger than it is (FORMAT.md 7, tombstone lifetime; 13.6 Not_After). */
     struct adbk_writer_options wo = {
         .level = o && o->level ? o->level : 3, .threads = o ? o->threads : 0, .in_caller = o && o->in_caller,
         .chunk_size = s->chunk_size ? s->chunk_size : ADBK_CHUNK_DEFAULT,
-        .has_created = s->hdr_ok, .created_sec = s->created};
+        .has_created = s->hdr_ok || s->idx_ok, .created_sec = s->hdr_ok ? s->created : s->idx_created,
+        .sign_key = o ? o->sign_key : NULL};
     struct adbk_writer *w;
-    adbk_status st = adbk_writer_open(sink, &wo, &w, s->err);
+    /* An encrypted archive is repaired under its own File_Key, for the same
+     * recipients (its stanzas as they were), with a new Archive_Id (13.7). */
+    adbk_status st = s->keyed ? writer_open_keyed(sink, &wo, s->file_key, s->stanzas,
+                                                  s->stanzas_len, &w, s->err)
+                              : adbk_writer_open(sink, &wo, &w, s->err);
     if (st != ADBK_OK)
         return st;
     writer_allow_reserved_kinds(w); /* a later minor version's kind is kept as it is */
@@ -1458,7 +1968,7 @@ static adbk_status write_all(struct salv *s, const struct adbk_sink *sink,
     else
         snprintf(result, sizeof result, "complete: all %llu members recovered",
                  (unsigned long long)s->res->members);
-    if (s->hdr_ok)
+    if (s->hdr_ok || s->keyed)
         for (int i = 0; i < 16; i++)
             snprintf(from + 2 * i, 3, "%02x", s->archive_id[i]);
     if (st == ADBK_OK)
@@ -1556,6 +2066,10 @@ static void salv_free(struct salv *s)
     }
     free(s->m);
     drop_index(s);
+    crypto_wipe(&s->keys, sizeof s->keys);
+    crypto_wipe(s->file_key, sizeof s->file_key);
+    free(s->stanzas);
+    free(s->hdr_frame);
     free(s->skbuf);
     free(s->in);
     free(s->out);
@@ -1577,7 +2091,9 @@ adbk_status adbk_salvage(const struct adbk_source *src, const struct adbk_sink *
         return err_set(err, ADBK_E_ARG, "adbk_salvage: no source");
     struct salv s = {.src = src, .name = src->name ? src->name : "archive", .cb = cb,
                      .res = res, .err = err, .cur = -1, .next_number = 0,
-                     .next_data = src->next_data};
+                     .next_data = src->next_data,
+                     .ids = options ? options->identities : NULL,
+                     .nids = options && options->identities ? options->identity_count : 0};
     adbk_status st = ADBK_OK;
     s.dctx = ZSTD_createDCtx();
     s.hash = XXH3_createState();
@@ -1591,6 +2107,9 @@ adbk_status adbk_salvage(const struct adbk_source *src, const struct adbk_sink *
         st = scan(&s);
     res->header_ok = s.hdr_ok;
     res->index_ok = s.idx_ok;
+    res->encrypted = s.enc;
+    if (st == ADBK_OK && s.enc && !s.keyed)
+        st = no_keys(&s); /* its key record was never met */
     if (st == ADBK_OK && !s.any_record)
         st = err_set(err, ADBK_E_NOT_ADBK, "%s: not one intact adbk record found; it is not an "
                      "adbk archive, or nothing of it is left", s.name);

@@ -23,7 +23,15 @@
  * Errors are sticky: after a failure every call returns the first failure's
  * status and message. The writer never seeks. It decides what goes into each
  * record and the seek table; records.c lays the bytes out.
+ *
+ * Encrypted (FORMAT.md 13): a key record follows the header; member and
+ * member-end records are sealed as they are built, on the caller's thread;
+ * a worker seals its chunk frame into a chunk record right after compressing
+ * it, in place. Signed (12): each frame's BLAKE2b digest is taken where the
+ * frame is made (a chunk's by its worker), and emission folds them into the
+ * member's Span_Digest, in order; finish signs the index.
  */
+#include "crypto.h"
 #include "extras.h"
 #include "frame.h"
 #include "internal.h"
@@ -37,6 +45,7 @@
 #include <time.h>
 #include <xxhash.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #ifndef ADBK_VERSION_STRING
 #define ADBK_VERSION_STRING "0"
@@ -49,6 +58,8 @@ struct slot {
     uint8_t *in, *out;
     size_t in_len, in_cap, out_cap, out_len; /* caps grow: slot_room, submit_fill */
     size_t zret;       /* ZSTD result of the worker, checked at emission */
+    uint64_t member, chunk;       /* encrypted: the chunk record's clear part */
+    uint8_t digest[DIGEST_SIZE];  /* signed: the frame's Frame_Digest */
 };
 
 /* What the index needs about a member, completed as its frames are emitted. */
@@ -80,6 +91,7 @@ struct adbk_writer {
     struct adbk_sink sink;
     enum wstate state;
     bool reserved_kinds;          /* kinds 9-255 accepted (salvage keeps them) */
+    bool store_raw;               /* tests only: chunks stored, not compressed */
     struct adbk_error failure;
 
     int level;
@@ -117,6 +129,18 @@ struct adbk_writer {
 
     uint64_t bytes_in;
     uint8_t file_xxh128[16];
+
+    /* Encrypted (FORMAT.md 13): the archive's keys; clear index entries. */
+    bool encrypted;
+    struct archive_keys keys;
+    struct bytebuf centries;
+    /* Signed (12): the key, the Span_Digest of the member being emitted and
+     * the Prefix_Digest of the frames before the first member. */
+    bool signing;
+    struct adbk_sign_key sign;
+    struct digest_list span_dl, prefix_dl;
+    bool prefix_open;
+    uint8_t prefix_digest[DIGEST_SIZE];
 };
 
 /* ------------------------------------------------------------ failure */
@@ -174,9 +198,12 @@ static adbk_status sink_out(struct adbk_writer *w, const void *buf, size_t len,
     return ADBK_OK;
 }
 
-/* Writes one frame, records it in the seek table, feeds the span hash. */
+/* Writes one frame, records it in the seek table, feeds the span hash and,
+ * signing, the digest list the frame belongs to (digest: its Frame_Digest,
+ * or NULL to take it here). */
 static adbk_status emit_frame(struct adbk_writer *w, const uint8_t *buf, size_t len,
-                              uint32_t dsize, uint32_t checksum, struct adbk_error *err)
+                              uint32_t dsize, uint32_t checksum, const uint8_t *digest,
+                              struct adbk_error *err)
 {
     if (len > UINT32_MAX)
         return failf(w, err, ADBK_E_LIMIT, "%s: a %zu-byte frame does not fit the seek table",
@@ -192,6 +219,12 @@ static adbk_status emit_frame(struct adbk_writer *w, const uint8_t *buf, size_t 
         return failf(w, err, ADBK_E_NOMEM, "%s: no memory for the seek table", w->sink.name);
     if (w->in_span)
         XXH3_64bits_update(w->span_hash, buf, len);
+    if (w->signing && (w->in_span || w->prefix_open)) {
+        uint8_t d[DIGEST_SIZE];
+        if (!digest)
+            frame_digest(buf, len, d);
+        dlist_add(w->in_span ? &w->span_dl : &w->prefix_dl, digest ? digest : d);
+    }
     w->offset += len;
     w->frames++;
     return ADBK_OK;
@@ -216,19 +249,30 @@ static struct owner_rec meta_owner(const struct member_meta *m)
                               .group = str16_of(m->group)};
 }
 
-/* Appends the index entry of a member whose end record was just emitted. */
+/* Appends the index entry of a member whose end record was just emitted
+ * (and, encrypted, its clear entry; signed, its Span_Digest). */
 static adbk_status add_entry(struct adbk_writer *w, struct member_meta *m, struct adbk_error *err)
 {
+    uint8_t digest[DIGEST_SIZE];
+    if (w->signing)
+        dlist_final(&w->span_dl, digest);
     struct entry_rec e = {
         .kind = m->kind, .bft = m->bft, .flags = m->flags, .size = m->size,
         .mtime_sec = m->mtime_sec, .mtime_nsec = m->mtime_nsec, .mode = m->mode,
         .first_frame = m->first_frame, .offset = m->offset, .chunk_count = m->chunk_count,
         .span = w->offset - m->offset, .span_hash = XXH3_64bits_digest(w->span_hash),
         .name = str16_of(m->name), .source_path = str16_of(m->source_path),
-        .owner = meta_owner(m), .xattrs = m->xattrs};
+        .owner = meta_owner(m), .xattrs = m->xattrs,
+        .digest = w->signing && !w->encrypted ? digest : NULL};
     memcpy(e.content_hash, m->xxh128, 16);
     entry_encode(&e, &w->entries);
-    if (w->entries.failed)
+    if (w->encrypted)
+        centry_encode(&(struct centry_rec){.size = e.size, .first_frame = e.first_frame,
+                                           .offset = e.offset, .chunk_count = e.chunk_count,
+                                           .span = e.span, .span_hash = e.span_hash,
+                                           .digest = w->signing ? digest : NULL},
+                      &w->centries);
+    if (w->entries.failed || w->centries.failed)
         return failf(w, err, ADBK_E_NOMEM, "%s: no memory for the index", w->sink.name);
     w->members_emitted++;
     return ADBK_OK;
@@ -253,10 +297,13 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
         if (ZSTD_isError(s->zret))
             return failf(w, err, ADBK_E_ZSTD, "%s: compressing the chunk at byte %llu: %s",
                          w->sink.name, (unsigned long long)w->offset, ZSTD_getErrorName(s->zret));
+        const uint8_t *digest = w->signing ? s->digest : NULL;
+        if (w->encrypted) /* a chunk record: a record's seek-table entry (13.5) */
+            return emit_frame(w, s->out, s->out_len, 0, EMPTY_XXH64_LOW32, digest, err);
         /* A zstd frame with a checksum ends with the low 32 bits of XXH64 of
          * its content: exactly the seek table's checksum field. */
         return emit_frame(w, s->out, s->out_len, (uint32_t)s->in_len,
-                          chunk_checksum(s->out, s->out_len), err);
+                          chunk_checksum(s->out, s->out_len), digest, err);
     }
     struct rec_item *r = it->data;
     if (it->tag == REC_MBR) {
@@ -264,8 +311,14 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
         r->meta->first_frame = w->frames;
         XXH3_64bits_reset(w->span_hash);
         w->in_span = true;
+        if (w->signing) {
+            if (w->prefix_open)
+                dlist_final(&w->prefix_dl, w->prefix_digest);
+            w->prefix_open = false;
+            dlist_init(&w->span_dl);
+        }
     }
-    adbk_status st = emit_frame(w, r->bytes, r->len, 0, EMPTY_XXH64_LOW32, err);
+    adbk_status st = emit_frame(w, r->bytes, r->len, 0, EMPTY_XXH64_LOW32, NULL, err);
     if (st == ADBK_OK && it->tag == REC_END) {
         w->in_span = false;
         st = add_entry(w, r->meta, err);
@@ -282,12 +335,45 @@ static void drop_item(void *ctx, const struct opipe_item *it)
         rec_item_free(it->data, it->tag == REC_END);
 }
 
-/* Builds a record and queues it behind everything before it. */
-static adbk_status push_record(struct adbk_writer *w, uint32_t type, struct bytebuf *body,
-                               struct member_meta *meta, struct adbk_error *err)
+/* Encrypted: turns body (a record body as 1.x lays it out) into the sealed
+ * record body of 13.5, the clear part first. */
+static void seal_body(struct adbk_writer *w, uint32_t type, const struct sealed_rec *clear,
+                      struct bytebuf *body)
+{
+    struct bytebuf out = {0};
+    sealed_clear_encode(type, clear, &out);
+    size_t ad = out.len;
+    bb_reserve(&out, body->len + SEAL_TAG);
+    if (!out.failed && !body->failed) {
+        seal(&w->keys, type, clear->number, 0, out.p, ad, body->p, body->len, out.p + ad);
+        out.len = ad + body->len + SEAL_TAG;
+    } else {
+        out.failed = true;
+    }
+    bb_free(body);
+    *body = out;
+}
+
+/* Queues a built record behind everything before it; r is the queue's. */
+static adbk_status push_built(struct adbk_writer *w, uint32_t type, struct rec_item *r,
+                              struct adbk_error *err)
+{
+    adbk_status st = opipe_push(&w->pipe, (struct opipe_item){.slot = -1, .tag = type, .data = r},
+                                NULL, NULL, err);
+    if (st != ADBK_OK)
+        rec_item_free(r, type == REC_END);
+    return st;
+}
+
+/* Builds a record around body (freed) into a queue item. */
+static adbk_status build_record(struct adbk_writer *w, uint32_t type, struct bytebuf *body,
+                                struct member_meta *meta, struct rec_item **out,
+                                struct adbk_error *err)
 {
     if (body->failed) {
         bb_free(body);
+        if (type == REC_END)
+            meta_free(meta);
         return failf(w, err, ADBK_E_NOMEM, "%s: no memory for a %s", w->sink.name,
                      rec_type_name(type));
     }
@@ -303,20 +389,81 @@ static adbk_status push_record(struct adbk_writer *w, uint32_t type, struct byte
         return fail(w, err);
     }
     r->meta = meta;
-    st = opipe_push(&w->pipe, (struct opipe_item){.slot = -1, .tag = type, .data = r}, NULL,
-                    NULL, err);
-    if (st != ADBK_OK)
-        rec_item_free(r, type == REC_END);
-    return st;
+    *out = r;
+    return ADBK_OK;
+}
+
+/* Builds a record and queues it behind everything before it. */
+static adbk_status push_record(struct adbk_writer *w, uint32_t type, struct bytebuf *body,
+                               struct member_meta *meta, struct adbk_error *err)
+{
+    struct rec_item *r = NULL;
+    adbk_status st = build_record(w, type, body, meta, &r, err);
+    return st == ADBK_OK ? push_built(w, type, r, err) : st;
 }
 
 /* ------------------------------------------------------------ chunks */
 
+/* Tests only (writer_store_raw): stores n bytes as one zstd frame of Raw
+ * blocks (RFC 8878 3.1.1), made by copying, with every rule of FORMAT.md 3.3:
+ * single segment (the window is the content size), a 4-byte
+ * Frame_Content_Size, no dictionary, and the content checksum (the low 32 bits
+ * of XXH64 of the content). Returns the frame's size, or a zstd error code
+ * when it does not fit in cap bytes. */
+static size_t raw_frame(uint8_t *dst, size_t cap, const uint8_t *src, size_t n)
+{
+    const size_t block_max = (size_t)128 << 10;
+    size_t blocks = n ? (n + block_max - 1) / block_max : 1;
+    if (cap < 4 + 1 + 4 + 3 * blocks + n + 4 || n > UINT32_MAX)
+        return (size_t)-ZSTD_error_dstSize_tooSmall;
+    uint8_t *p = dst;
+    le_put32(p, 0xFD2FB528u);
+    p[4] = 0xA4; /* FCS_Field_Size 4, Single_Segment, Content_Checksum */
+    le_put32(p + 5, (uint32_t)n);
+    p += 9;
+    size_t at = 0;
+    do {
+        size_t len = n - at < block_max ? n - at : block_max;
+        uint32_t head = (uint32_t)(len << 3) | (at + len == n ? 1u : 0u); /* Raw_Block */
+        p[0] = (uint8_t)head;
+        p[1] = (uint8_t)(head >> 8);
+        p[2] = (uint8_t)(head >> 16);
+        memcpy(p + 3, src + at, len);
+        p += 3 + len;
+        at += len;
+    } while (at < n);
+    le_put32(p, (uint32_t)XXH64(src, n, 0));
+    return (size_t)(p + 4 - dst);
+}
+
+void writer_store_raw(struct adbk_writer *w)
+{
+    if (w)
+        w->store_raw = true;
+}
+
+/* Compresses a chunk; encrypted, seals the frame into a chunk record in
+ * place (13.5); signed, takes the frame's digest. */
 static void compress_job(void *arg, unsigned worker)
 {
     struct slot *s = arg;
-    s->zret = ZSTD_compress2(s->w->cctx[worker], s->out, s->out_cap, s->in, s->in_len);
+    struct adbk_writer *w = s->w;
+    size_t at = w->encrypted ? CHK_SEALED_AT : 0;
+    size_t room = s->out_cap - (w->encrypted ? CHK_FRAME_SIZE(0) : 0);
+    s->zret = w->store_raw ? raw_frame(s->out + at, room, s->in, s->in_len)
+                           : ZSTD_compress2(w->cctx[worker], s->out + at, room, s->in, s->in_len);
     s->out_len = ZSTD_isError(s->zret) ? 0 : s->zret;
+    if (w->encrypted && !ZSTD_isError(s->zret)) {
+        size_t z = s->zret;
+        rec_head_encode(REC_CHK, CHK_CLEAR + z + SEAL_TAG, s->out);
+        chk_clear_encode(s->member, s->chunk, s->out + REC_HEAD);
+        seal(&w->keys, REC_CHK, s->member, s->chunk, s->out + REC_HEAD, CHK_CLEAR, s->out + at,
+             z, s->out + at);
+        s->out_len = CHK_FRAME_SIZE(z);
+        rec_seal_frame(s->out, s->out_len);
+    }
+    if (w->signing && s->out_len)
+        frame_digest(s->out, s->out_len, s->digest);
 }
 
 /* Hands the slot being filled to the workers, with an output buffer that
@@ -327,7 +474,7 @@ static adbk_status submit_fill(struct adbk_writer *w, struct adbk_error *err)
     w->fill = NULL;
     if (!s || s->in_len == 0)
         return ADBK_OK;
-    size_t need = ZSTD_compressBound(s->in_len);
+    size_t need = ZSTD_compressBound(s->in_len) + (w->encrypted ? CHK_FRAME_SIZE(0) : 0);
     if (s->out_cap < need) {
         free(s->out);
         s->out_cap = 0;
@@ -336,7 +483,8 @@ static adbk_status submit_fill(struct adbk_writer *w, struct adbk_error *err)
                          "%zu bytes", w->sink.name, need);
         s->out_cap = need;
     }
-    w->cur->chunk_count++;
+    s->member = w->member_number;
+    s->chunk = w->cur->chunk_count++;
     return opipe_push(&w->pipe, (struct opipe_item){.slot = (int)s->index}, compress_job, s, err);
 }
 
@@ -376,11 +524,112 @@ static adbk_status ensure_fill(struct adbk_writer *w, struct adbk_error *err)
     return slot_room(w, w->fill, err);
 }
 
+/* ------------------------------------------------------------ keys */
+
+/* What an encrypted archive's key record is made of: a File_Key and the
+ * stanzas that wrap it, made here for the recipients of the options, or
+ * taken from another archive (salvage keeps its recipients, 13.7). */
+struct writer_keys {
+    uint8_t file_key[FILE_KEY_SIZE];
+    struct bytebuf stanzas; /* Stanza_Count and the stanzas, as the key record holds them */
+};
+static const struct writer_keys o_keys_none;
+
+/* Sets up encryption and signing from the options (FORMAT.md 12, 13). */
+static adbk_status start_keys(struct adbk_writer *w, const struct adbk_writer_options *o,
+                              const struct writer_keys *given, struct adbk_error *err)
+{
+    const char *sname = w->sink.name;
+    w->encrypted = o->recipient_count > 0 || given->stanzas.len > 0;
+    w->signing = o->sign_key != NULL;
+    if (!w->encrypted && !w->signing)
+        return ADBK_OK;
+    if (!crypto_ready())
+        return err_set(err, ADBK_E_IO, "%s: libsodium cannot start (no random source?)", sname);
+    if (o->recipient_count > KEY_MAX_STANZAS)
+        return err_set(err, ADBK_E_ARG, "%s: %zu recipients (at most %u)", sname,
+                       o->recipient_count, KEY_MAX_STANZAS);
+    if (w->signing) {
+        w->sign = *o->sign_key;
+        w->prefix_open = true;
+        dlist_init(&w->prefix_dl);
+    }
+    return ADBK_OK;
+}
+
+/* The key record's body for file_key: the stanzas (made for the options'
+ * recipients when none are given), then Header_MAC over the header frame. */
+static adbk_status key_body(struct adbk_writer *w, const struct adbk_writer_options *o,
+                            const struct writer_keys *given, const uint8_t *hdr, size_t hdr_len,
+                            struct bytebuf *b, struct adbk_error *err)
+{
+    uint8_t file_key[FILE_KEY_SIZE];
+    if (given->stanzas.len) {
+        memcpy(file_key, given->file_key, sizeof file_key);
+        bb_put(b, given->stanzas.p, given->stanzas.len);
+    } else {
+        crypto_random(file_key, sizeof file_key);
+        key_count_encode((uint16_t)o->recipient_count, b);
+        for (size_t i = 0; i < o->recipient_count; i++) {
+            uint8_t eph[X25519_SIZE], body[WRAPPED_SIZE];
+            if (!stanza_wrap(file_key, o->recipients[i].key, eph, body)) {
+                crypto_wipe(file_key, sizeof file_key);
+                return err_set(err, ADBK_E_ARG, "%s: recipient %zu is not a usable X25519 key "
+                               "(a low-order point)", w->sink.name, i + 1);
+            }
+            struct stanza_rec st = {.type = str16_of("X25519"), .arg_count = 1,
+                                    .body = {(const char *)body, sizeof body}};
+            st.args[0] = (struct str16){(const char *)eph, sizeof eph};
+            stanza_encode(&st, b);
+        }
+    }
+    keys_derive(file_key, w->archive_id, &w->keys);
+    crypto_wipe(file_key, sizeof file_key);
+    uint8_t mac[MAC_SIZE];
+    if (!b->failed)
+        header_mac(&w->keys, hdr, hdr_len, b->p, b->len, mac);
+    bb_put(b, mac, sizeof mac);
+    return b->failed ? err_set(err, ADBK_E_NOMEM, "%s: no memory for the key record",
+                               w->sink.name) : ADBK_OK;
+}
+
+/* Queues the header record, and when encrypted the key record, whose
+ * Header_MAC covers the header's frame. */
+static adbk_status push_start(struct adbk_writer *w, const struct adbk_writer_options *o,
+                              const struct writer_keys *given, struct adbk_error *err)
+{
+    struct hdr_rec h = {.format_major = w->encrypted ? ADBK_FORMAT_ENCRYPTED_MAJOR
+                                                     : ADBK_FORMAT_MAJOR,
+                        .format_minor = w->encrypted ? ADBK_FORMAT_ENCRYPTED_MINOR
+                                                     : ADBK_FORMAT_MINOR,
+                        .flags = (w->encrypted ? HDR_FLAG_ENCRYPTED : 0) |
+                                 (w->signing ? HDR_FLAG_SIGNED : 0),
+                        .created = w->created, .chunk_size = w->chunk_size,
+                        .tool = str16_of(w->tool)};
+    memcpy(h.archive_id, w->archive_id, 16);
+    struct bytebuf b = {0};
+    hdr_encode(&h, &b);
+    struct rec_item *hr = NULL;
+    adbk_status st = build_record(w, REC_HDR, &b, NULL, &hr, err);
+    if (st != ADBK_OK || !w->encrypted)
+        return st == ADBK_OK ? push_built(w, REC_HDR, hr, err) : st;
+    struct bytebuf kb = {0};
+    st = key_body(w, o, given, hr->bytes, hr->len, &kb, &w->failure);
+    if (st != ADBK_OK) {
+        bb_free(&kb);
+        rec_item_free(hr, false);
+        return fail(w, err);
+    }
+    st = push_built(w, REC_HDR, hr, err);
+    return st == ADBK_OK ? push_record(w, REC_KEY, &kb, NULL, err) : st;
+}
+
 /* ------------------------------------------------------------ public */
 
-adbk_status adbk_writer_open(const struct adbk_sink *sink,
-                             const struct adbk_writer_options *options,
-                             struct adbk_writer **w_out, struct adbk_error *err)
+static adbk_status writer_open(const struct adbk_sink *sink,
+                               const struct adbk_writer_options *options,
+                               const struct writer_keys *given, struct adbk_writer **w_out,
+                               struct adbk_error *err)
 {
     static const struct adbk_writer_options defaults;
     const struct adbk_writer_options *o = options ? options : &defaults;
@@ -458,14 +707,11 @@ adbk_status adbk_writer_open(const struct adbk_sink *sink,
     if (st != ADBK_OK)
         goto fail;
     XXH3_128bits_reset(w->file_hash);
-
-    struct hdr_rec h = {.format_major = ADBK_FORMAT_MAJOR, .format_minor = ADBK_FORMAT_MINOR,
-                        .created = w->created, .chunk_size = chunk, .tool = str16_of(w->tool)};
-    memcpy(h.archive_id, w->archive_id, 16);
-    struct bytebuf b = {0};
-    hdr_encode(&h, &b);
+    st = start_keys(w, o, given, err);
+    if (st != ADBK_OK)
+        goto fail;
     w->state = W_OPEN;
-    st = push_record(w, REC_HDR, &b, NULL, err);
+    st = push_start(w, o, given, err);
     if (st == ADBK_OK)
         st = opipe_drain(&w->pipe, err);
     if (st != ADBK_OK) {
@@ -480,6 +726,29 @@ nomem:
                  w->nslots, chunk);
 fail:
     adbk_writer_free(w);
+    return st;
+}
+
+adbk_status adbk_writer_open(const struct adbk_sink *sink,
+                             const struct adbk_writer_options *options,
+                             struct adbk_writer **w_out, struct adbk_error *err)
+{
+    return writer_open(sink, options, &o_keys_none, w_out, err);
+}
+
+adbk_status writer_open_keyed(const struct adbk_sink *sink,
+                              const struct adbk_writer_options *options,
+                              const uint8_t file_key[16], const uint8_t *stanzas,
+                              size_t stanzas_len, struct adbk_writer **w_out,
+                              struct adbk_error *err)
+{
+    struct writer_keys k = {0};
+    memcpy(k.file_key, file_key, sizeof k.file_key);
+    bb_put(&k.stanzas, stanzas, stanzas_len);
+    adbk_status st = k.stanzas.failed ? err_set(err, ADBK_E_NOMEM, "no memory for the key record")
+                                      : writer_open(sink, options, &k, w_out, err);
+    crypto_wipe(k.file_key, sizeof k.file_key);
+    bb_free(&k.stanzas);
     return st;
 }
 
@@ -632,6 +901,8 @@ adbk_status adbk_writer_begin_member(struct adbk_writer *w, const struct adbk_me
         .owner = meta_owner(m), .xattrs = m->xattrs};
     struct bytebuf b = {0};
     mbr_encode(&rec, &b);
+    if (w->encrypted)
+        seal_body(w, REC_MBR, &(struct sealed_rec){.number = w->member_number}, &b);
     m->flags &= ~ADBK_HAS_EXPECTED_SIZE; /* not in the index (FORMAT.md 3.5) */
     w->cur = m;
     w->state = W_MEMBER;
@@ -713,6 +984,9 @@ adbk_status adbk_writer_end_member(struct adbk_writer *w, struct adbk_error *err
     memcpy(e.content_hash, m->xxh128, 16);
     struct bytebuf b = {0};
     end_encode(&e, &b);
+    if (w->encrypted)
+        seal_body(w, REC_END, &(struct sealed_rec){.number = e.number, .size = e.size,
+                                                   .chunk_count = e.chunk_count}, &b);
     w->member_number++;
     w->cur = NULL;
     w->state = W_OPEN;
@@ -734,6 +1008,62 @@ static void index_body(const struct adbk_writer *w, struct bytebuf *b)
     bb_put(b, w->entries.p, w->entries.len);
 }
 
+/* Not_After (13.6): Created plus the tombstone lifetime the properties give,
+ * 0 when they give none. */
+static int64_t not_after(const struct adbk_writer *w)
+{
+    for (size_t i = 0; i < w->nprops; i++) {
+        if (strcmp(w->prop_keys[i], "tombstone.lifetime.days") != 0)
+            continue;
+        char *end;
+        unsigned long long days = strtoull(w->prop_values[i], &end, 10);
+        if (end != w->prop_values[i] && !*end && days > 0 && days < 1000000)
+            return w->created + (int64_t)days * 86400;
+    }
+    return 0;
+}
+
+/* The encrypted index's body (13.6): the clear part and entries, then the
+ * plain index body sealed. */
+static void sealed_index_body(struct adbk_writer *w, struct bytebuf *b)
+{
+    struct eidx_rec x = {.created = w->created, .not_after = not_after(w),
+                         .member_count = w->members_emitted, .index_frame = w->frames,
+                         .index_offset = w->offset};
+    memcpy(x.archive_id, w->archive_id, 16);
+    eidx_encode(&x, b);
+    bb_put(b, w->centries.p, w->centries.len);
+    struct bytebuf plain = {0};
+    index_body(w, &plain);
+    uint8_t n[4];
+    le_put32(n, (uint32_t)(plain.len + SEAL_TAG));
+    bb_put(b, n, sizeof n);
+    size_t ad = b->len;
+    bb_reserve(b, plain.len + SEAL_TAG);
+    if (!b->failed && !plain.failed && plain.len + SEAL_TAG <= UINT32_MAX) {
+        seal(&w->keys, REC_IDX, 0, 0, b->p, ad, plain.p, plain.len, b->p + ad);
+        b->len = ad + plain.len + SEAL_TAG;
+    } else {
+        b->failed = true;
+    }
+    bb_free(&plain);
+}
+
+/* The signature trailer (12), at the end of the index body b. */
+static void sign_body(struct adbk_writer *w, struct bytebuf *b)
+{
+    struct sig_rec sr = {.algorithm = SIG_ED25519};
+    memcpy(sr.prefix_digest, w->prefix_digest, sizeof sr.prefix_digest);
+    memcpy(sr.public_key, w->sign.public_key, sizeof sr.public_key);
+    sig_encode_signed_part(&sr, b);
+    if (b->failed)
+        return;
+    uint8_t ih[64], sig[SIGNATURE_SIZE];
+    index_hash(b->p, b->len, ih);
+    sign_index(&w->sign, ih, sig);
+    bb_put(b, sig, sizeof sig);
+}
+
 adbk_status adbk_writer_finish(struct adbk_writer *w, struct adbk_error *err)
 {
     adbk_status st = usable(w, W_OPEN, "adbk_writer_finish", err);
@@ -743,8 +1073,17 @@ adbk_status adbk_writer_finish(struct adbk_writer *w, struct adbk_error *err)
     if (st != ADBK_OK)
         return st;
 
+    if (w->signing && w->prefix_open) { /* no member: the prefix ends at the index */
+        dlist_final(&w->prefix_dl, w->prefix_digest);
+        w->prefix_open = false;
+    }
     struct bytebuf b = {0};
-    index_body(w, &b);
+    if (w->encrypted)
+        sealed_index_body(w, &b);
+    else
+        index_body(w, &b);
+    if (w->signing)
+        sign_body(w, &b);
     st = push_record(w, REC_IDX, &b, NULL, err);
     if (st == ADBK_OK)
         st = opipe_drain(&w->pipe, err);
@@ -812,6 +1151,9 @@ void adbk_writer_free(struct adbk_writer *w)
     nameset_free(&w->names);
     bb_free(&w->seek);
     bb_free(&w->entries);
+    bb_free(&w->centries);
+    crypto_wipe(&w->keys, sizeof w->keys);
+    crypto_wipe(&w->sign, sizeof w->sign);
     XXH3_freeState(w->file_hash);
     XXH3_freeState(w->span_hash);
     XXH3_freeState(w->content_hash);

@@ -3,60 +3,94 @@
 # inputs. Run it only for a deliberate format change (then raise the version
 # in FORMAT.md and keep the old vectors):
 #   format/vectors/make-vectors.sh BUILD_DIR
-# The inputs (NAME/ folders and NAME.manifest) are plain files; the archives are
-# written by the test program in --write mode with a fixed id, time and tool;
-# the expected listings come from stat and xxhsum, not from adbk.
+# The inputs (NAME/ folders, NAME.manifest, NAME.properties and NAME.keys)
+# are plain files; the archives are written by the test program in --write
+# mode with a fixed id, time and tool, signed and encrypted with the public
+# test keys of keys/ as NAME.keys says; the expected listings come from stat
+# and xxhsum, not from adbk.
 #
-# Vectors of older versions are frozen: v1-basic and v1-empty (format 1.0) were
-# written by the 1.0 writer, whose script made their inputs and listings the
-# same way (v1-basic/ holds its content files). A writer of a later minor
-# version would write them with its own Format_Minor, so they are not rebuilt.
+# Vectors of older versions are frozen: v1-basic and v1-empty (format 1.0)
+# were written by the 1.0 writer, v1.1-xattrs (1.1) by the 1.1 writer, whose
+# scripts made their inputs and listings the same way (their NAME/ folders
+# hold the content files; this script's history shows how the 1.1 inputs were
+# made). A writer of a later minor version would write them with its own
+# Format_Minor, so they are not rebuilt.
+#
+# v2.0-encrypted is written anew each time with a random File_Key and random
+# ephemeral shares (FORMAT.md 13.3, 13.4): its bytes differ from run to run,
+# and test_vectors reads it rather than rebuilding it byte for byte.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:?usage: make-vectors.sh BUILD_DIR}
 cd "$here"
-current="v1.1-xattrs"
+current="v1.2-signed v2.0-encrypted"
 
-# hexbytes HH...: the bytes with those hex values (POSIX printf, octal escapes).
+# A member's content files, the same bytes on every machine: a database-like
+# file of three 4 KiB chunks and a bit, a log of two, a token, a text with a
+# non-ASCII name's content, and attribute values.
+db_pages() { seq 1 700 | awk '{printf "page %05d: dn=CN=user%04d,CN=Users,DC=corp,DC=example,DC=com\n", $1, $1 % 97}' | head -c "$1"; }
+log_records() { seq 1 400 | awk '{printf "lgpos %08x record %d\n", $1 * 4096, $1}' | head -c "$1"; }
 hexbytes() { for h in "$@"; do printf "\\$(printf '%03o' "0x$h")"; done; }
 
-# v1.1-xattrs (format 1.1): a sysvol-like folder whose members carry owners
-# and extended attributes: NT ACLs (security.NTACL), POSIX ACLs (the kernel's
-# binary form of system.posix_acl_access/default), a value with NUL bytes and
-# an attribute with an empty value; a member with an owner only, one with an
-# empty attribute list and one with neither.
-v=v1.1-xattrs
+# v1.2-signed (format 1.2): a plain archive signed with keys/sign.key: a folder
+# with an owner and attributes, a 3-chunk database, a 2-chunk log, an empty
+# file, a non-ASCII name and an expiry token. Ed25519 is deterministic, so the
+# writer rebuilds it byte for byte.
+v=v1.2-signed
 rm -rf "$v" && mkdir -p "$v/xattr"
-printf '[General]\r\nVersion=3\r\ndisplayName=New Group Policy Object\r\n' > "$v/GPT.INI"
-seq 1 1200 | awk '{printf "HKLM\\Software\\Policies\\Key%04d=%d\n", $1, $1 * 7}' | head -c 6000 > "$v/Registry.pol"
-printf '@echo off\r\nnet use H: \\\\fs01\\home\r\n' > "$v/logon.cmd"
-printf 'plain\n' > "$v/plain.txt"
-# An NTACL-like blob: version 4, a hash type and hash, a description, then a
-# self-relative security descriptor (owner S-1-5-32-544, group S-1-5-18, a
-# DACL with one ACE granting S-1-5-32-544 full control).
-{
-    hexbytes 04 00 04 00 00 00 02 00 01 00
-    head -c 64 /dev/zero
-    printf 'posix_acl'; hexbytes 00
-    hexbytes 00 e0 5a 9c 3e d4 d9 01
-    hexbytes 01 00 04 80 14 00 00 00 24 00 00 00 00 00 00 00 30 00 00 00
-    hexbytes 01 02 00 00 00 00 00 05 20 00 00 00 20 02 00 00
-    hexbytes 01 01 00 00 00 00 00 05 12 00 00 00
-    hexbytes 02 00 20 00 01 00 00 00 00 03 18 00 ff 01 1f 00
-    hexbytes 01 02 00 00 00 00 00 05 20 00 00 00 20 02 00 00
-} > "$v/xattr/ntacl"
-# POSIX ACLs as the kernel stores them: u32 version 2, then (u16 tag, u16
-# permissions, u32 id) per entry: user::rwx user:3000000:rwx group::r-x
-# mask::rwx other::r-x.
-posix_acl() {
-    hexbytes 02 00 00 00
-    hexbytes 01 00 07 00 ff ff ff ff  02 00 07 00 c0 c6 2d 00  04 00 05 00 ff ff ff ff
-    hexbytes 10 00 07 00 ff ff ff ff  20 00 05 00 ff ff ff ff
-}
-posix_acl > "$v/xattr/posix-acl"
-hexbytes 00 01 00 00 61 00 62 00 ff fe 00 > "$v/xattr/binary-nul"
+db_pages 12500 > "$v/ntds.dit"
+log_records 5000 > "$v/edb00042.log"
+printf 'Grüße aus Köln\n' > "$v/gruesse.txt"
+hexbytes 01 00 00 00 e0 5a 9c 3e d4 d9 01 00 > "$v/token"
 printf '0x10' > "$v/xattr/dosattrib"
-: > "$v/xattr/empty"
+hexbytes 02 00 00 00 01 00 07 00 ff ff ff ff 04 00 05 00 ff ff ff ff 20 00 05 00 ff ff ff ff > "$v/xattr/posix-acl"
+printf 'kind\tbft\tmode\tmtime\tname\tsource_path\tfile\towner\txattrs\n' > "$v.manifest"
+{
+    printf 'directory\t0\t0750\t1700000000\tNTDS\t\\\\DC02\\C$\\Windows\\NTDS\t-\t0:0:root:root\tuser.DOSATTRIB=xattr/dosattrib,system.posix_acl_access=xattr/posix-acl\n'
+    printf 'database\t68\t0600\t1700000100\tNTDS/ntds.dit\t\\\\DC02\\C$\\Windows\\NTDS\\ntds.dit\tntds.dit\t-\t-\n'
+    printf 'log\t33\t0600\t1700000200\tNTDS/edb00042.log\t\\\\DC02\\C$\\Windows\\NTDS\\edb00042.log\tedb00042.log\t-\t-\n'
+    printf 'file\t0\t0644\t1700000300\tNTDS/empty.dat\t\t-\t-\tnone\n'
+    printf 'file\t0\t0644\t1700000400\tnotes/Grüße.txt\t\tgruesse.txt\t1000:1000:alice:staff\t-\n'
+    printf 'expiry-token\t0\t0600\t1700000000\texpiry-token\t\ttoken\t-\t-\n'
+} >> "$v.manifest"
+printf 'source\tdsbackup\nserver\tDC02\ndomain\tcorp.example.com\nbackup.type\tfull\n' > "$v.properties"
+cat > "$v.keys" <<'EOF'
+# How this vector was written and how it is read (paths relative to format/vectors;
+# keys/README.md: public test keys). Writer: --recipients-file, --sign. Reader:
+# --identity, --trust (the options adbk and tests/spec/spec_reader.py take).
+--sign keys/sign.key
+--trust keys/sign.pub
+EOF
+
+# v2.0-encrypted (format 2.0): the same kinds of members as a directory backup,
+# encrypted to keys/age-recipient.txt and signed with keys/sign.key; its
+# properties give a tombstone lifetime, so Not_After is Created + 180 days.
+v=v2.0-encrypted
+rm -rf "$v" && mkdir -p "$v/xattr"
+db_pages 9000 > "$v/ntds.dit"
+log_records 4096 > "$v/edb00043.log"
+printf 'a secret a reader without the key must not see\n' > "$v/secret.txt"
+hexbytes 01 00 00 00 00 e1 f5 05 00 00 00 00 > "$v/token"
+hexbytes 04 00 04 00 00 00 02 00 01 00 00 00 > "$v/xattr/ntacl"
+printf 'kind\tbft\tmode\tmtime\tname\tsource_path\tfile\towner\txattrs\n' > "$v.manifest"
+{
+    printf 'directory\t0\t0750\t1700000000\tNTDS\t\\\\DC03\\C$\\Windows\\NTDS\t-\t-\t-\n'
+    printf 'database\t68\t0600\t1700000100\tNTDS/ntds.dit\t\\\\DC03\\C$\\Windows\\NTDS\\ntds.dit\tntds.dit\t-\t-\n'
+    printf 'log\t33\t0600\t1700000200\tNTDS/edb00043.log\t\\\\DC03\\C$\\Windows\\NTDS\\edb00043.log\tedb00043.log\t-\t-\n'
+    printf 'file\t0\t0644\t1700000300\tNTDS/empty.dat\t\t-\t-\t-\n'
+    printf 'file\t0\t0640\t1700000400\tprivate/secret.txt\t\tsecret.txt\t3000000:3000001:CORP\\Administrator:\tsecurity.NTACL=xattr/ntacl\n'
+    printf 'expiry-token\t0\t0600\t1700000000\texpiry-token\t\ttoken\t-\t-\n'
+} >> "$v.manifest"
+printf 'source\tdsbackup\nserver\tDC03\ndomain\tcorp.example.com\nbackup.type\tfull\ntombstone.lifetime.days\t180\n' > "$v.properties"
+cat > "$v.keys" <<'EOF'
+# How this vector was written and how it is read (paths relative to format/vectors;
+# keys/README.md: public test keys). Writer: --recipients-file, --sign. Reader:
+# --identity, --trust (the options adbk and tests/spec/spec_reader.py take).
+--recipients-file keys/age-recipient.txt
+--sign keys/sign.key
+--identity keys/age-identity.txt
+--trust keys/sign.pub
+EOF
 
 "$build/tests/test_vectors" --write "$here" $current
 

@@ -5,6 +5,7 @@
 #include "dc.h"
 #include "dsb.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,13 @@ bool adbk_dc_simulated(const struct adbk_dc *dc)
 {
     return dc && dc->ops->simulated(dc->impl);
 }
+
+void dc_set_source(struct adbk_dc *dc, const char *name)
+{
+    snprintf(dc->source, sizeof dc->source, "%s", name ? name : "");
+}
+
+const char *adbk_dc_source(const struct adbk_dc *dc) { return dc ? dc->source : ""; }
 
 adbk_status adbk_backup(struct adbk_dc *dc, const struct adbk_backup_options *o,
                         const struct adbk_job_callbacks *cb, struct adbk_backup_result *res,

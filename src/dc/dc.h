@@ -30,7 +30,11 @@ struct dc_ops {
 struct adbk_dc {
     const struct dc_ops *ops;
     void *impl;
+    char source[4096]; /* adbk_dc_source; set by whatever opened it */
 };
+
+/* Sets dc's source name (adbk_dc_source), cut to fit. */
+void dc_set_source(struct adbk_dc *dc, const char *name);
 
 /* A DC of ops over impl (taken: released with ops->close, also when this
  * fails). */

@@ -52,12 +52,29 @@ adbk_status adbk_dc_open(const struct adbk_dc_spec *spec, const struct adbk_iden
                                   server, dir, dcsim_last_error());
         if (ds != DCSIM_OK)
             return adbk_error_set(err, ADBK_E_SOURCE, "--dcsim %s", dcsim_last_error());
-        return open_named(name, id, out, err);
+        adbk_status st = open_named(name, id, out, err);
+        if (st == ADBK_OK)
+            dc_set_source(*out, dir);
+        return st;
     }
-    if (spec && spec->samba_target)
-        return samba_target_open(spec->samba_target, out, err);
-    if (env && *env)
-        return open_named(server, id, out, err); /* the simulator resolves the name */
+    if (spec && spec->samba_target) {
+        adbk_status st = samba_target_open(spec->samba_target, out, err);
+        if (st == ADBK_OK)
+            dc_set_source(*out, spec->samba_target);
+        return st;
+    }
+    if (env && *env) {
+        /* Said here once, in the words of --dcsim, rather than as the answer
+         * of the first Ds* call. */
+        struct dcsim_info in;
+        if (dcsim_info_read(env, &in) != DCSIM_OK)
+            return adbk_error_set(err, ADBK_E_SOURCE, "ADBK_DCSIM_DIR=%s: %s", env,
+                                  dcsim_last_error());
+        adbk_status st = open_named(server, id, out, err); /* the simulator resolves the name */
+        if (st == ADBK_OK)
+            dc_set_source(*out, server ? server : env);
+        return st;
+    }
     if (server && dcsim_is_dc_folder(server))
         return adbk_error_set(err, ADBK_E_SOURCE, "%s is a simulated DC's folder, not a "
                               "server; choose the simulator explicitly with --dcsim %s",

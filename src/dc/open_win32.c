@@ -51,11 +51,16 @@ adbk_status adbk_dc_open(const struct adbk_dc_spec *spec, const struct adbk_iden
     struct dsb *dsb;
     struct dsb_error why = {0};
     dsb_status ss = dsb_open(api, ctx, server, &di, simulated, 0, &dsb, &why);
-    free(server);
-    if (ss != DSB_OK)
+    if (ss != DSB_OK) {
+        free(server);
         return adbk_error_set(err, ss == DSB_E_NOMEM ? ADBK_E_NOMEM
                                    : ss == DSB_E_PRIVILEGE ? ADBK_E_PRIVILEGE : ADBK_E_SOURCE,
                               "cannot open the backup source %s: %s", shown,
                               why.msg[0] ? why.msg : dsb_strerror(ss));
-    return dc_new(&dc_dsbackup_ops, dsb, out, err);
+    }
+    adbk_status st = dc_new(&dc_dsbackup_ops, dsb, out, err);
+    if (st == ADBK_OK)
+        dc_set_source(*out, server); /* this machine's name when none was given */
+    free(server);
+    return st;
 }

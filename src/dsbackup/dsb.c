@@ -14,6 +14,7 @@ struct dsb {
     void *ctx;          /* the table's, released at close */
     char *server;       /* NULL = this machine */
     bool simulated;
+    bool as_user;       /* the calls run as an identity given (DsSetAuthIdentity) */
     uint32_t read_hint;
     void *hbc;          /* backup context */
     void *rhbc;         /* restore context */
@@ -241,10 +242,13 @@ dsb_status dsb_open(const struct ds_api *api, void *ctx, const char *server,
             dsb_close(s);
             return st;
         }
+        s->as_user = true;
     }
     *out = s;
     return DSB_OK;
 }
+
+bool dsb_as_user(const struct dsb *s) { return s->as_user; }
 
 void dsb_close(struct dsb *s)
 {

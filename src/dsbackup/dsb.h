@@ -100,6 +100,8 @@ dsb_status dsb_open(const struct ds_api *api, void *ctx, const char *server,
 void dsb_close(struct dsb *s);
 
 bool dsb_simulated(const struct dsb *s);
+/* Whether the calls run as an identity given at open (not the process's). */
+bool dsb_as_user(const struct dsb *s);
 /* The server's name as given, or "(local)", for messages. */
 const char *dsb_server(const struct dsb *s);
 /* The last failure ("" after success), valid until the next call. */

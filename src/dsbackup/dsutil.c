@@ -88,6 +88,14 @@ adbk_status ds_error(struct dsb *s, dsb_status ss, const char *job, int priv,
     case DSB_E_NOMEM:
         return adbk_error_set(err, ADBK_E_NOMEM, "%s: %s", job, m);
     case DSB_E_PRIVILEGE:
+        /* With --user the server judges that account, not this process:
+         * the local privilege is beside the point. */
+        if (dsb_as_user(s))
+            return adbk_error_set(err, ADBK_E_PRIVILEGE, "%s refused: %s; check the account "
+                                  "given with --user and its password (ADBK_PASSWORD or the "
+                                  "prompt), and that the account may %s the DC (e.g. a member "
+                                  "of Backup Operators)", job, m,
+                                  priv == PLAT_PRIV_RESTORE ? "restore" : "back up");
         return adbk_error_set(err, ADBK_E_PRIVILEGE, "%s refused: %s; %s", job, m,
                               plat_privilege_hint(priv));
     case DSB_E_OFFLINE:

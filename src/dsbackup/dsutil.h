@@ -35,7 +35,8 @@ bool ds_gens_contiguous(uint32_t *g, size_t n, uint32_t *bad_out, bool *repeat_o
 
 /* A server failure as an adbk status, for job ("backup of DC01"): the
  * message keeps the server's call, object and HRESULT; a refused privilege
- * says how to grant it (plat_privilege_hint(priv)). */
+ * says how to grant it (plat_privilege_hint(priv)), or, when the calls ran as
+ * an identity given (--user), to check that identity. */
 adbk_status ds_error(struct dsb *s, dsb_status ss, const char *job, int priv,
                      struct adbk_error *err);
 

@@ -239,6 +239,12 @@ adbk_status adbk_extract(struct adbk_reader *r, const struct adbk_extract_option
     if (!res)
         res = &local;
     memset(res, 0, sizeof *res);
+    /* Locked, every entry is "#N" of kind 0: without this, each would be
+     * skipped as of an unknown kind and the extraction would succeed having
+     * written nothing. */
+    if (adbk_reader_info(r)->locked)
+        return fail(err, ADBK_E_KEY, "the archive is encrypted and no key given opens it: "
+                    "extracting needs a recipient's secret key");
     int root = open(opts->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)
         return fail(err, ADBK_E_IO, "cannot open target folder %s: %s", opts->dir,

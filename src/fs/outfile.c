@@ -27,6 +27,32 @@ static adbk_status set_io(struct adbk_error *err, const char *what, const char *
                           strerror(e));
 }
 
+adbk_status adbk_outfile_check(const char *path, bool force, struct adbk_error *err)
+{
+    if (strcmp(path, "-") == 0)
+        return ADBK_OK;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return adbk_error_set(err, ADBK_E_ARG, "cannot write %s: it is a folder; name the "
+                              "archive file (e.g. %s/NAME.adbk)", path, path);
+    if (!force && lstat(path, &st) == 0)
+        return adbk_error_set(err, ADBK_E_EXISTS, "%s already exists; use --force to replace it",
+                              path);
+    char *copy = strdup(path);
+    if (!copy)
+        return adbk_error_set(err, ADBK_E_NOMEM, "no memory to check %s", path);
+    const char *dir = dirname(copy);
+    adbk_status s = ADBK_OK;
+    int rc = stat(dir, &st);
+    if (rc != 0 && (errno == ENOENT || errno == ENOTDIR))
+        s = adbk_error_set(err, ADBK_E_ARG, "cannot write %s: the folder %s does not exist",
+                           path, dir);
+    else if (rc == 0 && !S_ISDIR(st.st_mode))
+        s = adbk_error_set(err, ADBK_E_ARG, "cannot write %s: %s is not a folder", path, dir);
+    free(copy);
+    return s;
+}
+
 adbk_status adbk_outfile_open(const char *path, bool force, struct adbk_outfile **out,
                               struct adbk_error *err)
 {
@@ -43,11 +69,10 @@ adbk_status adbk_outfile_open(const char *path, bool force, struct adbk_outfile 
         *out = f;
         return ADBK_OK;
     }
-    struct stat st;
-    if (!force && lstat(path, &st) == 0) {
+    adbk_status s = adbk_outfile_check(path, force, err);
+    if (s != ADBK_OK) {
         adbk_outfile_abort(f);
-        return adbk_error_set(err, ADBK_E_EXISTS, "%s already exists; use --force to replace it",
-                              path);
+        return s;
     }
     char *copy = strdup(path);
     if (!copy)
@@ -72,7 +97,7 @@ adbk_status adbk_outfile_open(const char *path, bool force, struct adbk_outfile 
         snprintf(f->temp, n, "%s", path); /* nothing to remove */
         free(f->temp);
         f->temp = NULL;
-        adbk_status s = set_io(err, "cannot create a file beside", path, e);
+        s = set_io(err, "cannot create a file beside", path, e);
         adbk_outfile_abort(f);
         return s;
     }

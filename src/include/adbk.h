@@ -24,8 +24,13 @@
  * "-" the archive goes to standard output and commit only flushes. */
 struct adbk_outfile;
 
-/* Fails with ADBK_E_EXISTS when path exists and force is false, ADBK_E_IO
- * when the folder is not writable. Always release with adbk_outfile_abort,
+/* Whether an archive can be written to path, before any work is done: fails
+ * with ADBK_E_ARG when path is a folder or its folder does not exist (or is
+ * not a folder), ADBK_E_EXISTS when path exists and force is false. "-"
+ * (standard output) always passes. adbk_outfile_open checks the same. */
+adbk_status adbk_outfile_check(const char *path, bool force, struct adbk_error *err);
+/* Fails as adbk_outfile_check, or with ADBK_E_IO when the folder is not
+ * writable. Always release with adbk_outfile_abort,
  * which removes the temporary file unless the archive was committed. */
 adbk_status adbk_outfile_open(const char *path, bool force, struct adbk_outfile **out,
                               struct adbk_error *err);
@@ -80,6 +85,10 @@ struct adbk_job_callbacks {
     /* Something done that is no warning: leftovers of a killed run removed
      * beside the output. May be NULL. */
     void (*note)(void *ctx, const char *message);
+    /* The content bytes the whole job will read, when the origin knows them
+     * before the first member (create: the files' sizes), for an estimate
+     * of the whole job. Called at most once. May be NULL. */
+    void (*total)(void *ctx, uint64_t bytes);
 };
 
 struct adbk_backup_result {
@@ -197,6 +206,11 @@ adbk_status adbk_dc_open(const struct adbk_dc_spec *spec, const struct adbk_iden
 void adbk_dc_close(struct adbk_dc *dc);
 /* Whether dc is adbk's simulated DC (a test double). */
 bool adbk_dc_simulated(const struct adbk_dc *dc);
+/* What was opened, as a person names it, also when the spec named nothing:
+ * the simulated DC's folder (--dcsim or ADBK_DCSIM_DIR), the smb.conf of a
+ * Samba DC, the server's name (Windows: this machine's when none was
+ * given). Never NULL; valid until adbk_dc_close. */
+const char *adbk_dc_source(const struct adbk_dc *dc);
 
 /* ------------------------------------------------------------ backup */
 
@@ -268,6 +282,9 @@ struct adbk_restore_callbacks {
     /* Something done that is no warning: staged files of a killed restore
      * removed from the server's folders. May be NULL. */
     void (*note)(void *ctx, const char *message);
+    /* The content bytes of every file the restore will write, before the
+     * first, for an estimate of the whole job. May be NULL. */
+    void (*total)(void *ctx, uint64_t bytes);
 };
 
 struct adbk_restore_result {
@@ -369,7 +386,8 @@ struct adbk_extract_result {
  * mode, extended attributes (opts->xattrs) and mtime; a folder is created
  * only after its records checked out, then gets its owner and attributes
  * (also when it existed already). Goes on after a failed member and returns
- * the first failure; counts in *res. */
+ * the first failure; counts in *res. A locked reader (encrypted, opened
+ * without a key that opens it) extracts nothing: ADBK_E_KEY. */
 adbk_status adbk_extract(struct adbk_reader *r, const struct adbk_extract_options *opts,
                          const struct adbk_extract_callbacks *cb,
                          struct adbk_extract_result *res, struct adbk_error *err);

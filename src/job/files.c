@@ -3,7 +3,9 @@
  * Folders are walked depth-first with names in byte order, so the same tree
  * always gives the same archive. File content is read straight into the
  * writer's chunk buffers (emit_member), never copied on the way. Symbolic
- * links, special files and what cannot be opened are skipped with a warning;
+ * links, special files, what cannot be opened, names longer than an archive
+ * holds and paths longer than PATH_MAX are skipped with a warning (which
+ * shows a long path shortened);
  * a file that changes size while being read is kept, with a warning. On
  * request each file and folder also keeps its owner and its extended
  * attributes (format 1.1), read by path without following symlinks; an
@@ -22,9 +24,29 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* path as a message shows it: whole when short, else its first bytes and its
+ * last component (or last bytes) around "...", cut between UTF-8
+ * characters. Returns path or buf (at least 224 bytes). */
+static const char *shown_path(const char *path, char *buf, size_t cap)
+{
+    size_t len = strlen(path), head = 60, tail = 100;
+    const char *last = strrchr(path, '/');
+    if (last && (size_t)(path + len - last) <= 160)
+        tail = (size_t)(path + len - last); /* the whole last component */
+    if (len <= head + tail + 3 || cap < head + tail + 4)
+        return path;
+    while (head > 0 && ((unsigned char)path[head] & 0xC0) == 0x80)
+        head--;
+    while (tail > 0 && ((unsigned char)path[len - tail] & 0xC0) == 0x80)
+        tail--;
+    snprintf(buf, cap, "%.*s...%s", (int)head, path, path + len - tail);
+    return buf;
+}
+#define SHOWN(path) shown_path((path), (char[224]){0}, 224)
+
 static adbk_status io_error(struct adbk_error *err, const char *what, const char *path, int e)
 {
-    return adbk_error_set(err, ADBK_E_IO, "%s %s: %s", what, path, strerror(e));
+    return adbk_error_set(err, ADBK_E_IO, "%s %s: %s", what, SHOWN(path), strerror(e));
 }
 
 void file_meta_free(struct file_meta *m)
@@ -59,7 +81,7 @@ static adbk_status read_xattrs(const char *path, struct file_meta *m, struct adb
             continue; /* removed since it was listed */
         if (rc != 0)
             return adbk_error_set(err, ADBK_E_IO, "cannot read extended attribute %s of %s: %s",
-                                  name, path, strerror(rc));
+                                  name, SHOWN(path), strerror(rc));
         m->v[m->n++] = (struct adbk_xattr){.name = name, .value = value, .size = size};
     }
     return ADBK_OK;
@@ -125,12 +147,12 @@ static adbk_status add_file(struct emit *e, const struct walk_opts *o, const cha
 {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-        emit_warn(e, "skipped %s: cannot open: %s", path, strerror(errno));
+        emit_warn(e, "skipped %s: cannot open: %s", SHOWN(path), strerror(errno));
         return ADBK_OK;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        emit_warn(e, "skipped %s: no longer a regular file", path);
+        emit_warn(e, "skipped %s: no longer a regular file", SHOWN(path));
         close(fd);
         return ADBK_OK;
     }
@@ -144,7 +166,7 @@ static adbk_status add_file(struct emit *e, const struct walk_opts *o, const cha
     file_meta_free(&m);
     close(fd);
     if (s == ADBK_OK && done != (uint64_t)st.st_size)
-        emit_warn(e, "%s changed size while being read (%lld bytes before, %llu read)", path,
+        emit_warn(e, "%s changed size while being read (%lld bytes before, %llu read)", SHOWN(path),
                   (long long)st.st_size, (unsigned long long)done);
     return s;
 }
@@ -158,12 +180,20 @@ adbk_status walk_tree(struct emit *e, const struct walk_opts *o, const char *pat
                       const char *name)
 {
     struct adbk_error *err = e->err;
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return io_error(err, "cannot read", path, errno);
+    /* The name first: no archive holds a name longer than FORMAT.md 6
+     * allows, however deep the tree goes (a path that long fails lstat). */
     struct adbk_error why;
     if (adbk_name_check(name, &why) != ADBK_OK) {
-        emit_warn(e, "skipped %s: %s", path, why.message);
+        emit_warn(e, "skipped %s (and anything in it): %s", SHOWN(path), why.message);
+        return ADBK_OK;
+    }
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno != ENAMETOOLONG)
+            return io_error(err, "cannot read", path, errno);
+        emit_warn(e, "skipped %s (and anything in it): its path is %zu bytes long, more than "
+                  "this system opens (%d); pack it from a folder nearer to it", SHOWN(path),
+                  strlen(path), PATH_MAX);
         return ADBK_OK;
     }
     adbk_status s = ADBK_OK;
@@ -175,7 +205,7 @@ adbk_status walk_tree(struct emit *e, const struct walk_opts *o, const char *pat
     if (S_ISREG(st.st_mode))
         return add_file(e, o, path, name);
     if (!S_ISDIR(st.st_mode)) {
-        emit_warn(e, "skipped %s: %s are not archived", path,
+        emit_warn(e, "skipped %s: %s are not archived", SHOWN(path),
              S_ISLNK(st.st_mode) ? "symbolic links" : "special files");
         return ADBK_OK;
     }
@@ -189,7 +219,7 @@ adbk_status walk_tree(struct emit *e, const struct walk_opts *o, const char *pat
     struct dirent **list;
     int n = scandir(path, &list, NULL, byte_order);
     if (n < 0) {
-        emit_warn(e, "skipped the contents of %s: %s", path, strerror(errno));
+        emit_warn(e, "skipped the contents of %s: %s", SHOWN(path), strerror(errno));
         return ADBK_OK;
     }
     for (int i = 0; i < n; i++) {
@@ -229,6 +259,37 @@ static adbk_status add_path(struct emit *e, const struct walk_opts *o, const cha
     return walk_tree(e, o, path, base);
 }
 
+/* The bytes of the regular files at and below path, as walk_tree will find
+ * them (what it cannot read counts nothing). */
+static uint64_t tree_bytes(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return 0;
+    if (S_ISREG(st.st_mode))
+        return (uint64_t)st.st_size;
+    if (!S_ISDIR(st.st_mode))
+        return 0;
+    struct dirent **list;
+    int n = scandir(path, &list, NULL, NULL);
+    if (n < 0)
+        return 0;
+    uint64_t sum = 0;
+    for (int i = 0; i < n; i++) {
+        const char *d = list[i]->d_name;
+        size_t pl = strlen(path) + strlen(d) + 2;
+        char *cpath = strcmp(d, ".") && strcmp(d, "..") ? malloc(pl) : NULL;
+        if (cpath) {
+            snprintf(cpath, pl, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", d);
+            sum += tree_bytes(cpath);
+        }
+        free(cpath);
+        free(list[i]);
+    }
+    free(list);
+    return sum;
+}
+
 struct files {
     const char *const *paths;
     size_t n;
@@ -239,6 +300,12 @@ static adbk_status members(struct origin *o, struct emit *e)
 {
     struct files *f = o->impl;
     adbk_status st = ADBK_OK;
+    if (e->cb && e->cb->total) {
+        uint64_t sum = 0;
+        for (size_t i = 0; i < f->n; i++)
+            sum += tree_bytes(f->paths[i]);
+        e->cb->total(e->cb->ctx, sum);
+    }
     for (size_t i = 0; i < f->n && st == ADBK_OK; i++)
         st = add_path(e, &f->walk, f->paths[i]);
     return st;

@@ -97,7 +97,8 @@ struct walk_opts {
 
 /* Writes path as member name and, for a folder, everything below it, names
  * sorted, so the same tree always gives the same archive. Symbolic links and
- * special files are skipped with a warning, as are names no archive takes;
+ * special files are skipped with a warning, as are names no archive takes
+ * (longer than 4,095 bytes, among others) and paths longer than PATH_MAX;
  * a file that changes size while read is kept, with a warning. */
 adbk_status walk_tree(struct emit *e, const struct walk_opts *o, const char *path,
                       const char *name);

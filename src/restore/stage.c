@@ -179,6 +179,12 @@ adbk_status stage_write(struct stage *s, struct stage_item *it)
 adbk_status stage_write_all(struct stage *s, const char *after_cancel)
 {
     adbk_status st = ADBK_OK;
+    if (s->c->cb && s->c->cb->total) {
+        uint64_t sum = 0;
+        for (size_t k = 0; k < s->n; k++)
+            sum += adbk_reader_member(s->c->r, s->items[k].member)->size;
+        s->c->cb->total(s->c->cb->ctx, sum);
+    }
     for (size_t k = 0; k < s->n && st == ADBK_OK; k++)
         st = restore_cancelled(s->c)
                  ? restore_interrupted(s->c, "while writing the files", after_cancel)

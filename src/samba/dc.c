@@ -83,5 +83,10 @@ adbk_status samba_dc_open(const char *conf, const char *server, struct adbk_dc *
         free(dc);
         return st;
     }
-    return dc_new(&dc_samba_ops, dc, out, err);
+    char file[sizeof dc->conf.file];
+    snprintf(file, sizeof file, "%s", dc->conf.file);
+    st = dc_new(&dc_samba_ops, dc, out, err);
+    if (st == ADBK_OK)
+        dc_set_source(*out, file);
+    return st;
 }

@@ -53,6 +53,18 @@ assert d["log_generation_high"]>=d["log_generation_low"], d' "$W/out" || fail "b
     done
 }
 
+# Issue 16: the summary's "source" names the DC however it was chosen: by
+# --dcsim, or by ADBK_DCSIM_DIR alone (it was "" then).
+t_json_summary_names_the_source() {
+    make_dc; mkdir "$W/o"
+    expect_rc 0 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" --json --no-truncate-logs
+    /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+assert d["source"]==sys.argv[2], d' "$W/out" "$W/dc" || fail "--dcsim: $(cat "$W/out")"
+    ADBK_DCSIM_DIR="$W/dc" expect_rc 0 "$ADBK" backup -o "$W/o/b.adbk" --json --no-truncate-logs
+    /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+assert d["source"]==sys.argv[2], d' "$W/out" "$W/dc" || fail "ADBK_DCSIM_DIR: $(cat "$W/out")"
+}
+
 t_existing_archive_is_not_replaced() {
     make_dc; mkdir "$W/o"
     echo precious > "$W/o/a.adbk"
@@ -120,6 +132,20 @@ t_user_identity() {
     grep -q "ADBK_PASSWORD" "$W/err" || fail "does not say how to give the password: $(cat "$W/err")"
     expect_rc 2 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" --user '\'
     grep -q "names no user" "$W/err" || fail "a bad --user is not explained: $(cat "$W/err")"
+    expect_untouched
+}
+
+# Issue 16: a refused --user gets advice about that account, not about this
+# machine's backup privilege (the server judges the account given).
+t_refused_user_is_not_told_about_capabilities() {
+    make_dc; mkdir "$W/o"
+    ADBK_PASSWORD=wrong expect_rc 2 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" -q \
+        --user 'CORP\Administrator'
+    grep -q "logon failure" "$W/err" || fail "unclear: $(cat "$W/err")"
+    grep -q "check the account given with --user and its password" "$W/err" ||
+        fail "no advice about the account: $(cat "$W/err")"
+    ! grep -q "CAP_DAC_READ_SEARCH\|setcap" "$W/err" ||
+        fail "advice about the capability: $(cat "$W/err")"
     expect_untouched
 }
 
@@ -223,6 +249,33 @@ t_usage_errors() {
     grep -q "dcsim.ini" "$W/err" || fail "a wrong folder is not explained: $(cat "$W/err")"
     expect_rc 0 "$ADBK" backup --help
     grep -q "usage: adbk backup" "$W/out" || fail "backup --help has no usage line"
+}
+
+t_list_and_extract_say_why_the_database_is_larger_than_on_the_dc() {
+    make_dc; mkdir "$W/o"
+    expect_rc 0 "$ADBK" backup --dcsim "$W/dc" -o "$W/o/a.adbk" -q
+    dit=$(stat -c %s "$W/dc/ntds.dit")
+    expect_rc 0 "$ADBK" list "$W/o/a.adbk"
+    size=$(awk '$1 == "database" { print $2 }' "$W/out")
+    [ "$size" -gt "$dit" ] || fail "the stream ($size) is not larger than ntds.dit ($dit)"
+    grep -q "^note: database/ntds.dit ($size bytes) is the server's backup stream of the database, longer than ntds.dit on the DC by the pages of restore information" \
+        "$W/out" || fail "list: $(cat "$W/out")"
+    expect_rc 0 "$ADBK" list --json "$W/o/a.adbk"
+    /usr/bin/python3 -c 'import json,sys
+for m in json.load(open(sys.argv[1]))["members"]:
+    assert ("note" in m) == (m["kind"] == "database"), m
+    assert "note" not in m or "restore information" in m["note"], m' "$W/out" ||
+        fail "list --json: $(cat "$W/out")"
+    expect_rc 0 "$ADBK" extract "$W/o/a.adbk" -C "$W/x"
+    [ "$(grep -c "note: database/ntds.dit ($size bytes) is the server's backup stream" "$W/err")" -eq 1 ] ||
+        fail "extract: $(cat "$W/err")"
+    expect_rc 0 "$ADBK" extract -q "$W/o/a.adbk" -C "$W/y" logs
+    [ ! -s "$W/err" ] || fail "extract of logs, -q: $(cat "$W/err")"
+    # Files packed with create have no such note, whatever their names.
+    mkdir -p "$W/in/database" && cp "$W/dc/ntds.dit" "$W/in/database/"
+    expect_rc 0 "$ADBK" create -q -o "$W/f.adbk" "$W/in/database"
+    expect_rc 0 "$ADBK" list "$W/f.adbk"
+    ! grep -q "note" "$W/out" || fail "list of files: $(cat "$W/out")"
 }
 
 run_case backup "$@"

@@ -35,7 +35,7 @@ void bx_snapshot_logs(struct bx *b)
         size_t n = strlen(e->d_name);
         if (n == 12 && !strncmp(e->d_name, "edb", 3) && !strcmp(e->d_name + 8, ".log") &&
             strtoul(e->d_name + 3, NULL, 16) >= floor)
-            snprintf(b->logs[b->nlogs++], sizeof b->logs[0], "%s", e->d_name);
+            snprintf(b->logs[b->nlogs++], sizeof b->logs[0], "%.31s", e->d_name); /* n is 12 */
     }
     if (d)
         closedir(d);

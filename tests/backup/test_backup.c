@@ -135,6 +135,45 @@ TEST(churning_dc_backup_is_restorable)
 
 /* Default 4 MiB chunks (reads straight into them) with the server's random
  * short reads: still a complete, restorable archive. */
+struct totals {
+    uint64_t total;
+    unsigned calls, files, files_before;
+};
+
+static void on_total(void *ctx, uint64_t bytes)
+{
+    struct totals *t = ctx;
+    t->total = bytes;
+    t->calls++;
+    t->files_before = t->files;
+}
+
+static void count_file(void *ctx, const char *name, unsigned kind, uint64_t size)
+{
+    (void)name, (void)kind, (void)size;
+    ((struct totals *)ctx)->files++;
+}
+
+/* create tells the size of the whole job before its first file, so that a
+ * progress line can estimate the job and not only the file being read. */
+TEST(create_tells_the_whole_jobs_size_first)
+{
+    struct bx b;
+    REQUIRE_TRUE(bx_setup(&b, "total", 0) == 0);
+    struct totals t = {0};
+    struct adbk_job_callbacks cb = {.file_begin = count_file, .total = on_total, .ctx = &t};
+    struct adbk_output_options o = {.output = b.out};
+    const char *paths[] = {b.dc};
+    struct adbk_backup_result res;
+    struct adbk_error err = {0};
+    REQUIRE_STATUS(ADBK_OK, adbk_create(paths, 1, NULL, &o, &cb, &res, &err), &err);
+    EXPECT_EQ_U64(1, t.calls);
+    EXPECT_EQ_U64(0, t.files_before);
+    EXPECT_TRUE(t.total > 4u << 20); /* the database and the logs */
+    EXPECT_EQ_U64(res.bytes_in, t.total);
+    bx_teardown(&b);
+}
+
 TEST(short_reads_succeed)
 {
     struct bx b;

@@ -122,6 +122,86 @@ print(m["offset"] + m["stored"] // 2)')
     grep -q "not an adbk archive" "$W/err" || fail "noise: $(cat "$W/err")"
 }
 
+# verify - : the archive through a pipe, read once (rclone cat remote:a.adbk | adbk-verify -).
+piped() { # piped FILE CMD...: CMD with FILE through a pipe on its standard input
+    f=$1; shift
+    expect_rc "$WANT" sh -c 'f=$1; shift; cat "$f" | "$@"' sh "$f" "$@"
+}
+
+t_verify_reads_an_archive_from_a_pipe() {
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/a.adbk" --chunk-size 64K "$W/in/media"
+    expect_rc 0 "$ADBK_VERIFY" "$W/a.adbk"
+    members=$(sed -n 's/.*OK: \([0-9]*\) members.*/\1/p' "$W/out")
+    WANT=0 piped "$W/a.adbk" "$ADBK_VERIFY" -
+    got=$(sed -n 's/.*OK: \([0-9]*\) members.*/\1/p' "$W/out")
+    [ -n "$members" ] && [ "$got" = "$members" ] || fail "piped: '$(cat "$W/out")', file: $members members"
+    WANT=0 piped "$W/a.adbk" "$ADBK" verify -
+    WANT=0 piped "$W/a.adbk" "$ADBK_VERIFY" -T 1 --json -
+    py -c 'import json,sys; r=json.load(open(sys.argv[1]))
+assert r["intact"] is True and r["damage"] == [] and r["members"] == int(sys.argv[2]), r' \
+        "$W/out" "$members"
+    # The seek table's own frame header, which the stream meets last.
+    frames=$(py -c 'import json,sys; print(json.load(open(sys.argv[1]))["frames"])' "$W/out")
+    cp "$W/a.adbk" "$W/bad.adbk"
+    flip "$W/bad.adbk" $(($(wc -c < "$W/a.adbk") - 17 - 12 * frames))
+    WANT=1 piped "$W/bad.adbk" "$ADBK_VERIFY" -
+    grep -q "seek table" "$W/err" || fail "damaged seek table: $(cat "$W/err")"
+    # A damaged byte in ntds.dit's second chunk: named with its chunk and offset.
+    off=$("$ADBK" list --json "$W/a.adbk" | py -c 'import json,sys
+m=[x for x in json.load(sys.stdin)["members"] if x["name"].endswith("ntds.dit")][0]
+print(m["offset"] + m["stored"] // 2)')
+    cp "$W/a.adbk" "$W/bad.adbk"
+    flip "$W/bad.adbk" "$off"
+    WANT=1 piped "$W/bad.adbk" "$ADBK_VERIFY" -
+    grep -q 'ntds.dit" chunk [0-9]* (bytes ' "$W/err" || fail "not named: $(cat "$W/err")"
+    grep -q "DAMAGED at byte " "$W/err" || fail "no offset: $(cat "$W/err")"
+    WANT=1 piped "$W/bad.adbk" "$ADBK_VERIFY" --json -
+    py -c 'import json,sys; r=json.load(open(sys.argv[1]))
+assert r["intact"] is False and r["damage"][0]["member"].endswith("ntds.dit"), r' "$W/out"
+    # Cut short, anywhere: exit 1, "truncated".
+    for n in 100 $((off)) 200; do
+        head -c -"$n" "$W/a.adbk" > "$W/cut.adbk"
+        WANT=1 piped "$W/cut.adbk" "$ADBK_VERIFY" -
+        grep -q "truncated" "$W/err" || fail "cut by $n: $(cat "$W/err")"
+    done
+    : > "$W/empty"
+    WANT=1 piped "$W/empty" "$ADBK_VERIFY" -
+    grep -q "not an adbk archive" "$W/err" || fail "empty: $(cat "$W/err")"
+}
+
+t_verify_reads_an_encrypted_and_signed_archive_from_a_pipe() {
+    keys=$(cd "$(dirname "$0")/../../format/vectors/keys" && pwd)
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/e.adbk" --chunk-size 64K -R "$keys/age-recipient.txt" \
+        --sign "$keys/sign.key" "$W/in/media"
+    "$ADBK" keygen -o "$W/other.key" > "$W/other.pub"
+    signer=$(grep -v '^#' "$keys/sign.pub")
+    expect_rc 0 "$ADBK_VERIFY" "$W/e.adbk"
+    members=$(sed -n 's/.*OK without a key: \([0-9]*\) members.*/\1/p' "$W/out")
+    # Without the key: the clear parts; with it, everything; the signature either way.
+    WANT=0 piped "$W/e.adbk" "$ADBK_VERIFY" --trust "$signer" -
+    grep -q "OK without a key: $members members.*signed by a trusted key" "$W/out" ||
+        fail "keyless: $(cat "$W/out")"
+    WANT=0 piped "$W/e.adbk" "$ADBK_VERIFY" -i "$keys/age-identity.txt" -
+    grep -q "OK: $members members" "$W/out" || fail "with the key: $(cat "$W/out")"
+    WANT=1 piped "$W/e.adbk" "$ADBK_VERIFY" --trust "$(cat "$W/other.pub")" -
+    grep -qi "sign" "$W/err" || fail "another signer: $(cat "$W/err")"
+    WANT=0 piped "$W/e.adbk" "$ADBK_VERIFY" --json -
+    py -c 'import json,sys; r=json.load(open(sys.argv[1]))
+assert r["intact"] is True and r["locked"] is True and r["members"] == int(sys.argv[2]), r' \
+        "$W/out" "$members"
+    off=$("$ADBK" list --json -i "$keys/age-identity.txt" "$W/e.adbk" | py -c 'import json,sys
+m=[x for x in json.load(sys.stdin)["members"] if x["name"].endswith("ntds.dit")][0]
+print(m["offset"] + m["stored"] // 2)')
+    cp "$W/e.adbk" "$W/bad.adbk"
+    flip "$W/bad.adbk" "$off"
+    WANT=1 piped "$W/bad.adbk" "$ADBK_VERIFY" -
+    grep -q 'chunk [0-9]* (bytes ' "$W/err" || fail "keyless, damaged: $(cat "$W/err")"
+    WANT=1 piped "$W/bad.adbk" "$ADBK_VERIFY" -i "$keys/age-identity.txt" -
+    grep -q 'ntds.dit" chunk [0-9]* (bytes ' "$W/err" || fail "with the key, damaged: $(cat "$W/err")"
+}
+
 t_verify_and_list_json_are_valid() {
     make_tree "$W/in"
     "$ADBK" create -q -o "$W/a.adbk" "$W/in/media"
@@ -388,6 +468,329 @@ t_usage_errors_exit_2_and_help_exits_0() {
         grep -q "usage: adbk $c" "$W/out" || fail "$c --help has no usage line"
     done
     expect_rc 0 "$ADBK_VERIFY" --help
+}
+
+# Issue 16: an unknown option, or one without its argument, names the
+# program and the command and points to the command's help, in one line of
+# its own (getopt's own message is not printed too).
+t_unknown_option_names_the_command_and_its_help() {
+    for c in create list verify extract salvage status keygen backup restore; do
+        want=2; [ "$c" = status ] && want=3
+        expect_rc "$want" "$ADBK" "$c" --bogus "$W/x"
+        [ "$(cat "$W/err")" = "adbk $c: unknown option '--bogus' (try 'adbk $c --help')" ] ||
+            fail "$c --bogus: $(cat "$W/err")"
+    done
+    expect_rc 2 "$ADBK" create -q -o
+    [ "$(cat "$W/err")" = "adbk create: option '-o' needs an argument (try 'adbk create --help')" ] ||
+        fail "create -o: $(cat "$W/err")"
+    expect_rc 2 "$ADBK" backup --user
+    grep -qx "adbk backup: option '--user' needs an argument (try 'adbk backup --help')" "$W/err" ||
+        fail "backup --user: $(cat "$W/err")"
+    expect_rc 2 "$ADBK" list --json=yes "$W/x"
+    grep -qx "adbk list: option '--json' takes no argument (try 'adbk list --help')" "$W/err" ||
+        fail "list --json=yes: $(cat "$W/err")"
+    expect_rc 3 "$ADBK" status --ver "$W"
+    grep -q "adbk status: option '--ver' is ambiguous: --verbose, --verify, --verify-all" "$W/err" ||
+        fail "status --ver: $(cat "$W/err")"
+    expect_rc 2 "$ADBK" extract -z "$W/x"
+    grep -qx "adbk extract: unknown option '-z' (try 'adbk extract --help')" "$W/err" ||
+        fail "extract -z: $(cat "$W/err")"
+    expect_rc 2 "$ADBK_VERIFY" --bogus "$W/x"
+    grep -qx "adbk-verify: unknown option '--bogus' (try 'adbk-verify --help')" "$W/err" ||
+        fail "adbk-verify --bogus: $(cat "$W/err")"
+    for c in verify list; do
+        expect_rc 2 "$ADBK_VERIFY" "$c" --bogus "$W/x"
+        grep -qx "adbk-verify $c: unknown option '--bogus' (try 'adbk-verify $c --help')" "$W/err" ||
+            fail "adbk-verify $c --bogus: $(cat "$W/err")"
+    done
+}
+
+# Issue 16: -o naming a folder, or a file in a folder that does not exist, is
+# refused before any work, with the folder named, by every command that
+# writes an archive; nothing is written and (backup) the DC is not asked.
+t_output_folder_is_refused_before_any_work() {
+    make_tree "$W/in"
+    mkdir "$W/o"
+    "$ADBK" create -q -o "$W/a.adbk" "$W/in/media"
+    for f in "" -f; do
+        expect_rc 2 "$ADBK" create -q $f -o "$W/o" "$W/in/media"
+        grep -q "cannot write $W/o: it is a folder" "$W/err" || fail "create $f: $(cat "$W/err")"
+        expect_rc 2 "$ADBK" salvage -q $f -o "$W/o" "$W/a.adbk"
+        grep -q "cannot write $W/o: it is a folder" "$W/err" || fail "salvage $f: $(cat "$W/err")"
+    done
+    expect_rc 2 "$ADBK" create -q -o "$W/no/where/x.adbk" "$W/in/media"
+    grep -q "cannot write $W/no/where/x.adbk: the folder $W/no/where does not exist" "$W/err" ||
+        fail "create, missing folder: $(cat "$W/err")"
+    expect_rc 2 "$ADBK" salvage -q -o "$W/no/x.adbk" "$W/a.adbk"
+    grep -q "the folder $W/no does not exist" "$W/err" || fail "salvage: $(cat "$W/err")"
+    [ -z "$(ls -A "$W/o")" ] && [ ! -e "$W/no" ] || fail "something was written: $(ls -AR "$W")"
+    # backup: refused before the simulated DC is opened (it is not even
+    # running, which would otherwise be the error) or any log is touched.
+    "$DCSIM" provision "$W/dc" --size 1M --seed 5 --logs 2 >/dev/null
+    ls -A "$W/dc" > "$W/dc.before"
+    cp "$W/dc/dcsim.ini" "$W/ini.before"
+    for f in "" --force; do
+        expect_rc 2 "$ADBK" backup --dcsim "$W/dc" $f -o "$W/o"
+        grep -q "cannot write $W/o: it is a folder" "$W/err" || fail "backup $f: $(cat "$W/err")"
+    done
+    expect_rc 2 "$ADBK" backup --dcsim "$W/dc" -o "$W/no/where/x.adbk"
+    grep -q "the folder $W/no/where does not exist" "$W/err" || fail "backup: $(cat "$W/err")"
+    ! grep -q "not running" "$W/err" || fail "the DC was asked first: $(cat "$W/err")"
+    ls -A "$W/dc" | cmp -s - "$W/dc.before" || fail "the DC folder changed"
+    cmp -s "$W/dc/dcsim.ini" "$W/ini.before" || fail "the DC's state changed"
+    [ -z "$(ls -A "$W/o")" ] && [ ! -e "$W/no" ] || fail "something was written: $(ls -AR "$W/o")"
+    expect_rc 2 "$ADBK" extract -q "$W/a.adbk" -C "$W/no/where"
+    grep -q "the folder $W/no does not exist" "$W/err" || fail "extract -C: $(cat "$W/err")"
+}
+
+# Issue 16: with --json every command says on standard output why it failed,
+# as one object of the same shape (archive, ok, status, message); extract
+# --json gives a summary object.
+t_json_failures_are_one_object_on_stdout() {
+    make_tree "$W/in"
+    "$ADBK" create -q -o "$W/a.adbk" "$W/in/media"
+    head -c 1000 /dev/urandom > "$W/noise"
+    mkdir "$W/o"
+    # json_fails RC STATUS CMD...: CMD exits RC printing the failure object
+    # (STATUS * for any).
+    json_fails() {
+        want=$1 status=$2; shift 2
+        expect_rc "$want" "$@"
+        py -c 'import json,sys
+d=json.load(open(sys.argv[1]))
+assert d["ok"] is False and d["message"], d
+assert d["status"] == sys.argv[2] or (sys.argv[2] == "*" and d["status"]), d
+assert "archive" in d, d' "$W/out" "$status" || fail "$*: stdout: $(cat "$W/out")"
+    }
+    for c in list verify extract restore; do
+        json_fails 1 "not an adbk archive" "$ADBK" "$c" --json "$W/noise"
+        grep -q '"archive":"'"$W/noise"'"' "$W/out" || fail "$c names no archive: $(cat "$W/out")"
+    done
+    json_fails 1 "not an adbk archive" "$ADBK_VERIFY" --json "$W/noise"
+    json_fails 1 "not an adbk archive" "$ADBK_VERIFY" list --json "$W/noise"
+    json_fails 2 error "$ADBK" list --json "$W/a.adbk" "$W/a.adbk"
+    json_fails 2 "invalid argument" "$ADBK" create --json -o "$W/o" "$W/in/media"
+    json_fails 2 "invalid argument" "$ADBK" backup --json --dcsim "$W/dc" -o "$W/o"
+    json_fails 2 "*" "$ADBK" salvage --json "$W/noise" -o "$W/o/r.adbk"
+    json_fails 3 error "$ADBK" status --json --tombstone-days 0 "$W/a.adbk"
+    json_fails 2 error "$ADBK" extract --json -O "$W/a.adbk"
+    expect_rc 2 "$ADBK" extract --json "$W/a.adbk" -C "$W/in/media/registry/SYSTEM/x"
+    py -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["ok"] is False, d' "$W/out" ||
+        fail "extract into a file: $(cat "$W/out")"
+    # extract's summary
+    expect_rc 0 "$ADBK" extract --json "$W/a.adbk" -C "$W/x"
+    py -c 'import json,sys; d=json.load(open(sys.argv[1]))
+assert d["ok"] is True and d["members"]==8 and d["bytes"]>300000 and d["target"]==sys.argv[2], d' \
+        "$W/out" "$W/x" || fail "extract --json: $(cat "$W/out")"
+    # a failure writes nothing more to standard output than the object
+    expect_rc 1 "$ADBK" list --json "$W/noise"
+    [ "$(wc -l < "$W/out")" -eq 1 ] || fail "more than one line: $(cat "$W/out")"
+}
+
+# Issue 16: every program says its version with --version and -V, and
+# 'PROGRAM help COMMAND' is 'PROGRAM COMMAND --help'.
+t_version_and_help_command() {
+    for p in "$ADBK" "$ADBK_VERIFY" "$DCSIM"; do
+        for o in --version -V; do
+            expect_rc 0 "$p" "$o"
+            grep -qE "^${p##*/} [0-9]+\.[0-9]+\.[0-9]+ \(" "$W/out" ||
+                fail "'${p##*/} $o' printed: $(cat "$W/out" "$W/err")"
+            [ ! -s "$W/err" ] || fail "'${p##*/} $o' wrote to stderr: $(cat "$W/err")"
+        done
+    done
+    for c in backup restore create list verify extract salvage status keygen; do
+        expect_rc 0 "$ADBK" help "$c"
+        mv "$W/out" "$W/help.out"
+        expect_rc 0 "$ADBK" "$c" --help
+        cmp -s "$W/out" "$W/help.out" || fail "'adbk help $c' differs from 'adbk $c --help'"
+    done
+    for c in verify list; do
+        expect_rc 0 "$ADBK_VERIFY" help "$c"
+        mv "$W/out" "$W/help.out"
+        expect_rc 0 "$ADBK_VERIFY" "$c" --help
+        cmp -s "$W/out" "$W/help.out" ||
+            fail "'adbk-verify help $c' differs from 'adbk-verify $c --help'"
+    done
+    expect_rc 0 "$ADBK" help
+    grep -q "^usage: adbk COMMAND" "$W/out" || fail "'adbk help' is not the usage"
+    expect_rc 2 "$ADBK" help nosuch
+    [ "$(cat "$W/err")" = "adbk: error: unknown command 'nosuch' (try 'adbk --help')" ] ||
+        fail "adbk help nosuch: $(cat "$W/err")"
+    [ ! -s "$W/out" ] || fail "adbk help nosuch wrote to stdout"
+    expect_rc 2 "$ADBK" help create list
+    grep -q "help takes one command" "$W/err" || fail "adbk help create list: $(cat "$W/err")"
+    expect_rc 2 "$ADBK_VERIFY" help nosuch
+    grep -q "unknown command 'nosuch'" "$W/err" || fail "adbk-verify help nosuch: $(cat "$W/err")"
+    # dcsim: each command's own help is its synopsis and what it does.
+    for how in "provision --help" "help provision" "provision -h"; do
+        # shellcheck disable=SC2086
+        expect_rc 0 "$DCSIM" $how
+        head -n 1 "$W/out" | grep -q "^usage: dcsim provision DIR --size SIZE" ||
+            fail "dcsim $how: $(head -n 1 "$W/out")"
+        ! grep -q "^  start DIR" "$W/out" || fail "dcsim $how describes other commands too"
+    done
+    expect_rc 0 "$DCSIM" help
+    for c in provision start stop churn roll check info; do
+        grep -q "^  $c DIR" "$W/out" || fail "dcsim help does not describe $c"
+    done
+    expect_rc 2 "$DCSIM" help nosuch
+    [ "$(cat "$W/err")" = "dcsim: unknown command 'nosuch' (try 'dcsim --help')" ] ||
+        fail "dcsim help nosuch: $(cat "$W/err")"
+    expect_rc 2 "$DCSIM" provision "$W/dc" --size 1M --bogus
+    [ "$(cat "$W/err")" = "dcsim provision: unknown option '--bogus' (try 'dcsim provision --help')" ] ||
+        fail "dcsim provision --bogus: $(cat "$W/err")"
+    expect_rc 2 "$DCSIM" provision "$W/dc" --size
+    grep -q "option '--size' needs an argument" "$W/err" || fail "dcsim --size: $(cat "$W/err")"
+}
+
+# Issue 16: a wrong ADBK_DCSIM_DIR is one message naming the variable, the
+# folder and the cause, once.
+t_wrong_dcsim_dir_is_said_once() {
+    make_tree "$W/t"
+    "$ADBK" create -q -o "$W/r.adbk" "$W/t"
+    for c in "backup -o $W/a.adbk" "restore $W/r.adbk"; do
+        # shellcheck disable=SC2086
+        ADBK_DCSIM_DIR="$W/nowhere" expect_rc 2 "$ADBK" $c
+        [ "$(cat "$W/err")" = "adbk: error: ADBK_DCSIM_DIR=$W/nowhere: $W/nowhere/dcsim.ini: cannot open (No such file or directory); not a DC folder made by \`dcsim provision\`?" ] ||
+            fail "adbk ${c%% *}: $(cat "$W/err")"
+    done
+    [ ! -e "$W/a.adbk" ] || fail "backup wrote an archive"
+}
+
+# Issue 16: the simulator's messages say what happened, without the internal
+# rule numbers of its specification ("(R18)").
+t_dc_messages_carry_no_rule_numbers() {
+    "$DCSIM" provision "$W/dc" --size 4M --seed 5 --logs 2 >/dev/null
+    "$DCSIM" start "$W/dc" >/dev/null
+    DCSIM_FAULTS=offline_after=1048576 expect_rc 2 "$ADBK" backup --dcsim "$W/dc" -o "$W/a.adbk" -q
+    grep -q "went offline during the backup; no archive was written" "$W/err" ||
+        fail "unclear: $(cat "$W/err")"
+    ! grep -qE "\(R[0-9]+\)" "$W/err" || fail "a rule number: $(cat "$W/err")"
+}
+
+# Issue 16: a log generation reads the same in every text output, in hex as
+# in the log's name (edb0002A.log is 0x2A): backup's summary, list, and the
+# names of the logs the archive holds.
+t_log_generations_read_alike_in_backup_and_list() {
+    "$DCSIM" provision "$W/dc" --size 4M --seed 5 --logs 3 --first-gen 40 >/dev/null
+    "$DCSIM" start "$W/dc" >/dev/null
+    expect_rc 0 "$ADBK" backup --dcsim "$W/dc" -o "$W/a.adbk"
+    "$DCSIM" stop "$W/dc" >/dev/null
+    range=$(sed -n 's/.*: logs \(0x[0-9A-F]*\.\.0x[0-9A-F]*\) (.*/\1/p' "$W/err")
+    [ -n "$range" ] || fail "backup names no log range: $(cat "$W/err")"
+    expect_rc 0 "$ADBK" list "$W/a.adbk"
+    lo=$(sed -n 's/^log\.generation\.low *//p' "$W/out")
+    hi=$(sed -n 's/^log\.generation\.high *//p' "$W/out")
+    [ "$lo..$hi" = "$range" ] || fail "backup says logs $range, list says $lo..$hi"
+    first=$(grep -o 'logs/edb[0-9A-F]*\.log' "$W/out" | head -n 1)
+    [ "$first" = "logs/edb$(printf %05X $((lo))).log" ] ||
+        fail "the first log is $first, the low generation $lo"
+    [ "$lo" = 0x2A ] || fail "log.generation.low is $lo, expected 0x2A (checkpoint of --first-gen 40)"
+}
+
+# Issue 16: in every command's --help the options' descriptions start in one
+# column, the same for every command, and no line is wider than 80 columns.
+t_help_options_line_up() {
+    for c in backup restore create list verify extract salvage status keygen; do
+        "$ADBK" "$c" --help >"$W/help.adbk-$c"
+    done
+    for c in verify list; do
+        "$ADBK_VERIFY" "$c" --help >"$W/help.adbk-verify-$c"
+    done
+    # Each help: its problems on stdout, the column of its descriptions last.
+    for f in "$W"/help.*; do
+        awk -v f="${f##*/help.}" '
+            length($0) > 80 { print f ": wider than 80 columns: " $0 }
+            /^  -/ {
+                rest = substr($0, 3); gap = index(rest, "  ")
+                if (gap == 0) next # a long option: its description on the next line
+                col = gap; while (substr(rest, col, 1) == " ") col++
+                col += 2
+                if (want == "") want = col
+                if (col != want) print f ": column " col ", not " want ": " $0
+            }
+            END { print "column " want }' "$f"
+    done >"$W/report"
+    ! grep -v "^column " "$W/report" || fail "misaligned help"
+    [ "$(sort -u "$W/report" | wc -l)" -eq 1 ] ||
+        fail "the commands' descriptions start in columns $(sort -u "$W/report" | tr '\n' ' ')"
+}
+
+# deep_tree DIR: DIR/tl2 and 40 nested folders of 120-byte names below it,
+# each holding a file f; made a folder at a time from the one above's
+# descriptor, as no full path of the deepest ones fits PATH_MAX (and the
+# shell's cd composes one).
+deep_tree() {
+    py -c 'import os,sys
+os.makedirs(sys.argv[1] + "/tl2")
+fd = os.open(sys.argv[1] + "/tl2", os.O_RDONLY)
+for i in range(1, 42):
+    with open(os.open("f", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "w") as f:
+        f.write("content of level %d\n" % (i - 1))
+    if i == 41:
+        break
+    name = "T%02d" % i + "n" * 117
+    os.mkdir(name, dir_fd=fd)
+    fd = os.open(name, os.O_RDONLY, dir_fd=fd)' "$1"
+}
+
+# deep_listing DIR: level, hash of f and the other names each folder of a
+# tree deep_tree made holds, walked a folder at a time.
+deep_listing() {
+    py -c 'import hashlib,os,sys
+fd, level = os.open(sys.argv[1] + "/tl2", os.O_RDONLY), 0
+while True:
+    names = sorted(os.listdir(fd))
+    with open(os.open("f", os.O_RDONLY, dir_fd=fd), "rb") as f:
+        print(level, hashlib.sha256(f.read()).hexdigest(), " ".join(n[:3] for n in names))
+    sub = [n for n in names if n != "f"]
+    if not sub:
+        break
+    fd, level = os.open(sub[0], os.O_RDONLY, dir_fd=fd), level + 1' "$1"
+}
+
+t_create_skips_what_no_archive_name_holds_and_extracts_the_rest() {
+    deep_tree "$W/in"
+    # Names longer than 4,095 bytes (FORMAT.md 6): level 34 and below are
+    # skipped with one warning naming the folder shortly, and the cause.
+    (cd "$W/in" && expect_rc 1 "$ADBK" create -o "$W/a.adbk" tl2)
+    [ "$(grep -c 'warning: skipped' "$W/err")" -eq 1 ] || fail "warnings: $(cat "$W/err")"
+    grep -q 'skipped tl2/T01n*\.\.\./T34n* (and anything in it): member name .* is 4117 bytes long (at most 4095)' \
+        "$W/err" || fail "warning: $(cat "$W/err")"
+    [ "$(wc -c < "$W/err")" -lt 600 ] || fail "the warning is not shortened: $(cat "$W/err")"
+    expect_rc 0 "$ADBK" verify "$W/a.adbk"
+    mkdir "$W/x"
+    expect_rc 0 "$ADBK" extract -q "$W/a.adbk" -C "$W/x"
+    deep_listing "$W/in" > "$W/all"
+    head -34 "$W/all" | sed '$s/ T34 f$/ f/' > "$W/want"
+    deep_listing "$W/x" > "$W/got"
+    diff "$W/want" "$W/got" || fail "the extracted tree differs"
+    # Below a long path, names fit but paths do not: skipped, saying so.
+    deep=$(py -c 'print("/".join([__import__("sys").argv[1]] + ["T%02d" % i + "n" * 117 for i in range(1, 20)]))' "$W/in/tl2")
+    expect_rc 1 "$ADBK" create -o "$W/b.adbk" "$deep"
+    grep -q "skipped /.*\.\.\./T[0-9]*n* (and anything in it): its path is [0-9]* bytes long, more than this system opens (4096)" \
+        "$W/err" || fail "path warning: $(cat "$W/err")"
+    expect_rc 0 "$ADBK" verify "$W/b.adbk"
+}
+
+t_verify_reports_a_damaged_member_end_record_once() {
+    mkdir -p "$W/in/d"
+    echo hello > "$W/in/d/a"
+    "$ADBK" create -q -o "$W/a.adbk" "$W/in/d"
+    # The first member-end record (FORMAT.md 3.4) is folder d's: damage its
+    # Content_Hash.
+    off=$(py -c 'import sys; print(open(sys.argv[1], "rb").read().find(b"AEND") + 30)' "$W/a.adbk")
+    start=$(py -c 'import sys; print(open(sys.argv[1], "rb").read().find(b"AEND") - 8)' "$W/a.adbk")
+    flip "$W/a.adbk" "$off"
+    for v in "$ADBK verify" "$ADBK_VERIFY"; do
+        expect_rc 1 $v "$W/a.adbk"
+        cat "$W/out" "$W/err" | grep DAMAGED | grep -v 'damaged place' > "$W/found" || true
+        [ "$(wc -l < "$W/found")" -eq 1 ] || fail "$v: not one report: $(cat "$W/out" "$W/err")"
+        grep -q "^$W/a.adbk: DAMAGED at byte $start: member \"d\": member-end record at byte $start fails its checksum" \
+            "$W/found" || fail "$v: $(cat "$W/found")"
+        [ "$(grep -o 'a\.adbk' "$W/found" | wc -l)" -eq 1 ] || fail "$v names the archive twice: $(cat "$W/found")"
+        ! grep -q 'frame header' "$W/found" || fail "$v: $(cat "$W/found")"
+    done
 }
 
 run_case cli "$@"

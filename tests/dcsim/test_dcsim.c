@@ -449,6 +449,24 @@ TEST(rule_server_offline)
     fx_teardown(&f);
 }
 
+/* A wrong ADBK_DCSIM_DIR is said once: the variable, its value, and why
+ * (the message quotes the one before it, which must survive). */
+TEST(wrong_local_dc_folder_is_named_once)
+{
+    SETUP("wrongenv", 15, 0);
+    dcsim_reset(); /* no binding: the local DC comes from the environment */
+    char bad[800], want[2048];
+    snprintf(bad, sizeof bad, "%s/nowhere", f.root);
+    setenv("ADBK_DCSIM_DIR", bad, 1);
+    BOOL on = 1;
+    EXPECT_HR(hrCouldNotConnect, dcsim_DsIsNTDSOnline(NULL, &on));
+    snprintf(want, sizeof want, "DsIsNTDSOnline: ADBK_DCSIM_DIR=%s: %s/dcsim.ini: cannot open "
+             "(No such file or directory); not a DC folder made by `dcsim provision`?", bad, bad);
+    EXPECT_STR(want, dcsim_last_error());
+    unsetenv("ADBK_DCSIM_DIR");
+    fx_teardown(&f);
+}
+
 /* R3, R4: flags and out-pointers of Prepare. */
 TEST(rule_prepare_arguments)
 {

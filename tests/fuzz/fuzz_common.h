@@ -1,7 +1,8 @@
 /*
  * fuzz_common.h - what the libFuzzer targets share: a read-only source over
  * the fuzzer's bytes, a pass that repairs record checksums so that mutations
- * reach the parsers behind them, and the invariants every failure must keep.
+ * reach the parsers behind them, the invariants every failure must keep, and
+ * the fixed test keys of the encrypted and signed seeds (seeds/).
  *
  * A finding is a crash, a sanitizer report, a timeout, an allocation over
  * -malloc_limit_mb or an RSS over -rss_limit_mb (see run.sh), or an abort()
@@ -13,6 +14,7 @@
 #include "adbk_format.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,11 +109,54 @@ static inline struct adbk_reader_options fuzz_reader_options(void)
     return (struct adbk_reader_options){.threads = n >= 1 && n <= 16 ? (unsigned)n : 2};
 }
 
+/* The keys the seeds of seeds/ are made with (make-seeds.sh): an age
+ * identity (the key pair of tests/unit/test_crypto.c) and an adbk signing
+ * key. Test keys, published here; they protect nothing. */
+#define FUZZ_AGE_IDENTITY \
+    "AGE-SECRET-KEY-186T9CLA08V08F6UEUDGYX95A25RKZMA6KLE9D75JHQTGGMVNXJEQTDWDDP"
+#define FUZZ_SIGN_SECRET \
+    "ADBK-SIGN-SECRET-KEY-1CU3T7QFHQ9XGEMKEACCY23VGN7AW7YQULNKUN3FCQ2LKKW574G7QFND0C7"
+
+/* The identity that opens the encrypted seeds, parsed once. */
+static inline const struct adbk_age_identity *fuzz_identity(void)
+{
+    static struct adbk_age_identity id;
+    static int parsed;
+    if (!parsed) {
+        struct adbk_error err = {0};
+        FUZZ_ASSERT(adbk_age_identity_parse(FUZZ_AGE_IDENTITY, &id, &err) == ADBK_OK);
+        parsed = 1;
+    }
+    return &id;
+}
+
+/* The key that signed the signed seeds, and its public half. */
+static inline const struct adbk_sign_key *fuzz_sign_key(void)
+{
+    static struct adbk_sign_key k;
+    static int parsed;
+    if (!parsed) {
+        struct adbk_error err = {0};
+        FUZZ_ASSERT(adbk_sign_key_parse(FUZZ_SIGN_SECRET, &k, &err) == ADBK_OK);
+        parsed = 1;
+    }
+    return &k;
+}
+
+static inline const struct adbk_sign_public *fuzz_signer(void)
+{
+    static struct adbk_sign_public p;
+    adbk_sign_key_public(fuzz_sign_key(), &p);
+    return &p;
+}
+
 /* Opens data (after repairing its record checksums when fix is nonzero) into
- * *r; the copy is returned in *copy and must outlive the reader. */
-static inline adbk_status fuzz_open(const uint8_t *data, size_t size, int fix, uint8_t **copy,
-                                    struct fuzz_buf *b, struct adbk_source *src,
-                                    struct adbk_reader **r)
+ * *r with the reader options ro; the copy is returned in *copy and must
+ * outlive the reader. */
+static inline adbk_status fuzz_open_with(const uint8_t *data, size_t size, int fix,
+                                         const struct adbk_reader_options *ro, uint8_t **copy,
+                                         struct fuzz_buf *b, struct adbk_source *src,
+                                         struct adbk_reader **r)
 {
     *copy = malloc(size ? size : 1);
     FUZZ_ASSERT(*copy != NULL);
@@ -123,13 +168,106 @@ static inline adbk_status fuzz_open(const uint8_t *data, size_t size, int fix, u
     b->len = size;
     *src = fuzz_source(b);
     struct adbk_error err = {0};
-    struct adbk_reader_options ro = fuzz_reader_options();
-    adbk_status st = adbk_reader_open_source(src, &ro, r, &err);
+    adbk_status st = adbk_reader_open_source(src, ro, r, &err);
     if (st != ADBK_OK) {
         fuzz_check_error(st, &err);
         FUZZ_ASSERT(*r == NULL);
     }
     return st;
+}
+
+/* fuzz_open_with the default options: no key, so an encrypted archive
+ * opens locked. */
+static inline adbk_status fuzz_open(const uint8_t *data, size_t size, int fix, uint8_t **copy,
+                                    struct fuzz_buf *b, struct adbk_source *src,
+                                    struct adbk_reader **r)
+{
+    struct adbk_reader_options ro = fuzz_reader_options();
+    return fuzz_open_with(data, size, fix, &ro, copy, b, src, r);
+}
+
+/* ------------------------------------------------------------ invariants */
+
+struct fuzz_seen {
+    const struct adbk_reader *r;
+    uint64_t findings;
+};
+
+/* Each finding names a real member (by its own name) or none, and an offset
+ * inside the file. */
+static inline void fuzz_on_damage(void *ctx, const struct adbk_damage *d)
+{
+    struct fuzz_seen *s = ctx;
+    s->findings++;
+    FUZZ_ASSERT(d->status != ADBK_OK);
+    FUZZ_ASSERT(d->message != NULL && d->message[0] != '\0');
+    FUZZ_ASSERT(d->member >= -1 && d->member < (long)adbk_reader_count(s->r));
+    if (d->member >= 0)
+        FUZZ_ASSERT(d->member_name == adbk_reader_member(s->r, (size_t)d->member)->name);
+    else
+        FUZZ_ASSERT(d->member_name == NULL);
+    FUZZ_ASSERT(d->offset <= adbk_reader_info(s->r)->file_size);
+}
+
+/* adbk_reader_verify with the invariants above: "intact" exactly when
+ * nothing was reported. */
+static inline void fuzz_verify_checked(struct adbk_reader *r)
+{
+    struct fuzz_seen s = {.r = r};
+    struct adbk_verify_callbacks cb = {.damage = fuzz_on_damage, .ctx = &s};
+    struct adbk_verify_result res;
+    struct adbk_error err = {0};
+    adbk_status st = adbk_reader_verify(r, &cb, &res, &err);
+    FUZZ_ASSERT(res.damaged == s.findings);
+    if (st == ADBK_OK) {
+        FUZZ_ASSERT(s.findings == 0);
+    } else {
+        fuzz_check_error(st, &err);
+        FUZZ_ASSERT(st != ADBK_E_NOMEM && st != ADBK_E_IO);
+        FUZZ_ASSERT(s.findings > 0);
+    }
+}
+
+struct fuzz_got {
+    XXH3_state_t *h;
+    uint64_t bytes, limit;
+};
+
+static inline int fuzz_on_content(void *ctx, const void *buf, size_t len)
+{
+    struct fuzz_got *g = ctx;
+    FUZZ_ASSERT(len > 0);
+    g->bytes += len;
+    FUZZ_ASSERT(g->bytes <= g->limit);
+    XXH3_128bits_update(g->h, buf, len);
+    return 0;
+}
+
+/* Reads every member: content never beyond the member's size, and a member
+ * read as good has its size and XXH3-128; a failure is never out of memory,
+ * an I/O error, or the status never_st (ADBK_OK: none more). */
+static inline void fuzz_read_all(struct adbk_reader *r, adbk_status never_st)
+{
+    XXH3_state_t *h = XXH3_createState();
+    FUZZ_ASSERT(h != NULL);
+    for (size_t i = 0; i < adbk_reader_count(r); i++) {
+        const struct adbk_entry *e = adbk_reader_member(r, i);
+        struct fuzz_got g = {.h = h, .limit = e->size};
+        XXH3_128bits_reset(h);
+        struct adbk_error err = {0};
+        adbk_status st = adbk_reader_read_member(r, i, fuzz_on_content, &g, &err);
+        if (st == ADBK_OK) {
+            FUZZ_ASSERT(g.bytes == e->size);
+            XXH128_canonical_t c;
+            XXH128_canonicalFromHash(&c, XXH3_128bits_digest(h));
+            FUZZ_ASSERT(memcmp(c.digest, e->xxh128, 16) == 0);
+        } else {
+            fuzz_check_error(st, &err);
+            FUZZ_ASSERT(st != ADBK_E_NOMEM && st != ADBK_E_IO);
+            FUZZ_ASSERT(never_st == ADBK_OK || st != never_st);
+        }
+    }
+    XXH3_freeState(h);
 }
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * fuzz_open_list.c - opening an archive and listing it: adbk_reader_open_source
  * on the raw input and on a copy with repaired record checksums, then every
- * accessor a lister uses (info, count, member, find, property).
+ * accessor a lister uses (info, count, member, find, property). Without a
+ * key: an encrypted archive (2.0) opens locked, its clear parts only.
  */
 #include "fuzz_common.h"
 
@@ -11,7 +12,9 @@ static void list(struct adbk_reader *r)
 {
     const struct adbk_archive_info *info = adbk_reader_info(r);
     FUZZ_ASSERT(info != NULL);
-    FUZZ_ASSERT(info->format_major == ADBK_FORMAT_MAJOR);
+    FUZZ_ASSERT(info->format_major == (info->encrypted ? ADBK_FORMAT_ENCRYPTED_MAJOR
+                                                       : ADBK_FORMAT_MAJOR));
+    FUZZ_ASSERT(!info->encrypted || info->locked); /* no key was given */
     FUZZ_ASSERT(info->chunk_size >= ADBK_CHUNK_MIN && info->chunk_size <= ADBK_CHUNK_MAX);
     FUZZ_ASSERT(info->tool != NULL);
     FUZZ_ASSERT(info->index_offset < info->file_size);
@@ -23,13 +26,16 @@ static void list(struct adbk_reader *r)
         FUZZ_ASSERT(v != NULL);
     }
     size_t n = adbk_reader_count(r);
-    uint64_t frames = 1, offset = 0;
+    /* The frames before the first member: the header, and the key record
+     * of an encrypted archive (FORMAT.md 13.2). */
+    uint64_t frames = info->encrypted ? 2 : 1, offset = 0;
     for (size_t i = 0; i < n; i++) {
         const struct adbk_entry *e = adbk_reader_member(r, i);
         FUZZ_ASSERT(e != NULL && e->name != NULL && e->source_path != NULL);
         FUZZ_ASSERT(e->name[0] != '\0');
-        /* Names are unique, so each is found at its own index. */
-        FUZZ_ASSERT(adbk_reader_find(r, e->name) == (long)i);
+        /* Names are unique, so each is found at its own index (a locked
+         * archive's "#N" stand for names it hides, and are found by none). */
+        FUZZ_ASSERT(adbk_reader_find(r, e->name) == (info->locked ? -1 : (long)i));
         /* The index tiles the frames: open checked it, so it must hold here. */
         FUZZ_ASSERT(e->first_frame == frames);
         FUZZ_ASSERT(i == 0 || e->offset == offset);

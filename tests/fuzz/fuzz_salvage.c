@@ -1,8 +1,11 @@
 /*
  * fuzz_salvage.c - adbk_salvage of the input (as is: salvage trusts no
  * checksum it has not checked itself, and the raw bytes are what it meets)
- * into memory; when it writes a repaired archive, that archive must open and
- * verify as intact.
+ * into memory, with the fixed test identity (fuzz_common.h), so that
+ * encrypted inputs (seeds/) are opened too; inputs of odd size are repaired
+ * signed by the fixed test key. When salvage writes a repaired archive, that
+ * archive must open with the same identity (trusting that key when signed),
+ * be encrypted exactly when salvage says, and verify as intact.
  */
 #include "fuzz_common.h"
 
@@ -60,7 +63,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* With one thread, the repaired archive is compressed in this thread too:
      * a worker started and joined per input is what grows under ASan. */
     unsigned threads = fuzz_reader_options().threads;
-    struct adbk_salvage_options so = {.level = 1, .threads = threads, .in_caller = threads == 1};
+    bool sign = size & 1;
+    struct adbk_salvage_options so = {.level = 1, .threads = threads, .in_caller = threads == 1,
+                                      .identities = fuzz_identity(), .identity_count = 1,
+                                      .sign_key = sign ? fuzz_sign_key() : NULL};
     struct adbk_salvage_callbacks cb = {.damage = on_damage, .member = on_member, .ctx = &b};
     struct adbk_salvage_result res;
     struct adbk_error err = {0};
@@ -72,11 +78,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct adbk_reader *r = NULL;
         struct adbk_error rerr = {0};
         struct adbk_reader_options ro = fuzz_reader_options();
+        ro.identities = fuzz_identity();
+        ro.identity_count = 1;
+        ro.trusted = sign ? fuzz_signer() : NULL;
+        ro.trusted_count = sign;
         adbk_status rst = adbk_reader_open_source(&rsrc, &ro, &r, &rerr);
         if (rst != ADBK_OK)
             fprintf(stderr, "fuzz_salvage: the repaired archive does not open: %s\n",
                     rerr.message);
         FUZZ_ASSERT(rst == ADBK_OK);
+        const struct adbk_archive_info *in = adbk_reader_info(r);
+        FUZZ_ASSERT(!!in->encrypted == !!res.encrypted && !in->locked);
+        FUZZ_ASSERT(!!in->is_signed == sign && (!sign || in->trusted));
         rst = adbk_reader_verify(r, NULL, NULL, &rerr);
         if (rst != ADBK_OK)
             fprintf(stderr, "fuzz_salvage: the repaired archive does not verify: %s\n",

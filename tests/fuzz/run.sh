@@ -1,9 +1,10 @@
 #!/bin/sh
 # Builds the libFuzzer targets (clang, ASan + UBSan) into build-fuzz/ and runs
-# each for SECONDS (default 60), seeded from format/vectors/*.adbk and
-# tests/fixtures/hostile/*.adbk. Prints the executions of each target and
-# exits 1 when any target found something (its crash-* or leak-* file is
-# named, in build-fuzz/fuzz-findings/TARGET/).
+# each for SECONDS (default 60), seeded from format/vectors/*.adbk,
+# tests/fixtures/hostile/*.adbk and tests/fuzz/seeds/*.adbk (encrypted and
+# signed archives, made with the test keys of fuzz_common.h). Prints the
+# executions of each target and exits 1 when any target found something (its
+# crash-* or leak-* file is named, in build-fuzz/fuzz-findings/TARGET/).
 #
 # Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]
 # Environment: ADBK_FUZZ_BUILD (build folder, default TOP/build-fuzz),
@@ -28,7 +29,8 @@ for t in $targets; do
     findings=$build/fuzz-findings/$t
     mkdir -p "$corpus" "$findings"
     # Seeds are copied in every time; libFuzzer keeps what it learned beside them.
-    for seed in "$top"/format/vectors/*.adbk "$top"/tests/fixtures/hostile/*.adbk; do
+    for seed in "$top"/format/vectors/*.adbk "$top"/tests/fixtures/hostile/*.adbk \
+                "$top"/tests/fuzz/seeds/*.adbk; do
         [ -f "$seed" ] && cp "$seed" "$corpus/"
     done
     log=$build/fuzz-findings/$t.log

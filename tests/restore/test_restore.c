@@ -201,6 +201,7 @@ static adbk_status copy_archive(const char *from, const char *to, const struct c
 }
 
 struct cb_count {
+    uint64_t total;
     unsigned warnings, progress, cancel_after, notes;
     char last_warning[900], last_note[1400];
 };
@@ -225,6 +226,13 @@ static void on_progress(void *ctx, uint64_t done)
     ((struct cb_count *)ctx)->progress++;
 }
 
+static void on_total(void *ctx, uint64_t bytes)
+{
+    struct cb_count *c = ctx;
+    if (c->progress == 0) /* before the first file */
+        c->total = bytes;
+}
+
 static int on_cancel(void *ctx)
 {
     struct cb_count *c = ctx;
@@ -240,7 +248,7 @@ static adbk_status restore(struct bx *b, const char *archive, const struct adbk_
     adbk_status st = adbk_reader_open(archive, &ro, &r, err);
     if (st != ADBK_OK)
         return st;
-    struct adbk_restore_callbacks cb = {NULL, on_progress, on_warning, on_cancel, cc, on_note};
+    struct adbk_restore_callbacks cb = {NULL, on_progress, on_warning, on_cancel, cc, on_note, on_total};
     st = adbk_restore(r, b->server, o, &cb, res, err);
     adbk_reader_close(r);
     return st;
@@ -341,6 +349,7 @@ TEST(churned_backup_restores_byte_for_byte)
     REQUIRE_STATUS_FOR(ADBK_OK, st, &err, "restore");
     EXPECT_TRUE(res.registered && res.completed);
     EXPECT_EQ_U64(1 + nlogs, res.files);
+    EXPECT_EQ_U64(res.bytes, cc.total); /* the whole job's size, told first */
     EXPECT_EQ_U64(0, cc.warnings);
     EXPECT_TRUE(cc.progress > 0);
     char lo[16], hi[16];

@@ -152,7 +152,7 @@ t_export_restores_with_samba_tool_mdb() { export_restores_with_samba_tool mdb; }
 
 # What the export refuses: an archive of no Samba DC, an output that exists,
 # a name that says no compression. A killed export leaves no output, and
-# the next run removes its work folder.
+# the next run removes its work folder; the adbk it ran dies with it.
 t_export_refusals_and_a_killed_run() {
     need_samba
     mkdir "$W/t" && echo data > "$W/t/f"
@@ -168,10 +168,16 @@ t_export_refusals_and_a_killed_run() {
     grep -q "x.tar exists" "$W/err" || fail "$(cat "$W/err")"
     [ ! -s "$W/x.tar" ] || fail "the existing file changed"
     rm "$W/x.tar"
-    "$EXPORT" "$W/a.adbk" -o "$W/x.tar" -q & pid=$!
-    for _ in $(seq 200); do ls -A "$W" | grep -q '^\.adbk-samba-export' && break; sleep 0.05; done
+    # An adbk that is slow to extract, so the kill lands while it runs.
+    printf '#!/bin/sh\ncase "$1" in extract) sleep 10;; esac\nexec "%s" "$@"\n' "$ADBK" > "$W/slow-adbk"
+    chmod +x "$W/slow-adbk"
+    "$EXPORT" "$W/a.adbk" -o "$W/x.tar" -q --adbk "$W/slow-adbk" & pid=$!
+    for _ in $(seq 400); do pgrep -f "$W/\.adbk-samba-export" > /dev/null && break; sleep 0.01; done
+    pgrep -af "$W/\.adbk-samba-export" > "$W/child" || fail "the export ran no adbk extract"
     ls -A "$W" | grep -q '^\.adbk-samba-export' || fail "no work folder appeared"
     kill -9 "$pid"; wait "$pid" 2>/dev/null || true
+    for _ in $(seq 40); do pgrep -f "$W/\.adbk-samba-export" > /dev/null || break; sleep 0.05; done
+    ! pgrep -af "$W/\.adbk-samba-export" || fail "the killed export's adbk writes on"
     [ ! -e "$W/x.tar" ] || fail "a killed export left its output"
     expect_rc 0 "$EXPORT" "$W/a.adbk" -o "$W/x.tar" -q
     [ -z "$(ls -A "$W" | grep '^\.adbk-samba-export')" ] || fail "the killed run's work folder stayed"

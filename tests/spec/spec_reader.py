@@ -3,27 +3,45 @@
 
 It does not share any code with adbk: it exists to prove that the specification is
 enough, and to serve as a reference for anyone who must read an archive without adbk.
-Section numbers (§) refer to format/FORMAT.md, version 1.1.
+Section numbers (§) refer to format/FORMAT.md, versions 1.2 and 2.0: plain archives
+(§1-§11), signed ones (§12) and archives encrypted to age X25519 keys (§13).
 
 Usage:
-    spec_reader.py [--format 1.0] COMMAND ...
+    spec_reader.py [OPTIONS] COMMAND ...
     spec_reader.py list [--long] ARCHIVE     one line per member: KIND SIZE XXH128 NAME, and
-                                             with --long OWNER and XATTRS (format 1.1)
-    spec_reader.py verify ARCHIVE            every check of §8; prints OK or the problems
+                                             with --long OWNER and XATTRS (format 1.1);
+                                             an encrypted archive without a key lists
+                                             "encrypted SIZE - #N" (what is in clear, §13.1)
+    spec_reader.py info ARCHIVE              the archive's own facts, one "key value" a line
+    spec_reader.py verify ARCHIVE            every check of §8 (§12, §13.7); prints OK or the
+                                             problems
     spec_reader.py extract ARCHIVE DIR [--unknown-kinds]
     spec_reader.py cat ARCHIVE NAME          one member's content to standard output
 
---format 1.0 makes it a strict 1.0 reader: it knows only the fields and flag bits of
-version 1.0 and must still read any 1.x archive (§3: bytes past the known fields and
-unknown flag bits are ignored), which is how a 1.0 reader meets a 1.1 archive.
+Options (before or after the command word, each may be given again):
+    --format 1.0|1.1   a strict reader of that version: it knows only that version's
+                       fields and flag bits and must still read any 1.x archive (§3: bytes
+                       past the known fields and unknown flag bits are ignored), which is
+                       how a 1.0 reader meets a 1.1 or a signed 1.2 archive; it refuses 2.0
+    --identity FILE    age identities (AGE-SECRET-KEY-1..., one a line; empty lines and
+                       lines starting with '#' are skipped, as age-keygen writes them) to
+                       open an encrypted archive with (§13.4)
+    --trust KEY        an adbk-sign1... public key, or a file holding one: refuse what that
+                       key (or another --trust) did not sign (§12)
 
 Exit status: 0 success, 1 damaged archive / not an archive / refused, 2 usage error.
+A refusal is printed as "spec_reader: ARCHIVE: [WHY] offset N: ..." where WHY is
+CORRUPT (the format is broken), KEY (no identity given opens it), AUTH (a sealed part or
+the header MAC does not authenticate) or SIGNATURE (not signed by a trusted key, or the
+signature fails).
 
-Needs Python 3 with the modules `zstandard` and `xxhash`
-(Debian: apt-get install python3-zstandard python3-xxhash).
+Needs Python 3 with the modules `zstandard`, `xxhash` and, for signed and encrypted
+archives, `nacl` (Debian: apt-get install python3-zstandard python3-xxhash python3-nacl).
 """
 
 import base64
+import hashlib
+import hmac
 import os
 import struct
 import sys
@@ -32,7 +50,7 @@ from dataclasses import dataclass, field
 import xxhash
 import zstandard
 
-# --- Constants (§3, §4, §9) --------------------------------------------------------
+# --- Constants (§3, §4, §9, §12, §13) ------------------------------------------------
 
 RECORD_MAGIC = 0x184D2A5A
 SEEK_TABLE_MAGIC = 0x184D2A5E
@@ -47,14 +65,12 @@ RECORD_EMPTY_CHECKSUM = 0x51D8E999   # low 32 bits of XXH64 of no bytes
 MIN_RECORD_PAYLOAD = 12
 MAX_RECORD_PAYLOAD = 268_435_456
 MIN_CHUNK_SIZE = 4096
-MAX_CHUNK_SIZE = 268_435_456
+MAX_CHUNK_SIZE = 134_217_728
 MAX_NAME_BYTES = 4095
 MAX_PROPERTY_KEY = 64
 MAX_PROPERTY_VALUE = 4096
-INDEX_BYTES_PER_MEMBER = 88    # §9: Member_Count <= index size / 88
+INDEX_BYTES_PER_MEMBER = 92    # §9: Member_Count <= index body size / 92
 ZSTD_MAX_BLOCK = 128 * 1024
-
-FORMAT_MAJOR = 1
 
 # Fixed part of each body (§3.1 - §3.5): what a 1.0 reader requires at least.
 HEADER_FIXED = 36          # up to and excluding Tool
@@ -66,6 +82,8 @@ ENTRY_FIXED = 88           # up to and excluding Name
 FLAG_MTIME, FLAG_MODE, FLAG_EXPECTED_SIZE = 1, 2, 4
 FLAG_OWNER, FLAG_XATTRS = 8, 16          # format 1.1 (§3.2)
 
+HEADER_ENCRYPTED, HEADER_SIGNED = 1, 2   # Header_Flags bits 0 (§13) and 1 (§12)
+
 # §3.2 and §9, format 1.1.
 MAX_OWNER_NAME = 255
 MAX_XATTR_NAME = 255
@@ -73,13 +91,43 @@ MAX_XATTR_VALUE = 65536
 MAX_XATTR_LIST = 262144
 NO_ID = 0xFFFFFFFF
 
-# The minor version whose fields this reader knows: 1, or 0 with --format 1.0.
-KNOWN_MINOR = 1
+# §12: signatures.
+SPAN_DIGEST_SIZE = 32
+TRAILER_SIZE = 134
+TRAILER_MAGIC = b"ASIG"
+ED25519 = 1
+SIGNED_CONTEXT = b"adbk-signature-1"
+
+# §13: encryption.
+FORMAT_ENCRYPTED = 2       # Format_Major of an encrypted archive
+MAX_STANZAS = 1024
+MAX_STANZA_ARGS = 16
+MAX_STANZA_TYPE = 64
+MAX_KEY_RECORD = 1 << 20   # §13.8: a key record of at most 1 MiB
+HEADER_MAC_SIZE = 32
+SEAL_TAG = 16
+FILE_KEY_SIZE = 16
+CLEAR_INDEX_FIXED = 56     # §13.6, up to the clear entries
+CLEAR_ENTRY_FIXED = 56
+MEMBER_CLEAR, CHUNK_CLEAR, END_CLEAR = 8, 16, 24   # §13.5: the clear part of each record
+
+# The 1.x minor version whose fields this reader knows: 2 (then it also reads 2.0),
+# or 0 / 1 with --format 1.0 / 1.1.
+KNOWN_MINOR = 2
+
+
+def knows_signatures():
+    return KNOWN_MINOR >= 2
+
+
+def knows_encryption():
+    return KNOWN_MINOR >= 2
 
 
 def known_flags():
     """The Member_Flags bits a record and an entry are compared on (§3.5): bit 2 never."""
     return FLAG_MTIME | FLAG_MODE | (FLAG_OWNER | FLAG_XATTRS if KNOWN_MINOR >= 1 else 0)
+
 
 KIND_NAMES = {
     1: "file", 2: "directory", 3: "expiry-token", 4: "database",
@@ -100,10 +148,27 @@ def kind_name(kind):
 
 class FormatError(Exception):
     """The archive breaks the format at a given file offset."""
+    why = "CORRUPT"
 
     def __init__(self, offset, message):
         super().__init__(f"offset {offset}: {message}")
         self.offset = offset
+
+
+class KeyRefused(FormatError):
+    """§13.4: encrypted, and none of the identities given opens it (or none was given
+    where content is needed)."""
+    why = "KEY"
+
+
+class AuthFailure(FormatError):
+    """§13.3, §13.4: a sealed part or the Header_MAC does not authenticate."""
+    why = "AUTH"
+
+
+class SignatureFailure(FormatError):
+    """§12: not signed by a trusted key, or the signature or a digest fails."""
+    why = "SIGNATURE"
 
 
 class Fields:
@@ -229,6 +294,199 @@ def property_problem(key, value):
     return None
 
 
+# --- Key texts: Bech32 (BIP 173) ---------------------------------------------------
+#
+# Written from BIP 173. Keys use it as age does: without BIP 173's 90-character limit,
+# all upper case or all lower case, the checksum computed over the lower-case form.
+
+BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+BECH32_GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+
+
+def bech32_polymod(values):
+    chk = 1
+    for v in values:
+        top = chk >> 25
+        chk = (chk & 0x1FFFFFF) << 5 ^ v
+        for i in range(5):
+            if (top >> i) & 1:
+                chk ^= BECH32_GENERATOR[i]
+    return chk
+
+
+def bech32_hrp_expand(hrp):
+    return [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+
+
+def convert_bits(data, from_bits, to_bits, pad):
+    """BIP 173's convertbits: None when the padding is not that of an encoder."""
+    acc, bits, out = 0, 0, []
+    maxv = (1 << to_bits) - 1
+    for value in data:
+        acc = (acc << from_bits) | value
+        bits += from_bits
+        while bits >= to_bits:
+            bits -= to_bits
+            out.append((acc >> bits) & maxv)
+    if pad:
+        if bits:
+            out.append((acc << (to_bits - bits)) & maxv)
+    elif bits >= from_bits or ((acc << (to_bits - bits)) & maxv):
+        return None
+    return out
+
+
+def bech32_decode(text):
+    """(hrp in lower case, data bytes), or raises ValueError saying what is wrong."""
+    if any(ord(c) < 33 or ord(c) > 126 for c in text):
+        raise ValueError("a character outside US-ASCII 33-126")
+    if text.lower() != text and text.upper() != text:
+        raise ValueError("mixed upper and lower case")
+    s = text.lower()
+    sep = s.rfind("1")
+    if sep < 1 or sep + 7 > len(s):
+        raise ValueError("no separator '1' with a human-readable part before it and a "
+                         "checksum after it")
+    hrp, data = s[:sep], [BECH32_CHARSET.find(c) for c in s[sep + 1:]]
+    if -1 in data:
+        raise ValueError("a character outside the Bech32 alphabet")
+    if bech32_polymod(bech32_hrp_expand(hrp) + data) != 1:
+        raise ValueError("the Bech32 checksum does not match")
+    decoded = convert_bits(data[:-6], 5, 8, False)
+    if decoded is None:
+        raise ValueError("invalid Bech32 padding")
+    return hrp, bytes(decoded)
+
+
+def bech32_encode(hrp, payload):
+    data = convert_bits(payload, 8, 5, True)
+    chk = bech32_polymod(bech32_hrp_expand(hrp) + data + [0] * 6) ^ 1
+    data += [(chk >> 5 * (5 - i)) & 31 for i in range(6)]
+    return hrp + "1" + "".join(BECH32_CHARSET[d] for d in data)
+
+
+def parse_key_text(text, hrp, what):
+    """The 32 bytes of a key written as Bech32 with that human-readable part."""
+    try:
+        got_hrp, key = bech32_decode(text.strip())
+    except ValueError as e:
+        raise ValueError(f"not a valid {what}: {e}") from None
+    if got_hrp != hrp:
+        raise ValueError(f"not a {what} (it starts with {got_hrp}1)")
+    if len(key) != 32:
+        raise ValueError(f"not a {what}: {len(key)} bytes, not 32")
+    return key
+
+
+def key_lines(text):
+    """The lines of a key file that hold a key: not empty, not a '#' comment."""
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            yield line
+
+
+def read_identities(path):
+    """age X25519 identities (age v1, "The X25519 recipient type"): AGE-SECRET-KEY-1...,
+    the 32-byte secret scalar. Returns [(secret, public key)]."""
+    with open(path, encoding="ascii", errors="replace") as f:
+        lines = list(key_lines(f.read()))
+    if not lines:
+        raise ValueError(f"{path} holds no age identity")
+    identities = []
+    for line in lines:
+        secret = parse_key_text(line, "age-secret-key-", "age identity (AGE-SECRET-KEY-1...)")
+        identities.append((secret, x25519_base(secret)))
+    return identities
+
+
+def parse_trusted(arg):
+    """--trust: an adbk-sign1... text (§12, "Key texts") or a file whose first key line
+    is one. Returns the 32-byte Ed25519 public key."""
+    if not arg.startswith("adbk-sign1"):
+        with open(arg, encoding="ascii", errors="replace") as f:
+            arg = next(key_lines(f.read()), "")
+    return parse_key_text(arg, "adbk-sign", "adbk signing public key (adbk-sign1...)")
+
+
+def sign_public_text(key):
+    return bech32_encode("adbk-sign", key)
+
+
+# --- Cryptography (§12, §13.3, §13.4) ------------------------------------------------
+#
+# SHA-256, HMAC and BLAKE2b are Python's own (hashlib, hmac); X25519, the two AEADs and
+# Ed25519 are libsodium's through PyNaCl, imported only when an archive needs them.
+
+def nacl_bindings():
+    import nacl.bindings
+    return nacl.bindings
+
+
+def blake2b_256(data):
+    return hashlib.blake2b(data, digest_size=32).digest()
+
+
+def hkdf_sha256(ikm, salt, info, length=32):
+    """RFC 5869 with SHA-256: Extract, then Expand."""
+    prk = hmac.new(salt if salt else bytes(32), ikm, hashlib.sha256).digest()
+    out, block, i = b"", b"", 1
+    while len(out) < length:
+        block = hmac.new(prk, block + info + bytes([i]), hashlib.sha256).digest()
+        out += block
+        i += 1
+    return out[:length]
+
+
+def x25519_base(secret):
+    return nacl_bindings().crypto_scalarmult_base(secret)
+
+
+def x25519(secret, point):
+    """RFC 7748 X25519; None when the result is all zero (a low-order point), which
+    libsodium refuses to return."""
+    try:
+        shared = nacl_bindings().crypto_scalarmult(secret, point)
+    except Exception:        # PyNaCl raises on libsodium's refusal of an all-zero result
+        return None
+    return None if shared == bytes(32) else shared
+
+
+def ed25519_verify(public_key, message, signature):
+    import nacl.exceptions
+    import nacl.signing
+    try:
+        nacl.signing.VerifyKey(public_key).verify(message, signature)
+        return True
+    except (nacl.exceptions.BadSignatureError, ValueError, TypeError):
+        return False
+
+
+@dataclass
+class ArchiveKeys:
+    """§13.3: the keys of one archive, from its File_Key."""
+    payload: bytes
+    mac: bytes
+
+
+def derive_keys(file_key, archive_id):
+    return ArchiveKeys(payload=hkdf_sha256(file_key, archive_id, b"adbk 2.0 payload"),
+                       mac=hkdf_sha256(file_key, archive_id, b"adbk 2.0 header"))
+
+
+def unseal(keys, rtype, member, chunk, ad, sealed, offset, what):
+    """§13.3: opens Seal(P; Type, M, C, AD), or raises AuthFailure."""
+    if len(sealed) < SEAL_TAG:
+        raise FormatError(offset, f"{what}: sealed part of {len(sealed)} bytes, shorter than a tag")
+    nonce = rtype + struct.pack("<QQ", member, chunk) + bytes(4)
+    try:
+        return nacl_bindings().crypto_aead_xchacha20poly1305_ietf_decrypt(sealed, ad, nonce,
+                                                                         keys.payload)
+    except Exception:
+        raise AuthFailure(offset, f"{what} does not authenticate: changed, moved, or from "
+                                  "another archive or key") from None
+
+
 # --- Records (§3) --------------------------------------------------------------------
 
 @dataclass
@@ -238,7 +496,7 @@ class Record:
     rtype: bytes       # Record_Type, 4 ASCII letters
     body: bytes
     checksum_ok: bool
-    raw: bytes         # the whole frame, for Span_Hash
+    raw: bytes         # the whole frame, for Span_Hash and Frame_Digest
 
     @property
     def body_offset(self):
@@ -287,17 +545,30 @@ class Header:
     chunk_size: int
     tool: bytes
 
+    @property
+    def encrypted(self):
+        return self.major == FORMAT_ENCRYPTED
+
+    @property
+    def signed(self):
+        """§12: Header_Flags bit 1, which only a reader of 1.2 knows."""
+        return knows_signatures() and bool(self.flags & HEADER_SIGNED)
+
 
 def parse_header(rec):
     """§3.1"""
     r = Fields(rec.body, rec.body_offset, "AHDR")
     major = r.u16("Format_Major")
     minor = r.u16("Format_Minor")
-    if major > FORMAT_MAJOR:
+    newest = FORMAT_ENCRYPTED if knows_encryption() else 1
+    if major > newest:
         raise FormatError(rec.body_offset, f"archive format {major}.x is newer than this reader")
-    if major != FORMAT_MAJOR:
+    if major == 0:
         raise FormatError(rec.body_offset, f"archive format {major}.{minor} is not a known version")
     flags = r.u32("Header_Flags")          # unknown bits are ignored
+    if knows_encryption() and bool(flags & HEADER_ENCRYPTED) != (major == FORMAT_ENCRYPTED):
+        raise FormatError(rec.body_offset + 4, f"Header_Flags bit 0 (Encrypted) is "
+                          f"{flags & HEADER_ENCRYPTED} in an archive of format {major}.{minor}")
     archive_id = r.take(16, "Archive_Id")
     created = r.i64("Created")
     at = r.offset
@@ -366,9 +637,11 @@ def parse_extras(r, flags, what):
     return owner, xattrs
 
 
-def parse_member(rec):
-    """§3.2"""
-    r = Fields(rec.body, rec.body_offset, "AMBR")
+
+
+def parse_member(body, base):
+    """§3.2: the member record's body (in 2.0 the plaintext of its sealed part, §13.5)."""
+    r = Fields(body, base, "AMBR")
     m = MemberRecord(
         number=r.u64("Member_Number"), kind=r.u8("Kind"), bft=r.u8("BFT"),
         flags=r.u16("Member_Flags"), expected_size=r.u64("Expected_Size"),
@@ -376,6 +649,25 @@ def parse_member(rec):
         name=r.str16("Name"), source_path=r.str16("Source_Path"))
     m.owner, m.xattrs = parse_extras(r, m.flags, "AMBR")
     return m   # bytes past the known fields are ignored (§3)
+
+
+def member_record_problems(m, where):
+    """§3.2's "MUST be 0 without bit N" and the ranges of a member record's own fields
+    (§8 item 6, the member record's side)."""
+    problems = []
+    if m.kind == 0:
+        problems.append(f"{where}: member record has Kind 0")
+    if m.mtime_nsec > 999_999_999:
+        problems.append(f"{where}: member record has Mtime_Nsec {m.mtime_nsec}")
+    if not m.flags & FLAG_MTIME and (m.mtime_sec or m.mtime_nsec):
+        problems.append(f"{where}: member record has an Mtime without its flag bit 0")
+    if not m.flags & FLAG_MODE and m.mode:
+        problems.append(f"{where}: member record has a Mode without its flag bit 1")
+    if not m.flags & FLAG_EXPECTED_SIZE and m.expected_size:
+        problems.append(f"{where}: member record has an Expected_Size without its flag bit 2")
+    if b"\0" in m.name or b"\0" in m.source_path:
+        problems.append(f"{where}: member record has a NUL byte in Name or Source_Path")
+    return problems
 
 
 @dataclass
@@ -386,9 +678,9 @@ class MemberEnd:
     content_hash: bytes
 
 
-def parse_member_end(rec):
-    """§3.4"""
-    r = Fields(rec.body, rec.body_offset, "AEND")
+def parse_member_end(body, base):
+    """§3.4 (in 2.0 the plaintext of the sealed part, §13.5)."""
+    r = Fields(body, base, "AEND")
     return MemberEnd(number=r.u64("Member_Number"), size=r.u64("Size"),
                      chunk_count=r.u64("Chunk_Count"), content_hash=r.take(16, "Content_Hash"))
 
@@ -413,6 +705,8 @@ class Entry:
     source_path: bytes
     owner: tuple = None
     xattrs: list = None
+    digest: bytes = None    # §12: Span_Digest, signed archives only
+    locked: bool = False    # §13: a clear entry only; kind, name, hash and the rest unknown
 
 
 @dataclass
@@ -425,10 +719,15 @@ class Index:
     tool: bytes
     properties: list = field(default_factory=list)   # [(key bytes, value bytes)]
     entries: list = field(default_factory=list)
+    end: int = 0             # body offset where the entries end (plain) or the sealed index
+    not_after: int = None    # §13.6, encrypted archives only
+    trailer: bytes = None    # §12: the signature trailer, when signed
+    problems: list = field(default_factory=list)   # signature-side problems of the index
 
 
-def parse_entry(r):
-    """One member entry of §3.5; `r` is positioned at its Entry_Size."""
+def parse_entry(r, signed):
+    """One member entry of §3.5; `r` is positioned at its Entry_Size. Signed (§12): its
+    last 32 bytes are its Span_Digest, after every field this reader knows."""
     start = r.offset
     entry_size = r.u32("Entry_Size")
     if entry_size < ENTRY_FIXED + 4:
@@ -444,19 +743,22 @@ def parse_entry(r):
         content_hash=e.take(16, "Content_Hash"), span_hash=e.u64("Span_Hash"),
         name=e.str16("Name"), source_path=e.str16("Source_Path"))
     entry.owner, entry.xattrs = parse_extras(e, entry.flags, "member entry")
-    return entry   # bytes past the known fields are skipped (§3.5)
+    if signed and e.remaining >= SPAN_DIGEST_SIZE:
+        entry.digest = body[-SPAN_DIGEST_SIZE:]
+    return entry   # other bytes past the known fields are skipped (§3.5)
 
 
-def parse_index(rec):
-    """§3.5"""
-    r = Fields(rec.body, rec.body_offset, "AIDX")
+def parse_index(body, base, signed, what="AIDX"):
+    """§3.5: a plain index body (in 2.0 the plaintext of Sealed_Index, §13.6, whose
+    entries carry no Span_Digest)."""
+    r = Fields(body, base, what)
     archive_id = r.take(16, "Archive_Id")
     created = r.i64("Created")
     at = r.offset
     member_count = r.u64("Member_Count")
-    if member_count > len(rec.body) // INDEX_BYTES_PER_MEMBER:
+    if member_count > len(body) // INDEX_BYTES_PER_MEMBER:
         raise FormatError(at, f"Member_Count {member_count} impossible in an index body "
-                              f"of {len(rec.body)} bytes")
+                              f"of {len(body)} bytes")
     index = Index(archive_id=archive_id, created=created, member_count=member_count,
                   index_frame=r.u64("Index_Frame"), index_offset=r.u64("Index_Offset"),
                   tool=r.str16("Tool"))
@@ -469,9 +771,150 @@ def parse_index(rec):
         key = r.str16("property key")
         value = r.str16("property value")
         index.properties.append((key, value))
-    for _ in range(member_count):
-        index.entries.append(parse_entry(r))
+    for n in range(member_count):
+        entry = parse_entry(r, signed)
+        if signed and entry.digest is None:
+            index.problems.append(f"index entry {n} holds no Span_Digest after its fields")
+        index.entries.append(entry)
+    index.end = r.pos
     return index
+
+
+def take_trailer(index, body, base):
+    """§12: the signature trailer is the index body's last 134 bytes and starts exactly
+    where the entries (in 2.0: the sealed index) end."""
+    if len(body) - index.end != TRAILER_SIZE:
+        index.problems.append(f"the index body ends {len(body) - index.end} bytes after its "
+                              f"{'sealed index' if index.not_after is not None else 'entries'}, "
+                              f"not {TRAILER_SIZE}: no signature trailer where §12 puts it")
+        return
+    index.trailer = body[index.end:]
+
+
+@dataclass
+class ClearEntry:
+    """§13.6: a clear entry of an encrypted index."""
+    offset_in_file: int
+    size: int
+    first_frame: int
+    offset: int
+    chunk_count: int
+    span: int
+    span_hash: int
+    digest: bytes = None
+
+
+def parse_clear_index(body, base, signed):
+    """§13.6 up to Sealed_Index: returns (Index with locked entries, clear entries,
+    additional data of Sealed_Index, Sealed_Index, its file offset)."""
+    r = Fields(body, base, "AIDX")
+    archive_id = r.take(16, "Archive_Id")
+    created = r.i64("Created")
+    at = r.offset
+    member_count = r.u64("Member_Count")
+    if member_count > (len(body) - CLEAR_INDEX_FIXED) // CLEAR_ENTRY_FIXED:
+        raise FormatError(at, f"Member_Count {member_count} impossible in an encrypted index "
+                              f"body of {len(body)} bytes")
+    index = Index(archive_id=archive_id, created=created, member_count=member_count,
+                  index_frame=r.u64("Index_Frame"), index_offset=r.u64("Index_Offset"),
+                  tool=None, not_after=r.i64("Not_After"))
+    clear = []
+    least = CLEAR_ENTRY_FIXED + (SPAN_DIGEST_SIZE if signed else 0)
+    for n in range(member_count):
+        start = r.offset
+        entry_size = r.u32("Entry_Size")
+        if entry_size < least:
+            raise FormatError(start, f"clear entry {n}: Entry_Size {entry_size}, less than "
+                                     f"{least}")
+        e = Fields(r.take(entry_size - 4, "clear entry"), start + 4, "clear entry")
+        e.u32("Entry_Flags")    # 0; a reader ignores bits it does not know (§3)
+        ce = ClearEntry(offset_in_file=start, size=e.u64("Size"), first_frame=e.u64("First_Frame"),
+                        offset=e.u64("Offset"), chunk_count=e.u64("Chunk_Count"),
+                        span=e.u64("Span"), span_hash=e.u64("Span_Hash"))
+        if signed:
+            ce.digest = e.data[-SPAN_DIGEST_SIZE:]
+        clear.append(ce)
+        index.entries.append(Entry(
+            offset_in_file=start, kind=None, bft=0, flags=0, size=ce.size, mtime_sec=0,
+            mtime_nsec=0, mode=0, first_frame=ce.first_frame, offset=ce.offset,
+            chunk_count=ce.chunk_count, span=ce.span, content_hash=None,
+            span_hash=ce.span_hash, name=f"#{n}".encode(), source_path=b"", digest=ce.digest,
+            locked=True))
+    at = r.offset
+    sealed_size = r.u32("Sealed_Size")
+    if sealed_size < SEAL_TAG or sealed_size > r.remaining:
+        raise FormatError(at, f"Sealed_Size {sealed_size}: not between {SEAL_TAG} and the "
+                              f"{r.remaining} bytes left in the index body")
+    ad = body[:r.pos]
+    sealed_at = r.offset
+    sealed = r.take(sealed_size, "Sealed_Index")
+    index.end = r.pos
+    return index, clear, ad, sealed, sealed_at
+
+
+# --- The key record (§13.4) ------------------------------------------------------------
+
+@dataclass
+class Stanza:
+    type: bytes
+    args: list
+    body: bytes
+
+
+def parse_key_record(rec):
+    """§13.4: (stanzas, Header_MAC). Stanzas fill the body up to Header_MAC exactly."""
+    body = rec.body
+    if len(body) < 2 + HEADER_MAC_SIZE:
+        raise FormatError(rec.body_offset, f"key record body of {len(body)} bytes is too short")
+    r = Fields(body[:-HEADER_MAC_SIZE], rec.body_offset, "AKEY")
+    count = r.u16("Stanza_Count")
+    if not 1 <= count <= MAX_STANZAS:
+        raise FormatError(rec.body_offset, f"Stanza_Count {count} outside 1..{MAX_STANZAS}")
+    stanzas = []
+    for k in range(count):
+        at = r.offset
+        stype = r.str16("stanza Type")
+        if not 1 <= len(stype) <= MAX_STANZA_TYPE or any(not 0x21 <= b <= 0x7E for b in stype):
+            raise FormatError(at, f"stanza {k}: Type {stype!r} is not 1-{MAX_STANZA_TYPE} "
+                                  "bytes of printable ASCII (0x21-0x7E)")
+        nargs = r.u16("Arg_Count")
+        if nargs > MAX_STANZA_ARGS:
+            raise FormatError(at, f"stanza {k}: Arg_Count {nargs}, over {MAX_STANZA_ARGS}")
+        args = [r.str16("stanza argument") for _ in range(nargs)]
+        s = Stanza(stype, args, r.str16("stanza Body"))
+        if s.type == b"X25519" and (len(s.args) != 1 or len(s.args[0]) != 32 or
+                                    len(s.body) != FILE_KEY_SIZE + 16):
+            # age v1: an identity MUST reject such a stanza, and check the body's length
+            # before it tries to open it.
+            raise FormatError(at, f"stanza {k}: an X25519 stanza needs one 32-byte argument "
+                                  f"and a 32-byte body (has {len(s.args)} argument(s), a "
+                                  f"{len(s.body)}-byte body)")
+        stanzas.append(s)
+    if r.remaining:
+        raise FormatError(r.offset, f"{r.remaining} bytes between the last stanza and Header_MAC")
+    return stanzas, body[-HEADER_MAC_SIZE:]
+
+
+def unwrap_file_key(stanzas, identities, offset):
+    """§13.4 and age v1, "The X25519 recipient type": the File_Key, or None when no
+    X25519 stanza opens with any identity. Stanzas of other types are ignored; one whose
+    shared secret is all zero is refused, as age requires (parse_key_record refused
+    those of the wrong shape already)."""
+    for k, s in enumerate(stanzas):
+        if s.type != b"X25519":
+            continue
+        share = s.args[0]
+        for secret, public in identities:
+            shared = x25519(secret, share)
+            if shared is None:
+                raise FormatError(offset, f"stanza {k}: the X25519 shared secret is all zero")
+            wrap = hkdf_sha256(shared, share + public, b"age-encryption.org/v1/X25519")
+            try:
+                return nacl_bindings().crypto_aead_chacha20poly1305_ietf_decrypt(
+                    s.body, None, bytes(12), wrap)
+            except Exception:
+                continue      # another recipient's stanza
+    return None
 
 
 # --- Seek table (§4) -----------------------------------------------------------------
@@ -611,6 +1054,11 @@ def max_chunk_frame_length(chunk_size):
     return 2 * chunk_size + (1 << 20)
 
 
+def compress_bound(chunk_size):
+    """§3.3: the largest a chunk frame may be."""
+    return chunk_size + (chunk_size >> 8) + ((131072 - chunk_size) >> 11 if chunk_size < 131072 else 0)
+
+
 def decode_chunk(frame, offset, chunk_size):
     """Checks and decompresses one whole chunk frame (§3.3, §9). Returns (content, seek entry)."""
     header, length = zstd_frame_length(lambda o, n: frame[o - offset:o - offset + n],
@@ -623,6 +1071,12 @@ def decode_chunk(frame, offset, chunk_size):
         raise FormatError(offset + 4, "chunk frame without Frame_Content_Size")
     if header.dictionary_id != 0:
         raise FormatError(offset + 4, f"chunk frame uses dictionary {header.dictionary_id}")
+    if header.window_size is not None and header.window_size > MAX_CHUNK_SIZE:
+        raise FormatError(offset + 4, f"chunk frame asks for a window of {header.window_size} "
+                                      f"bytes, over {MAX_CHUNK_SIZE}")
+    if len(frame) > compress_bound(chunk_size):
+        raise FormatError(offset, f"chunk frame of {len(frame)} bytes, over the compress bound "
+                                  f"of Chunk_Size ({compress_bound(chunk_size)})")
     size = header.content_size
     if not 1 <= size <= chunk_size:
         raise FormatError(offset + 4, f"chunk content size {size} outside 1..Chunk_Size ({chunk_size})")
@@ -641,20 +1095,172 @@ def decode_chunk(frame, offset, chunk_size):
     return content, SeekEntry(len(frame), size, checksum)
 
 
-# --- Opening an archive from the tail (§4 "Finding things from the tail") ------------
+# --- Opening an archive from the tail (§4 "Finding things from the tail", §12, §13) ---
+
+@dataclass
+class Options:
+    identities: list = field(default_factory=list)   # [(secret, public key)], --identity
+    trusted: list = field(default_factory=list)      # [Ed25519 public key], --trust
+
+
+OPTIONS = Options()
+
+
+@dataclass
+class Signature:
+    """What the signature trailer (§12) says and whether it holds."""
+    signer: bytes = None      # Public_Key, when the trailer could be read
+    problem: str = None       # None when the signature and Prefix_Digest hold
+    trusted: bool = False     # holds, by a key of --trust
+
 
 @dataclass
 class Archive:
     src: Source
     header: Header
-    header_size: int
+    header_size: int           # bytes before the first member: header (and key) record
+    prefix_frames: int         # frames before the first member: 1, or 2 when encrypted
     seek: SeekTable
     index: Index
     index_record: Record
+    keys: ArchiveKeys = None   # encrypted and opened (§13.3)
+    recipients: int = None     # encrypted: Stanza_Count
+    signature: Signature = None  # signed: what its trailer says
+
+    @property
+    def encrypted(self):
+        return self.header.encrypted
+
+    @property
+    def locked(self):
+        return self.encrypted and self.keys is None
+
+    @property
+    def check_digests(self):
+        """§12: a reader that trusts a key checks every member it reads against its
+        signed Span_Digest."""
+        return self.signature is not None and self.signature.trusted
 
 
-def open_from_tail(src):
-    """Reads the header record, the seek-table footer and the index record only."""
+def is_record_seek_entry(s):
+    return (s.decompressed_size, s.checksum) == RECORD_SEEK_ENTRY
+
+
+def open_key_record(src, header_rec, seek, offset, identities):
+    """§13.4 at open: the key record (frame 1), the File_Key when an identity opens a
+    stanza, and the Header_MAC. Returns (keys or None, Stanza_Count, the record)."""
+    s = read_seek_entries(src, seek, 1, 1)[0]
+    if not is_record_seek_entry(s) or s.compressed_size > MAX_KEY_RECORD:
+        raise FormatError(seek.start + 8 + SEEK_ENTRY_SIZE, f"the seek-table entry of the key "
+                          f"record ({s}) is not that of a record of at most {MAX_KEY_RECORD} bytes")
+    rec = require_record(src, offset, b"AKEY", limit=offset + s.compressed_size)
+    if rec.size != s.compressed_size:
+        raise FormatError(offset, f"key record is {rec.size} bytes, seek table says "
+                                  f"{s.compressed_size}")
+    stanzas, mac = parse_key_record(rec)
+    if not identities:
+        return None, len(stanzas), rec
+    file_key = unwrap_file_key(stanzas, identities, rec.body_offset)
+    if file_key is None:
+        raise KeyRefused(offset, f"encrypted to {len(stanzas)} recipient stanza(s); none opens "
+                                 f"with the {len(identities)} identity(ies) given")
+    keys = derive_keys(file_key, parse_header(header_rec).archive_id)
+    want = hmac.new(keys.mac, header_rec.raw + rec.body[:-HEADER_MAC_SIZE], hashlib.sha256).digest()
+    if not hmac.compare_digest(want, mac):
+        raise AuthFailure(rec.offset + rec.size - 8 - HEADER_MAC_SIZE,
+                          "Header_MAC does not match: the header or the key record was changed")
+    return keys, len(stanzas), rec
+
+
+def sealed_index_problems(index, clear_index, clear, header):
+    """§13.6: the sealed index against the clear part and the header."""
+    problems = []
+    if index.archive_id != header.archive_id or index.created != header.created:
+        problems.append("the sealed index's Archive_Id or Created differs from the header's")
+    if index.tool != header.tool:
+        problems.append("the sealed index's Tool differs from the header's")
+    for name in ("member_count", "index_frame", "index_offset"):
+        if getattr(index, name) != getattr(clear_index, name):
+            problems.append(f"the sealed index's {name} {getattr(index, name)} differs from the "
+                            f"clear one's {getattr(clear_index, name)}")
+    for n, (e, c) in enumerate(zip(index.entries, clear)):
+        for name, sealed_value in (("size", e.size), ("first_frame", e.first_frame),
+                                   ("offset", e.offset), ("chunk_count", e.chunk_count),
+                                   ("span", e.span), ("span_hash", e.span_hash)):
+            if sealed_value != getattr(c, name):
+                problems.append(f"index entry {n}: {name} is {sealed_value} sealed, "
+                                f"{getattr(c, name)} in clear")
+    return problems
+
+
+def open_index(src, rec, header, keys):
+    """The index record's body: §3.5 plain, or §13.6's clear part with, when the
+    archive is open, its sealed index. Returns (Index, clear entries or None, problems
+    of the sealed index)."""
+    signed = header.signed
+    if not header.encrypted:
+        index = parse_index(rec.body, rec.body_offset, signed)
+        if signed:
+            take_trailer(index, rec.body, rec.body_offset)
+        return index, None, []
+    clear_index, clear, ad, sealed, sealed_at = parse_clear_index(rec.body, rec.body_offset, signed)
+    if signed:
+        take_trailer(clear_index, rec.body, rec.body_offset)
+    if keys is None:
+        return clear_index, clear, []
+    plain = unseal(keys, b"AIDX", 0, 0, ad, sealed, sealed_at, "the sealed index")
+    index = parse_index(plain, sealed_at, False, "sealed index")
+    index.not_after, index.trailer = clear_index.not_after, clear_index.trailer
+    index.end, index.problems = clear_index.end, clear_index.problems
+    for e, c in zip(index.entries, clear):
+        e.digest = c.digest
+    return index, clear, sealed_index_problems(index, clear_index, clear, header)
+
+
+def check_signature(header, index, prefix_frames, body):
+    """§12, "What a reader checks": the trailer, the signature over the index body, the
+    Prefix_Digest. Returns a Signature."""
+    sig = Signature()
+    if index.trailer is None or index.problems:
+        sig.problem = "; ".join(index.problems) or "no signature trailer"
+        return sig
+    t = index.trailer
+    magic, algorithm = t[0:4], struct.unpack_from("<H", t, 4)[0]
+    prefix_digest, sig.signer, signature = t[6:38], t[38:70], t[70:134]
+    if magic != TRAILER_MAGIC:
+        sig.problem = f"Trailer_Magic is {magic!r}, not {TRAILER_MAGIC!r}"
+    elif algorithm != ED25519:
+        sig.problem = f"Signature_Algorithm {algorithm} is not 1 (Ed25519)"
+    else:
+        message = SIGNED_CONTEXT + hashlib.blake2b(body[:-64], digest_size=64).digest()
+        if not ed25519_verify(sig.signer, message, signature):
+            sig.problem = "the signature does not verify: the index was changed after signing"
+        elif blake2b_256(b"".join(blake2b_256(f) for f in prefix_frames)) != prefix_digest:
+            sig.problem = ("the frames before the first member do not match Prefix_Digest: "
+                           "the header (or key record) was changed after signing")
+    sig.trusted = sig.problem is None and sig.signer in OPTIONS.trusted
+    return sig
+
+
+def require_trust(arc, offset):
+    """§12: told to trust keys, a reader refuses an archive that is unsigned, signed by
+    another key, or whose signature or Prefix_Digest fails, before it hands out content."""
+    if not OPTIONS.trusted:
+        return
+    if arc.signature is None:
+        raise SignatureFailure(offset, "the archive is not signed, and a signer is required "
+                                       "(--trust)")
+    if arc.signature.problem:
+        raise SignatureFailure(offset, f"signature: {arc.signature.problem}")
+    if not arc.signature.trusted:
+        raise SignatureFailure(offset, f"signed by {sign_public_text(arc.signature.signer)}, "
+                                       "which is not a trusted key")
+
+
+def open_from_tail(src, identities=None):
+    """Reads the header (and key) record, the seek-table footer and the index record
+    only, and checks everything §8 says spoils the whole archive."""
+    identities = OPTIONS.identities if identities is None else identities
     if src.size < 12:
         raise FormatError(0, "file too small to be an archive")
     head = src.read(0, 12, "first record")
@@ -664,35 +1270,88 @@ def open_from_tail(src):
     header = parse_header(header_rec)
 
     seek = read_seek_table(src)
-    if seek.frame_count < 2:
-        raise FormatError(seek.start, f"Number_Of_Frames {seek.frame_count}: an archive has "
-                                      "at least a header and an index")
+    prefix_frames = 2 if header.encrypted else 1
+    if seek.frame_count < prefix_frames + 1:
+        raise FormatError(seek.start, f"Number_Of_Frames {seek.frame_count}: too few for the "
+                                      "records every archive has")
+    first = read_seek_entries(src, seek, 0, 1)[0]
+    if first.compressed_size != header_rec.size or not is_record_seek_entry(first):
+        raise FormatError(seek.start + 8, f"the seek-table entry of the header record ({first}) "
+                                         f"is not that of a record of {header_rec.size} bytes")
+    keys, recipients, prefix = None, None, [header_rec.raw]
+    if header.encrypted:
+        keys, recipients, key_rec = open_key_record(src, header_rec, seek, header_rec.size,
+                                                    identities)
+        prefix.append(key_rec.raw)
+    prefix_size = sum(len(p) for p in prefix)
+
+    last_at = seek.start + 8 + SEEK_ENTRY_SIZE * (seek.frame_count - 1)
     last = read_seek_entries(src, seek, seek.frame_count - 1, 1)[0]
     index_offset = seek.start - last.compressed_size
-    if index_offset < header_rec.size:
-        raise FormatError(seek.start + 8 + SEEK_ENTRY_SIZE * (seek.frame_count - 1),
-                          f"last seek-table entry gives an index of {last.compressed_size} bytes, "
-                          "more than the file holds")
+    if index_offset < prefix_size:
+        raise FormatError(last_at, f"last seek-table entry gives an index of "
+                                   f"{last.compressed_size} bytes, more than the file holds")
     index_rec = require_record(src, index_offset, b"AIDX", limit=seek.start)
     if index_rec.size != last.compressed_size:
         raise FormatError(index_offset, f"index record is {index_rec.size} bytes, seek table "
                                         f"says {last.compressed_size}")
-    if (last.decompressed_size, last.checksum) != RECORD_SEEK_ENTRY:
-        raise FormatError(seek.start + 8 + SEEK_ENTRY_SIZE * (seek.frame_count - 1),
-                          "seek-table entry of the index record is not that of a record")
-    index = parse_index(index_rec)
+    if not is_record_seek_entry(last):
+        raise FormatError(last_at, "seek-table entry of the index record is not that of a record")
+    index, clear, sealed_problems = open_index(src, index_rec, header, keys)
+    if sealed_problems:
+        raise FormatError(index_offset, sealed_problems[0])
     if index.index_frame != seek.frame_count - 1:
         raise FormatError(index_offset, f"Index_Frame {index.index_frame}, expected "
                                         f"{seek.frame_count - 1}")
     if index.index_offset != index_offset:
         raise FormatError(index_offset, f"Index_Offset {index.index_offset}, but the index "
                                         f"record is at {index_offset}")
-    if index.archive_id != header.archive_id:
-        raise FormatError(index_offset + 12, "index Archive_Id differs from the header's")
-    return Archive(src, header, header_rec.size, seek, index, index_rec)
+    if index.archive_id != header.archive_id or index.created != header.created:
+        raise FormatError(index_offset + 12, "index Archive_Id or Created differs from the header's")
+    if index.tool is not None and index.tool != header.tool:
+        raise FormatError(index_offset + 12, "index Tool differs from the header's")
+    problems = tiling_problems(index.entries, prefix_frames, prefix_size, index.index_frame,
+                               index.index_offset)
+    names = set()
+    for n, entry in enumerate(index.entries):
+        problems += entry_problems(entry, f"member {n} ({display_name(entry.name)})",
+                                   header.chunk_size)
+        if entry.name in names:
+            problems.append(f"member {n}: name {display_name(entry.name)} appears twice")
+        names.add(entry.name)
+    for key, value in index.properties:
+        why = property_problem(key, value)
+        if why:
+            problems.append(f"index: {why}")
+    if problems:
+        raise FormatError(index_offset, problems[0])
+    arc = Archive(src, header, prefix_size, prefix_frames, seek, index, index_rec, keys, recipients)
+    if header.signed:
+        arc.signature = check_signature(header, index, prefix, index_rec.body)
+    require_trust(arc, index_offset)
+    return arc
 
 
-# --- Reading one member (§4 "Reading one member") ------------------------------------
+def tiling_problems(entries, frame, offset, index_frame, index_offset):
+    """§3.5 (§13.6 in 2.0): the entries cover exactly the frames and bytes between the
+    records before the first member and the index, in order."""
+    problems = []
+    for n, entry in enumerate(entries):
+        where = f"member {n} ({display_name(entry.name)})"
+        if entry.first_frame != frame:
+            problems.append(f"{where}: First_Frame {entry.first_frame}, expected {frame}")
+        if entry.offset != offset:
+            problems.append(f"{where}: Offset {entry.offset}, expected {offset}")
+        frame = entry.first_frame + entry.chunk_count + 2
+        offset = entry.offset + entry.span
+    if frame != index_frame:
+        problems.append(f"index entries end before frame {frame}, index is frame {index_frame}")
+    if offset != index_offset:
+        problems.append(f"index entries end at offset {offset}, index record is at {index_offset}")
+    return problems
+
+
+# --- Reading one member (§4 "Reading one member", §12, §13.5) ----------------------
 
 def compare_member(entry, number, rec, end, where):
     """§8 item 4: the member and member-end records against the index entry.
@@ -704,6 +1363,7 @@ def compare_member(entry, number, rec, end, where):
             problems.append(f"{where}: {what} is {recorded!r} in the record, {indexed!r} in the index")
 
     if rec is not None:
+        problems += member_record_problems(rec, where)
         check("member record Member_Number", rec.number, number)
         check("Kind", rec.kind, entry.kind)
         check("BFT", rec.bft, entry.bft)
@@ -711,7 +1371,7 @@ def compare_member(entry, number, rec, end, where):
               rec.flags & known_flags(), entry.flags & known_flags())
         check("Mtime_Sec", rec.mtime_sec, entry.mtime_sec)
         check("Mtime_Nsec", rec.mtime_nsec, entry.mtime_nsec)
-        check("Mode", rec.mode, entry.mode)
+        check("Mode", rec.mode & 0o7777, entry.mode & 0o7777)
         check("Name", rec.name, entry.name)
         check("Source_Path", rec.source_path, entry.source_path)
         check("owner", rec.owner, entry.owner)
@@ -724,21 +1384,96 @@ def compare_member(entry, number, rec, end, where):
     return problems
 
 
-def entry_problems(entry, where):
-    """Checks of one index entry on its own (§3.5, §5, §6)."""
+def entry_problems(entry, where, chunk_size):
+    """Checks of one index entry on its own (§3.5, §5, §6, §8 item 6); of a clear entry
+    (§13.6) only the chunk count."""
     problems = []
+    if entry.chunk_count != -(-entry.size // chunk_size):
+        problems.append(f"{where}: Chunk_Count {entry.chunk_count} for Size {entry.size} "
+                        f"(Chunk_Size {chunk_size})")
+    if entry.locked:
+        return problems
     if entry.kind == 0:
         problems.append(f"{where}: Kind 0 is invalid")
     if entry.kind == KIND_DIRECTORY and (entry.size != 0 or entry.chunk_count != 0):
         problems.append(f"{where}: directory with Size {entry.size}, {entry.chunk_count} chunks")
     if entry.mtime_nsec > 999_999_999:
         problems.append(f"{where}: Mtime_Nsec {entry.mtime_nsec} out of range")
-    if entry.mode & ~0o7777:
-        problems.append(f"{where}: Mode 0o{entry.mode:o} has bits outside 0o7777")
-    why = name_problem(entry.name)
-    if why:
-        problems.append(f"{where}: unsafe {why}")
+    if not entry.flags & FLAG_MTIME and (entry.mtime_sec or entry.mtime_nsec):
+        problems.append(f"{where}: an Mtime without its flag bit 0")
+    if not entry.flags & FLAG_MODE and entry.mode:
+        problems.append(f"{where}: a Mode without its flag bit 1")
+    if not entry.name or b"\0" in entry.name or b"\0" in entry.source_path:
+        problems.append(f"{where}: an empty name, or a NUL byte in Name or Source_Path")
     return problems
+
+
+def chunk_content_size(entry, k, chunk_size):
+    """§13.5: every chunk but the member's last holds Chunk_Size bytes."""
+    return chunk_size if k < entry.chunk_count - 1 else entry.size - chunk_size * k
+
+
+def sealed_parts(rec, clear_len, what):
+    """A sealed record's body (§13.5): (clear part, sealed part)."""
+    if len(rec.body) < clear_len + SEAL_TAG:
+        raise FormatError(rec.body_offset, f"{what}: body of {len(rec.body)} bytes holds no "
+                                           f"{clear_len}-byte clear part and tag")
+    return rec.body[:clear_len], rec.body[clear_len:]
+
+
+def open_member_record(arc, rec, number, where):
+    """§3.2, or in 2.0 §13.5: the member record as a MemberRecord."""
+    if not arc.encrypted:
+        return parse_member(rec.body, rec.body_offset)
+    clear, sealed = sealed_parts(rec, MEMBER_CLEAR, f"{where}: AMBR")
+    if struct.unpack("<Q", clear)[0] != number:
+        raise FormatError(rec.body_offset, f"{where}: AMBR's clear Member_Number is "
+                                           f"{struct.unpack('<Q', clear)[0]}")
+    plain = unseal(arc.keys, b"AMBR", number, 0, clear, sealed, rec.body_offset + MEMBER_CLEAR,
+                   f"{where}: the sealed member record")
+    return parse_member(plain, rec.body_offset + MEMBER_CLEAR)
+
+
+def open_end_record(arc, rec, number, entry, where):
+    """§3.4, or in 2.0 §13.5: the member-end record as a MemberEnd, its clear fields
+    checked against the entry and their sealed copies."""
+    if not arc.encrypted:
+        return parse_member_end(rec.body, rec.body_offset)
+    clear, sealed = sealed_parts(rec, END_CLEAR, f"{where}: AEND")
+    fields = struct.unpack("<QQQ", clear)
+    if fields != (number, entry.size, entry.chunk_count):
+        raise FormatError(rec.body_offset, f"{where}: AEND's clear Member_Number, Size, "
+                          f"Chunk_Count are {fields}, the index says "
+                          f"{(number, entry.size, entry.chunk_count)}")
+    if arc.keys is None:
+        return None
+    plain = unseal(arc.keys, b"AEND", number, 0, clear, sealed, rec.body_offset + END_CLEAR,
+                   f"{where}: the sealed member-end record")
+    end = parse_member_end(plain, rec.body_offset + END_CLEAR)
+    if (end.number, end.size, end.chunk_count) != fields:
+        raise FormatError(rec.body_offset, f"{where}: AEND's clear fields {fields} differ from "
+                          f"their sealed copies {(end.number, end.size, end.chunk_count)}")
+    return end
+
+
+def check_chunk_record_size(rec, chunk_size):
+    """§13.8: a chunk record's body holds at most its clear part, a chunk frame of the
+    compress bound and a tag."""
+    most = CHUNK_CLEAR + compress_bound(chunk_size) + SEAL_TAG
+    if len(rec.body) > most:
+        raise FormatError(rec.offset, f"chunk record body of {len(rec.body)} bytes, over {most}")
+
+
+def open_chunk_record(arc, rec, number, k, where):
+    """§13.5: a chunk record's sealed chunk frame (its clear Member_Number and
+    Chunk_Index checked first)."""
+    check_chunk_record_size(rec, arc.header.chunk_size)
+    clear, sealed = sealed_parts(rec, CHUNK_CLEAR, f"{where}: ACHK")
+    if struct.unpack("<QQ", clear) != (number, k):
+        raise FormatError(rec.body_offset, f"{where}: chunk record {k} names member and chunk "
+                                           f"{struct.unpack('<QQ', clear)}")
+    return unseal(arc.keys, b"ACHK", number, k, clear, sealed, rec.body_offset + CHUNK_CLEAR,
+                  f"{where}: sealed chunk {k}")
 
 
 def read_member(arc, number):
@@ -746,8 +1481,12 @@ def read_member(arc, number):
     and checks everything on the way. Raises FormatError on any damage."""
     src, entry = arc.src, arc.index.entries[number]
     where = f"member {number} ({display_name(entry.name)})"
+    if arc.locked:
+        raise KeyRefused(entry.offset, f"{where}: the archive is encrypted and no --identity "
+                                       "given opens it")
     frames = entry.chunk_count + 2
-    if entry.first_frame < 1 or entry.first_frame + frames > arc.seek.frame_count - 1:
+    if entry.first_frame < arc.prefix_frames or \
+            entry.first_frame + frames > arc.seek.frame_count - 1:
         raise FormatError(arc.index_record.offset, f"{where}: frames {entry.first_frame}.."
                           f"{entry.first_frame + frames - 1} are not between header and index")
     seek_entries = read_seek_entries(src, arc.seek, entry.first_frame, frames)
@@ -758,17 +1497,19 @@ def read_member(arc, number):
         raise FormatError(entry.offset, f"{where}: Offset/Span outside the member area")
 
     span_hash = xxhash.xxh3_64()
+    digests = []               # §12: each frame's Frame_Digest
     offset = entry.offset
 
     def record(expected_type, seek_entry):
         rec = require_record(src, offset, expected_type, limit=offset + seek_entry.compressed_size)
-        if rec.size != seek_entry.compressed_size or \
-                (seek_entry.decompressed_size, seek_entry.checksum) != RECORD_SEEK_ENTRY:
+        if rec.size != seek_entry.compressed_size or not is_record_seek_entry(seek_entry):
             raise FormatError(offset, f"{where}: seek-table entry does not match the record")
         span_hash.update(rec.raw)
+        if arc.check_digests:
+            digests.append(blake2b_256(rec.raw))
         return rec
 
-    member = parse_member(record(b"AMBR", seek_entries[0]))
+    member = open_member_record(arc, record(b"AMBR", seek_entries[0]), number, where)
     problems = compare_member(entry, number, member, None, where)
     if problems:
         raise FormatError(offset, problems[0])
@@ -777,23 +1518,34 @@ def read_member(arc, number):
     content_hash = xxhash.xxh3_128()
     size = 0
     for k, seek_entry in enumerate(seek_entries[1:-1]):
-        if seek_entry.compressed_size > max_chunk_frame_length(arc.header.chunk_size):
-            raise FormatError(offset, f"{where}: chunk frame of {seek_entry.compressed_size} bytes "
-                              "is beyond this reader's limit")
-        frame = src.read(offset, seek_entry.compressed_size, "chunk frame")
-        content, rebuilt = decode_chunk(frame, offset, arc.header.chunk_size)
-        if rebuilt != seek_entry:
-            raise FormatError(offset, f"{where}: chunk {k} does not match its seek-table entry")
-        if k < entry.chunk_count - 1 and len(content) != arc.header.chunk_size:
-            raise FormatError(offset, f"{where}: chunk {k} holds {len(content)} bytes; only the "
-                              f"last may hold less than Chunk_Size ({arc.header.chunk_size})")
-        span_hash.update(frame)
+        if arc.encrypted:
+            rec = record(b"ACHK", seek_entry)
+            frame = open_chunk_record(arc, rec, number, k, where)
+            content, _ = decode_chunk(frame, offset + 12 + CHUNK_CLEAR, arc.header.chunk_size)
+            want = chunk_content_size(entry, k, arc.header.chunk_size)
+            if len(content) != want:
+                raise FormatError(offset, f"{where}: chunk {k} holds {len(content)} bytes; "
+                                          f"Size and Chunk_Size give {want}")
+        else:
+            if seek_entry.compressed_size > max_chunk_frame_length(arc.header.chunk_size):
+                raise FormatError(offset, f"{where}: chunk frame of {seek_entry.compressed_size} "
+                                  "bytes is beyond this reader's limit")
+            frame = src.read(offset, seek_entry.compressed_size, "chunk frame")
+            content, rebuilt = decode_chunk(frame, offset, arc.header.chunk_size)
+            if rebuilt != seek_entry:
+                raise FormatError(offset, f"{where}: chunk {k} does not match its seek-table entry")
+            if k < entry.chunk_count - 1 and len(content) != arc.header.chunk_size:
+                raise FormatError(offset, f"{where}: chunk {k} holds {len(content)} bytes; only "
+                                  f"the last may hold less than Chunk_Size ({arc.header.chunk_size})")
+            span_hash.update(frame)
+            if arc.check_digests:
+                digests.append(blake2b_256(frame))
         content_hash.update(content)
         size += len(content)
         offset += seek_entry.compressed_size
         yield content
 
-    end = parse_member_end(record(b"AEND", seek_entries[-1]))
+    end = open_end_record(arc, record(b"AEND", seek_entries[-1]), number, entry, where)
     problems = compare_member(entry, number, None, end, where)
     if size != entry.size:
         problems.append(f"{where}: content is {size} bytes, index says {entry.size}")
@@ -804,6 +1556,9 @@ def read_member(arc, number):
         problems.append(f"{where}: Span_Hash mismatch")
     if problems:
         raise FormatError(offset, "; ".join(problems))
+    if arc.check_digests and blake2b_256(b"".join(digests)) != entry.digest:
+        raise SignatureFailure(entry.offset, f"{where}: its frames do not hash to its signed "
+                                             "Span_Digest: changed after signing")
 
 
 def find_member(arc, name):
@@ -813,15 +1568,17 @@ def find_member(arc, name):
     return None
 
 
-# --- Verification (§8) -----------------------------------------------------------------
+# --- Verification (§8, §12, §13.7) -------------------------------------------------------
 
 @dataclass
 class SeenMember:
     """What walking the frames found for one member."""
     offset: int
     first_frame: int
+    number: int = None            # the member record's Member_Number (clear in 2.0)
     record: MemberRecord = None
     end: MemberEnd = None
+    clear_end: tuple = None       # 2.0: the member-end record's clear Number, Size, Chunk_Count
     chunks: int = 0
     size: int = 0
     last_chunk_short: bool = False
@@ -829,23 +1586,33 @@ class SeenMember:
     damaged: bool = False
     content_hash: object = field(default_factory=xxhash.xxh3_128)
     span_hash: object = field(default_factory=xxhash.xxh3_64)
+    digests: list = field(default_factory=list)   # §12: Frame_Digests of its frames
 
 
 class Verifier:
-    """Walks every frame of the file and checks all of §8, going on after damage."""
+    """Walks every frame of the file and checks all of §8 (and §12, §13.7), going on
+    after damage. A key that opens nothing stops it (KeyRefused), as at open."""
 
     def __init__(self, src):
         self.src = src
         self.problems = []
+        self.header = None         # Header, once read
+        self.keys = None           # ArchiveKeys, encrypted and opened
+        self.prefix = []           # raw frames before the first member (Prefix_Digest)
 
     def problem(self, message, offset=None):
         self.problems.append(message if offset is None else f"offset {offset}: {message}")
+
+    @property
+    def encrypted(self):
+        return self.header is not None and self.header.encrypted
 
     def run(self):
         seek, seek_entries = self.load_seek_table()
         walk = self.walk(seek, seek_entries)
         self.check_seek_table(seek, seek_entries, walk)
         self.check_index(seek, walk)
+        self.check_signature(walk)
         return self.problems
 
     # §8 item 1, first half: the seek table's own structure.
@@ -871,14 +1638,14 @@ class Verifier:
         src = self.src
         w = {
             "frames": {},          # frame number -> (offset, SeekEntry)
-            "header": None, "header_size": None,
-            "index": None, "index_offset": None, "index_frame": None,
+            "header": None, "header_size": None, "prefix_size": None,
+            "index": None, "clear": None, "index_offset": None, "index_frame": None,
             "members": [], "seek_start": None, "resynced": False,
         }
         bounds = self.boundaries(seek, seek_entries)
         chunk_size = None          # from the header; None while it is unknown
         current = None             # SeenMember being walked
-        state = "start"            # start, members, after-index, end
+        state = "start"            # start, key, members, after-index, end
         offset, frame_no = 0, 0
         while offset < src.size:
             try:
@@ -897,6 +1664,8 @@ class Verifier:
                 if magic == RECORD_MAGIC:
                     rec = read_record(src, offset)
                     w["frames"][frame_no] = (offset, SeekEntry(rec.size, *RECORD_SEEK_ENTRY))
+                    if state in ("start", "key") and rec.rtype in (b"AHDR", b"AKEY"):
+                        self.prefix.append(rec.raw)
                     state, current, chunk_size = self.on_record(rec, frame_no, state, current, w,
                                                                 chunk_size)
                     size = rec.size
@@ -905,6 +1674,9 @@ class Verifier:
                                                 src.size,
                                                 max_chunk_frame_length(chunk_size or MAX_CHUNK_SIZE))
                     frame = src.read(offset, size, "chunk frame")
+                    if self.encrypted:
+                        self.problem(f"frame {frame_no}: a Zstandard frame in an encrypted "
+                                     "archive, where every frame is a record (§13.2)", offset)
                     try:
                         content, rebuilt = decode_chunk(frame, offset, chunk_size or MAX_CHUNK_SIZE)
                     except FormatError as e:
@@ -914,6 +1686,10 @@ class Verifier:
                             current.damaged = True
                     w["frames"][frame_no] = (offset, rebuilt)
                     current = self.on_chunk(frame, content, offset, frame_no, current, chunk_size)
+                    if current is not None and self.encrypted:
+                        current.damaged = True
+            except KeyRefused:
+                raise
             except FormatError as e:
                 self.problem(f"frame {frame_no}: {e}")
                 if current is not None:
@@ -937,7 +1713,7 @@ class Verifier:
         return w
 
     def on_record(self, rec, frame_no, state, current, w, chunk_size):
-        """§8 item 2: record checksum and the order of record types (§2)."""
+        """§8 item 2: record checksum and the order of record types (§2, §13.2)."""
         rtype = rec.rtype.decode("ascii", "replace")
         if not rec.checksum_ok:
             self.problem(f"{rtype} record (frame {frame_no}): Record_Checksum mismatch",
@@ -945,15 +1721,26 @@ class Verifier:
         if current is not None:
             current.span_hash.update(rec.raw)
             current.span += rec.size
+            current.digests.append(blake2b_256(rec.raw))
         try:
             if rec.rtype == b"AHDR":
                 if state != "start" or frame_no != 0:
                     self.problem("AHDR record not first in the file", rec.offset)
                     return state, current, chunk_size
-                w["header"], w["header_size"] = parse_header(rec), rec.size
-                return "members", current, w["header"].chunk_size
+                self.header = w["header"] = parse_header(rec)
+                w["header_size"] = w["prefix_size"] = rec.size
+                w["header_raw"] = rec.raw
+                return ("key" if self.encrypted else "members"), current, w["header"].chunk_size
             if state == "start":
                 self.problem(f"file does not start with an AHDR record (found {rtype})", rec.offset)
+                state = "members"
+            if rec.rtype == b"AKEY" and self.encrypted:
+                key_state, state = state, "members"   # members follow, whatever it holds
+                self.on_key_record(rec, frame_no, key_state, w)
+                return state, current, chunk_size
+            if state == "key":
+                self.problem(f"an encrypted archive's second frame is a {rtype} record, not "
+                             "its AKEY record", rec.offset)
                 state = "members"
             if rec.rtype == b"AMBR":
                 if state != "members" or current is not None:
@@ -964,15 +1751,22 @@ class Verifier:
                 current = SeenMember(offset=rec.offset, first_frame=frame_no)
                 current.span_hash.update(rec.raw)
                 current.span = rec.size
+                current.digests.append(blake2b_256(rec.raw))
                 current.damaged = not rec.checksum_ok
-                current.record = parse_member(rec)
+                self.on_member_record(rec, current)
+                return state, current, chunk_size
+            if rec.rtype == b"ACHK" and self.encrypted:
+                if current is None:
+                    self.problem("ACHK record outside any member", rec.offset)
+                    return state, current, chunk_size
+                self.on_chunk_record(rec, current, chunk_size)
                 return state, current, chunk_size
             if rec.rtype == b"AEND":
                 if current is None:
                     self.problem("AEND record without a member record", rec.offset)
                     return state, current, chunk_size
                 current.damaged |= not rec.checksum_ok
-                current.end = parse_member_end(rec)
+                self.on_end_record(rec, current)
                 w["members"].append(current)
                 return state, None, chunk_size
             if rec.rtype == b"AIDX":
@@ -984,15 +1778,109 @@ class Verifier:
                 if state != "members":
                     self.problem("second AIDX record", rec.offset)
                 w["index_offset"], w["index_frame"] = rec.offset, frame_no
-                if rec.checksum_ok:
-                    w["index"] = parse_index(rec)
+                w["index_body"] = rec.body
+                if rec.checksum_ok and self.header is not None:
+                    self.on_index_record(rec, w)
                 return "after-index", current, chunk_size
             self.problem(f"unknown record type {rec.rtype!r}", rec.offset + 8)
+        except KeyRefused:
+            raise
         except FormatError as e:
-            self.problem(f"{rtype} record (frame {frame_no}): {e}")
+            self.problem(f"{rtype} record (frame {frame_no}): [{e.why}] {e}")
             if current is not None:
                 current.damaged = True
         return state, current, chunk_size
+
+    # §13.4: the key record, opened with the identities given.
+    def on_key_record(self, rec, frame_no, state, w):
+        if state != "key" or frame_no != 1:
+            self.problem("AKEY record not second in the file", rec.offset)
+        w["prefix_size"] = (w["prefix_size"] or 0) + rec.size
+        if not rec.checksum_ok:
+            return
+        stanzas, mac = parse_key_record(rec)
+        if not OPTIONS.identities:
+            return
+        file_key = unwrap_file_key(stanzas, OPTIONS.identities, rec.body_offset)
+        if file_key is None:
+            raise KeyRefused(rec.offset, f"encrypted to {len(stanzas)} recipient stanza(s); "
+                                         f"none opens with the {len(OPTIONS.identities)} "
+                                         "identity(ies) given")
+        keys = derive_keys(file_key, self.header.archive_id)
+        want = hmac.new(keys.mac, w["header_raw"] + rec.body[:-HEADER_MAC_SIZE],
+                        hashlib.sha256).digest()
+        if not hmac.compare_digest(want, mac):
+            self.problem("[AUTH] Header_MAC does not match: the header or the key record was "
+                         "changed; nothing sealed is opened", rec.offset)
+            return
+        self.keys = keys
+
+    def on_member_record(self, rec, m):
+        if not self.encrypted:
+            m.record = parse_member(rec.body, rec.body_offset)
+            m.number = m.record.number
+            return
+        clear, sealed = sealed_parts(rec, MEMBER_CLEAR, "AMBR")
+        m.number = struct.unpack("<Q", clear)[0]
+        if self.keys is not None and rec.checksum_ok:
+            plain = unseal(self.keys, b"AMBR", m.number, 0, clear, sealed,
+                           rec.body_offset + MEMBER_CLEAR, f"member {m.number}'s member record")
+            m.record = parse_member(plain, rec.body_offset + MEMBER_CLEAR)
+
+    def on_chunk_record(self, rec, m, chunk_size):
+        """§13.5, §13.7: a chunk record: its clear part in order; opened, the chunk frame
+        with every rule of §3.3."""
+        k = m.chunks
+        m.chunks += 1
+        check_chunk_record_size(rec, chunk_size or MAX_CHUNK_SIZE)
+        clear, sealed = sealed_parts(rec, CHUNK_CLEAR, "ACHK")
+        number, index = struct.unpack("<QQ", clear)
+        if (number, index) != (m.number, k):
+            m.damaged = True
+            raise FormatError(rec.body_offset, f"chunk record names member {number} chunk "
+                                               f"{index}; expected member {m.number} chunk {k}")
+        if self.keys is None or not rec.checksum_ok:
+            return
+        frame = unseal(self.keys, b"ACHK", number, index, clear, sealed,
+                       rec.body_offset + CHUNK_CLEAR, f"member {number} chunk {index}")
+        content, _ = decode_chunk(frame, rec.body_offset + CHUNK_CLEAR, chunk_size or MAX_CHUNK_SIZE)
+        if chunk_size is not None:
+            if m.last_chunk_short:
+                m.damaged = True
+                self.problem(f"member {number}: a chunk before chunk {k} holds less than "
+                             "Chunk_Size but is not the last", rec.offset)
+            m.last_chunk_short = len(content) != chunk_size
+        m.content_hash.update(content)
+        m.size += len(content)
+
+    def on_end_record(self, rec, m):
+        if not self.encrypted:
+            m.end = parse_member_end(rec.body, rec.body_offset)
+            return
+        clear, sealed = sealed_parts(rec, END_CLEAR, "AEND")
+        m.clear_end = struct.unpack("<QQQ", clear)
+        if self.keys is not None and rec.checksum_ok:
+            plain = unseal(self.keys, b"AEND", m.clear_end[0], 0, clear, sealed,
+                           rec.body_offset + END_CLEAR, f"member {m.clear_end[0]}'s member-end record")
+            m.end = parse_member_end(plain, rec.body_offset + END_CLEAR)
+            if (m.end.number, m.end.size, m.end.chunk_count) != m.clear_end:
+                m.damaged = True
+                self.problem(f"member {m.clear_end[0]}: AEND's clear fields {m.clear_end} differ "
+                             "from their sealed copies", rec.offset)
+
+    def on_index_record(self, rec, w):
+        if not self.encrypted:
+            w["index"], _, _ = open_index(self.src, rec, self.header, None)
+            return
+        try:
+            w["index"], w["clear"], problems = open_index(self.src, rec, self.header, self.keys)
+        except AuthFailure as e:
+            self.problem(f"[AUTH] {e}")
+            w["index"], w["clear"], _ = open_index(self.src, rec, self.header, None)
+            self.keys = None
+            return
+        for p in problems:
+            self.problem(p, rec.offset)
 
     def on_chunk(self, frame, content, offset, frame_no, current, chunk_size):
         """§8 item 3 (the per-member part): chunks belong to a member; all but the last full."""
@@ -1001,6 +1889,7 @@ class Verifier:
             return None
         current.span_hash.update(frame)
         current.span += len(frame)
+        current.digests.append(blake2b_256(frame))
         current.chunks += 1
         if content is None:
             return current
@@ -1040,7 +1929,7 @@ class Verifier:
                 self.problem(f"seek-table entry {frame_no} is {seek_entries[frame_no]}, "
                              f"the frame gives {rebuilt}", where)
 
-    # §8 items 4 and 5.
+    # §8 items 4 and 5 (§13.7 in clear, and opened).
     def check_index(self, seek, w):
         header, index = w["header"], w["index"]
         if header is None:
@@ -1053,7 +1942,7 @@ class Verifier:
                 self.problem("index Archive_Id differs from the header's", w["index_offset"])
             if index.created != header.created:
                 self.problem("index Created differs from the header's", w["index_offset"])
-            if index.tool != header.tool:
+            if index.tool is not None and index.tool != header.tool:
                 self.problem("index Tool differs from the header's", w["index_offset"])
         if index.index_offset != w["index_offset"]:
             self.problem(f"Index_Offset {index.index_offset}, record is at {w['index_offset']}",
@@ -1074,30 +1963,18 @@ class Verifier:
             keys.add(key)
 
         # Tiling: entries cover exactly the frames and bytes between header and index.
-        frame = 1
-        offset = w["header_size"] if w["header_size"] is not None else None
+        prefix_frames = 2 if self.encrypted else 1
+        for p in tiling_problems(index.entries, prefix_frames, w["prefix_size"] or 0,
+                                 index.index_frame, w["index_offset"]):
+            self.problem(p, w["index_offset"])
         names = set()
         for n, entry in enumerate(index.entries):
             where = f"member {n} ({display_name(entry.name)})"
-            for p in entry_problems(entry, where):
+            for p in entry_problems(entry, where, header.chunk_size if header else 1 << 62):
                 self.problem(p, entry.offset_in_file)
             if entry.name in names:
                 self.problem(f"{where}: name appears twice in the index", entry.offset_in_file)
             names.add(entry.name)
-            if entry.first_frame != frame:
-                self.problem(f"{where}: First_Frame {entry.first_frame}, expected {frame}",
-                             entry.offset_in_file)
-            if offset is not None and entry.offset != offset:
-                self.problem(f"{where}: Offset {entry.offset}, expected {offset}",
-                             entry.offset_in_file)
-            frame = entry.first_frame + entry.chunk_count + 2
-            offset = entry.offset + entry.span
-        if frame != index.index_frame:
-            self.problem(f"index entries end before frame {frame}, index is frame "
-                         f"{index.index_frame}", w["index_offset"])
-        if offset is not None and offset != w["index_offset"]:
-            self.problem(f"index entries end at offset {offset}, index record is at "
-                         f"{w['index_offset']}", w["index_offset"])
 
         # Each member as walked against its entry.
         seen = w["members"]
@@ -1110,25 +1987,63 @@ class Verifier:
             if m is None:
                 self.problem(f"{where}: no member record at its Offset {entry.offset}")
                 continue
-            problems = compare_member(entry, n, m.record, m.end, where)
-            if m.first_frame != entry.first_frame:
-                problems.append(f"{where}: member record is frame {m.first_frame}, "
-                                f"First_Frame says {entry.first_frame}")
-            if m.chunks != entry.chunk_count:
-                problems.append(f"{where}: {m.chunks} chunk frames, index says {entry.chunk_count}")
-            if m.size != entry.size:
-                problems.append(f"{where}: content is {m.size} bytes, index says {entry.size}")
-            if m.content_hash.digest() != entry.content_hash:
-                problems.append(f"{where}: content XXH3-128 {m.content_hash.hexdigest()} differs "
-                                f"from Content_Hash {entry.content_hash.hex()}")
-            if m.span != entry.span:
-                problems.append(f"{where}: span is {m.span} bytes, index says {entry.span}")
-            if m.span_hash.intdigest() != entry.span_hash:
-                problems.append(f"{where}: Span_Hash mismatch")
+            problems = self.member_problems(n, entry, m, where)
             for p in problems:
                 self.problem(p, entry.offset)
             if m.damaged and not problems:
                 self.problem(f"{where}: damaged (see above)", entry.offset)
+
+    def member_problems(self, n, entry, m, where):
+        problems = []
+        if m.first_frame != entry.first_frame:
+            problems.append(f"{where}: member record is frame {m.first_frame}, "
+                            f"First_Frame says {entry.first_frame}")
+        if m.chunks != entry.chunk_count:
+            problems.append(f"{where}: {m.chunks} chunk frames, index says {entry.chunk_count}")
+        if m.span != entry.span:
+            problems.append(f"{where}: span is {m.span} bytes, index says {entry.span}")
+        if m.span_hash.intdigest() != entry.span_hash:
+            problems.append(f"{where}: Span_Hash mismatch")
+        if self.encrypted:
+            if m.number != n:
+                problems.append(f"{where}: AMBR's clear Member_Number is {m.number}")
+            if m.clear_end is not None and m.clear_end != (n, entry.size, entry.chunk_count):
+                problems.append(f"{where}: AEND's clear Member_Number, Size, Chunk_Count are "
+                                f"{m.clear_end}, the index says {(n, entry.size, entry.chunk_count)}")
+            if entry.locked:
+                return problems
+        problems += compare_member(entry, n, m.record, m.end, where)
+        if m.size != entry.size:
+            problems.append(f"{where}: content is {m.size} bytes, index says {entry.size}")
+        if m.content_hash.digest() != entry.content_hash:
+            problems.append(f"{where}: content XXH3-128 {m.content_hash.hexdigest()} differs "
+                            f"from Content_Hash {entry.content_hash.hex()}")
+        return problems
+
+    # §12: the signature, Prefix_Digest and every member's Span_Digest.
+    def check_signature(self, w):
+        header, index = w["header"], w["index"]
+        if header is None or index is None:
+            return
+        if not header.signed:
+            if OPTIONS.trusted:
+                self.problem("[SIGNATURE] the archive is not signed, and a signer is required "
+                             "(--trust)")
+            return
+        sig = check_signature(header, index, self.prefix, w["index_body"])
+        if sig.problem:
+            self.problem(f"[SIGNATURE] {sig.problem}", w["index_offset"])
+        elif OPTIONS.trusted and not sig.trusted:
+            self.problem(f"[SIGNATURE] signed by {sign_public_text(sig.signer)}, which is not a "
+                         "trusted key", w["index_offset"])
+        by_offset = {m.offset: m for m in w["members"]}
+        for n, entry in enumerate(index.entries):
+            m = by_offset.get(entry.offset)
+            if m is None or entry.digest is None:
+                continue
+            if blake2b_256(b"".join(m.digests)) != entry.digest:
+                self.problem(f"[SIGNATURE] member {n} ({display_name(entry.name)}): its frames "
+                             "do not hash to its signed Span_Digest", entry.offset)
 
 
 def verify(src):
@@ -1153,6 +2068,8 @@ def shown(b):
     return "".join(out)
 
 
+
+
 def owner_text(owner):
     """UID:GID:USER:GROUP, names shown escaped; "-" without bit 3."""
     if owner is None:
@@ -1172,11 +2089,41 @@ def cmd_list(path, long_form=False):
     with open(path, "rb") as f:
         arc = open_from_tail(Source(f))
         for entry in arc.index.entries:
+            if entry.locked:      # §13.1: what is in clear
+                print(f"encrypted\t{entry.size}\t-\t{display_name(entry.name)}" +
+                      ("\t-\t-" if long_form else ""))
+                continue
             line = (f"{kind_name(entry.kind)}\t{entry.size}\t{entry.content_hash.hex()}\t"
                     f"{display_name(entry.name)}")
             if long_form:
                 line += f"\t{owner_text(entry.owner)}\t{xattrs_text(entry.xattrs)}"
             print(line)
+    return 0
+
+
+def cmd_info(path):
+    """The archive's own facts (§3.1, §12, §13.6), one "key value" a line."""
+    with open(path, "rb") as f:
+        arc = open_from_tail(Source(f))
+    h, sig = arc.header, arc.signature
+    print(f"format {h.major}.{h.minor}")
+    print(f"id {h.archive_id.hex()}")
+    print(f"created {h.created}")
+    print(f"chunk_size {h.chunk_size}")
+    print(f"tool {shown(h.tool)}")
+    print(f"encrypted {'yes' if arc.encrypted else 'no'}")
+    if arc.encrypted:
+        print(f"locked {'yes' if arc.locked else 'no'}")
+        print(f"recipients {arc.recipients}")
+        print(f"not_after {arc.index.not_after}")
+    print(f"signed {'yes' if h.signed else 'no'}")
+    if sig is not None:
+        print(f"signer {sign_public_text(sig.signer) if sig.signer else '-'}")
+        print(f"signature {'good' if sig.problem is None else 'FAILS: ' + sig.problem}")
+        print(f"trusted {'yes' if sig.trusted else 'no'}")
+    print(f"members {len(arc.index.entries)}")
+    for key, value in arc.index.properties:
+        print(f"property {shown(key)}={shown(value)}")
     return 0
 
 
@@ -1194,6 +2141,9 @@ def cmd_verify(path):
 def cmd_cat(path, name):
     with open(path, "rb") as f:
         arc = open_from_tail(Source(f))
+        if arc.locked:
+            raise KeyRefused(0, "the archive is encrypted and no --identity given opens it: "
+                                "its names and contents are hidden")
         number = find_member(arc, name)
         if number is None:
             print(f"spec_reader: no member named {display_name(name)}", file=sys.stderr)
@@ -1225,6 +2175,9 @@ def cmd_extract(path, target, unknown_kinds):
     directories = []
     with open(path, "rb") as f:
         arc = open_from_tail(Source(f))
+        if arc.locked:
+            raise KeyRefused(0, "the archive is encrypted and no --identity given opens it: "
+                                "nothing can be extracted")
         for number, entry in enumerate(arc.index.entries):
             shown = display_name(entry.name)
             why = name_problem(entry.name)
@@ -1255,7 +2208,10 @@ def cmd_extract(path, target, unknown_kinds):
                     os.unlink(dest)
                     raise
                 apply_metadata(dest, entry)
-            except (FormatError, OSError) as e:
+            except FormatError as e:
+                print(f"spec_reader: member {number} {shown}: [{e.why}] {e}", file=sys.stderr)
+                failures += 1
+            except OSError as e:
                 print(f"spec_reader: member {number} {shown}: {e}", file=sys.stderr)
                 failures += 1
     for dest, entry in reversed(directories):   # children first, so times stick
@@ -1271,29 +2227,63 @@ def apply_metadata(dest, entry):
         os.utime(dest, ns=(ns, ns))
 
 
-USAGE = """usage: spec_reader.py [--format 1.0] list [--long] ARCHIVE
-       spec_reader.py [--format 1.0] verify ARCHIVE
-       spec_reader.py [--format 1.0] extract ARCHIVE DIR [--unknown-kinds]
-       spec_reader.py [--format 1.0] cat ARCHIVE NAME"""
+
+
+USAGE = """usage: spec_reader.py [OPTIONS] list [--long] ARCHIVE
+       spec_reader.py [OPTIONS] info ARCHIVE
+       spec_reader.py [OPTIONS] verify ARCHIVE
+       spec_reader.py [OPTIONS] extract ARCHIVE DIR [--unknown-kinds]
+       spec_reader.py [OPTIONS] cat ARCHIVE NAME
+options: --format 1.0|1.1, --identity FILE, --trust KEY (see the file's docstring)"""
+
+
+def take_options(argv):
+    """Takes --format, --identity and --trust (each with its value) out of argv.
+    Returns the rest, or None on a usage error."""
+    global KNOWN_MINOR
+    rest, i = [], 0
+    while i < len(argv):
+        opt = argv[i]
+        if opt not in ("--format", "--identity", "--trust"):
+            rest.append(opt)
+            i += 1
+            continue
+        if i + 1 >= len(argv):
+            return None
+        value = argv[i + 1]
+        i += 2
+        if opt == "--format":
+            if value not in ("1.0", "1.1", "1.2", "2.0"):
+                return None
+            KNOWN_MINOR = {"1.0": 0, "1.1": 1}.get(value, 2)
+            continue
+        try:
+            if opt == "--identity":
+                OPTIONS.identities += read_identities(value)
+            else:
+                OPTIONS.trusted.append(parse_trusted(value))
+        except (OSError, ValueError) as e:
+            print(f"spec_reader: {opt} {value}: {e}", file=sys.stderr)
+            return None
+    if (OPTIONS.identities or OPTIONS.trusted) and not knows_encryption():
+        print("spec_reader: --identity and --trust need a reader of 1.2/2.0", file=sys.stderr)
+        return None
+    return rest
 
 
 def main(argv):
-    global KNOWN_MINOR
-    if len(argv) >= 3 and argv[1] == "--format":
-        if argv[2] not in ("1.0", "1.1"):
-            print(USAGE, file=sys.stderr)
-            return 2
-        KNOWN_MINOR = int(argv[2].split(".")[1])
-        argv = argv[:1] + argv[3:]
-    if len(argv) < 2:
+    args = take_options(argv[1:])
+    if not args:
         print(USAGE, file=sys.stderr)
         return 2
-    command, args = argv[1], argv[2:]
+    command, args = args[0], args[1:]
     try:
         if command == "list" and len(args) == 1:
             return cmd_list(args[0])
         if command == "list" and len(args) == 2 and args[0] == "--long":
             return cmd_list(args[1], True)
+        if command == "info" and len(args) == 1:
+            return cmd_info(args[0])
         if command == "verify" and len(args) == 1:
             return cmd_verify(args[0])
         if command == "cat" and len(args) == 2:
@@ -1304,7 +2294,8 @@ def main(argv):
                 return 2
             return cmd_extract(args[0], args[1], len(args) == 3)
     except FormatError as e:
-        print(f"spec_reader: {argv[2]}: {e}", file=sys.stderr)
+        print(f"spec_reader: {args[-1] if command == 'list' else args[0]}: [{e.why}] {e}",
+              file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 1

@@ -274,12 +274,38 @@ TEST(newer_major_version_is_refused_with_a_clear_message)
     struct adbk_error err = {0};
     REQUIRE_STATUS(ADBK_OK, build(&m, small_specs, 3, SMALL_CHUNK, 1, &err), &err);
     uint32_t payload = (uint32_t)m.p[4] | (uint32_t)m.p[5] << 8;
-    m.p[12] = 2; /* Format_Major = 2 */
+    m.p[12] = 3; /* Format_Major = 3: after 2.0, the encrypted format */
     uint64_t sum = XXH3_64bits(m.p + 8, payload - 8);
     for (int i = 0; i < 8; i++)
         m.p[8 + payload - 8 + i] = (uint8_t)(sum >> (8 * i));
     EXPECT_STATUS(ADBK_E_VERSION, open_and_verify(&m, &err), &err);
-    EXPECT_TRUE(strstr(err.message, "2.1 is newer") != NULL); /* the minor as written */
+    EXPECT_TRUE(strstr(err.message, "3.2 is newer") != NULL); /* the minor as written */
+    free(m.p);
+}
+
+/* Format 2 is the encrypted format: a header that says 2 without the
+ * Encrypted flag (or the flag with 1) is damage, named as such. */
+TEST(encrypted_flag_and_major_version_must_agree)
+{
+    struct membuf m = {0};
+    struct adbk_error err = {0};
+    REQUIRE_STATUS(ADBK_OK, build(&m, small_specs, 3, SMALL_CHUNK, 1, &err), &err);
+    uint32_t payload = (uint32_t)m.p[4] | (uint32_t)m.p[5] << 8;
+    for (int variant = 0; variant < 2; variant++) {
+        struct membuf c = {.p = malloc(m.len), .len = m.len, .cap = m.len};
+        REQUIRE_TRUE(c.p != NULL);
+        memcpy(c.p, m.p, m.len);
+        if (variant == 0)
+            c.p[12] = 2;  /* Format_Major 2, flags 0 */
+        else
+            c.p[16] |= 1; /* Header_Flags bit 0 on a 1.2 archive */
+        uint64_t sum = XXH3_64bits(c.p + 8, payload - 8);
+        for (int i = 0; i < 8; i++)
+            c.p[8 + payload - 8 + i] = (uint8_t)(sum >> (8 * i));
+        EXPECT_STATUS(ADBK_E_CORRUPT, open_and_verify(&c, &err), &err);
+        EXPECT_TRUE(strstr(err.message, "Encrypted flag") != NULL);
+        free(c.p);
+    }
     free(m.p);
 }
 

@@ -14,6 +14,16 @@
  * version is rebuilt as this writer's version: the same bytes but for
  * Format_Minor and the header's Record_Checksum.
  *
+ * Signed and encrypted vectors (FORMAT.md 12, 13) have NAME.keys: lines of an
+ * option and a key file under format/vectors (the public test keys of
+ * keys/): --recipients-file and --sign say how the writer made it, --identity
+ * and --trust how it is read. A signed vector is rebuilt byte for byte
+ * (Ed25519 is deterministic) and read trusting its signer; another signer is
+ * refused. An encrypted one holds a random File_Key and random ephemeral
+ * shares, so it is not rebuilt: it is read with the test identity (every
+ * member against the manifest and .expected), and without a key it must open
+ * locked, list what is in clear and verify.
+ *
  * `test_vectors --write DIR NAME...` (re)writes the named archives through the
  * same build function; make-vectors.sh drives it.
  */
@@ -158,6 +168,99 @@ static void extras_read(const char *vector, const struct line *l, struct extras_
     }
 }
 
+/* The keys of NAME.keys (none when there is no such file). */
+struct vector_keys {
+    struct adbk_recipient *recipients;
+    size_t nrecipients;
+    struct adbk_age_identity *identities;
+    size_t nidentities;
+    struct adbk_sign_key sign;
+    int has_sign;
+    struct adbk_sign_public trusted;
+    int has_trusted;
+};
+
+static void keys_free(struct vector_keys *k)
+{
+    adbk_keys_free(k->recipients, k->nrecipients, sizeof *k->recipients);
+    adbk_keys_free(k->identities, k->nidentities, sizeof *k->identities);
+    adbk_wipe(&k->sign, sizeof k->sign);
+    memset(k, 0, sizeof *k);
+}
+
+/* The text of a key file under the vectors' folder, NUL-terminated; NULL
+ * when it cannot be read. */
+static char *key_file_text(const char *rel)
+{
+    char path[4096];
+    size_t len;
+    snprintf(path, sizeof path, "%s/%s", vectors_dir, rel);
+    uint8_t *p = slurp(path, &len);
+    char *text = p ? realloc(p, len + 1) : NULL;
+    if (text)
+        text[len] = '\0';
+    else
+        free(p);
+    return text;
+}
+
+/* The first line of text that holds a key (not empty, not a '#' comment),
+ * white space trimmed, in place. */
+static char *first_key_line(char *text)
+{
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        line += strspn(line, " \t\r");
+        line[strcspn(line, " \t\r")] = '\0';
+        if (*line && *line != '#')
+            return line;
+    }
+    return "";
+}
+
+/* Reads NAME.keys into k; false (after a test failure) when a key file in it
+ * cannot be read. */
+static int read_keys(const char *name, struct vector_keys *k)
+{
+    memset(k, 0, sizeof *k);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.keys", vectors_dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1;
+    char line[1024];
+    int ok = 1;
+    while (ok && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0] || line[0] == '#')
+            continue;
+        char *arg = strchr(line, ' ');
+        char *text = arg ? key_file_text(arg + 1) : NULL;
+        struct adbk_error err = {0};
+        adbk_status st = ADBK_E_ARG;
+        if (text && strncmp(line, "--recipients-file ", 18) == 0) {
+            st = adbk_recipients_read(text, arg + 1, &k->recipients, &k->nrecipients, &err);
+        } else if (text && strncmp(line, "--identity ", 11) == 0) {
+            st = adbk_age_identities_read(text, arg + 1, &k->identities, &k->nidentities, &err);
+        } else if (text && strncmp(line, "--sign ", 7) == 0) {
+            st = adbk_sign_key_read(text, arg + 1, &k->sign, &err);
+            k->has_sign = st == ADBK_OK;
+        } else if (text && strncmp(line, "--trust ", 8) == 0) {
+            st = adbk_sign_public_parse(first_key_line(text), &k->trusted, &err);
+            k->has_trusted = st == ADBK_OK;
+        }
+        if (text) {
+            adbk_wipe(text, strlen(text));
+            free(text);
+        }
+        if (st != ADBK_OK) {
+            TEST_FAIL_AT("%s: line \"%s\": %s", path, line, err.message);
+            ok = 0;
+        }
+    }
+    fclose(f);
+    return ok;
+}
+
 /* Builds vector `name` from its inputs into m with the fixed parameters. */
 static adbk_status build_vector(const char *name, struct membuf *m, struct adbk_error *err)
 {
@@ -166,6 +269,12 @@ static adbk_status build_vector(const char *name, struct membuf *m, struct adbk_
     struct adbk_writer_options o = {.level = 3, .threads = 1, .chunk_size = 4096,
                                     .archive_id = id, .has_created = 1,
                                     .created_sec = 1700000000, .tool = "adbk vectors"};
+    struct vector_keys keys;
+    if (!read_keys(name, &keys))
+        return adbk_error_set(err, ADBK_E_ARG, "the keys of vector %s", name);
+    o.recipients = keys.recipients;
+    o.recipient_count = keys.nrecipients;
+    o.sign_key = keys.has_sign ? &keys.sign : NULL;
     char path[4096];
     int nm, np;
     snprintf(path, sizeof path, "%s/%s.manifest", vectors_dir, name);
@@ -210,6 +319,7 @@ static adbk_status build_vector(const char *name, struct membuf *m, struct adbk_
     adbk_writer_free(w);
     free_tsv(man, nm);
     free_tsv(props, np);
+    keys_free(&keys);
     return st;
 }
 
@@ -277,13 +387,96 @@ static void as_this_minor(uint8_t *golden, size_t len)
         golden[payload + i] = (uint8_t)(sum >> (8 * i));
 }
 
-static void check_vector(const char *name)
+/* The archive's own facts against NAME.keys and its properties: encrypted
+ * (to one recipient, opened, with Not_After from the tombstone lifetime) when
+ * the writer had a recipient, signed by the test key and trusted when it
+ * signed. */
+static void check_info(const struct adbk_archive_info *ai, const struct vector_keys *k)
+{
+    int encrypted = k->nrecipients > 0;
+    EXPECT_EQ_U64(encrypted, ai->encrypted);
+    EXPECT_EQ_U64(encrypted ? 2 : 1, ai->format_major);
+    EXPECT_TRUE(!ai->locked);
+    if (encrypted) {
+        EXPECT_EQ_U64(k->nrecipients, ai->recipient_count);
+        int64_t want = 0;
+        for (size_t i = 0; i < ai->property_count; i++)
+            if (strcmp(ai->properties[i].key, "tombstone.lifetime.days") == 0)
+                want = ai->created_sec + strtoll(ai->properties[i].value, NULL, 10) * 86400;
+        EXPECT_EQ_U64(want, ai->not_after);
+    }
+    EXPECT_EQ_U64(k->has_sign, ai->is_signed);
+    if (k->has_sign) {
+        EXPECT_TRUE(ai->signature_ok);
+        EXPECT_EQ_U64(k->has_trusted, ai->trusted);
+        EXPECT_TRUE(memcmp(ai->signer, k->sign.public_key, sizeof ai->signer) == 0);
+    }
+}
+
+/* An encrypted vector without its key (FORMAT.md 13.7): it opens locked,
+ * lists each member's number and size as .expected gives them, verifies every
+ * stored byte, and hands out no content. */
+static void check_locked(const char *name, const struct line *exp, int ne)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.adbk", vectors_dir, name);
     struct adbk_reader *r;
     struct adbk_error err = {0};
     REQUIRE_STATUS(ADBK_OK, adbk_reader_open(path, NULL, &r, &err), &err);
+    const struct adbk_archive_info *ai = adbk_reader_info(r);
+    EXPECT_TRUE(ai->encrypted && ai->locked);
+    EXPECT_EQ_U64(0, ai->property_count);
+    EXPECT_EQ_U64(ne, adbk_reader_count(r));
+    for (int i = 0; i < ne && (size_t)i < adbk_reader_count(r); i++) {
+        const struct adbk_entry *e = adbk_reader_member(r, (size_t)i);
+        char shown[32];
+        snprintf(shown, sizeof shown, "#%d", i);
+        EXPECT_STR(shown, e->name);
+        EXPECT_EQ_U64(strtoull(exp[i].field[1], NULL, 10), e->size);
+    }
+    EXPECT_STATUS(ADBK_OK, adbk_reader_verify(r, NULL, NULL, &err), &err);
+    struct membuf got = {0};
+    EXPECT_STATUS(ADBK_E_KEY, adbk_reader_read_member(r, 1, collect, &got, &err), &err);
+    EXPECT_EQ_U64(0, got.len);
+    free(got.p);
+    adbk_reader_close(r);
+}
+
+/* A signed vector trusting another signer (FORMAT.md 12): refused at open. */
+static void check_other_signer(const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.adbk", vectors_dir, name);
+    struct adbk_sign_key other;
+    struct adbk_sign_public p;
+    struct adbk_error err = {0};
+    REQUIRE_STATUS(ADBK_OK, adbk_sign_keygen(&other, &err), &err);
+    adbk_sign_key_public(&other, &p);
+    adbk_wipe(&other, sizeof other);
+    struct adbk_reader_options ro = {.trusted = &p, .trusted_count = 1};
+    struct adbk_reader *r = NULL;
+    EXPECT_STATUS(ADBK_E_SIGNATURE, adbk_reader_open(path, &ro, &r, &err), &err);
+    EXPECT_TRUE(r == NULL);
+    adbk_reader_close(r);
+}
+
+static void check_vector(const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.adbk", vectors_dir, name);
+    struct vector_keys keys;
+    REQUIRE_TRUE(read_keys(name, &keys));
+    struct adbk_reader_options ro = {.identities = keys.identities,
+                                     .identity_count = keys.nidentities,
+                                     .trusted = keys.has_trusted ? &keys.trusted : NULL,
+                                     .trusted_count = keys.has_trusted ? 1 : 0};
+    struct adbk_reader *r;
+    struct adbk_error err = {0};
+    adbk_status st = adbk_reader_open(path, &ro, &r, &err);
+    if (st != ADBK_OK)
+        keys_free(&keys);
+    REQUIRE_STATUS(ADBK_OK, st, &err);
+    check_info(adbk_reader_info(r), &keys);
     int ne, nm, np;
     snprintf(path, sizeof path, "%s/%s.expected", vectors_dir, name);
     struct line *exp = read_tsv(path, 0, &ne);
@@ -322,9 +515,14 @@ static void check_vector(const char *name)
     }
     EXPECT_STATUS(ADBK_OK, adbk_reader_verify(r, NULL, NULL, &err), &err);
     adbk_reader_close(r);
+    if (keys.nrecipients)
+        check_locked(name, exp, ne);
+    if (keys.has_sign)
+        check_other_signer(name);
 
     /* The writer reproduces the vector byte for byte with the libzstd that
-     * made it. */
+     * made it; not an encrypted one, whose File_Key and ephemeral shares are
+     * random (FORMAT.md 13.3, 13.4). */
     char zv[32] = "";
     snprintf(path, sizeof path, "%s/zstd-version", vectors_dir);
     FILE *f = fopen(path, "r");
@@ -333,7 +531,9 @@ static void check_vector(const char *name)
             zv[strcspn(zv, "\n")] = '\0';
         fclose(f);
     }
-    if (strcmp(zv, ZSTD_versionString()) != 0) {
+    if (keys.nrecipients) {
+        fprintf(stderr, "note: %s is encrypted: read, not rebuilt byte for byte\n", name);
+    } else if (strcmp(zv, ZSTD_versionString()) != 0) {
         fprintf(stderr, "note: vectors made with zstd %s, this is %s: byte comparison skipped\n",
                 zv, ZSTD_versionString());
     } else {
@@ -353,11 +553,14 @@ static void check_vector(const char *name)
     free_tsv(exp, ne);
     free_tsv(man, nm);
     free_tsv(props, np);
+    keys_free(&keys);
 }
 
 TEST(v1_basic) { check_vector("v1-basic"); }
 TEST(v1_empty) { check_vector("v1-empty"); }
 TEST(v1_1_xattrs) { check_vector("v1.1-xattrs"); }
+TEST(v1_2_signed) { check_vector("v1.2-signed"); }
+TEST(v2_0_encrypted) { check_vector("v2.0-encrypted"); }
 
 /* Writes the vectors names[0..n) into dir (make-vectors.sh names those of
  * the current version: older ones stay as their version's writer made them). */

@@ -139,7 +139,7 @@ TEST(round_trip_keeps_owner_and_sorted_attributes)
     REQUIRE_STATUS(ADBK_OK, build(&m, &err), &err);
     struct adbk_reader *r;
     REQUIRE_STATUS(ADBK_OK, open_mem(&m, &r, &err), &err);
-    EXPECT_EQ_U64(1, adbk_reader_info(r)->format_minor);
+    EXPECT_EQ_U64(ADBK_FORMAT_MINOR, adbk_reader_info(r)->format_minor);
     expect_built(r);
     for (size_t i = 0; i < adbk_reader_count(r); i++)
         EXPECT_STATUS(ADBK_OK, adbk_reader_read_member(r, i, NULL, NULL, &err), &err);

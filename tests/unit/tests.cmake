@@ -11,3 +11,7 @@ foreach(src IN LISTS unit_sources)
 endforeach()
 
 target_compile_definitions(test_vectors PRIVATE ADBK_VECTORS_DIR="${PROJECT_SOURCE_DIR}/format/vectors")
+# The cryptography's internal functions (crypto.h) are tested directly.
+target_include_directories(test_crypto PRIVATE ${PROJECT_SOURCE_DIR}/format/lib)
+# The front end's helpers (tools/common/cli.c).
+target_link_libraries(test_cli PRIVATE adbk_fe)

@@ -4,6 +4,7 @@
  */
 #include "adbk.h"
 #include "cli.h"
+#include "keys.h"
 #include "identity.h"
 
 #include <getopt.h>
@@ -24,16 +25,16 @@ static void b_progress(void *ctx, uint64_t done) { cli_job_file_progress(ctx, do
 
 static void help(void)
 {
-    printf("usage: adbk backup -o OUT.adbk [--samba-conf FILE | --server NAME | --dcsim DIR]\n"
+    cli_help("usage: adbk backup -o OUT.adbk [--samba-conf FILE | --server NAME | --dcsim DIR]\n"
            "                   [OPTIONS]\n\n"
            "Takes a full online backup of a domain controller's directory into one archive,\n"
            "made durable (written to OUT.XXXXXX.partial, synced, renamed to OUT, folder\n"
            "synced); any failure or interruption leaves no archive.\n\n"
            "A Samba AD DC (Linux): the DC of this machine's smb.conf, or of --samba-conf.\n"
-           "Its directory databases are copied as one consistent cut while it runs: directory\n"
-           "writes wait (the summary says how long) while sam.ldb and every partition are\n"
-           "read; then secrets, the other databases, the private and state folders (sysvol\n"
-           "with its ACLs) and smb.conf's folder.\n\n"
+           "Its directory databases are copied as one consistent cut while it runs:\n"
+           "directory writes wait (the summary says how long) while sam.ldb and every\n"
+           "partition are read; then secrets, the other databases, the private and state\n"
+           "folders (sysvol with its ACLs) and smb.conf's folder.\n\n"
            "A Windows DC, or adbk's simulated one (the DsBackup sequence): checks the\n"
            "directory is running, stores the backup's expiry token, streams the database and\n"
            "then every transaction log, and only once the archive is durable lets the server\n"
@@ -61,6 +62,7 @@ static void help(void)
            "  --truncate-logs        truncate them even when writing to a pipe (by default\n"
            "                         logs are truncated only when OUT is a file, since adbk\n"
            "                         cannot know whether a pipe's reader kept the archive)\n"
+           CLI_WRITE_KEY_HELP
            "  -f, --force            replace OUT if it exists\n"
            "  --xxh128               also write OUT.xxh128 for 'xxhsum -c' after a copy\n"
            "  --json                 print a JSON summary on standard output\n"
@@ -71,8 +73,8 @@ static void help(void)
            "2 error (no archive was written, no log was truncated).\n");
 }
 
-static void summary(const char *out, const struct adbk_dc_spec *spec,
-                    const struct adbk_backup_result *r, double secs, bool json, bool to_stdout)
+static void summary(const char *out, const char *source, const struct adbk_backup_result *r,
+                    double secs, bool json, bool to_stdout)
 {
     double ratio = r->bytes_out ? (double)r->bytes_in / (double)r->bytes_out : 0.0;
     if (json) {
@@ -86,8 +88,7 @@ static void summary(const char *out, const struct adbk_dc_spec *spec,
         fprintf(f, ",\"domain\":");
         cli_json_str(f, r->domain);
         fprintf(f, ",\"source\":");
-        cli_json_str(f, spec->dcsim_dir ? spec->dcsim_dir : spec->server ? spec->server
-                        : spec->samba_conf ? spec->samba_conf : "");
+        cli_json_str(f, source);
         fprintf(f, ",\"simulated\":%s", r->simulated ? "true" : "false");
         fprintf(f, ",\"files\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
                 ",\"ratio\":%.3f,\"seconds\":%.3f", r->files, r->bytes_in, r->bytes_out, ratio,
@@ -121,14 +122,14 @@ static void summary(const char *out, const struct adbk_dc_spec *spec,
         fputc('\n', stderr);
     }
     if (r->has_logs) {
-        cli_safe_printf(stderr, "%s: logs 0x%X..0x%X (%u), %s", out, (unsigned)r->gen_low,
+        cli_safe_printf(stderr, "%s: logs " CLI_GEN ".." CLI_GEN " (%u), %s", out, (unsigned)r->gen_low,
                         (unsigned)r->gen_high, (unsigned)(r->gen_high - r->gen_low + 1),
                         r->truncated ? "truncated on the server" : "not truncated on the server");
         fputc('\n', stderr);
     }
 }
 
-int cmd_backup(int argc, char **argv)
+static int backup_with(int argc, char **argv, struct cli_keys *keys)
 {
     enum { OPT_SERVER = 256, OPT_DCSIM, OPT_CHUNK, OPT_NOTRUNC, OPT_TRUNC, OPT_XXH, OPT_JSON,
            OPT_USER, OPT_SAMBA, OPT_LOCK_TIMEOUT, OPT_MAX_FREEZE };
@@ -144,7 +145,7 @@ int cmd_backup(int argc, char **argv)
         {"truncate-logs", no_argument, NULL, OPT_TRUNC}, {"force", no_argument, NULL, 'f'},
         {"xxh128", no_argument, NULL, OPT_XXH}, {"json", no_argument, NULL, OPT_JSON},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        CLI_WRITE_KEY_OPTIONS, {NULL, 0, NULL, 0}};
     struct adbk_backup_options bo = {0};
     struct adbk_output_options *out = &bo.out;
     struct adbk_dc_spec spec = {0};
@@ -156,7 +157,7 @@ int cmd_backup(int argc, char **argv)
         return EXIT_ERROR;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:T:fqh", opts, NULL)) != -1) {
+    while ((c = cli_getopt_keys(argc, argv, "o:T:fqhr:R:", opts, "backup", keys)) != -1) {
         switch (c) {
         case 'o': out->output = optarg; break;
         case OPT_SERVER: spec.server = optarg; break;
@@ -193,12 +194,15 @@ int cmd_backup(int argc, char **argv)
         case OPT_TRUNC: trunc_yes = true; break;
         case 'f': out->force = true; break;
         case OPT_XXH: out->xxh128 = true; break;
-        case OPT_JSON: json = true; break;
+        case OPT_JSON: json = true; cli_json_failures(stdout, NULL, false); break;
         case 'q': quiet = true; break;
         case 'h': help(); return EXIT_OK;
         default: return EXIT_ERROR;
         }
     }
+    if (json) /* the summary's stream: standard error when the archive is on standard output */
+        cli_json_failures(out->output && strcmp(out->output, "-") == 0 ? stderr : stdout,
+                          out->output, false);
     if (optind < argc) {
         cli_err("backup takes no file arguments ('%s'); the DC is --samba-conf, --server or --dcsim",
                 argv[optind]);
@@ -213,6 +217,7 @@ int cmd_backup(int argc, char **argv)
         return EXIT_ERROR;
     }
     bo.truncate = trunc_no ? ADBK_TRUNCATE_NO : trunc_yes ? ADBK_TRUNCATE_YES : ADBK_TRUNCATE_AUTO;
+    cli_keys_writer(keys, &out->writer);
     bool to_stdout = strcmp(out->output, "-") == 0;
     if (to_stdout && isatty(STDOUT_FILENO)) {
         cli_err("refusing to write an archive to a terminal; redirect standard output");
@@ -222,37 +227,54 @@ int cmd_backup(int argc, char **argv)
         cli_err("--xxh128 needs a file name: it cannot be used with -o -");
         return EXIT_ERROR;
     }
+    struct adbk_error err = {0};
+    /* A folder or a missing folder as OUT: refused before the DC is asked. */
+    adbk_status ost = adbk_outfile_check(out->output, out->force, &err);
+    if (ost != ADBK_OK) {
+        cli_err_status(ost, "%s", err.message);
+        return EXIT_ERROR;
+    }
     cli_job_init(&job, quiet);
     cli_catch_signals();
 
     struct cli_identity ci;
     if (!cli_identity_get(user, &ci))
         return EXIT_ERROR;
-    struct adbk_error err = {0};
     struct adbk_dc *dc = NULL;
     adbk_status st = adbk_dc_open(&spec, &ci.id, &dc, &err);
     cli_identity_wipe(&ci); /* the DC keeps its own copy */
     if (st != ADBK_OK) {
-        cli_err("%s", err.message);
+        cli_err_status(st, "%s", err.message);
         return EXIT_ERROR;
     }
     bo.server_label = spec.server;
     struct adbk_job_callbacks cb = {b_file_begin, b_progress, cli_job_warning,
-                                    cli_job_cancelled, &job, cli_job_note};
+                                    cli_job_cancelled, &job, cli_job_note, cli_job_total};
     struct adbk_backup_result res;
     double t0 = cli_now();
     st = adbk_backup(dc, &bo, &cb, &res, &err);
     double secs = cli_now() - t0;
     cli_progress_end(&job.prog);
+    /* The source as named on the command line, else as the DC was found
+     * (ADBK_DCSIM_DIR, the default smb.conf, this machine). */
+    char source[4096];
+    snprintf(source, sizeof source, "%s", spec.dcsim_dir ? spec.dcsim_dir : spec.server
+             ? spec.server : spec.samba_conf ? spec.samba_conf : adbk_dc_source(dc));
     adbk_dc_close(dc);
     if (st != ADBK_OK) {
         if (st == ADBK_E_EXISTS)
-            cli_err("%s", err.message);
+            cli_err_status(st, "%s", err.message);
         else
-            cli_err("%s; no archive was written and no log was truncated", err.message);
+            cli_err_status(st, "%s; no archive was written and no log was truncated",
+                           err.message);
         return EXIT_ERROR;
     }
     if (json || !quiet)
-        summary(out->output, &spec, &res, secs, json, to_stdout);
+        summary(out->output, source, &res, secs, json, to_stdout);
     return job.warnings ? EXIT_DAMAGED : EXIT_OK;
+}
+
+int cmd_backup(int argc, char **argv)
+{
+    return cli_with_keys(backup_with, argc, argv);
 }

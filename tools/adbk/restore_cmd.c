@@ -4,6 +4,7 @@
  */
 #include "adbk.h"
 #include "cli.h"
+#include "keys.h"
 #include "identity.h"
 
 #include <getopt.h>
@@ -25,9 +26,10 @@ static void r_progress(void *ctx, uint64_t done) { cli_job_file_progress(ctx, do
 
 static void help(void)
 {
-    printf("usage: adbk restore ARCHIVE [--samba-conf FILE | --samba-target DIR |\n"
+    cli_help("usage: adbk restore ARCHIVE [--samba-conf FILE | --samba-target DIR |\n"
            "                    --server NAME | --dcsim DIR] [OPTIONS]\n\n"
-           "Restores a backup made by 'adbk backup' to the stopped domain controller it is of.\n\n"
+           "Restores a backup made by 'adbk backup' to the stopped domain controller it\n"
+           "is of.\n\n"
            "A Samba AD DC (Linux; the DC of this machine's smb.conf, or of --samba-conf):\n"
            "refused while its samba daemon runs, for another DC or domain, or when older\n"
            "than its tombstone lifetime; every file is written under a temporary name beside\n"
@@ -72,6 +74,7 @@ static void help(void)
            "  --allow-expired        restore a backup older than its tombstone lifetime,\n"
            "                         with a warning (it can bring back deleted objects;\n"
            "                         the server may still refuse the token)\n"
+           CLI_READ_KEY_HELP
            "  -T, --threads N        decompression threads (default: all cores)\n"
            "  --json                 print a JSON summary on standard output\n"
            "  -q, --quiet            no progress, no summary\n\n"
@@ -137,7 +140,7 @@ static void summary(const char *archive, const struct adbk_restore_result *r, do
         fputc('\n', stderr);
         return;
     }
-    cli_safe_printf(stderr, "%s: database %s, logs in %s, generations 0x%X..0x%X registered; "
+    cli_safe_printf(stderr, "%s: database %s, logs in %s, generations " CLI_GEN ".." CLI_GEN " registered; "
                     "the backup is %lld days old", archive, r->database, r->log_dir,
                     (unsigned)r->gen_low, (unsigned)r->gen_high, (long long)r->age_days);
     if (r->tsl_days)
@@ -147,7 +150,7 @@ static void summary(const char *archive, const struct adbk_restore_result *r, do
     fputc('\n', stderr);
 }
 
-int cmd_restore(int argc, char **argv)
+static int restore_with(int argc, char **argv, struct cli_keys *keys)
 {
     enum { OPT_SERVER = 256, OPT_DCSIM, OPT_OTHER_DC, OPT_EXPIRED, OPT_JSON, OPT_USER, OPT_SAMBA,
            OPT_SAMBA_TARGET };
@@ -160,7 +163,7 @@ int cmd_restore(int argc, char **argv)
         {"allow-expired", no_argument, NULL, OPT_EXPIRED},
         {"threads", required_argument, NULL, 'T'}, {"json", no_argument, NULL, OPT_JSON},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        CLI_READ_KEY_OPTIONS, {NULL, 0, NULL, 0}};
     struct adbk_restore_options ro = {0};
     struct adbk_reader_options rdo = {0};
     struct adbk_dc_spec spec = {0};
@@ -168,7 +171,7 @@ int cmd_restore(int argc, char **argv)
     bool json = false, quiet = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "T:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt_keys(argc, argv, "T:qhi:", opts, "restore", keys)) != -1) {
         switch (c) {
         case OPT_SERVER: spec.server = optarg; break;
         case OPT_DCSIM: spec.dcsim_dir = optarg; break;
@@ -183,7 +186,7 @@ int cmd_restore(int argc, char **argv)
                 return EXIT_ERROR;
             }
             break;
-        case OPT_JSON: json = true; break;
+        case OPT_JSON: json = true; cli_json_failures(stdout, NULL, false); break;
         case 'q': quiet = true; break;
         case 'h': help(); return EXIT_OK;
         default: return EXIT_ERROR;
@@ -195,7 +198,12 @@ int cmd_restore(int argc, char **argv)
                                  "--server or --dcsim");
         return EXIT_ERROR;
     }
+    if (!cli_keys_finish(keys))
+        return EXIT_ERROR;
+    cli_keys_reader(keys, &rdo);
     const char *archive = argv[optind];
+    if (json)
+        cli_json_failures(stdout, archive, false);
     struct cli_job job;
     cli_job_init(&job, quiet);
     cli_catch_signals();
@@ -204,8 +212,14 @@ int cmd_restore(int argc, char **argv)
     struct adbk_reader *r = NULL;
     adbk_status st = adbk_reader_open(archive, &rdo, &r, &err);
     if (st != ADBK_OK) {
-        cli_err("%s", err.message);
+        cli_err_status(st, "%s", err.message);
         return cli_exit_for(st);
+    }
+    if (adbk_reader_info(r)->locked) {
+        cli_err("%s is encrypted: restoring needs a recipient's secret key (--identity FILE, "
+                "--identity-fd N or ADBK_IDENTITY)", archive);
+        adbk_reader_close(r);
+        return EXIT_ERROR;
     }
     struct cli_identity ci;
     if (!cli_identity_get(user, &ci)) {
@@ -221,7 +235,7 @@ int cmd_restore(int argc, char **argv)
         return EXIT_ERROR;
     }
     struct adbk_restore_callbacks cb = {r_file_begin, r_progress, cli_job_warning,
-                                        cli_job_cancelled, &job, cli_job_note};
+                                        cli_job_cancelled, &job, cli_job_note, cli_job_total};
     struct adbk_restore_result res;
     double t0 = cli_now();
     st = adbk_restore(r, dc, &ro, &cb, &res, &err);
@@ -230,10 +244,15 @@ int cmd_restore(int argc, char **argv)
     adbk_dc_close(dc);
     adbk_reader_close(r);
     if (st != ADBK_OK) {
-        cli_err("%s", err.message);
+        cli_err_status(st, "%s", err.message);
         return cli_exit_for(st);
     }
     if (json || !quiet)
         summary(archive, &res, secs, json);
     return job.warnings ? EXIT_DAMAGED : EXIT_OK;
+}
+
+int cmd_restore(int argc, char **argv)
+{
+    return cli_with_keys(restore_with, argc, argv);
 }

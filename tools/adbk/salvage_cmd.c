@@ -189,13 +189,17 @@ static void summary(struct sstate *s, const char *in, const char *out,
                "\"chunk_size\":%u,\"members_found\":%" PRIu64 ",\"complete\":%" PRIu64
                ",\"incomplete\":%" PRIu64 ",\"pieces\":%" PRIu64 ",\"chunks_recovered\":%" PRIu64
                ",\"chunks_lost\":%" PRIu64 ",\"bytes_recovered\":%" PRIu64 ",\"bytes_lost\":%"
-               PRIu64 ",\"lost_unknown_end\":%s,\"damaged_archive_bytes\":%" PRIu64,
+               PRIu64 ",\"lost_unknown_end\":%s,\"damaged_archive_bytes\":%" PRIu64
+               ",\"encrypted\":%s",
                st == ADBK_OK ? "true" : "false", r->header_ok ? "true" : "false",
                r->index_ok ? "true" : "false", r->seek_table_ok ? "true" : "false",
                r->chunk_size, r->members, r->complete, r->incomplete, r->pieces,
                r->chunks_recovered, r->chunks_lost, r->bytes_recovered, r->bytes_lost,
-               r->lost_unknown_end ? "true" : "false", r->damaged_bytes);
+               r->lost_unknown_end ? "true" : "false", r->damaged_bytes,
+               r->encrypted ? "true" : "false");
         if (st != ADBK_OK) {
+            printf(",\"status\":");
+            cli_json_str(stdout, adbk_strerror(st));
             printf(",\"message\":");
             cli_json_str(stdout, msg);
         }
@@ -212,8 +216,9 @@ static void summary(struct sstate *s, const char *in, const char *out,
             r->header_ok ? "intact" : "lost", r->index_ok ? "intact" : "lost",
             r->seek_table_ok ? "intact" : "lost");
     if (out)
-        fprintf(stderr, "%s: written%s\n", out,
-                r->incomplete ? "; damaged members' intact ranges are under lost+found/" : "");
+        fprintf(stderr, "%s: written%s%s\n", out,
+                r->encrypted ? ", encrypted to the same recipients" : "",
+                r->pieces ? "; damaged members' intact ranges are under lost+found/" : "");
 }
 
 /* The whole job: open, salvage into out (NULL = report only), report. */
@@ -224,16 +229,17 @@ static int run(const char *in, const char *out, bool force, const struct adbk_sa
     struct adbk_source *src;
     adbk_status st = adbk_source_open_file(in, &src, &err);
     if (st != ADBK_OK) {
-        cli_err("%s", err.message);
+        cli_err_status(st, "%s", err.message);
         return EXIT_ERROR;
     }
     struct adbk_outfile *of = NULL;
     if (out && (st = adbk_outfile_open(out, force, &of, &err)) != ADBK_OK) {
-        cli_err("%s", err.message);
+        cli_err_status(st, "%s", err.message);
         adbk_source_close(src);
         return EXIT_ERROR;
     }
     if (s->json) {
+        cli_json_done(); /* the report below says what failed */
         printf("{\"archive\":");
         cli_json_str(stdout, in);
         printf(",\"output\":");
@@ -266,7 +272,7 @@ static int run(const char *in, const char *out, bool force, const struct adbk_sa
 
 static void help(void)
 {
-    printf("usage: adbk salvage DAMAGED.adbk -o REPAIRED.adbk [OPTIONS]\n\n"
+    cli_help("usage: adbk salvage DAMAGED.adbk -o REPAIRED.adbk [OPTIONS]\n\n"
            "Recovers every intact chunk of a damaged or cut-short archive into a new, valid\n"
            "archive. It walks the file frame by frame from the start, so it works when the\n"
            "index or the seek table is damaged or missing; every chunk is checked against\n"
@@ -288,19 +294,27 @@ static void help(void)
            "  -1 .. -19           zstd level of the repaired archive (default 3)\n"
            "  -T, --threads N     compression threads (default: all cores)\n"
            "  -f, --force         replace OUT if it exists\n"
+           "  -i, --identity FILE  a recipient's secret key, for an encrypted archive (also\n"
+           "                      --identity-fd N, or ADBK_IDENTITY): what is intact is\n"
+           "                      opened and authenticated, and the repaired archive is\n"
+           "                      encrypted anew to the same recipients; an encrypted\n"
+           "                      archive is not salvaged, nor scanned, without one\n"
+           "  --sign FILE         sign the repaired archive (the original signature cannot\n"
+           "                      survive a repair)\n"
            "  --json              the report as JSON on standard output\n"
            "  -q, --quiet         no progress, no report\n\n"
            "Exit: 0 nothing was lost, 1 repaired but something was lost (see the report),\n"
            "2 error (nothing was written).\n");
 }
 
-int cmd_salvage(int argc, char **argv)
+static int salvage_with(int argc, char **argv, struct cli_keys *keys)
 {
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'}, {"dry-run", no_argument, NULL, 'n'},
         {"threads", required_argument, NULL, 'T'}, {"force", no_argument, NULL, 'f'},
         {"json", no_argument, NULL, 'j'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'}, CLI_READ_KEY_OPTIONS,
+        {"sign", required_argument, NULL, CLI_OPT_SIGN}, {NULL, 0, NULL, 0}};
     struct adbk_salvage_options so = {0};
     struct sstate s = {0};
     const char *out = NULL;
@@ -309,7 +323,7 @@ int cmd_salvage(int argc, char **argv)
         return EXIT_ERROR;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:nT:fqh", opts, NULL)) != -1) {
+    while ((c = cli_getopt_keys(argc, argv, "o:nT:fqhi:", opts, "salvage", keys)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'n': dry = true; break;
@@ -320,12 +334,14 @@ int cmd_salvage(int argc, char **argv)
             }
             break;
         case 'f': force = true; break;
-        case 'j': s.json = true; break;
+        case 'j': s.json = true; cli_json_failures(stdout, NULL, false); break;
         case 'q': s.quiet = true; break;
         case 'h': help(); return EXIT_OK;
         default: return EXIT_ERROR;
         }
     }
+    if (s.json && optind < argc)
+        cli_json_failures(stdout, argv[optind], false);
     if (optind != argc - 1) {
         cli_err("salvage takes one damaged archive (try 'adbk salvage --help')");
         return EXIT_ERROR;
@@ -346,11 +362,28 @@ int cmd_salvage(int argc, char **argv)
         cli_err("--json prints on standard output: it cannot be used with -o -");
         return EXIT_ERROR;
     }
+    struct adbk_error err = {0};
+    adbk_status ost = out ? adbk_outfile_check(out, force, &err) : ADBK_OK;
+    if (ost != ADBK_OK) {
+        cli_err_status(ost, "%s", err.message);
+        return EXIT_ERROR;
+    }
+    if (!cli_keys_finish(keys))
+        return EXIT_ERROR;
+    so.identities = keys->ids;
+    so.identity_count = keys->nids;
+    so.sign_key = keys->have_sign ? &keys->sign : NULL;
     cli_catch_signals();
     return run(argv[optind], dry ? NULL : out, force, &so, &s);
 }
 
-int cli_salvage_to_temp(const char *path, bool quiet, char *tmp, size_t cap)
+int cmd_salvage(int argc, char **argv)
+{
+    return cli_with_keys(salvage_with, argc, argv);
+}
+
+int cli_salvage_to_temp(const char *path, const struct cli_keys *keys, bool quiet, char *tmp,
+                        size_t cap)
 {
     const char *dir = getenv("TMPDIR");
     if (!dir || !*dir)
@@ -368,7 +401,8 @@ int cli_salvage_to_temp(const char *path, bool quiet, char *tmp, size_t cap)
     }
     close(fd);
     struct sstate s = {.quiet = quiet};
-    int rc = run(path, tmp, true, &(struct adbk_salvage_options){0}, &s);
+    struct adbk_salvage_options so = {.identities = keys->ids, .identity_count = keys->nids};
+    int rc = run(path, tmp, true, &so, &s);
     if (rc == EXIT_ERROR)
         unlink(tmp);
     return rc;

@@ -5,6 +5,8 @@
 #ifndef ADBK_SALVAGE_CMD_H
 #define ADBK_SALVAGE_CMD_H
 
+#include "keys.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -15,7 +17,10 @@ int cmd_salvage(int argc, char **argv);
 /* Salvages path into a new temporary archive in $TMPDIR (or /tmp), printing
  * the loss report on standard error unless quiet. On success (exit code 0 or
  * 1, as cmd_salvage) tmp receives the temporary archive's path, which the
- * caller opens and then removes with unlink. On 2 nothing is left behind. */
-int cli_salvage_to_temp(const char *path, bool quiet, char *tmp, size_t cap);
+ * caller opens and then removes with unlink. On 2 nothing is left behind.
+ * keys: the identities of an encrypted archive (the temporary archive is
+ * encrypted to the same recipients). */
+int cli_salvage_to_temp(const char *path, const struct cli_keys *keys, bool quiet, char *tmp,
+                        size_t cap);
 
 #endif

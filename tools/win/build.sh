@@ -5,15 +5,17 @@
 #   tools/win/build.sh [--no-install] [BUILD_DIR]     (default: build-win)
 #
 # 1. Installs what is missing with apt-get: mingw-w64 (the cross compiler),
-#    wine64 (to run the results), dpkg-dev (for apt-get source). When no
+#    wine64 (to run the results), dpkg-dev (for apt-get source), autoconf,
+#    automake and libtool (libsodium's Debian source has no configure). When no
 #    deb-src line exists for the archive the machine already uses, it adds
 #    one (same URIs and suites, Types: deb-src) so that apt-get source works.
-# 2. Fetches the Debian source packages of libzstd and xxhash with
+# 2. Fetches the Debian source packages of libzstd, xxhash and libsodium with
 #    `apt-get source PACKAGE=VERSION`, trying the versions `apt-cache showsrc`
 #    lists newest first (the index can list a security update whose source
-#    the mirror does not serve), says which one it took, and builds their static libraries for Windows into
-#    BUILD_DIR/deps (headers, lib/*.a, lib/pkgconfig/*.pc). Nothing else is
-#    downloaded; no binary comes from anywhere but Debian.
+#    the mirror does not serve), says which one it took, and builds their
+#    static libraries for Windows into BUILD_DIR/deps (headers, lib/*.a,
+#    lib/pkgconfig/*.pc). Nothing else is downloaded; no binary comes from
+#    anywhere but Debian.
 # 3. Configures this CMake project with cmake/mingw-w64-x86_64.cmake and
 #    builds adbk.exe, adbk-verify.exe and the simulated DC as ntdsbcli.dll.
 # Safe to run again: finished steps are skipped (delete BUILD_DIR to redo).
@@ -33,7 +35,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 # ---- 1. packages -----------------------------------------------------------
-need="mingw-w64 wine64 wine dpkg-dev cmake pkg-config make"
+need="mingw-w64 wine64 wine dpkg-dev cmake pkg-config make autoconf automake libtool"
 if [ $install = 1 ]; then
   missing=""
   for p in $need; do
@@ -76,7 +78,7 @@ fi
 cc=$(command -v $triple-gcc-posix || command -v $triple-gcc) ||
   { echo "win/build: no $triple-gcc (install mingw-w64)" >&2; exit 2; }
 
-# ---- 2. zstd and xxHash from Debian source packages ------------------------
+# ---- 2. zstd, xxHash and libsodium from Debian source packages -------------
 mkdir -p "$src" "$deps/lib/pkgconfig" "$deps/include"
 # versions PACKAGE: the source versions apt-cache showsrc lists, newest first.
 versions() {
@@ -169,6 +171,36 @@ Description: extremely fast hash algorithm (Debian source, built for Windows)
 Version: $ver
 Libs: -L\${libdir} -lxxhash
 Cflags: -I\${includedir}
+PC
+fi
+
+if [ ! -f "$deps/lib/libsodium.a" ]; then
+  s=$(fetch libsodium) || exit 2
+  echo "win/build: building libsodium from $(basename "$s") for Windows" >&2
+  # Debian's source is upstream's git tree (no configure): regenerate it as
+  # Debian's own build does (dh --with autoreconf). Not autogen.sh, which
+  # would download config.guess and config.sub. Static only, into deps; the
+  # library alone (src/), not its tests. Windows builds get no -fstack-protector
+  # (configure.ac leaves it out on mingw) and no PIE. make -C src/libsodium
+  # install puts the headers and libsodium.a into deps.
+  ( cd "$s" && nice -n 19 autoreconf -fi &&
+    nice -n 19 ./configure --host=$triple --prefix="$deps" --disable-shared --enable-static \
+      --disable-dependency-tracking CC="$cc" &&
+    nice -n 19 make -C src/libsodium -j "$jobs" install ) >"$bdir/deps-sodium.log" 2>&1 ||
+    { tail -n 30 "$bdir/deps-sodium.log" >&2; exit 2; }
+  # Our .pc, as for the others, with SODIUM_STATIC: what sodium/export.h
+  # expects of a program linking the static library (with MSVC it would
+  # otherwise declare every function __declspec(dllimport)).
+  ver=$(sed -n 's/^Version:[[:space:]]*//p' "$s/libsodium.pc")
+  cat >"$deps/lib/pkgconfig/libsodium.pc" <<PC
+prefix=$deps
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+Name: libsodium
+Description: modern and easy-to-use crypto library (Debian source, built for Windows)
+Version: $ver
+Libs: -L\${libdir} -lsodium
+Cflags: -I\${includedir} -DSODIUM_STATIC
 PC
 fi
 
