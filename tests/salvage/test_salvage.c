@@ -304,6 +304,22 @@ static void want_whole(struct want *w, size_t *n, size_t i)
     (*n)++;
 }
 
+/* Every member whole but member x, whose record was lost: its bytes go to
+ * lost+found under its number. Returns how many entries w holds. */
+static size_t want_all_but_record_of(struct want *w, size_t x)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < NMEM; i++)
+        if (i != x)
+            want_whole(w, &n, i);
+    snprintf(w[n].name, sizeof w[n].name, "lost+found/member-%zu.bytes-0-%zu", x,
+             members[x].size - 1);
+    w[n].data = members[x].data;
+    w[n].len = members[x].size;
+    w[n].kind = ADBK_KIND_FILE;
+    return n + 1;
+}
+
 static void want_piece(struct want *w, size_t *n, size_t i, uint64_t from, uint64_t len)
 {
     snprintf(w[*n].name, sizeof w[*n].name, "lost+found/%s.bytes-%llu-%llu", members[i].name,
@@ -600,15 +616,7 @@ TEST(damaged_member_record)
     EXPECT_EQ_U64(1, res.incomplete);
     EXPECT_EQ_U64(0, res.bytes_lost);
     struct want w[NMEM];
-    size_t n = 0;
-    for (size_t i = 0; i < NMEM; i++)
-        if (i != db)
-            want_whole(w, &n, i);
-    snprintf(w[n].name, sizeof w[n].name, "lost+found/member-1.bytes-0-%zu",
-             members[db].size - 1);
-    w[n].data = members[db].data;
-    w[n].len = members[db].size;
-    w[n++].kind = ADBK_KIND_FILE;
+    size_t n = want_all_but_record_of(w, db);
     check_output(&out, w, n, "damaged member record, no index");
     free(out.p);
 
@@ -833,15 +841,7 @@ TEST(encrypted_member_record_that_does_not_authenticate)
     REQUIRE_STATUS(ADBK_OK, salvage(&in, &out, &res, &err), &err);
     EXPECT_EQ_U64(NMEM - 1, res.complete);
     EXPECT_EQ_U64(0, res.bytes_lost);
-    n = 0;
-    for (size_t i = 0; i < NMEM; i++)
-        if (i != DB)
-            want_whole(w, &n, i);
-    snprintf(w[n].name, sizeof w[n].name, "lost+found/member-1.bytes-0-%zu",
-             members[DB].size - 1);
-    w[n].data = members[DB].data;
-    w[n].len = members[DB].size;
-    w[n++].kind = ADBK_KIND_FILE;
+    n = want_all_but_record_of(w, DB);
     check_output(&out, w, n, "encrypted, member record does not authenticate, no index");
     free(out.p);
     free(in.p);
