@@ -165,6 +165,13 @@ t_shared_library_exports_exactly_the_api() {
     [ ! -s "$W/extra" ] || fail "symbols exported beyond adbk_format.h: $(cat "$W/extra")"
     soname=$(objdump -p "$ADBK_FORMAT_SO" | awk '$1 == "SONAME" { print $2 }')
     [ "$soname" = libadbk-format.so.1 ] || fail "SONAME is '$soname', expected libadbk-format.so.1"
+    # The Debian symbols file names the same functions (a new one missing
+    # there is a lintian error when the packages are built).
+    sed -n 's/^ \(adbk_[a-z0-9_]*\)@Base .*/\1/p' "$ADBK_SOURCE_DIR/debian/libadbk-format1.symbols" |
+        sort -u >"$W/symbols"
+    comm -3 "$W/api" "$W/symbols" >"$W/symdiff"
+    [ ! -s "$W/symdiff" ] ||
+        fail "debian/libadbk-format1.symbols differs from the API (left: API only, right: file only): $(cat "$W/symdiff")"
 }
 
 # Installs the build into $W/root (DESTDIR, the build's own prefix).
