@@ -178,6 +178,43 @@ static adbk_status sin_read(struct sin *in, void *buf, size_t len, struct adbk_e
     return ADBK_OK;
 }
 
+/* A record of len bytes whose first REC_HEAD bytes are head (already read):
+ * the rest read into a new buffer *out. The buffer grows with the bytes
+ * that arrive, to at most twice them, so a record that claims more than
+ * the stream holds costs only what was sent (a file's reader has the file's
+ * size to refuse it by; a stream has none). */
+static adbk_status sin_record(struct sin *in, const uint8_t *head, uint64_t len, uint8_t **out,
+                              struct adbk_error *err)
+{
+    size_t have = REC_HEAD, cap = len < (1u << 20) ? (size_t)len : (1u << 20);
+    uint8_t *f = malloc(cap);
+    if (f)
+        memcpy(f, head, REC_HEAD);
+    while (f && have < len) {
+        if (have == cap) {
+            size_t grown = (uint64_t)cap * 2 < len ? cap * 2 : (size_t)len;
+            uint8_t *g = realloc(f, grown);
+            if (!g)
+                break;
+            f = g;
+            cap = grown;
+        }
+        adbk_status st = sin_read(in, f + have, cap - have, err);
+        if (st != ADBK_OK) {
+            free(f);
+            return st;
+        }
+        have = cap;
+    }
+    if (!f || have < len) {
+        free(f);
+        return err_set(err, ADBK_E_NOMEM, "%s: no memory for a %llu-byte record", in->name,
+                       (unsigned long long)len);
+    }
+    *out = f;
+    return ADBK_OK;
+}
+
 /* The bytes kept of a stream, as a source: the frames before the first
  * member and the tail, which is all that opening an archive reads. */
 struct memsrc {
@@ -514,16 +551,9 @@ static adbk_status pass_members(struct spass *p, const struct adbk_verify_callba
             if (rh.type == REC_CHK && enc) {
                 st = pass_chunk_record(p, off, head, len, err);
             } else {
-                uint8_t *f = malloc((size_t)len);
-                if (!f)
-                    return err_set(err, ADBK_E_NOMEM, "%s: no memory for a %llu-byte record",
-                                   p->in.name, (unsigned long long)len);
-                memcpy(f, head, REC_HEAD);
-                if ((st = sin_read(&p->in, f + REC_HEAD, (size_t)len - REC_HEAD, err)) !=
-                    ADBK_OK) {
-                    free(f);
+                uint8_t *f;
+                if ((st = sin_record(&p->in, head, len, &f, err)) != ADBK_OK)
                     return st;
-                }
                 p->frame++;
                 const uint8_t *body = NULL;
                 size_t blen = 0;

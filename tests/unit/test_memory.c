@@ -5,7 +5,9 @@
  * count, and under an address-space limit with the buffers that fit.
  *
  * A writer's chunk buffers grow with its data, so a small archive of large
- * chunks fits in a small address space.
+ * chunks fits in a small address space. A stream verify's record buffers
+ * grow with the bytes that arrive, so a record claiming 200 MiB in a stream
+ * of a few KiB costs a few KiB.
  *
  * Each measurement runs in a child process of its own (wait4 gives that
  * child's peak RSS), on an archive written to a file by another child, so no
@@ -235,6 +237,84 @@ TEST(small_archive_of_large_chunks_fits_a_small_address_space)
     long rss = 0;
     EXPECT_EQ_U64(0, in_child(small_archive_in_child, 4, ADBK_CHUNK_MAX, 64u << 20, &rss));
     fprintf(stderr, "-T 4, 128 MiB chunks, limit of +64 MiB: peak RSS %ld MiB\n", rss / MIB);
+    unlink(path);
+}
+
+/* The stream of the fuzz finding: an archive's header record, then a record
+ * head (FORMAT.md 3.4: skippable magic 0x184D2A5A, Frame_Size, Type "AMBR")
+ * claiming 200 MiB, then the end. */
+struct claim {
+    uint8_t *p;
+    size_t len, off;
+};
+
+static int claim_read(void *ctx, void *buf, size_t len, size_t *got)
+{
+    struct claim *c = ctx;
+    size_t n = c->len - c->off < len ? c->len - c->off : len;
+    memcpy(buf, c->p + c->off, n);
+    c->off += n;
+    *got = n;
+    return 0;
+}
+
+/* Exit 0: the stream is reported truncated; 3: out of memory; 1: else. */
+static int claim_in_child(unsigned threads, uint64_t unused, rlim_t extra)
+{
+    (void)unused;
+    /* An archive of 64 KiB chunks, so the reader's own buffers are small. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return 1;
+    struct adbk_sink sink;
+    struct adbk_fd_sink fds;
+    adbk_sink_fd(&sink, &fds, fd, path);
+    struct adbk_writer_options o = {.level = 3, .threads = 1, .chunk_size = 65536,
+                                    .tool = "adbk test"};
+    struct adbk_writer *w;
+    struct adbk_error err = {0};
+    adbk_status st = adbk_writer_open(&sink, &o, &w, &err);
+    if (st == ADBK_OK)
+        st = adbk_writer_finish(w, &err);
+    adbk_writer_free(w);
+    close(fd);
+    if (st != ADBK_OK)
+        return 1;
+    uint8_t buf[4096];
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, buf, 8) != 8)
+        return 1;
+    size_t hlen = 8 + ((size_t)buf[4] | (size_t)buf[5] << 8 | (size_t)buf[6] << 16 |
+                       (size_t)buf[7] << 24);
+    if (hlen + 12 > sizeof buf || read(fd, buf + 8, hlen - 8) != (ssize_t)(hlen - 8))
+        return 1;
+    close(fd);
+    static const uint8_t head[12] = {0x5a, 0x2a, 0x4d, 0x18, 0, 0, 0x80, 0x0c, 'A', 'M', 'B', 'R'};
+    memcpy(buf + hlen, head, sizeof head); /* Frame_Size 0x0C800000: 200 MiB */
+    struct claim c = {buf, hlen + sizeof head, 0};
+    if (limit_address_space(extra) != 0)
+        return 1;
+    struct adbk_reader_options ro = {.threads = threads};
+    struct adbk_verify_callbacks cb = {0};
+    struct adbk_verify_result vr = {0};
+    struct adbk_reader *tail = NULL;
+    st = adbk_verify_stream(claim_read, &c, "claim", &ro, &cb, &vr, &tail, &err);
+    adbk_reader_close(tail);
+    fprintf(stderr, "stream verify: %s: %s\n", adbk_status_name(st), err.message);
+    return st == ADBK_E_TRUNCATED ? 0 : st == ADBK_E_NOMEM ? 3 : 1;
+}
+
+/* Found by fuzz_verify_stream: the record's buffer was allocated whole
+ * before its bytes came, so 817 bytes made verify ask for 256 MiB. */
+TEST(stream_record_claiming_200_mib_costs_what_was_sent)
+{
+    if (UNDER_ASAN) {
+        fprintf(stderr, "skipped under AddressSanitizer\n");
+        return;
+    }
+    const char *tmp = getenv("ADBK_TEST_TMP");
+    snprintf(path, sizeof path, "%s/claim.%ld.adbk", tmp ? tmp : "/tmp", (long)getpid());
+    EXPECT_EQ_U64(0, in_child(claim_in_child, 1, 0, 64u << 20, NULL));
     unlink(path);
 }
 
