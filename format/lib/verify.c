@@ -551,7 +551,7 @@ static adbk_status pass_members(struct spass *p, const struct adbk_verify_callba
             if (rh.type == REC_CHK && enc) {
                 st = pass_chunk_record(p, off, head, len, err);
             } else {
-                uint8_t *f;
+                uint8_t *f = NULL;
                 if ((st = sin_record(&p->in, head, len, &f, err)) != ADBK_OK)
                     return st;
                 p->frame++;
