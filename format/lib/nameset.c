@@ -7,7 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
+#include "xxh.h"
 
 static size_t slot_of(const struct nameset *s, const char *name)
 {

@@ -15,7 +15,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
+#include "xxh.h"
 
 /* ------------------------------------------------------------ magic numbers */
 

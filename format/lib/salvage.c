@@ -61,7 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
+#include "xxh.h"
 #include <zstd.h>
 
 #define SMALL_REC_MAX (1u << 20)       /* header, member and member-end records */

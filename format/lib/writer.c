@@ -43,7 +43,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
-#include <xxhash.h>
+#include "xxh.h"
 #include <zstd.h>
 #include <zstd_errors.h>
 
