@@ -437,6 +437,18 @@ static void first_damage(void *ctx, const struct adbk_damage *d)
     }
 }
 
+/* The offset of the second chunk frame of member 0 (ntds.dit) of the small
+ * archive in m, whose member record is at member_rec: the first zstd magic
+ * after its first chunk's. */
+static uint64_t second_chunk(const struct membuf *m, uint64_t member_rec)
+{
+    uint32_t rec_len = 8u + ((uint32_t)m->p[member_rec + 4] | (uint32_t)m->p[member_rec + 5] << 8);
+    uint64_t chunk1 = member_rec + rec_len + 4;
+    while (!(m->p[chunk1] == 0x28 && m->p[chunk1 + 1] == 0xB5 && m->p[chunk1 + 2] == 0x2F))
+        chunk1++;
+    return chunk1;
+}
+
 /* A damaged chunk is named: member, chunk number and byte offset. The byte
  * changed is a literal, so the frame still decodes, to wrong content: verify's
  * first pass (no Content_Checksum) sees only the member's Content_Hash fail,
@@ -452,14 +464,8 @@ TEST(damage_report_names_member_chunk_and_offset)
     const struct adbk_entry *e = adbk_reader_member(r, 0);
     /* Damage the middle of the second chunk frame of ntds.dit. */
     struct adbk_verify_result vr;
-    uint64_t member_rec = e->offset;
+    uint64_t chunk1 = second_chunk(&m, e->offset);
     adbk_reader_close(r);
-    uint32_t rec_len = 8u + ((uint32_t)m.p[member_rec + 4] | (uint32_t)m.p[member_rec + 5] << 8);
-    uint64_t chunk0 = member_rec + rec_len;
-    /* chunk 0's length: find the next zstd magic after it */
-    uint64_t chunk1 = chunk0 + 4;
-    while (!(m.p[chunk1] == 0x28 && m.p[chunk1 + 1] == 0xB5 && m.p[chunk1 + 2] == 0x2F))
-        chunk1++;
     m.p[chunk1 + 20] ^= 0x55;
     REQUIRE_STATUS(ADBK_OK, adbk_reader_open_source(&src, NULL, &r, &err), &err);
     struct found f = {0, -2, -2, 0, ADBK_OK};
@@ -505,14 +511,10 @@ TEST(quick_check_reads_stored_bytes_only)
     EXPECT_EQ_U64(0, quick.content_bytes);
     EXPECT_EQ_U64(full.frames_checked, quick.frames_checked);
     EXPECT_EQ_U64(m.len, quick.bytes_checked);
-    uint64_t member_rec = adbk_reader_member(r, 0)->offset;
+    uint64_t chunk1 = second_chunk(&m, adbk_reader_member(r, 0)->offset);
     adbk_reader_close(r);
 
     /* A damaged chunk: found and named (member, chunk, offset). */
-    uint32_t rec_len = 8u + ((uint32_t)m.p[member_rec + 4] | (uint32_t)m.p[member_rec + 5] << 8);
-    uint64_t chunk0 = member_rec + rec_len, chunk1 = chunk0 + 4;
-    while (!(m.p[chunk1] == 0x28 && m.p[chunk1 + 1] == 0xB5 && m.p[chunk1 + 2] == 0x2F))
-        chunk1++;
     m.p[chunk1 + 20] ^= 0x55;
     REQUIRE_STATUS(ADBK_OK, adbk_reader_open_source(&src, NULL, &r, &err), &err);
     struct found f = {0, -2, -2, 0, ADBK_OK};
