@@ -35,11 +35,11 @@
 #include "frame.h"
 #include "keyrec.h"
 #include "reader_private.h"
+#include "xxh.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "xxh.h"
 #include <zstd.h>
 #include <zstd_errors.h>
 

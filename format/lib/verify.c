@@ -22,12 +22,12 @@
 #include "frame.h"
 #include "keyrec.h"
 #include "reader_private.h"
+#include "xxh.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "xxh.h"
 
 struct vctx {
     const struct adbk_verify_callbacks *cb;
