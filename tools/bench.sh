@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench.sh - the benchmark of issues 2 and 4: adbk against tar | zstd on the
+# bench.sh - the benchmark of issues 2, 4 and 17: adbk against tar | zstd on the
 # same data.
 #
 # usage: tools/bench.sh [--size MIB] [--runs N] [--big-gib G] [--keep]
@@ -15,16 +15,24 @@
 #               since adbk syncs its archive (and folder) before renaming it.
 #   2. verify   'adbk-verify -q X.adbk'  vs  'zstd -t -q Y.tar.zst' (median of N);
 #               for information also 'zstd -t' on the .adbk itself.
+#      quick    'adbk-verify --quick X.adbk' (every stored byte against its
+#               writer's checksums, nothing decompressed) vs the same zstd -t.
+#      extract  'adbk extract -C DIR X.adbk' (the whole archive, to files) vs
+#               'zstd -dc Y.tar.zst | tar -x', and against adbk-verify's time.
 #      threads  'adbk create -T 1' vs '-T 2', 'adbk-verify -T 1' vs '-T 2' (median
 #               of N): how they scale from one core to two.
-#      limit    what the cores allow: 'zstd -b3 -T1 -B4194304 -i3 -r DATA' (zstd
+#      limit    what the cores allow: 'zstd -b3 -T1 -B4194304 -i1 -r DATA' (zstd
 #               level 3 on independent 4 MiB blocks, in memory, one core), its
-#               compression and decompression MB/s times the number of cores;
-#               adbk create's, backup's (against the compression limit of this
-#               data, not the DC's) and verify's MB/s as a share of it, and the
-#               1-thread runs as a share of one core's.
-#   3. memory   peak RSS (GNU time %M) of adbk create, adbk-verify, zstd in
-#               tar | zstd, zstd -t, and of adbk create/verify on the big archive.
+#               compression and decompression MB/s times the number of cores,
+#               in N rounds that alternate it with 'adbk create' and
+#               'adbk-verify' (default threads): each round's create and verify
+#               MB/s as a share of that round's limit, and the medians, so that
+#               the machine's drift moves both sides of each ratio alike. Also
+#               backup's share (against the compression limit of this data, not
+#               the DC's) and the 1-thread runs as a share of one core's.
+#   3. memory   peak RSS (GNU time %M) of adbk create, adbk-verify (and --quick),
+#               adbk extract, adbk list, zstd in tar | zstd, zstd -t, and of adbk
+#               create/verify on the big archive.
 #   4. list     'adbk list' on a big archive of G GiB of content, made cheaply
 #               from the data folder plus a sparse file (adbk create -1); hyperfine
 #               -N, warm (--warmup 3) and cold-ish (the file's pages evicted with
@@ -212,6 +220,21 @@ mem() { # KEY COMMAND...: runs COMMAND under GNU time, stores its max RSS
     /usr/bin/time -f %M -o "$work/mem.$k" "$@"
     put "mem_$k" "$(tail -n 1 "$work/mem.$k")"
 }
+secs() { # COMMAND...: runs it, prints its wall seconds
+    local t0
+    t0=$(date +%s.%N)
+    "$@" >/dev/null 2>&1 || die "'$*' failed"
+    python3 -c "print($(date +%s.%N) - $t0)"
+}
+zbench() { # PATH...: one core's zstd -3 on independent 4 MiB blocks, in memory: prints 'C D' MB/s
+    zstd -b3 -T1 -B4194304 -i1 -r "$@" >"$work/zbench.txt" 2>&1 ||
+        { cat "$work/zbench.txt" >&2; die "zstd -b failed"; }
+    # The last line reads '3#NAME : IN -> OUT (xR), C MB/s, D MB/s' (after \r updates).
+    local cd
+    cd=$(tr '\r' '\n' <"$work/zbench.txt" | sed -n 's/.*, *\([0-9.]*\) MB\/s, *\([0-9.]*\) MB\/s.*/\1 \2/p' | tail -n 1)
+    [ -n "$cd" ] || { cat "$work/zbench.txt" >&2; die "cannot read the MB/s of zstd -b (above)"; }
+    echo "$cd"
+}
 put loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 put build_note "$build_note"
 
@@ -274,9 +297,22 @@ wait_for_idle
 mark verify_a
 hf --warmup 1 --runs "$runs" --export-json "$work/verify.json" \
     -n "adbk-verify" "'$verify' -q '$X'" \
+    -n "adbk-verify --quick" "'$verify' -q --quick '$X'" \
     -n "zstd -t (tar.zst)" "zstd -t -q '$Y'" \
     -n "zstd -t (adbk)" "zstd -t -q '$X'"
 mark verify_b
+
+# ------------------------------------------------------------------ extract
+EX="$work/ex"
+say "2/4 extract: adbk extract vs zstd -dc | tar -x, $runs runs each (+1 warmup)"
+wait_for_idle
+mark extract_a
+hf --warmup 1 --runs "$runs" --export-json "$work/extract.json" \
+    --prepare "rm -rf '$EX' && mkdir '$EX'" --prepare "rm -rf '$EX' && mkdir '$EX'" \
+    -n "adbk extract" "'$adbk' extract -q -C '$EX' '$X'" \
+    -n "zstd -dc | tar -x" "zstd -dc -q '$Y' | tar -xf - -C '$EX'"
+mark extract_b
+rm -rf "$EX"
 
 # ------------------------------------------------------------------ threads, limit
 say "2/4 threads: adbk create and adbk-verify at -T 1 and -T 2, $runs runs each (+1 warmup)"
@@ -290,25 +326,27 @@ hf --warmup 1 --runs "$runs" --export-json "$work/threads-verify.json" \
     -n "adbk-verify -T 1" "'$verify' -q -T 1 '$X'" \
     -n "adbk-verify -T 2" "'$verify' -q -T 2 '$X'"
 mark threads_b
-say "2/4 limit: zstd -b3 -T1 -B4194304 -i3 -r DATA (one core, in memory)"
+say "2/4 limit: $runs rounds of zstd -b3 -T1 -B4194304 -i1 -r DATA (one core, in memory), adbk create, adbk-verify"
 wait_for_idle
 mark limit_a
-zstd -b3 -T1 -B4194304 -i3 -r "$data" >"$work/zbench.txt" 2>&1 ||
-    { cat "$work/zbench.txt" >&2; die "zstd -b failed"; }
+: >"$work/rounds.txt"
+for round in $(seq 1 "$runs"); do
+    zb=$(zbench "$data")
+    rc_s=$(secs "$adbk" create -q -f -o "$X" "$data")
+    rv_s=$(secs "$verify" -q "$X")
+    echo "$zb $rc_s $rv_s" >>"$work/rounds.txt"
+done
 mark limit_b
-# The last line reads '3#NAME : IN -> OUT (xR), C MB/s, D MB/s' (after \r updates).
-read -r zb_c zb_d <<EOF2 || true
-$(tr '\r' '\n' <"$work/zbench.txt" | sed -n 's/.*, *\([0-9.]*\) MB\/s, *\([0-9.]*\) MB\/s.*/\1 \2/p' | tail -n 1)
-EOF2
-[ -n "${zb_c:-}" ] && [ -n "${zb_d:-}" ] ||
-    { cat "$work/zbench.txt" >&2; die "cannot read the MB/s of zstd -b (above)"; }
-put zbench_c "$zb_c"
-put zbench_d "$zb_d"
 
 # ------------------------------------------------------------------ 3. memory
 say "3/4 peak memory (GNU time %M, KiB)"
 mem create "$adbk" create -q -f -o "$X" "$data"
 mem verify "$verify" -q "$X"
+mem quick "$verify" -q --quick "$X"
+rm -rf "$EX" && mkdir "$EX"
+mem extract "$adbk" extract -q -C "$EX" "$X"
+rm -rf "$EX"
+mem list "$adbk" list "$X" >/dev/null
 tar -cf - -C "$parent" "$base" | /usr/bin/time -f %M -o "$work/mem.zstd" zstd -3 -T2 -q -f -o "$Y"
 put mem_zstd "$(tail -n 1 "$work/mem.zstd")"
 mem zstd_t zstd -t -q "$Y"
@@ -338,6 +376,10 @@ if [ "$big_gib" -gt 0 ]; then
     read -r big_verify_s big_verify_kib <"$work/bigv.time"
     put big_verify_s "$big_verify_s"
     put mem_big_verify "$big_verify_kib"
+    /usr/bin/time -f '%e %M' -o "$work/bigq.time" "$verify" -q --quick "$B"
+    read -r big_quick_s big_quick_kib <"$work/bigq.time"
+    put big_quick_s "$big_quick_s"
+    put mem_big_quick "$big_quick_kib"
     cat >"$work/evict.py" <<'EOF'
 import os, sys
 fd = os.open(sys.argv[1], os.O_RDONLY)
@@ -402,6 +444,12 @@ PY
         -n "adbk backup" "'$adbk' backup --dcsim '$dc' -o '$BK' -f -q --no-truncate-logs" \
         -n "tar | zstd -3 -T2 (same files)" "tar -cf - -C '$work/tarset' $files | zstd -3 -T2 -q -f -o '$BT'"
     mark backup_b
+    say "   the DC's own limit: $runs rounds of zstd -b3 -T1 -B4194304 -i1 over the same files, then adbk backup"
+    : >"$work/brounds.txt"
+    for round in $(seq 1 "$runs"); do
+        zb=$(cd "$work/tarset" && zbench $files)
+        echo "$zb $(secs "$adbk" backup --dcsim "$dc" -o "$BK" -f -q --no-truncate-logs)" >>"$work/brounds.txt"
+    done
     "$adbk" list --json "$BK" >"$work/B.list.json"
     put backup_in_bytes "$(python3 -c 'import json,sys; print(sum(m["size"] for m in json.load(open(sys.argv[1]))["members"]))' "$work/B.list.json")"
     put backup_bytes "$(stat -c %s "$BK")"
@@ -457,6 +505,7 @@ def hyper(name):
         return {}
     return {x["command"]: x for x in json.load(open(p))["results"]}
 cr, vr, lr, lc = hyper("create.json"), hyper("verify.json"), hyper("list.json"), hyper("list-cold.json")
+xr = hyper("extract.json")
 br = hyper("backup.json")
 tr = {**hyper("threads.json"), **hyper("threads-verify.json")}
 inb = int(r.get("in_bytes", 0))
@@ -470,7 +519,7 @@ def others(phase):
     total = (b[1] - a[1]) / clk
     other = (b[0] - a[0]) / clk - (b[2] - a[2])
     return max(0.0, other / total * 100) if total > 0 else None
-busy = {ph: others(ph) for ph in ("create", "verify", "threads", "limit", "list", "backup")}
+busy = {ph: others(ph) for ph in ("create", "verify", "extract", "threads", "limit", "list", "backup")}
 mb = lambda t: inb / t / 1e6
 res = {
     "machine": {"nproc": int(nproc), "cpu": cpu, "kernel": kernel, "zstd": zver, "adbk": aver,
@@ -490,6 +539,7 @@ if cr:
     v_adbk = vr["adbk-verify"]["median"]
     v_zt = vr["zstd -t (tar.zst)"]["median"]
     v_zta = vr["zstd -t (adbk)"]["median"]
+    v_q = vr["adbk-verify --quick"]["median"]
     res["params"].update({"data": r["datagen"], "input_bytes": inb, "input_files": int(r["in_files"]),
                           "data_seconds": float(r["gen_s"])})
     res["create"] = {"adbk_s": t_adbk, "tar_zstd_s": t_tz, "tar_zstd_fsync_s": t_tzs,
@@ -499,11 +549,23 @@ if cr:
                "adbk_ratio": ratio_adbk, "tar_zstd_ratio": ratio_tz, "ratio_diff_pct": ratio_diff,
                "adbk_all_s": cr["adbk create"]["times"], "tar_zstd_all_s": cr["tar | zstd -3 -T2"]["times"]}
     res["verify"] = {"adbk_verify_s": v_adbk, "zstd_t_s": v_zt, "zstd_t_on_adbk_s": v_zta,
-               "adbk_verify_MBps": mb(v_adbk), "zstd_t_MBps": mb(v_zt), "speed_ratio": v_zt / v_adbk}
+               "adbk_verify_MBps": mb(v_adbk), "zstd_t_MBps": mb(v_zt), "speed_ratio": v_zt / v_adbk,
+               "quick_s": v_q, "quick_archive_MBps": int(r["x_bytes"]) / v_q / 1e6,
+               "quick_speed_ratio": v_zt / v_q}
     targets += [
         ("create speed: tar|zstd time / adbk time", ">= 1.00", f"{t_tz / t_adbk:.3f}", t_tz / t_adbk >= 1.0),
         ("compression ratio: adbk vs tar|zstd", ">= -1.00 %", f"{ratio_diff:+.2f} %", ratio_diff >= -1.0),
         ("verify speed: zstd -t time / adbk-verify time", ">= 1.70", f"{v_zt / v_adbk:.3f}", v_zt / v_adbk >= 1.7),
+        ("quick check speed: zstd -t time / adbk-verify --quick time", ">= 4.00", f"{v_zt / v_q:.3f}", v_zt / v_q >= 4.0),
+    ]
+if xr and cr:
+    x_adbk = xr["adbk extract"]["median"]
+    x_tz = xr["zstd -dc | tar -x"]["median"]
+    res["extract"] = {"adbk_s": x_adbk, "zstd_tar_s": x_tz, "adbk_MBps": mb(x_adbk),
+                      "zstd_tar_MBps": mb(x_tz), "speed_ratio": x_tz / x_adbk,
+                      "vs_verify": v_adbk / x_adbk}
+    targets += [
+        ("extract speed: adbk-verify time / adbk extract time", ">= 1.00", f"{v_adbk / x_adbk:.3f}", v_adbk / x_adbk >= 1.0),
     ]
 if br:
     b_adbk = br["adbk backup"]["median"]
@@ -530,7 +592,7 @@ if lr:
     res["list"] = {"content_bytes": int(r["big_content_bytes"]), "file_bytes": int(r["big_file_bytes"]),
                    "disk_bytes": int(r["big_disk_bytes"]), "members": int(r["big_members"]),
                    "chunks": int(r["big_chunks"]), "create_s": float(r["big_create_s"]),
-                   "verify_s": float(r["big_verify_s"]),
+                   "verify_s": float(r["big_verify_s"]), "quick_s": float(r["big_quick_s"]),
                    "warm_mean_ms": lw["mean"] * 1e3, "warm_median_ms": lw["median"] * 1e3,
                    "warm_max_ms": lw["max"] * 1e3}
     if lcold:
@@ -540,26 +602,51 @@ if lr:
                     f"{lw['median'] * 1e3:.2f} ms", lw["median"] * 1e3 < 10))
 mc = max(mem.get("create", 0), mem.get("big_create", 0))
 mv = max(mem.get("verify", 0), mem.get("big_verify", 0))
+mq = max(mem.get("quick", 0), mem.get("big_quick", 0))
 if cr:
     targets.append(("peak memory adbk create" + (" (max of both sizes)" if "big_create" in mem else ""),
                     "< 64 MiB", f"{mc / 1024:.1f} MiB", mc < 64 * 1024))
     targets.append(("peak memory adbk-verify" + (" (max of both sizes)" if "big_verify" in mem else ""),
                     "< 64 MiB", f"{mv / 1024:.1f} MiB", mv < 64 * 1024))
-# What the cores allow: one core's zstd -b figures times the cores.
+    targets.append(("peak memory adbk-verify --quick" + (" (max of both sizes)" if "big_quick" in mem else ""),
+                    "< 64 MiB", f"{mq / 1024:.1f} MiB", mq < 64 * 1024))
+    for k, name in (("extract", "adbk extract"), ("list", "adbk list")):
+        if k in mem:
+            targets.append((f"peak memory {name}", "< 64 MiB", f"{mem[k] / 1024:.1f} MiB", mem[k] < 64 * 1024))
 limit = None
-if "zbench_c" in r:
+rounds = []
+if os.path.exists(os.path.join(work, "rounds.txt")):
+    rounds = [[float(x) for x in l.split()] for l in open(os.path.join(work, "rounds.txt")) if l.strip()]
+if rounds and cr:
     n = int(nproc)
-    zc, zd = float(r["zbench_c"]), float(r["zbench_d"])
-    limit = {"command": "zstd -b3 -T1 -B4194304 -i3 -r DATA", "cores": n,
-             "compress_1core_MBps": zc, "decompress_1core_MBps": zd,
-             "compress_limit_MBps": zc * n, "decompress_limit_MBps": zd * n}
-    if cr:
-        limit["create_share"] = mb(t_adbk) / (zc * n)
-        limit["verify_share"] = mb(v_adbk) / (zd * n)
-    if br:
-        limit["backup_share"] = res["backup"]["adbk_MBps"] / (zc * n)
-        limit["backup_note"] = "against the compression limit of the create data, not the DC's"
+    med = lambda v: sorted(v)[len(v) // 2] if len(v) % 2 else sum(sorted(v)[len(v) // 2 - 1:len(v) // 2 + 1]) / 2
+    cs = [mb(c) / (zc * n) for zc, zd, c, v in rounds]
+    vs = [mb(v) / (zd * n) for zc, zd, c, v in rounds]
+    limit = {"command": "zstd -b3 -T1 -B4194304 -i1 -r DATA", "cores": n, "rounds": len(rounds),
+             "compress_1core_MBps": med([x[0] for x in rounds]),
+             "decompress_1core_MBps": med([x[1] for x in rounds]),
+             "create_share": med(cs), "verify_share": med(vs),
+             "create_shares": cs, "verify_shares": vs,
+             "create_MBps": [mb(x[2]) for x in rounds], "verify_MBps": [mb(x[3]) for x in rounds]}
+    limit["compress_limit_MBps"] = limit["compress_1core_MBps"] * n
+    limit["decompress_limit_MBps"] = limit["decompress_1core_MBps"] * n
+    targets += [
+        ("create: share of what the cores allow (median of rounds)", ">= 90 %", f"{limit['create_share'] * 100:.1f} %", limit["create_share"] >= 0.9),
+        ("verify: share of what the cores allow (median of rounds)", ">= 90 %", f"{limit['verify_share'] * 100:.1f} %", limit["verify_share"] >= 0.9),
+    ]
     res["limit"] = limit
+brounds = []
+if os.path.exists(os.path.join(work, "brounds.txt")):
+    brounds = [[float(x) for x in l.split()] for l in open(os.path.join(work, "brounds.txt")) if l.strip()]
+if brounds and br:
+    n = int(nproc)
+    med = lambda v: sorted(v)[len(v) // 2] if len(v) % 2 else sum(sorted(v)[len(v) // 2 - 1:len(v) // 2 + 1]) / 2
+    b_in = int(r["backup_in_bytes"])
+    bs = [b_in / t / 1e6 / (zc * n) for zc, zd, t in brounds]
+    res["backup"]["limit"] = {"command": "zstd -b3 -T1 -B4194304 -i1 (the DC's files)", "rounds": len(brounds),
+                              "compress_1core_MBps": med([x[0] for x in brounds]), "shares": bs, "share": med(bs)}
+    targets.append(("backup: share of what the cores allow on the DC's files (median of rounds)", ">= 90 %",
+                    f"{med(bs) * 100:.1f} %", med(bs) >= 0.9))
 if tr:
     th = {}
     for what, key, one in (("create", "adbk create", "compress"), ("verify", "adbk-verify", "decompress")):
@@ -579,7 +666,7 @@ L = []
 p = L.append
 m = res["machine"]
 p("")
-p("adbk benchmark (issues 2 and 4)")
+p("adbk benchmark (issues 2, 4 and 17)")
 p(f"machine   {m['nproc']} cores, {m['cpu']}, {m['kernel']}")
 p(f"tools     {m['adbk']}; {m['zstd']}; {m['hyperfine']}")
 p(f"load      {m['loadavg_start']} at start, {m['loadavg_end']} at end (1/5/15 min)")
@@ -602,6 +689,13 @@ if cr:
     p(f"          zstd -t (tar.zst) {v_zt:8.3f} s  {mb(v_zt):8.1f} MB/s")
     p(f"          zstd -t (adbk)    {v_zta:8.3f} s  {mb(v_zta):8.1f} MB/s  (information)")
     p(f"          speed ratio {v_zt / v_adbk:.3f}")
+    p(f"quick     adbk-verify --quick {v_q:6.3f} s  {int(r['x_bytes']) / v_q / 1e6:8.1f} MB/s of archive, nothing decompressed;"
+      f" {v_zt / v_q:.2f}x zstd -t's speed")
+if xr and cr:
+    x = res["extract"]
+    p(f"extract   adbk extract      {x_adbk:8.3f} s  {mb(x_adbk):8.1f} MB/s")
+    p(f"          zstd -dc | tar -x {x_tz:8.3f} s  {mb(x_tz):8.1f} MB/s")
+    p(f"          speed ratio {x_tz / x_adbk:.3f}; adbk-verify time / extract time {v_adbk / x_adbk:.3f}")
 if br:
     b = res["backup"]
     p(f"backup    adbk backup       {b_adbk:8.3f} s  {b['adbk_MBps']:8.1f} MB/s  {b_in:>13} bytes in -> {int(r['backup_bytes']):>12}  ratio {b_ratio:.4f}")
@@ -614,23 +708,31 @@ if limit:
     p(f"          x {limit['cores']} cores: {limit['compress_limit_MBps']:.1f} MB/s for create, "
       f"{limit['decompress_limit_MBps']:.1f} MB/s for verify")
     if "create_share" in limit:
-        p(f"          adbk create {limit['create_share'] * 100:.1f} % of it, adbk-verify {limit['verify_share'] * 100:.1f} %")
-    if "backup_share" in limit:
-        p(f"          adbk backup {limit['backup_share'] * 100:.1f} % (of the create data's limit; the DC's data compresses differently)")
+        p(f"          medians of {limit['rounds']} rounds, each zstd -b then adbk create then adbk-verify: adbk create "
+          f"{limit['create_share'] * 100:.1f} % of it, adbk-verify {limit['verify_share'] * 100:.1f} %")
+        p("          per round: create " + ", ".join(f"{x * 100:.0f} %" for x in limit["create_shares"]) +
+          "; verify " + ", ".join(f"{x * 100:.0f} %" for x in limit["verify_shares"]))
+if br and "limit" in res["backup"]:
+    bl = res["backup"]["limit"]
+    p(f"          the DC's files: {bl['compress_1core_MBps']:.1f} MB/s compressing on one core (median of {bl['rounds']}); adbk backup "
+      f"{bl['share'] * 100:.1f} % of {int(nproc)} cores' (per round: " + ", ".join(f"{x * 100:.0f} %" for x in bl["shares"]) + ")")
 for what, t in res.get("threads", {}).items():
     shares = ""
     if "T1_share_of_1core" in t:
         shares = f"; {t['T1_share_of_1core'] * 100:.1f} % of one core, {t['T2_share_of_2cores'] * 100:.1f} % of two"
     p(f"threads   {what:<6} -T 1 {t['T1_s']:7.3f} s {t['T1_MBps']:8.1f} MB/s, -T 2 {t['T2_s']:7.3f} s "
       f"{t['T2_MBps']:8.1f} MB/s: x{t['speedup']:.2f}{shares}")
-names = {"create": "adbk create", "verify": "adbk-verify", "zstd": "zstd -3 -T2 (in tar|zstd)",
+names = {"create": "adbk create", "verify": "adbk-verify", "quick": "adbk-verify --quick",
+         "extract": "adbk extract", "list": "adbk list", "zstd": "zstd -3 -T2 (in tar|zstd)",
          "backup": "adbk backup", "backup_zstd": "zstd -3 -T2 (tar|zstd of the DC files)",
-         "zstd_t": "zstd -t", "big_create": f"adbk create -1, {big_gib} GiB", "big_verify": f"adbk-verify, {big_gib} GiB"}
+         "zstd_t": "zstd -t", "big_create": f"adbk create -1, {big_gib} GiB", "big_verify": f"adbk-verify, {big_gib} GiB",
+         "big_quick": f"adbk-verify --quick, {big_gib} GiB"}
 p("memory    " + "; ".join(f"{names.get(k, k)} {v / 1024:.1f} MiB" for k, v in mem.items()))
 if lr:
     l = res["list"]
     p(f"list      archive: {l['content_bytes']} bytes of content in {l['members']} members, {l['chunks']} chunks;")
-    p(f"          {l['file_bytes']} bytes long, {l['disk_bytes']} on disk; packed in {l['create_s']:.1f} s, verified in {l['verify_s']:.1f} s")
+    p(f"          {l['file_bytes']} bytes long, {l['disk_bytes']} on disk; packed in {l['create_s']:.1f} s, verified in {l['verify_s']:.1f} s"
+      f" (--quick {l['quick_s']:.1f} s)")
     p(f"          adbk list warm: mean {l['warm_mean_ms']:.2f} ms, median {l['warm_median_ms']:.2f} ms, max {l['warm_max_ms']:.2f} ms")
     if "cold_mean_ms" in l:
         p(f"          adbk list cold-ish (fadvise DONTNEED): mean {l['cold_mean_ms']:.2f} ms, median {l['cold_median_ms']:.2f} ms")

@@ -557,6 +557,23 @@ ADBK_API
 adbk_status adbk_reader_verify(struct adbk_reader *r, const struct adbk_verify_callbacks *cb,
                                struct adbk_verify_result *result_out, struct adbk_error *err);
 
+/* The quick check (FORMAT.md 8, "The quick check"): that the file holds
+ * exactly the bytes its writer wrote, without decompressing (or decrypting)
+ * anything. Every record checksum, every chunk frame's header, size and
+ * checksum field against the seek table and section 3.3, every member's
+ * Span_Hash over its stored bytes (and its signed Span_Digest when signed),
+ * and the seek table against the frames. It does not prove that the chunks
+ * decompress to the members' content (adbk_reader_verify does): a copy that
+ * passes holds what was written; whether what was written was right is the
+ * full verify's question. A member whose span fails is decoded to name the
+ * damaged chunk. content_bytes is 0 in the result. Statuses as
+ * adbk_reader_verify's. */
+ADBK_API
+adbk_status adbk_reader_verify_quick(struct adbk_reader *r,
+                                     const struct adbk_verify_callbacks *cb,
+                                     struct adbk_verify_result *result_out,
+                                     struct adbk_error *err);
+
 /* Sequential input: reads up to len bytes into buf and sets *got (0 at the
  * end of the input); returns 0, or an errno value. */
 typedef int (*adbk_read_fn)(void *ctx, void *buf, size_t len, size_t *got);

@@ -35,11 +35,11 @@
 #include "frame.h"
 #include "keyrec.h"
 #include "reader_private.h"
+#include "xxh.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
@@ -107,6 +107,14 @@ bool scan_report(struct scan *s, adbk_status st, long member, int64_t chunk, uin
         snprintf(s->stop_err.message, sizeof s->stop_err.message, "%s", msg);
     }
     return go_on;
+}
+
+/* Whether chunks are decrypted and decompressed: not when locked (no key),
+ * nor for the quick check, which takes every stored byte against the hashes
+ * its writer recorded and leaves the content alone. */
+static bool decodes(const struct scan *s)
+{
+    return !s->r->info.locked && !s->h.quick;
 }
 
 /* ------------------------------------------------------------ worker */
@@ -177,7 +185,7 @@ static bool open_chunk_record(struct dslot *sl, const uint8_t **in, size_t *csiz
                    (unsigned long long)sr.number, (unsigned long long)sr.chunk);
         return false;
     }
-    if (!r->unlocked)
+    if (!decodes(sl->s))
         return true;
     uint8_t *pt = (uint8_t *)sr.sealed; /* in place: the slot's own buffer */
     if (!sealed_open(&r->keys, REC_CHK, body, &sr, pt)) {
@@ -200,7 +208,7 @@ static void decompress_job(void *arg, unsigned worker)
     sl->st = ADBK_OK;
     if (sl->s->h.digests)
         frame_digest(sl->in, sl->csize, sl->digest);
-    if (r->info.encrypted && (!open_chunk_record(sl, &in, &csize) || !r->unlocked))
+    if (r->info.encrypted && (!open_chunk_record(sl, &in, &csize) || !decodes(sl->s)))
         return;
     if (!chunk_header_ok(sl, in, csize))
         return;
@@ -216,6 +224,8 @@ static void decompress_job(void *arg, unsigned worker)
                    chunk_checksum(in, csize), sl->checksum);
         return;
     }
+    if (!decodes(sl->s))
+        return; /* quick: the frame is whole and in place; its bytes are in the span hash */
     size_t z = ZSTD_decompressDCtx(sl->s->dctx[worker], sl->out, sl->dsize, in, csize);
     if (ZSTD_isError(z))
         chunk_fail(sl, ZSTD_getErrorCode(z) == ZSTD_error_checksum_wrong ? ADBK_E_CHECKSUM
@@ -267,7 +277,7 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
                 dlist_add(&s->dl, sm->rec_digest[1]);
                 dlist_final(&s->dl, sm->digest);
             }
-            if (!s->r->info.locked) {
+            if (decodes(s)) {
                 XXH128_canonical_t c;
                 XXH128_canonicalFromHash(&c, XXH3_128bits_digest(s->content));
                 memcpy(sm->content_hash, c.digest, 16);
@@ -289,7 +299,7 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
                 return ADBK_OK;
             }
         }
-        if (!s->cur_damaged && !s->stopped && !s->r->info.locked) {
+        if (!s->cur_damaged && !s->stopped && decodes(s)) {
             XXH128_canonical_t c;
             XXH128_canonicalFromHash(&c, XXH3_128bits_digest(s->content));
             if (memcmp(c.digest, e->xxh128, 16) != 0 && s->h.recheck) {
@@ -320,8 +330,8 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
     }
     if (s->h.digests)
         dlist_add(&s->dl, sl->digest);
-    if (s->r->info.locked)
-        return ADBK_OK; /* nothing decrypted: the chunk record was checked in clear */
+    if (!decodes(s))
+        return ADBK_OK; /* locked or quick: the stored bytes were checked, not the content */
     if (s->r->streaming) {
         /* Every chunk but a member's last holds Chunk_Size bytes (3.3): the
          * seek table is not there yet to say so. */
@@ -730,7 +740,7 @@ adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, s
     if (out_cap > largest && !r->streaming) /* a stream's sizes come last */
         out_cap = (size_t)largest;
     s->out_cap = out_cap;
-    uint64_t per_slot = (uint64_t)s->in_cap + out_cap;
+    uint64_t per_slot = (uint64_t)s->in_cap + (decodes(s) ? out_cap : 1);
     if (s->nslots > r->memory / per_slot)
         s->nslots = r->memory / per_slot ? (unsigned)(r->memory / per_slot) : 1;
     s->dctx = calloc(s->nworkers, sizeof *s->dctx);
@@ -749,7 +759,7 @@ adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, s
         s->slots[i].s = s;
         s->slots[i].index = i;
         s->slots[i].in = malloc(s->in_cap);
-        s->slots[i].out = malloc(out_cap);
+        s->slots[i].out = malloc(decodes(s) ? out_cap : 1);
         if (!s->slots[i].in || !s->slots[i].out) {
             free(s->slots[i].in);
             free(s->slots[i].out);

@@ -4,10 +4,10 @@
  * name and refuses archives that repeat a name.
  */
 #include "internal.h"
+#include "xxh.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 static size_t slot_of(const struct nameset *s, const char *name)
 {

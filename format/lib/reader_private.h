@@ -139,6 +139,10 @@ struct scan_hooks {
      * second, checked pass that names the damaged chunk. NULL: every chunk's
      * Content_Checksum is checked and every finding reported. */
     void (*recheck)(void *ctx, size_t member);
+    /* The quick check (adbk_reader_verify_quick): chunks are checked as
+     * stored (frame header, size, seek-table entry, the span hash) and
+     * neither decrypted nor decompressed. */
+    bool quick;
 };
 
 adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, struct scan **out,

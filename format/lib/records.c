@@ -12,10 +12,10 @@
 #include "records.h"
 
 #include "internal.h"
+#include "xxh.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 /* ------------------------------------------------------------ magic numbers */
 

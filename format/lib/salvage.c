@@ -57,11 +57,11 @@
 #include "internal.h"
 #include "keyrec.h"
 #include "records.h"
+#include "xxh.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 #include <zstd.h>
 
 #define SMALL_REC_MAX (1u << 20)       /* header, member and member-end records */

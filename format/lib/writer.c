@@ -36,6 +36,7 @@
 #include "frame.h"
 #include "internal.h"
 #include "records.h"
+#include "xxh.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -43,7 +44,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
-#include <xxhash.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 

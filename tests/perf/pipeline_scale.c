@@ -11,11 +11,14 @@
  * it does not keep up with 16 workers, the single-threaded parts are the
  * bottleneck there.
  *
- * For each thread count the program streams --mib MiB through a writer into a
- * counting sink and prints MB/s (content bytes per wall second) and the
- * caller thread's CPU time: content bytes per caller-CPU second is what the
- * caller's thread allows at most, however many cores compress. It never
- * asserts a speed. Unless --no-check, it then writes a smaller archive of
+ * For each thread count the program streams --mib MiB through a writer into
+ * memory and prints MB/s (content bytes per wall second) and the caller
+ * thread's CPU time: content bytes per caller-CPU second is what the caller's
+ * thread allows at most, however many cores compress. Then it verifies that
+ * archive (adbk_reader_verify, the same thread count) and prints the same two
+ * figures for the reader, whose workers then only copy the stored blocks: the
+ * reading thread reads, hashes the stored bytes (Span_Hash) and, in order,
+ * every content byte (Content_Hash). It never asserts a speed. Unless --no-check, it then writes a smaller archive of
  * several members with the same thread count into memory and checks it:
  * adbk_verify_stream finds it intact, every member has its name, size and
  * chunk count, and its chunks are stored (the archive is larger than its
@@ -145,6 +148,41 @@ static int write_archive(struct run *r)
     return 0;
 }
 
+static int mem_read_at(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    const struct mem_sink *m = ctx;
+    if (off > m->len || len > m->len - off)
+        return EIO;
+    memcpy(buf, m->buf + off, len);
+    return 0;
+}
+
+/* Verifies the archive r wrote, with r's thread count: wall and caller CPU
+ * seconds into *wall and *caller, content bytes checked into *content. */
+static int verify_archive(struct run *r, double *wall, double *caller, uint64_t *content)
+{
+    struct adbk_source src = {.read_at = mem_read_at, .ctx = &r->sink, .size = r->sink.len,
+                              .name = "pipeline"};
+    struct adbk_reader_options ro = {.threads = r->threads};
+    struct adbk_reader *rd = NULL;
+    struct adbk_verify_result res = {0};
+    struct adbk_error err = {0};
+    double t0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_THREAD_CPUTIME_ID);
+    adbk_status st = adbk_reader_open_source(&src, &ro, &rd, &err);
+    if (st == ADBK_OK)
+        st = adbk_reader_verify(rd, NULL, &res, &err);
+    *wall = now(CLOCK_MONOTONIC) - t0;
+    *caller = now(CLOCK_THREAD_CPUTIME_ID) - c0;
+    *content = res.content_bytes;
+    adbk_reader_close(rd);
+    if (st != ADBK_OK) {
+        fprintf(stderr, "pipeline_scale: verifying with %u threads: %s\n", r->threads,
+                err.message);
+        return -1;
+    }
+    return 0;
+}
+
 struct mem_read {
     const uint8_t *p;
     uint64_t len, at;
@@ -261,8 +299,8 @@ int main(int argc, char **argv)
     uint64_t sizes[4] = {total / 4, total / 4, total / 4, total - 3 * (total / 4)};
     printf("pipeline_scale: %" PRIu64 " MiB, chunks of %u KiB stored (no compression), %u cores\n",
            mib, chunk_kib, adbk_cpu_count());
-    printf("%7s %9s %8s %11s %12s  %s\n", "threads", "MB/s", "CPU%", "caller CPU%",
-           "caller MB/s", "check");
+    printf("%7s %9s %8s %11s %12s %10s %12s  %s\n", "threads", "MB/s", "CPU%", "caller CPU%",
+           "caller MB/s", "verify MB/s", "caller MB/s", "check");
     int failed = 0;
     for (const char *p = list; *p;) {
         char *end;
@@ -270,11 +308,25 @@ int main(int argc, char **argv)
         if (end == p || t < 1 || t > 256 || (*end && *end != ','))
             return usage(), 2;
         p = *end ? end + 1 : end;
+        /* Timed into a counting sink; then again, untimed, into memory for
+         * the reader. */
         struct run r = {.threads = (unsigned)t, .chunk = chunk_kib << 10, .sizes = sizes,
                         .members = 4};
-        if (write_archive(&r) != 0) {
+        struct run kept = r;
+        kept.sink.keep = 1;
+        double vwall = 0, vcaller = 0;
+        uint64_t vcontent = 0;
+        if (write_archive(&r) != 0 || write_archive(&kept) != 0 ||
+            verify_archive(&kept, &vwall, &vcaller, &vcontent) != 0) {
+            free(kept.sink.buf);
             failed = 1;
             continue;
+        }
+        free(kept.sink.buf);
+        if (vcontent != total) {
+            fprintf(stderr, "pipeline_scale: %lu threads: verify checked %" PRIu64 " of %" PRIu64
+                    " content bytes\n", t, vcontent, total);
+            failed = 1;
         }
         const char *verdict = "-";
         if (do_check) {
@@ -283,9 +335,11 @@ int main(int argc, char **argv)
             verdict = bad ? "FAILED" : "verified";
         }
         /* caller MB/s: what the caller's thread allows at most, from its CPU time. */
-        printf("%7lu %9.0f %7.0f%% %10.0f%% %12.0f  %s\n", t, (double)total / 1e6 / r.wall,
-               100 * r.cpu / r.wall, 100 * r.caller_cpu / r.wall,
-               r.caller_cpu > 0 ? (double)total / 1e6 / r.caller_cpu : 0.0, verdict);
+        printf("%7lu %9.0f %7.0f%% %10.0f%% %12.0f %11.0f %12.0f  %s\n", t,
+               (double)total / 1e6 / r.wall, 100 * r.cpu / r.wall, 100 * r.caller_cpu / r.wall,
+               r.caller_cpu > 0 ? (double)total / 1e6 / r.caller_cpu : 0.0,
+               (double)total / 1e6 / vwall, vcaller > 0 ? (double)total / 1e6 / vcaller : 0.0,
+               verdict);
         fflush(stdout);
     }
     return failed;

@@ -6,6 +6,7 @@
 #include "harness.h"
 #include "memio.h"
 
+#include <stdbool.h>
 #include <xxhash.h>
 
 #define SMALL_CHUNK 4096u
@@ -204,7 +205,8 @@ static const struct spec small_specs[] = {
     {"token", 40, ADBK_KIND_EXPIRY_TOKEN},
 };
 
-static adbk_status open_and_verify(struct membuf *m, struct adbk_error *err)
+/* Opens m and verifies it in full, or with the quick check. */
+static adbk_status open_and_check(struct membuf *m, bool quick, struct adbk_error *err)
 {
     struct adbk_source src = membuf_source(m);
     struct adbk_reader_options ro = {.threads = 1};
@@ -212,23 +214,29 @@ static adbk_status open_and_verify(struct membuf *m, struct adbk_error *err)
     adbk_status st = adbk_reader_open_source(&src, &ro, &r, err);
     if (st != ADBK_OK)
         return st;
-    st = adbk_reader_verify(r, NULL, NULL, err);
+    st = quick ? adbk_reader_verify_quick(r, NULL, NULL, err) : adbk_reader_verify(r, NULL, NULL, err);
     adbk_reader_close(r);
     return st;
 }
 
-/* Every single flipped byte anywhere in the file is detected. */
-TEST(every_flipped_byte_is_detected)
+static adbk_status open_and_verify(struct membuf *m, struct adbk_error *err)
+{
+    return open_and_check(m, false, err);
+}
+
+/* Every single flipped byte anywhere in the file is detected, by verify and
+ * by the quick check, which decompresses nothing (FORMAT.md 8). */
+static void every_flip_detected(bool quick)
 {
     struct membuf m = {0};
     struct adbk_error err = {0};
     REQUIRE_STATUS(ADBK_OK, build(&m, small_specs, 3, SMALL_CHUNK, 1, &err), &err);
-    REQUIRE_STATUS(ADBK_OK, open_and_verify(&m, &err), &err);
+    REQUIRE_STATUS(ADBK_OK, open_and_check(&m, quick, &err), &err);
     size_t missed = 0;
     for (size_t i = 0; i < m.len; i++) {
         for (unsigned mask = 0x01; mask <= 0x80; mask <<= 7) { /* low and high bit */
             m.p[i] ^= (uint8_t)mask;
-            adbk_status st = open_and_verify(&m, &err);
+            adbk_status st = open_and_check(&m, quick, &err);
             m.p[i] ^= (uint8_t)mask;
             if (st == ADBK_OK) {
                 if (missed++ < 10)
@@ -239,8 +247,19 @@ TEST(every_flipped_byte_is_detected)
         }
     }
     EXPECT_EQ_U64(0, missed);
-    fprintf(stderr, "flipped 2 bits in each of %zu bytes: all detected\n", m.len);
+    fprintf(stderr, "%s: flipped 2 bits in each of %zu bytes: all detected\n",
+            quick ? "quick check" : "verify", m.len);
     free(m.p);
+}
+
+TEST(every_flipped_byte_is_detected)
+{
+    every_flip_detected(false);
+}
+
+TEST(every_flipped_byte_is_detected_by_the_quick_check)
+{
+    every_flip_detected(true);
 }
 
 /* Cut at every offset: open or verify fails with a clear status. */
@@ -418,6 +437,18 @@ static void first_damage(void *ctx, const struct adbk_damage *d)
     }
 }
 
+/* The offset of the second chunk frame of member 0 (ntds.dit) of the small
+ * archive in m, whose member record is at member_rec: the first zstd magic
+ * after its first chunk's. */
+static uint64_t second_chunk(const struct membuf *m, uint64_t member_rec)
+{
+    uint32_t rec_len = 8u + ((uint32_t)m->p[member_rec + 4] | (uint32_t)m->p[member_rec + 5] << 8);
+    uint64_t chunk1 = member_rec + rec_len + 4;
+    while (!(m->p[chunk1] == 0x28 && m->p[chunk1 + 1] == 0xB5 && m->p[chunk1 + 2] == 0x2F))
+        chunk1++;
+    return chunk1;
+}
+
 /* A damaged chunk is named: member, chunk number and byte offset. The byte
  * changed is a literal, so the frame still decodes, to wrong content: verify's
  * first pass (no Content_Checksum) sees only the member's Content_Hash fail,
@@ -433,14 +464,8 @@ TEST(damage_report_names_member_chunk_and_offset)
     const struct adbk_entry *e = adbk_reader_member(r, 0);
     /* Damage the middle of the second chunk frame of ntds.dit. */
     struct adbk_verify_result vr;
-    uint64_t member_rec = e->offset;
+    uint64_t chunk1 = second_chunk(&m, e->offset);
     adbk_reader_close(r);
-    uint32_t rec_len = 8u + ((uint32_t)m.p[member_rec + 4] | (uint32_t)m.p[member_rec + 5] << 8);
-    uint64_t chunk0 = member_rec + rec_len;
-    /* chunk 0's length: find the next zstd magic after it */
-    uint64_t chunk1 = chunk0 + 4;
-    while (!(m.p[chunk1] == 0x28 && m.p[chunk1 + 1] == 0xB5 && m.p[chunk1 + 2] == 0x2F))
-        chunk1++;
     m.p[chunk1 + 20] ^= 0x55;
     REQUIRE_STATUS(ADBK_OK, adbk_reader_open_source(&src, NULL, &r, &err), &err);
     struct found f = {0, -2, -2, 0, ADBK_OK};
@@ -464,6 +489,40 @@ TEST(damage_report_names_member_chunk_and_offset)
     EXPECT_TRUE(strstr(err.message, "ntds.dit") != NULL);
     /* The intact members still read. */
     EXPECT_STATUS(ADBK_OK, adbk_reader_read_member(r, 2, NULL, NULL, &err), &err);
+    adbk_reader_close(r);
+    free(m.p);
+}
+
+/* The quick check reads every byte and decompresses none: an intact archive
+ * passes with no content bytes checked, and a damaged chunk is named as
+ * verify names it (the damaged member is decoded to find it). */
+TEST(quick_check_reads_stored_bytes_only)
+{
+    struct membuf m = {0};
+    struct adbk_error err = {0};
+    REQUIRE_STATUS(ADBK_OK, build(&m, small_specs, 3, SMALL_CHUNK, 2, &err), &err);
+    struct adbk_source src = membuf_source(&m);
+    struct adbk_reader *r;
+    REQUIRE_STATUS(ADBK_OK, adbk_reader_open_source(&src, NULL, &r, &err), &err);
+    struct adbk_verify_result full, quick;
+    EXPECT_STATUS(ADBK_OK, adbk_reader_verify(r, NULL, &full, &err), &err);
+    EXPECT_STATUS(ADBK_OK, adbk_reader_verify_quick(r, NULL, &quick, &err), &err);
+    EXPECT_EQ_U64(2 * SMALL_CHUNK + 100 + 40, full.content_bytes);
+    EXPECT_EQ_U64(0, quick.content_bytes);
+    EXPECT_EQ_U64(full.frames_checked, quick.frames_checked);
+    EXPECT_EQ_U64(m.len, quick.bytes_checked);
+    uint64_t chunk1 = second_chunk(&m, adbk_reader_member(r, 0)->offset);
+    adbk_reader_close(r);
+
+    /* A damaged chunk: found and named (member, chunk, offset). */
+    m.p[chunk1 + 20] ^= 0x55;
+    REQUIRE_STATUS(ADBK_OK, adbk_reader_open_source(&src, NULL, &r, &err), &err);
+    struct found f = {0, -2, -2, 0, ADBK_OK};
+    struct adbk_verify_callbacks cb = {.damage = first_damage, .ctx = &f};
+    EXPECT_STATUS(ADBK_E_CHECKSUM, adbk_reader_verify_quick(r, &cb, &quick, &err), &err);
+    EXPECT_EQ_U64(1, f.n);
+    EXPECT_TRUE(f.member == 0 && f.chunk == 1);
+    EXPECT_EQ_U64(chunk1, f.offset);
     adbk_reader_close(r);
     free(m.p);
 }

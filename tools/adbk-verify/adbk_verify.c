@@ -9,7 +9,8 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: adbk-verify [verify] [-T N] [--json] [--quiet] [--trust KEY] ARCHIVE|-\n"
+            "usage: adbk-verify [verify] [--quick] [-T N] [--json] [--quiet] [--trust KEY]\n"
+            "                   ARCHIVE|-\n"
             "       adbk-verify list [--long] [--json] [--trust KEY] ARCHIVE\n"
             "       adbk-verify --version\n\n"
             "Checks an adbk archive before it is shipped offsite, or after it comes back:\n"
@@ -18,7 +19,9 @@ static void usage(FILE *f)
             "its key as far as it is in clear (every stored byte against its checksum);\n"
             "--trust adbk-sign1... refuses an archive that key did not sign. ARCHIVE '-'\n"
             "reads it from standard input in one pass: 'rclone cat remote:a.adbk |\n"
-            "adbk-verify -' checks an offsite copy without a local file.\n\n"
+            "adbk-verify -' checks an offsite copy without a local file. --quick checks\n"
+            "that a copy holds exactly the bytes its writer wrote, at the speed of reading\n"
+            "it, without decompressing.\n\n"
             "Exit: 0 intact, 1 damaged (each damaged member, chunk and byte offset is\n"
             "named), 2 usage or I/O error. 'adbk-verify verify --help' and\n"
             "'adbk-verify list --help' (or 'adbk-verify help COMMAND') describe the\n"

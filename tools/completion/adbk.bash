@@ -24,7 +24,7 @@ _adbk_options() {
     list)
         echo "-l --long --json $common_read --help" ;;
     verify)
-        echo "-T --threads --json -q --quiet $common_read --help" ;;
+        echo "--quick -T --threads --json -q --quiet $common_read --help" ;;
     status)
         echo "--verify --verify-all --expect --tombstone-days --now -T --threads
               -v --verbose -q --quiet --json $common_read --help" ;;
