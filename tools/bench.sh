@@ -27,9 +27,8 @@
 #               in N rounds that alternate it with 'adbk create' and
 #               'adbk-verify' (default threads): each round's create and verify
 #               MB/s as a share of that round's limit, and the medians, so that
-#               the machine's drift moves both sides of each ratio alike. Also
-#               backup's share (against the compression limit of this data, not
-#               the DC's) and the 1-thread runs as a share of one core's.
+#               the machine's drift moves both sides of each ratio alike; and
+#               the 1-thread runs as a share of one core's.
 #   3. memory   peak RSS (GNU time %M) of adbk create, adbk-verify (and --quick),
 #               adbk extract, adbk list, zstd in tar | zstd, zstd -t, and of adbk
 #               create/verify on the big archive.
@@ -44,7 +43,9 @@
 #               listing), median of N; speed ratio, compression ratio, peak RSS.
 #               Each backup rolls one log (as the real API does), so the backup's
 #               log set can differ from tar's by one 10 MiB log: both byte counts
-#               are reported.
+#               are reported. Then N rounds of 'zstd -b3 -T1 -B4194304 -i1' over
+#               the same files and 'adbk backup': the backup's share of what the
+#               cores allow on the DC's own data, per round and the median.
 #   6. with --profile: 'perf record' of one adbk backup and one adbk-verify, and
 #      the top symbols of each (where the time goes).
 #   7. a table of the issues' targets with PASS/FAIL, machine info, and the same
@@ -493,6 +494,7 @@ python3 - "$work" "$json" "$runs" "$big_gib" "$check" \
     "$(nproc)" "${cpu:-unknown}" "$(zstd --version | sed 's/^\*\*\* //; s/ \*\*\*$//')" \
     "$("$adbk" --version)" "$(uname -sr)" "$(hyperfine --version)" <<'EOF'
 import json, os, sys
+from statistics import median as med
 work, out, runs, big_gib, check = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1"
 nproc, cpu, zver, aver, kernel, hver = sys.argv[6:12]
 r = {}
@@ -613,13 +615,14 @@ if cr:
     for k, name in (("extract", "adbk extract"), ("list", "adbk list")):
         if k in mem:
             targets.append((f"peak memory {name}", "< 64 MiB", f"{mem[k] / 1024:.1f} MiB", mem[k] < 64 * 1024))
+def rounds_of(name):
+    """The alternating rounds' lines of numbers (zstd -b's C and D MB/s, then seconds)."""
+    p = os.path.join(work, name)
+    return [[float(x) for x in l.split()] for l in open(p) if l.strip()] if os.path.exists(p) else []
 limit = None
-rounds = []
-if os.path.exists(os.path.join(work, "rounds.txt")):
-    rounds = [[float(x) for x in l.split()] for l in open(os.path.join(work, "rounds.txt")) if l.strip()]
+rounds = rounds_of("rounds.txt")
 if rounds and cr:
     n = int(nproc)
-    med = lambda v: sorted(v)[len(v) // 2] if len(v) % 2 else sum(sorted(v)[len(v) // 2 - 1:len(v) // 2 + 1]) / 2
     cs = [mb(c) / (zc * n) for zc, zd, c, v in rounds]
     vs = [mb(v) / (zd * n) for zc, zd, c, v in rounds]
     limit = {"command": "zstd -b3 -T1 -B4194304 -i1 -r DATA", "cores": n, "rounds": len(rounds),
@@ -635,12 +638,9 @@ if rounds and cr:
         ("verify: share of what the cores allow (median of rounds)", ">= 90 %", f"{limit['verify_share'] * 100:.1f} %", limit["verify_share"] >= 0.9),
     ]
     res["limit"] = limit
-brounds = []
-if os.path.exists(os.path.join(work, "brounds.txt")):
-    brounds = [[float(x) for x in l.split()] for l in open(os.path.join(work, "brounds.txt")) if l.strip()]
+brounds = rounds_of("brounds.txt")
 if brounds and br:
     n = int(nproc)
-    med = lambda v: sorted(v)[len(v) // 2] if len(v) % 2 else sum(sorted(v)[len(v) // 2 - 1:len(v) // 2 + 1]) / 2
     b_in = int(r["backup_in_bytes"])
     bs = [b_in / t / 1e6 / (zc * n) for zc, zd, t in brounds]
     res["backup"]["limit"] = {"command": "zstd -b3 -T1 -B4194304 -i1 (the DC's files)", "rounds": len(brounds),
