@@ -46,6 +46,12 @@
 #               are reported. Then N rounds of 'zstd -b3 -T1 -B4194304 -i1' over
 #               the same files and 'adbk backup': the backup's share of what the
 #               cores allow on the DC's own data, per round and the median.
+#               Then the DC is stopped and 'adbk restore' of the archive into
+#               it (staged, every file fsync'd, placed, registered) is timed
+#               against adbk-verify of the same archive and 'zstd -dc | tar -x'
+#               of the tar.zst followed by 'sync -f', and against writing the
+#               same bytes durably (cat | dd conv=fsync: the disk's limit);
+#               peak RSS of the restore.
 #   6. with --profile: 'perf record' of one adbk backup and one adbk-verify, and
 #      the top symbols of each (where the time goes).
 #   7. a table of the issues' targets with PASS/FAIL, machine info, and the same
@@ -458,6 +464,25 @@ PY
     mem backup "$adbk" backup --dcsim "$dc" -o "$BK" -f -q --no-truncate-logs
     tar -cf - -C "$work/tarset" $files | /usr/bin/time -f %M -o "$work/mem.bzstd" zstd -3 -T2 -q -f -o "$BT"
     put mem_backup_zstd "$(tail -n 1 "$work/mem.bzstd")"
+
+    # Restore: into the stopped DC (staged, checked, each file fsync'd,
+    # then placed and registered), against verify of the same archive and
+    # against unpacking the tar.zst of the same files and syncing them.
+    "$dcsim" stop "$dc" >>"$work/dcsim.log" 2>&1 || die "dcsim stop failed"
+    RX="$work/rx"
+    say "   timing adbk restore vs adbk-verify and zstd -dc | tar -x + sync, $runs runs each (+1 warmup)"
+    wait_for_idle
+    mark restore_a
+    hf --warmup 1 --runs "$runs" --export-json "$work/restore.json" \
+        --prepare true --prepare true --prepare "rm -rf '$RX' && mkdir '$RX'" \
+        --prepare "rm -rf '$RX' && mkdir '$RX'" \
+        -n "adbk restore" "'$adbk' restore '$BK' --dcsim '$dc' -q" \
+        -n "adbk-verify (backup)" "'$verify' -q '$BK'" \
+        -n "zstd -dc | tar -x + sync" "sh -c \"zstd -dc -q '$BT' | tar -xf - -C '$RX' && sync -f '$RX'\"" \
+        -n "durable write" "sh -c \"cd '$work/tarset' && cat $files | dd of='$RX/all' bs=4M iflag=fullblock conv=fsync status=none\""
+    mark restore_b
+    rm -rf "$RX"
+    mem restore "$adbk" restore "$BK" --dcsim "$dc" -q
 fi
 
 # ------------------------------------------------------------------ 6. profile
@@ -509,6 +534,7 @@ def hyper(name):
 cr, vr, lr, lc = hyper("create.json"), hyper("verify.json"), hyper("list.json"), hyper("list-cold.json")
 xr = hyper("extract.json")
 br = hyper("backup.json")
+rr = hyper("restore.json")
 tr = {**hyper("threads.json"), **hyper("threads-verify.json")}
 inb = int(r.get("in_bytes", 0))
 mem = {k[4:]: int(v) for k, v in r.items() if k.startswith("mem_")}
@@ -521,7 +547,7 @@ def others(phase):
     total = (b[1] - a[1]) / clk
     other = (b[0] - a[0]) / clk - (b[2] - a[2])
     return max(0.0, other / total * 100) if total > 0 else None
-busy = {ph: others(ph) for ph in ("create", "verify", "extract", "threads", "limit", "list", "backup")}
+busy = {ph: others(ph) for ph in ("create", "verify", "extract", "threads", "limit", "list", "backup", "restore")}
 mb = lambda t: inb / t / 1e6
 res = {
     "machine": {"nproc": int(nproc), "cpu": cpu, "kernel": kernel, "zstd": zver, "adbk": aver,
@@ -588,6 +614,18 @@ if br:
         ("backup speed: tar|zstd time / adbk backup time", ">= 1.00", f"{b_tz / b_adbk:.3f}", b_tz / b_adbk >= 1.0),
         ("backup compression ratio vs tar|zstd", "within 1 %", f"{b_diff:+.2f} %", abs(b_diff) <= 1.0),
         ("peak memory adbk backup", "< 64 MiB", f"{mem.get('backup', 0) / 1024:.1f} MiB", mem.get("backup", 0) < 64 * 1024),
+    ]
+if rr:
+    r_adbk = rr["adbk restore"]["median"]
+    r_v = rr["adbk-verify (backup)"]["median"]
+    r_tz = rr["zstd -dc | tar -x + sync"]["median"]
+    r_dw = rr["durable write"]["median"]
+    res["restore"] = {"adbk_s": r_adbk, "verify_s": r_v, "zstd_tar_sync_s": r_tz,
+                      "durable_write_s": r_dw, "vs_durable_write": r_dw / r_adbk,
+                      "adbk_MBps": b_in / r_adbk / 1e6, "vs_verify": r_v / r_adbk,
+                      "speed_ratio": r_tz / r_adbk, "adbk_all_s": rr["adbk restore"]["times"]}
+    targets += [
+        ("restore speed: adbk-verify time / adbk restore time", ">= 1.00", f"{r_v / r_adbk:.3f}", r_v / r_adbk >= 1.0),
     ]
 if lr:
     lw, lcold = lr["adbk list (warm)"], lc.get("adbk list (cold-ish)")
@@ -702,6 +740,13 @@ if br:
     p(f"          tar | zstd -3 -T2 {b_tz:8.3f} s  {b['tar_zstd_MBps']:8.1f} MB/s  {b_tin:>13} bytes in -> {int(r['backup_tar_bytes']):>12}  ratio {b_tratio:.4f}")
     p(f"          simulated DC of {r['dc_gib']} GiB; tar packs the {r['backup_tar_files']} files the backup holds (database, logs)")
     p(f"          speed ratio {b_tz / b_adbk:.3f}; compression ratio difference {b_diff:+.2f} %")
+if rr:
+    p(f"restore   adbk restore      {r_adbk:8.3f} s  {b_in / r_adbk / 1e6:8.1f} MB/s  (into the stopped DC; every file fsync'd)")
+    p(f"          adbk-verify       {r_v:8.3f} s  {b_in / r_v / 1e6:8.1f} MB/s  (the same archive)")
+    p(f"          zstd -dc | tar -x + sync {r_tz:5.3f} s  {b_tin / r_tz / 1e6:8.1f} MB/s  (the same files, then sync -f)")
+    p(f"          durable write     {r_dw:8.3f} s  {b_tin / r_dw / 1e6:8.1f} MB/s  (the same files' bytes: cat | dd conv=fsync, the disk's limit)")
+    p(f"          speed ratio {r_tz / r_adbk:.3f}; adbk-verify time / restore time {r_v / r_adbk:.3f}; "
+      f"durable write time / restore time {r_dw / r_adbk:.3f}")
 if limit:
     p(f"limit     {limit['command']}: {limit['compress_1core_MBps']:.1f} MB/s compressing, "
       f"{limit['decompress_1core_MBps']:.1f} MB/s decompressing on one core;")
@@ -724,7 +769,7 @@ for what, t in res.get("threads", {}).items():
       f"{t['T2_MBps']:8.1f} MB/s: x{t['speedup']:.2f}{shares}")
 names = {"create": "adbk create", "verify": "adbk-verify", "quick": "adbk-verify --quick",
          "extract": "adbk extract", "list": "adbk list", "zstd": "zstd -3 -T2 (in tar|zstd)",
-         "backup": "adbk backup", "backup_zstd": "zstd -3 -T2 (tar|zstd of the DC files)",
+         "backup": "adbk backup", "restore": "adbk restore", "backup_zstd": "zstd -3 -T2 (tar|zstd of the DC files)",
          "zstd_t": "zstd -t", "big_create": f"adbk create -1, {big_gib} GiB", "big_verify": f"adbk-verify, {big_gib} GiB",
          "big_quick": f"adbk-verify --quick, {big_gib} GiB"}
 p("memory    " + "; ".join(f"{names.get(k, k)} {v / 1024:.1f} MiB" for k, v in mem.items()))

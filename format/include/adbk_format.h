@@ -305,6 +305,11 @@ struct adbk_fd_sink {
 };
 ADBK_API
 void adbk_sink_fd(struct adbk_sink *sink, struct adbk_fd_sink *fds, int fd, const char *name);
+/* The adbk_content_at_fn of a file: pwrite of all len bytes at offset to
+ * the fd of the struct adbk_fd_sink ctx points to; safe from several threads
+ * at once. */
+ADBK_API
+int adbk_fd_write_at(void *ctx, uint64_t offset, const void *buf, size_t len);
 
 /* ---------------------------------------------------------------- writer */
 
@@ -517,6 +522,25 @@ typedef int (*adbk_content_fn)(void *ctx, const void *buf, size_t len);
 ADBK_API
 adbk_status adbk_reader_read_member(struct adbk_reader *r, size_t i, adbk_content_fn out,
                                     void *ctx, struct adbk_error *err);
+
+/* Writes len bytes of a member's content at offset. Called from several
+ * threads at once, each with its own range; return 0, or an errno value to
+ * stop (reported as ADBK_E_IO naming the member). */
+typedef int (*adbk_content_at_fn)(void *ctx, uint64_t offset, const void *buf, size_t len);
+
+/* Reads member i into a file, written in parallel: each chunk's content goes
+ * to write_at from the thread that decompressed it, at its offset in the
+ * member, in any order. Every check of adbk_reader_read_member is made, but
+ * chunks are decompressed without zstd's Content_Checksum, which the
+ * member's content hash covers (FORMAT.md 8, note on item 3); a member that
+ * fails is read again with every checksum checked, to name the damaged
+ * chunk. So what was written is good only when this returns ADBK_OK: write
+ * under a temporary name and rename afterwards. done (may be NULL) is
+ * called on the caller's thread, in order, with each piece once written
+ * (for progress; it returns as an adbk_content_fn does). */
+ADBK_API
+adbk_status adbk_reader_write_member(struct adbk_reader *r, size_t i, adbk_content_at_fn write_at,
+                                     adbk_content_fn done, void *ctx, struct adbk_error *err);
 
 /* One finding of verify. offset is the archive byte offset of the damaged
  * frame (or structure); member is -1 when the damage is outside any member;

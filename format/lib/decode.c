@@ -55,6 +55,7 @@ struct dslot {
     long member;
     int64_t chunk;
     adbk_status st;
+    int wrc;     /* write_at's errno value for this chunk, 0 when written */
     char msg[200];
 };
 
@@ -206,6 +207,7 @@ static void decompress_job(void *arg, unsigned worker)
     const uint8_t *in = sl->in;
     size_t csize = sl->csize;
     sl->st = ADBK_OK;
+    sl->wrc = 0;
     if (sl->s->h.digests)
         frame_digest(sl->in, sl->csize, sl->digest);
     if (r->info.encrypted && (!open_chunk_record(sl, &in, &csize) || !decodes(sl->s)))
@@ -233,6 +235,10 @@ static void decompress_job(void *arg, unsigned worker)
                    "decompression failed: %s", ZSTD_getErrorName(z));
     else if (z != sl->dsize)
         chunk_fail(sl, ADBK_E_CORRUPT, "frame gave %zu bytes, expected %u", z, sl->dsize);
+    else if (sl->s->h.write_at) /* written here, while the bytes are in this core's cache */
+        sl->wrc = sl->s->h.write_at(sl->s->h.out_ctx,
+                                    (uint64_t)sl->chunk * sl->s->r->info.chunk_size, sl->out,
+                                    sl->dsize);
 }
 
 /* ------------------------------------------------------------ in order */
@@ -332,6 +338,11 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
         dlist_add(&s->dl, sl->digest);
     if (!decodes(s))
         return ADBK_OK; /* locked or quick: the stored bytes were checked, not the content */
+    if (sl->wrc != 0) {
+        s->stopped = true;
+        return err_set(err, ADBK_E_IO, "writing member \"%s\": %s",
+                       s->r->entries[sl->member].name, strerror(sl->wrc));
+    }
     if (s->r->streaming) {
         /* Every chunk but a member's last holds Chunk_Size bytes (3.3): the
          * seek table is not there yet to say so. */
@@ -840,8 +851,9 @@ static bool stop_at_first(void *ctx, const struct adbk_damage *d)
     return false;
 }
 
-adbk_status adbk_reader_read_member(struct adbk_reader *r, size_t i, adbk_content_fn out,
-                                    void *ctx, struct adbk_error *err)
+/* Reads member i with hooks h (damage: stop at the first finding). */
+static adbk_status read_one(struct adbk_reader *r, size_t i, struct scan_hooks *h,
+                            struct adbk_error *err)
 {
     if (!r || i >= r->count)
         return err_set(err, ADBK_E_ARG, "no member %zu in %s", i, r ? r->src->name : "archive");
@@ -853,10 +865,10 @@ adbk_status adbk_reader_read_member(struct adbk_reader *r, size_t i, adbk_conten
     adbk_status st = rd_seek_entries(r, e->first_frame, e->chunk_count + 2, &se, err);
     if (st != ADBK_OK)
         return st;
-    struct scan_hooks h = {.out = out, .out_ctx = ctx, .damage = stop_at_first,
-                           .digests = r->info.trusted};
+    h->damage = stop_at_first;
+    h->digests = r->info.trusted;
     struct scan *s;
-    st = scan_create(r, &h, &s, err);
+    st = scan_create(r, h, &s, err);
     uint64_t bytes = 0;
     if (st == ADBK_OK)
         st = scan_member(s, i, se, &bytes, err);
@@ -866,5 +878,36 @@ adbk_status adbk_reader_read_member(struct adbk_reader *r, size_t i, adbk_conten
         st = err_set(err, s->stop_err.status, "%s: %s", r->src->name, s->stop_err.message);
     scan_free(s);
     free(se);
+    return st;
+}
+
+adbk_status adbk_reader_read_member(struct adbk_reader *r, size_t i, adbk_content_fn out,
+                                    void *ctx, struct adbk_error *err)
+{
+    struct scan_hooks h = {.out = out, .out_ctx = ctx};
+    return read_one(r, i, &h, err);
+}
+
+static void flag_recheck(void *ctx, size_t member)
+{
+    (void)member;
+    *(bool *)ctx = true;
+}
+
+adbk_status adbk_reader_write_member(struct adbk_reader *r, size_t i, adbk_content_at_fn write_at,
+                                     adbk_content_fn done, void *ctx, struct adbk_error *err)
+{
+    bool again = false;
+    struct scan_hooks h = {.out = done, .out_ctx = ctx, .write_at = write_at,
+                           .recheck = flag_recheck, .ctx = &again};
+    adbk_status st = read_one(r, i, &h, err);
+    if (st != ADBK_OK || !again)
+        return st;
+    /* The hashes failed: the checked read names the damaged chunk. */
+    st = read_one(r, i, &(struct scan_hooks){0}, err);
+    if (st == ADBK_OK)
+        st = err_set(err, ADBK_E_CHECKSUM, "%s: member \"%s\": its content did not match the "
+                     "index's hashes when written, and did when read again: did the archive "
+                     "change while it was read?", r->src->name, r->entries[i].name);
     return st;
 }

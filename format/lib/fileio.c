@@ -28,6 +28,24 @@ static int fd_write(void *ctx, const void *buf, size_t len)
     return 0;
 }
 
+int adbk_fd_write_at(void *ctx, uint64_t offset, const void *buf, size_t len)
+{
+    struct adbk_fd_sink *s = ctx;
+    const uint8_t *p = buf;
+    while (len) {
+        ssize_t n = pwrite(s->fd, p, len, (off_t)offset);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        p += n;
+        len -= (size_t)n;
+        offset += (uint64_t)n;
+    }
+    return 0;
+}
+
 static int fd_finish(void *ctx)
 {
     struct adbk_fd_sink *s = ctx;

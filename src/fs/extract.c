@@ -9,7 +9,9 @@
  * holds is refused, before anything is created. Files are written under a
  * temporary name in their final folder and renamed into place only after the
  * reader confirmed every chunk and the whole content's hash, so an
- * unverified file never carries its final name. A folder, which
+ * unverified file never carries its final name; that is what lets the
+ * reader's workers write each chunk at its place as soon as it is decoded
+ * (adbk_reader_write_member), in parallel. A folder, which
  * has no content, is created only after the same member scan checked its
  * records and their seek-table entries (adbk_reader_read_member, as verify).
  * Owner and extended attributes (format 1.1) are applied on request only,
@@ -29,8 +31,7 @@
 struct xctx {
     const struct adbk_extract_options *o;
     const struct adbk_extract_callbacks *cb;
-    struct adbk_fd_sink fds;
-    struct adbk_sink sink; /* the file being written */
+    struct adbk_fd_sink fds; /* the file being written */
     uint64_t done;
 };
 
@@ -89,12 +90,18 @@ static size_t longest_component(const char *name)
     }
 }
 
-static int write_piece(void *ctx, const void *buf, size_t len)
+/* The reader's workers write each chunk where it belongs (write_at); the
+ * caller's thread hears of each piece in order once written (written). */
+static int write_at(void *ctx, uint64_t offset, const void *buf, size_t len)
 {
     struct xctx *x = ctx;
-    int rc = x->sink.write(x->sink.ctx, buf, len);
-    if (rc != 0)
-        return rc;
+    return adbk_fd_write_at(&x->fds, offset, buf, len);
+}
+
+static int written(void *ctx, const void *buf, size_t len)
+{
+    struct xctx *x = ctx;
+    (void)buf;
     x->done += len;
     if (x->cb && x->cb->progress)
         x->cb->progress(x->cb->ctx, x->done);
@@ -155,9 +162,9 @@ static adbk_status extract_file(struct adbk_reader *r, size_t i, int parent, con
     if (fd < 0)
         return fail(err, ADBK_E_IO, "cannot create a file in the folder of %s/%s: %s",
                     x->o->dir, e->name, strerror(errno));
-    adbk_sink_fd(&x->sink, &x->fds, fd, e->name);
+    x->fds.fd = fd;
     x->done = 0;
-    adbk_status st2 = adbk_reader_read_member(r, i, write_piece, x, err);
+    adbk_status st2 = adbk_reader_write_member(r, i, write_at, written, x, err);
     if (st2 == ADBK_E_ABORTED)
         st2 = fail(err, ADBK_E_INTERRUPTED, "interrupted while extracting %s", e->name);
     struct fs_meta_how how = {.owner = x->o->owner, .mode = true, .xattrs = x->o->xattrs,

@@ -3,7 +3,9 @@
  * is ".adbk-restore-PID-MEMBER-TRY.partial" in its destination folder,
  * flock()ed by its writer until it is placed (src/fs/leftover.c), so the next
  * restore into that folder removes what a killed one left and never what a
- * live one is writing.
+ * live one is writing. The reader's workers write each chunk of a staged
+ * file at its place as they decode it (adbk_reader_write_member): the file
+ * is placed only once the whole member checked.
  */
 #include "fs.h"
 #include "restore.h"
@@ -80,17 +82,22 @@ adbk_status stage_check(struct stage *s)
 
 struct piece {
     struct stage *s;
-    struct adbk_fd_sink fds;
-    struct adbk_sink sink;
+    struct adbk_fd_sink fds; /* the staged file */
     uint64_t done;
 };
 
-static int write_piece(void *ctx, const void *buf, size_t len)
+/* The reader's workers write each chunk where it belongs (write_at); the
+ * caller's thread hears of each piece in order once written (written). */
+static int write_at(void *ctx, uint64_t offset, const void *buf, size_t len)
 {
     struct piece *p = ctx;
-    int rc = p->sink.write(p->sink.ctx, buf, len);
-    if (rc != 0)
-        return rc;
+    return adbk_fd_write_at(&p->fds, offset, buf, len);
+}
+
+static int written(void *ctx, const void *buf, size_t len)
+{
+    struct piece *p = ctx;
+    (void)buf;
     p->done += len;
     const struct adbk_restore_callbacks *cb = p->s->c->cb;
     if (cb && cb->progress)
@@ -143,9 +150,8 @@ adbk_status stage_write(struct stage *s, struct stage_item *it)
         free(dest);
         return st;
     }
-    struct piece p = {.s = s};
-    adbk_sink_fd(&p.sink, &p.fds, fd, dest);
-    adbk_status st = adbk_reader_read_member(c->r, it->member, write_piece, &p, c->err);
+    struct piece p = {.s = s, .fds = {.fd = fd}};
+    adbk_status st = adbk_reader_write_member(c->r, it->member, write_at, written, &p, c->err);
     char m[sizeof c->err->message];
     snprintf(m, sizeof m, "%s", c->err->message);
     if (st == ADBK_E_ABORTED) {

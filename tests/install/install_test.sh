@@ -153,7 +153,7 @@ t_shared_library_exports_exactly_the_api() {
     [ -z "${ADBK_SANITIZED:-}" ] || skip "a sanitizer build exports the sanitizers' symbols too"
     api_functions >"$W/api"
     # Every function declaration of the header carries the macro.
-    decls=$(grep -cE '^(const |void |adbk_status |size_t |long |unsigned )[^;(]*\badbk_[a-z0-9_]+\(' \
+    decls=$(grep -cE '^(const |void |adbk_status |size_t |long |unsigned |int )[^;(]*\badbk_[a-z0-9_]+\(' \
             "$header")
     [ "$decls" -eq "$(wc -l <"$W/api")" ] ||
         fail "adbk_format.h declares $decls functions, $(wc -l <"$W/api") of them ADBK_API"

@@ -6,6 +6,8 @@
 #include "harness.h"
 #include "memio.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <xxhash.h>
 
@@ -524,6 +526,78 @@ TEST(quick_check_reads_stored_bytes_only)
     EXPECT_TRUE(f.member == 0 && f.chunk == 1);
     EXPECT_EQ_U64(chunk1, f.offset);
     adbk_reader_close(r);
+    free(m.p);
+}
+
+/* What adbk_reader_write_member did: where each chunk went, from which
+ * thread, and what the caller's thread heard. */
+struct placed {
+    pthread_mutex_t lock;
+    pthread_t caller;
+    uint8_t *file;            /* the member's bytes, as written */
+    uint64_t size, heard;
+    unsigned writes, off_caller, misplaced, fail_at;
+};
+
+static int place(void *ctx, uint64_t offset, const void *buf, size_t len)
+{
+    struct placed *p = ctx;
+    pthread_mutex_lock(&p->lock);
+    unsigned n = p->writes++;
+    if (!pthread_equal(pthread_self(), p->caller))
+        p->off_caller++;
+    if (offset % SMALL_CHUNK != 0 || offset + len > p->size)
+        p->misplaced++;
+    else
+        memcpy(p->file + offset, buf, len);
+    pthread_mutex_unlock(&p->lock);
+    return p->fail_at && n + 1 == p->fail_at ? ENOSPC : 0;
+}
+
+static int heard(void *ctx, const void *buf, size_t len)
+{
+    struct placed *p = ctx;
+    (void)buf;
+    if (!pthread_equal(pthread_self(), p->caller))
+        p->misplaced++; /* told on another thread than the caller's */
+    p->heard += len;
+    return 0;
+}
+
+/* Writing a member in parallel: every chunk is written once, at its place,
+ * by the workers rather than the caller's thread; the caller hears of every
+ * byte; a failing write stops the read with ADBK_E_IO naming the member. */
+TEST(write_member_writes_each_chunk_in_place_from_the_workers)
+{
+    const struct spec specs[] = {{"ntds.dit", 10 * SMALL_CHUNK + 7, ADBK_KIND_DATABASE}};
+    struct membuf m = {0};
+    struct adbk_error err = {0};
+    REQUIRE_STATUS(ADBK_OK, build(&m, specs, 1, SMALL_CHUNK, 2, &err), &err);
+    struct adbk_source src = membuf_source(&m);
+    struct adbk_reader_options ro = {.threads = 4};
+    struct adbk_reader *r;
+    REQUIRE_STATUS(ADBK_OK, adbk_reader_open_source(&src, &ro, &r, &err), &err);
+    uint8_t *want = malloc(specs[0].size);
+    fill_pattern(want, specs[0].size, 0);
+
+    struct placed p = {.lock = PTHREAD_MUTEX_INITIALIZER, .caller = pthread_self(),
+                       .file = calloc(1, specs[0].size), .size = specs[0].size};
+    EXPECT_STATUS(ADBK_OK, adbk_reader_write_member(r, 0, place, heard, &p, &err), &err);
+    EXPECT_EQ_U64(11, p.writes);
+    EXPECT_EQ_U64(11, p.off_caller);
+    EXPECT_EQ_U64(0, p.misplaced);
+    EXPECT_EQ_U64(specs[0].size, p.heard);
+    EXPECT_TRUE(memcmp(p.file, want, specs[0].size) == 0);
+
+    struct placed full = {.lock = PTHREAD_MUTEX_INITIALIZER, .caller = pthread_self(),
+                          .file = calloc(1, specs[0].size), .size = specs[0].size, .fail_at = 4};
+    EXPECT_STATUS(ADBK_E_IO, adbk_reader_write_member(r, 0, place, heard, &full, &err), &err);
+    EXPECT_TRUE(strstr(err.message, "\"ntds.dit\"") && strstr(err.message, strerror(ENOSPC)));
+    EXPECT_TRUE(full.heard < specs[0].size);
+    adbk_reader_close(r);
+    free(full.file);
+    free(p.file);
+    free(want);
     free(m.p);
 }
 
