@@ -811,6 +811,22 @@ nomem:
                    (unsigned long long)per_slot, r->info.chunk_size);
 }
 
+/* A drained scan made by read_one, for another member with hooks h (the
+ * same kind of read: only the hooks and recheck's decoding differ). */
+static void scan_rearm(struct scan *s, const struct scan_hooks *h)
+{
+    s->h = *h;
+    if (s->h.digests && !s->r->digests)
+        s->h.digests = false;
+    s->cur = -1;
+    s->cur_size = s->content_bytes = s->frames = 0;
+    s->cur_damaged = s->stopped = false;
+    memset(&s->stop_err, 0, sizeof s->stop_err);
+    for (unsigned i = 0; i < s->nworkers; i++)
+        (void)ZSTD_DCtx_setParameter(s->dctx[i], ZSTD_d_forceIgnoreChecksum,
+                                     h->recheck ? ZSTD_d_ignoreChecksum : ZSTD_d_validateChecksum);
+}
+
 adbk_status scan_finish(struct scan *s, struct adbk_error *err)
 {
     return opipe_drain(&s->pipe, err);
@@ -867,16 +883,24 @@ static adbk_status read_one(struct adbk_reader *r, size_t i, struct scan_hooks *
         return st;
     h->damage = stop_at_first;
     h->digests = r->info.trusted;
-    struct scan *s;
-    st = scan_create(r, h, &s, err);
+    struct scan *s = r->idle; /* the last member's, when it ended cleanly */
+    r->idle = NULL;
+    if (s)
+        scan_rearm(s, h);
+    else
+        st = scan_create(r, h, &s, err);
     uint64_t bytes = 0;
     if (st == ADBK_OK)
         st = scan_member(s, i, se, &bytes, err);
     if (st == ADBK_OK)
         st = scan_finish(s, err);
+    bool drained = st == ADBK_OK; /* nothing in flight: fit for the next member */
     if (st == ADBK_OK && s->stopped)
         st = err_set(err, s->stop_err.status, "%s: %s", r->src->name, s->stop_err.message);
-    scan_free(s);
+    if (drained)
+        r->idle = s;
+    else
+        scan_free(s);
     free(se);
     return st;
 }

@@ -553,6 +553,7 @@ void adbk_reader_close(struct adbk_reader *r)
 {
     if (!r)
         return;
+    scan_free(r->idle);
     for (size_t i = 0; i < r->count; i++) {
         free((char *)r->entries[i].name);
         free((char *)r->entries[i].source_path);

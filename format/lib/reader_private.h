@@ -47,6 +47,10 @@ struct adbk_reader {
      * from (drop, called at close). */
     bool streaming;
     struct stream_member *stream;
+    /* The scan of the last member read (decode.c), kept with its threads,
+     * decoders and buffers for the next one: reading many small members
+     * then starts no threads per member. */
+    struct scan *idle;
     void (*drop)(void *);
     void *drop_ctx;
 };
