@@ -50,7 +50,8 @@
 #               it (staged, every file fsync'd, placed, registered) is timed
 #               against adbk-verify of the same archive and 'zstd -dc | tar -x'
 #               of the tar.zst followed by 'sync -f', and against writing the
-#               same bytes durably (cat | dd conv=fsync: the disk's limit);
+#               same bytes durably (cat | dd conv=fsync: the work folder's own
+#               write speed, which bounds a restore);
 #               peak RSS of the restore.
 #   6. with --profile: 'perf record' of one adbk backup and one adbk-verify, and
 #      the top symbols of each (where the time goes).
@@ -68,7 +69,10 @@
 #   --dcsim        make the data with 'dcsim provision DIR --size SIZE' (the
 #                  simulated DC, built from dcsim/) instead of bench-data.sh
 #   --workdir DIR  where data and archives go (default: a new folder under
-#                  $TMPDIR or /tmp); needs about 3 x SIZE + 1 GiB free
+#                  $TMPDIR or /tmp); needs about 3 x SIZE + 1 GiB free.
+#                  adbk fsyncs what it writes, so on a disk the disk's write
+#                  speed is in its figures; a tmpfs folder (/dev/shm/...)
+#                  leaves it out, as the limit (zstd -b, in memory) does
 #   --keep         keep the work folder (default: removed at the end)
 #   --json FILE    also write the results as JSON to FILE
 #   --no-setup     do not run tools/setup.sh --bench (hyperfine, GNU time)
@@ -744,7 +748,7 @@ if rr:
     p(f"restore   adbk restore      {r_adbk:8.3f} s  {b_in / r_adbk / 1e6:8.1f} MB/s  (into the stopped DC; every file fsync'd)")
     p(f"          adbk-verify       {r_v:8.3f} s  {b_in / r_v / 1e6:8.1f} MB/s  (the same archive)")
     p(f"          zstd -dc | tar -x + sync {r_tz:5.3f} s  {b_tin / r_tz / 1e6:8.1f} MB/s  (the same files, then sync -f)")
-    p(f"          durable write     {r_dw:8.3f} s  {b_tin / r_dw / 1e6:8.1f} MB/s  (the same files' bytes: cat | dd conv=fsync, the disk's limit)")
+    p(f"          durable write     {r_dw:8.3f} s  {b_tin / r_dw / 1e6:8.1f} MB/s  (the same files' bytes, cat | dd conv=fsync: what writing them durably costs here)")
     p(f"          speed ratio {r_tz / r_adbk:.3f}; adbk-verify time / restore time {r_v / r_adbk:.3f}; "
       f"durable write time / restore time {r_dw / r_adbk:.3f}")
 if limit:

@@ -11,12 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int fd_write(void *ctx, const void *buf, size_t len)
+/* Writes all len bytes to fd at offset, or where it stands when offset is
+ * -1 (a pipe). Returns 0 or an errno value. */
+static int write_all(int fd, const uint8_t *p, size_t len, int64_t offset)
 {
-    struct adbk_fd_sink *s = ctx;
-    const uint8_t *p = buf;
     while (len) {
-        ssize_t n = write(s->fd, p, len);
+        ssize_t n = offset < 0 ? write(fd, p, len) : pwrite(fd, p, len, (off_t)offset);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -24,26 +24,24 @@ static int fd_write(void *ctx, const void *buf, size_t len)
         }
         p += n;
         len -= (size_t)n;
+        if (offset >= 0)
+            offset += n;
     }
     return 0;
 }
 
+static int fd_write(void *ctx, const void *buf, size_t len)
+{
+    const struct adbk_fd_sink *s = ctx;
+    return write_all(s->fd, buf, len, -1);
+}
+
 int adbk_fd_write_at(void *ctx, uint64_t offset, const void *buf, size_t len)
 {
-    struct adbk_fd_sink *s = ctx;
-    const uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pwrite(s->fd, p, len, (off_t)offset);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno;
-        }
-        p += n;
-        len -= (size_t)n;
-        offset += (uint64_t)n;
-    }
-    return 0;
+    const struct adbk_fd_sink *s = ctx;
+    if (offset > INT64_MAX)
+        return EFBIG;
+    return write_all(s->fd, buf, len, (int64_t)offset);
 }
 
 static int fd_finish(void *ctx)
