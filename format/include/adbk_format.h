@@ -529,18 +529,20 @@ adbk_status adbk_reader_read_member(struct adbk_reader *r, size_t i, adbk_conten
 typedef int (*adbk_content_at_fn)(void *ctx, uint64_t offset, const void *buf, size_t len);
 
 /* Reads member i into a file, written in parallel: each chunk's content goes
- * to write_at from the thread that decompressed it, at its offset in the
- * member, in any order. Every check of adbk_reader_read_member is made, but
+ * to write_at (with write_ctx) from the thread that decompressed it, at its
+ * offset in the member, in any order. Every check of adbk_reader_read_member is made, but
  * chunks are decompressed without zstd's Content_Checksum, which the
  * member's content hash covers (FORMAT.md 8, note on item 3); a member that
  * fails is read again with every checksum checked, to name the damaged
  * chunk. So what was written is good only when this returns ADBK_OK: write
  * under a temporary name and rename afterwards. done (may be NULL) is
- * called on the caller's thread, in order, with each piece once written
- * (for progress; it returns as an adbk_content_fn does). */
+ * called with done_ctx on the caller's thread, in order, with each piece
+ * once written (for progress; it returns as an adbk_content_fn does). For a
+ * file: write_at = adbk_fd_write_at, write_ctx = its struct adbk_fd_sink. */
 ADBK_API
 adbk_status adbk_reader_write_member(struct adbk_reader *r, size_t i, adbk_content_at_fn write_at,
-                                     adbk_content_fn done, void *ctx, struct adbk_error *err);
+                                     void *write_ctx, adbk_content_fn done, void *done_ctx,
+                                     struct adbk_error *err);
 
 /* One finding of verify. offset is the archive byte offset of the damaged
  * frame (or structure); member is -1 when the damage is outside any member;

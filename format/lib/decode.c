@@ -236,7 +236,7 @@ static void decompress_job(void *arg, unsigned worker)
     else if (z != sl->dsize)
         chunk_fail(sl, ADBK_E_CORRUPT, "frame gave %zu bytes, expected %u", z, sl->dsize);
     else if (sl->s->h.write_at) /* written here, while the bytes are in this core's cache */
-        sl->wrc = sl->s->h.write_at(sl->s->h.out_ctx,
+        sl->wrc = sl->s->h.write_at(sl->s->h.write_ctx,
                                     (uint64_t)sl->chunk * sl->s->r->info.chunk_size, sl->out,
                                     sl->dsize);
 }
@@ -919,11 +919,12 @@ static void flag_recheck(void *ctx, size_t member)
 }
 
 adbk_status adbk_reader_write_member(struct adbk_reader *r, size_t i, adbk_content_at_fn write_at,
-                                     adbk_content_fn done, void *ctx, struct adbk_error *err)
+                                     void *write_ctx, adbk_content_fn done, void *done_ctx,
+                                     struct adbk_error *err)
 {
     bool again = false;
-    struct scan_hooks h = {.out = done, .out_ctx = ctx, .write_at = write_at,
-                           .recheck = flag_recheck, .ctx = &again};
+    struct scan_hooks h = {.out = done, .out_ctx = done_ctx, .write_at = write_at,
+                           .write_ctx = write_ctx, .recheck = flag_recheck, .ctx = &again};
     adbk_status st = read_one(r, i, &h, err);
     if (st != ADBK_OK || !again)
         return st;

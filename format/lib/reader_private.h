@@ -129,11 +129,12 @@ struct scan;
 struct scan_hooks {
     adbk_content_fn out;        /* may be NULL */
     void *out_ctx;
-    /* Positional output (adbk_reader_write_member), given out_ctx: each
-     * chunk's content is written by the worker that decoded it, at its
-     * offset in the member, in any order; `out` then sees every piece in
-     * order once written. NULL: content goes to `out` only. */
+    /* Positional output (adbk_reader_write_member): each chunk's content is
+     * written by the worker that decoded it, at its offset in the member, in
+     * any order; `out` then sees every piece in order once written. NULL:
+     * content goes to `out` only. */
     adbk_content_at_fn write_at;
+    void *write_ctx;
     /* Compare every member's frames with its signed Span_Digest (12). */
     bool digests;
     /* Called per finding. Returns true to go on (verify), false to stop at

@@ -90,14 +90,7 @@ static size_t longest_component(const char *name)
     }
 }
 
-/* The reader's workers write each chunk where it belongs (write_at); the
- * caller's thread hears of each piece in order once written (written). */
-static int write_at(void *ctx, uint64_t offset, const void *buf, size_t len)
-{
-    struct xctx *x = ctx;
-    return adbk_fd_write_at(&x->fds, offset, buf, len);
-}
-
+/* The caller's thread hears of each piece, in order, once a worker wrote it. */
 static int written(void *ctx, const void *buf, size_t len)
 {
     struct xctx *x = ctx;
@@ -164,7 +157,7 @@ static adbk_status extract_file(struct adbk_reader *r, size_t i, int parent, con
                     x->o->dir, e->name, strerror(errno));
     x->fds.fd = fd;
     x->done = 0;
-    adbk_status st2 = adbk_reader_write_member(r, i, write_at, written, x, err);
+    adbk_status st2 = adbk_reader_write_member(r, i, adbk_fd_write_at, &x->fds, written, x, err);
     if (st2 == ADBK_E_ABORTED)
         st2 = fail(err, ADBK_E_INTERRUPTED, "interrupted while extracting %s", e->name);
     struct fs_meta_how how = {.owner = x->o->owner, .mode = true, .xattrs = x->o->xattrs,

@@ -86,14 +86,7 @@ struct piece {
     uint64_t done;
 };
 
-/* The reader's workers write each chunk where it belongs (write_at); the
- * caller's thread hears of each piece in order once written (written). */
-static int write_at(void *ctx, uint64_t offset, const void *buf, size_t len)
-{
-    struct piece *p = ctx;
-    return adbk_fd_write_at(&p->fds, offset, buf, len);
-}
-
+/* The caller's thread hears of each piece, in order, once a worker wrote it. */
 static int written(void *ctx, const void *buf, size_t len)
 {
     struct piece *p = ctx;
@@ -151,7 +144,8 @@ adbk_status stage_write(struct stage *s, struct stage_item *it)
         return st;
     }
     struct piece p = {.s = s, .fds = {.fd = fd}};
-    adbk_status st = adbk_reader_write_member(c->r, it->member, write_at, written, &p, c->err);
+    adbk_status st = adbk_reader_write_member(c->r, it->member, adbk_fd_write_at, &p.fds,
+                                              written, &p, c->err);
     char m[sizeof c->err->message];
     snprintf(m, sizeof m, "%s", c->err->message);
     if (st == ADBK_E_ABORTED) {

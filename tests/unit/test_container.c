@@ -582,7 +582,7 @@ TEST(write_member_writes_each_chunk_in_place_from_the_workers)
 
     struct placed p = {.lock = PTHREAD_MUTEX_INITIALIZER, .caller = pthread_self(),
                        .file = calloc(1, specs[0].size), .size = specs[0].size};
-    EXPECT_STATUS(ADBK_OK, adbk_reader_write_member(r, 0, place, heard, &p, &err), &err);
+    EXPECT_STATUS(ADBK_OK, adbk_reader_write_member(r, 0, place, &p, heard, &p, &err), &err);
     EXPECT_EQ_U64(11, p.writes);
     EXPECT_EQ_U64(11, p.off_caller);
     EXPECT_EQ_U64(0, p.misplaced);
@@ -591,7 +591,8 @@ TEST(write_member_writes_each_chunk_in_place_from_the_workers)
 
     struct placed full = {.lock = PTHREAD_MUTEX_INITIALIZER, .caller = pthread_self(),
                           .file = calloc(1, specs[0].size), .size = specs[0].size, .fail_at = 4};
-    EXPECT_STATUS(ADBK_E_IO, adbk_reader_write_member(r, 0, place, heard, &full, &err), &err);
+    EXPECT_STATUS(ADBK_E_IO, adbk_reader_write_member(r, 0, place, &full, heard, &full, &err),
+                  &err);
     EXPECT_TRUE(strstr(err.message, "\"ntds.dit\"") && strstr(err.message, strerror(ENOSPC)));
     EXPECT_TRUE(full.heard < specs[0].size);
     adbk_reader_close(r);
