@@ -6,12 +6,15 @@
  * The caller's thread reads each member's frames in file order. Records are
  * small and checked at once against the index. Each chunk frame is read into
  * a slot and decompressed by a worker (its own ZSTD_DCtx), which checks the
- * frame against its seek-table entry. The ordered pipe (opipe.c) hands the
- * results back in file order, where the member's XXH3-128 is computed and the
- * content is passed on; a marker item after the member's last chunk compares
- * the hash with the index. So consecutive members' chunks decompress in
- * parallel and nothing waits at a member boundary. The span hash (compressed
- * bytes) is computed on the reading side, which sees the bytes in order too.
+ * frame against its seek-table entry; then, in the job's ordered stage
+ * (pool_submit: one chunk at a time, in file order, on a worker, while the
+ * bytes are in a cache), the member's XXH3-128 takes the chunk. The ordered
+ * pipe (opipe.c) hands the results back in file order, where the content is
+ * passed on; a marker item after the member's last chunk compares the hash
+ * with the index. So consecutive members' chunks decompress in parallel,
+ * nothing waits at a member boundary, and the caller's thread does not hash
+ * content. The span hash (compressed bytes) is computed on the reading side,
+ * which sees the bytes in order too.
  *
  * Records are decoded by records.c and chunk frame headers checked by
  * frame.c; here they are compared with the index.
@@ -56,6 +59,7 @@ struct dslot {
     int64_t chunk;
     adbk_status st;
     int wrc;     /* write_at's errno value for this chunk, 0 when written */
+    uint8_t content[16]; /* the member's content hash up to this chunk's end */
     char msg[200];
 };
 
@@ -75,8 +79,9 @@ struct scan {
     XXH3_state_t *span;
     uint8_t (*rec_digests)[2][DIGEST_SIZE]; /* signed: each member's two records' digests */
     struct digest_list dl;   /* emitting side: the member's Span_Digest so far */
+    XXH3_state_t *content;   /* ordered stage: the running content hash */
     /* emitting side, in file order */
-    XXH3_state_t *content;
+    uint8_t cur_hash[16], empty_hash[16];
     long cur;
     uint64_t cur_size;
     bool cur_damaged;
@@ -241,6 +246,19 @@ static void decompress_job(void *arg, unsigned worker)
                                     sl->dsize);
 }
 
+/* The ordered stage of a chunk's job: feeds the member's content hash with
+ * the chunk and keeps the hash so far with the slot. A damaged chunk is left
+ * out: its member's hash goes unused (and a member whose first chunk is lost
+ * goes on from the previous state). */
+static void hash_job(void *arg, unsigned worker)
+{
+    (void)worker;
+    struct dslot *sl = arg;
+    struct scan *s = sl->s;
+    if (sl->st == ADBK_OK)
+        content_hash_chunk(s->content, (uint64_t)sl->chunk, sl->out, sl->dsize, sl->content);
+}
+
 /* ------------------------------------------------------------ in order */
 
 static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk_error *err)
@@ -250,7 +268,7 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
     const struct adbk_entry *e = m >= 0 ? &s->r->entries[m] : NULL;
     switch (it->tag) {
     case ITEM_BEGIN:
-        XXH3_128bits_reset(s->content);
+        memcpy(s->cur_hash, s->empty_hash, 16);
         s->cur = m;
         s->cur_size = 0;
         s->cur_damaged = false;
@@ -284,9 +302,7 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
                 dlist_final(&s->dl, sm->digest);
             }
             if (decodes(s)) {
-                XXH128_canonical_t c;
-                XXH128_canonicalFromHash(&c, XXH3_128bits_digest(s->content));
-                memcpy(sm->content_hash, c.digest, 16);
+                memcpy(sm->content_hash, s->cur_hash, 16);
                 sm->content_size = s->cur_size;
                 sm->decoded = true;
             }
@@ -306,13 +322,11 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
             }
         }
         if (!s->cur_damaged && !s->stopped && decodes(s)) {
-            XXH128_canonical_t c;
-            XXH128_canonicalFromHash(&c, XXH3_128bits_digest(s->content));
-            if (memcmp(c.digest, e->xxh128, 16) != 0 && s->h.recheck) {
+            if (memcmp(s->cur_hash, e->xxh128, 16) != 0 && s->h.recheck) {
                 s->h.recheck(s->h.ctx, (size_t)m);
-            } else if (memcmp(c.digest, e->xxh128, 16) != 0) {
+            } else if (memcmp(s->cur_hash, e->xxh128, 16) != 0) {
                 char got[33], want[33];
-                adbk_hex128(c.digest, got);
+                adbk_hex128(s->cur_hash, got);
                 adbk_hex128(e->xxh128, want);
                 scan_report(s, ADBK_E_CHECKSUM, m, -1, e->offset,
                             "member \"%s\": content hash %s differs from the index's %s",
@@ -360,7 +374,7 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
         if (sl->dsize < s->r->info.chunk_size)
             sm->short_chunk = true;
     }
-    XXH3_128bits_update(s->content, sl->out, sl->dsize);
+    memcpy(s->cur_hash, sl->content, 16);
     s->cur_size += sl->dsize;
     s->content_bytes += sl->dsize;
     if (s->h.out && !s->cur_damaged) {
@@ -384,7 +398,7 @@ static adbk_status push_marker(struct scan *s, int tag, long member, struct adbk
     return opipe_push(&s->pipe,
                       (struct opipe_item){.slot = -1, .tag = (uint32_t)tag,
                                           .data = (void *)(intptr_t)member},
-                      NULL, NULL, err);
+                      NULL, NULL, NULL, err);
 }
 
 /* What is wrong with a member record (decoded as m, faults f, strings
@@ -604,7 +618,7 @@ adbk_status scan_member(struct scan *s, size_t idx, const struct seek_entry *se,
         sl->member = i;
         sl->chunk = (int64_t)k;
         st = opipe_push(&s->pipe, (struct opipe_item){.slot = (int)slot, .tag = ITEM_CHUNK},
-                        decompress_job, sl, err);
+                        decompress_job, decodes(s) ? hash_job : NULL, sl, err);
         if (st != ADBK_OK)
             return st;
         off += f->csize;
@@ -651,7 +665,7 @@ adbk_status scan_stream_chunk(struct scan *s, unsigned slot, size_t i, uint64_t 
     sl->member = (long)i;
     sl->chunk = (int64_t)k;
     return opipe_push(&s->pipe, (struct opipe_item){.slot = (int)slot, .tag = ITEM_CHUNK},
-                      decompress_job, sl, err);
+                      decompress_job, decodes(s) ? hash_job : NULL, sl, err);
 }
 
 adbk_status scan_stream_mark(struct scan *s, size_t i, bool end, struct adbk_error *err)
@@ -758,6 +772,9 @@ adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, s
     s->slots = calloc(s->nslots, sizeof *s->slots);
     s->span = XXH3_createState();
     s->content = XXH3_createState();
+    XXH128_canonical_t empty;
+    XXH128_canonicalFromHash(&empty, XXH3_128bits("", 0));
+    memcpy(s->empty_hash, empty.digest, 16);
     if (s->h.digests && !r->digests && !r->streaming)
         s->h.digests = false; /* unsigned: nothing to compare with */
     if (s->h.digests && !r->streaming)
@@ -766,6 +783,9 @@ adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, s
     if (!s->dctx || !s->slots || !s->span || !s->content ||
         (s->h.digests && !r->streaming && !s->rec_digests))
         goto nomem;
+    /* Each member's first chunk resets it; a member whose first chunk is lost
+     * is damaged and its hash unused, but the state stays a valid one. */
+    XXH3_128bits_reset(s->content);
     for (unsigned i = 0; i < s->nslots; i++) {
         s->slots[i].s = s;
         s->slots[i].index = i;

@@ -55,24 +55,35 @@ void nameset_free(struct nameset *s);
 /* A fixed set of worker threads running jobs in submission order (FIFO).
  * The caller bounds how many jobs are in flight, so submit never blocks for
  * space. Each job is told the index of the worker running it, so workers can
- * own per-thread state (a ZSTD context). */
+ * own per-thread state (a ZSTD context).
+ *
+ * A job may have an ordered stage: after its fn, its `ordered` runs, one job
+ * at a time and in submission order among the jobs that have one, on a
+ * worker thread - the one that finished the job whose turn it is, or the one
+ * that ran the stage before it. No worker waits for its turn: whoever
+ * completes a stage runs the next ones that are ready. So work that must see
+ * every job's data in order (a running hash) leaves the caller's thread and
+ * runs while the data is in a worker's cache. The job is done when both have
+ * run. */
 struct pool;
 typedef void (*pool_fn)(void *arg, unsigned worker);
 
 struct pool_job {
-    pool_fn fn;
+    pool_fn fn, ordered;
     void *arg;
-    struct pool_job *next;
-    int done; /* read and written under the pool's lock */
+    struct pool_job *next, *next_ordered;
+    int done;  /* read and written under the pool's lock */
+    int ready; /* fn has run and ordered has not (under the lock) */
 };
 
 /* Starts up to threads workers (at least one, or fails): pool_threads says
  * how many. Worker indexes passed to jobs are below that. threads 0 starts
  * none: pool_submit runs the job at once in the caller (worker index 0). */
 adbk_status pool_create(unsigned threads, struct pool **out, struct adbk_error *err);
-/* Queues job (borrowed until done). */
-void pool_submit(struct pool *p, struct pool_job *job, pool_fn fn, void *arg);
-/* Waits until job has run. */
+/* Queues job (borrowed until done): fn(arg), then, when ordered is not
+ * NULL, ordered(arg) in its turn. */
+void pool_submit(struct pool *p, struct pool_job *job, pool_fn fn, pool_fn ordered, void *arg);
+/* Waits until job has run (both stages). */
 void pool_wait(struct pool *p, struct pool_job *job);
 /* Joins the workers after the queue drains. NULL ok. */
 void pool_free(struct pool *p);
@@ -85,7 +96,7 @@ unsigned pool_threads(const struct pool *p);
  * bound to a buffer slot whose pool job must finish first. Slots are reused
  * round-robin, so the next slot is always the oldest in flight; taking it
  * emits items up to it. Everything runs on the caller's thread except the
- * jobs themselves. */
+ * jobs themselves (both their stages, see pool_submit). */
 struct opipe_item {
     int slot;       /* slot index, or -1 for an item with no job */
     uint32_t tag;   /* the user's item type */
@@ -108,9 +119,10 @@ adbk_status opipe_init(struct opipe *p, struct pool *pool, unsigned nslots,
                        void *ctx, struct adbk_error *err);
 /* Next slot in round-robin order, emitting items until it is free. */
 adbk_status opipe_take_slot(struct opipe *p, unsigned *slot_out, struct adbk_error *err);
-/* Queues an item; with slot >= 0 also starts fn(arg) on the pool for it. */
-adbk_status opipe_push(struct opipe *p, struct opipe_item it, pool_fn fn, void *arg,
-                       struct adbk_error *err);
+/* Queues an item; with slot >= 0 also starts fn(arg) on the pool for it,
+ * and then ordered(arg) (may be NULL) in push order (pool_submit). */
+adbk_status opipe_push(struct opipe *p, struct opipe_item it, pool_fn fn, pool_fn ordered,
+                       void *arg, struct adbk_error *err);
 adbk_status opipe_drain(struct opipe *p, struct adbk_error *err);
 /* Waits for running jobs, then hands every queued item to drop (may be NULL)
  * without emitting it, and frees the pipe's arrays. */

@@ -53,8 +53,8 @@ adbk_status opipe_take_slot(struct opipe *p, unsigned *slot_out, struct adbk_err
     return ADBK_OK;
 }
 
-adbk_status opipe_push(struct opipe *p, struct opipe_item it, pool_fn fn, void *arg,
-                       struct adbk_error *err)
+adbk_status opipe_push(struct opipe *p, struct opipe_item it, pool_fn fn, pool_fn ordered,
+                       void *arg, struct adbk_error *err)
 {
     while (p->qlen == p->qcap) {
         adbk_status st = emit_head(p, err);
@@ -65,7 +65,7 @@ adbk_status opipe_push(struct opipe *p, struct opipe_item it, pool_fn fn, void *
     p->qlen++;
     if (it.slot >= 0) {
         p->busy[it.slot] = true;
-        pool_submit(p->pool, &p->jobs[it.slot], fn, arg);
+        pool_submit(p->pool, &p->jobs[it.slot], fn, ordered, arg);
     }
     return ADBK_OK;
 }

@@ -1,8 +1,15 @@
 /*
- * pool.c - a fixed set of worker threads taking jobs in FIFO order.
+ * pool.c - a fixed set of worker threads taking jobs in FIFO order, with an
+ * optional ordered stage per job (internal.h).
  *
- * DESIGN: one mutex guards the queue and every job's `done` flag; `work`
- * wakes workers, `finished` wakes whoever waits for a job. The caller bounds
+ * DESIGN: one mutex guards the queue, the ordered list and every job's flags;
+ * `work` wakes workers, `finished` wakes whoever waits for a job. The
+ * ordered list holds the jobs with an ordered stage in submission order; a
+ * worker that finishes a job marks it ready and, unless another worker is
+ * running an ordered stage (`ordering`), runs the head's stage while the head
+ * is ready, then the next one's. A worker running stages always looks again
+ * after each one, under the lock, so a job that became ready meanwhile is
+ * never left behind. The caller bounds
  * the jobs in flight (a ring of slots in the writer and the decoder), so the
  * queue needs no capacity limit and submit never blocks. When a thread cannot
  * be started (an address-space limit), the pool has the ones that could:
@@ -27,11 +34,33 @@ struct pool {
     port_mutex lock;
     port_cond work, finished;
     struct pool_job *head, *tail;
+    struct pool_job *ohead, *otail; /* jobs whose ordered stage has not run */
+    bool ordering;                  /* a worker is running ordered stages */
     bool stop;
     bool inline_jobs; /* no workers: submit runs the job (pool_create(0)) */
     unsigned nthreads, started;
     struct pool_worker *workers;
 };
+
+/* With the lock held: runs the ordered stages that are ready, in order,
+ * unless another worker is already doing so (it will see them). */
+static void run_ordered(struct pool *p, unsigned worker)
+{
+    while (!p->ordering && p->ohead && p->ohead->ready) {
+        struct pool_job *job = p->ohead;
+        p->ohead = job->next_ordered;
+        if (!p->ohead)
+            p->otail = NULL;
+        p->ordering = true;
+        port_mutex_unlock(&p->lock);
+        job->ordered(job->arg, worker);
+        port_mutex_lock(&p->lock);
+        p->ordering = false;
+        job->ready = 0;
+        job->done = 1;
+        port_cond_broadcast(&p->finished);
+    }
+}
 
 static void *worker_main(void *arg)
 {
@@ -50,8 +79,13 @@ static void *worker_main(void *arg)
         port_mutex_unlock(&p->lock);
         job->fn(job->arg, w->index);
         port_mutex_lock(&p->lock);
-        job->done = 1;
-        port_cond_broadcast(&p->finished);
+        if (job->ordered) {
+            job->ready = 1;
+            run_ordered(p, w->index);
+        } else {
+            job->done = 1;
+            port_cond_broadcast(&p->finished);
+        }
     }
     port_mutex_unlock(&p->lock);
     return NULL;
@@ -90,13 +124,17 @@ adbk_status pool_create(unsigned threads, struct pool **out, struct adbk_error *
     return ADBK_OK;
 }
 
-void pool_submit(struct pool *p, struct pool_job *job, pool_fn fn, void *arg)
+void pool_submit(struct pool *p, struct pool_job *job, pool_fn fn, pool_fn ordered, void *arg)
 {
     job->fn = fn;
+    job->ordered = ordered;
     job->arg = arg;
-    job->next = NULL;
-    if (p->inline_jobs) {
+    job->next = job->next_ordered = NULL;
+    job->ready = 0;
+    if (p->inline_jobs) { /* in the caller, one at a time: already in order */
         fn(arg, 0);
+        if (ordered)
+            ordered(arg, 0);
         job->done = 1;
         return;
     }
@@ -107,6 +145,13 @@ void pool_submit(struct pool *p, struct pool_job *job, pool_fn fn, void *arg)
     else
         p->head = job;
     p->tail = job;
+    if (ordered) {
+        if (p->otail)
+            p->otail->next_ordered = job;
+        else
+            p->ohead = job;
+        p->otail = job;
+    }
     port_cond_signal(&p->work);
     port_mutex_unlock(&p->lock);
 }

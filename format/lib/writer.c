@@ -5,7 +5,10 @@
  * The caller's thread fills chunk buffers (adbk_writer_write copies into them;
  * adbk_writer_reserve/commit lets a source read straight into them). A full
  * chunk is handed to the worker pool, which compresses it into the slot's own
- * output buffer with that worker's ZSTD_CCtx. Everything that goes to the sink
+ * output buffer with that worker's ZSTD_CCtx; then, in the job's ordered
+ * stage (pool_submit: one chunk at a time, in order, on whichever worker is
+ * free), feeds the member's content hash (XXH3-128) with it, so the caller's
+ * thread hashes only what it writes. Everything that goes to the sink
  * - records and compressed chunks - passes through one ordered output queue;
  * the caller's thread emits the head of the queue as soon as it is ready, and
  * blocks only when it needs a slot that is still being compressed. So reading
@@ -18,7 +21,8 @@
  *
  * Emission is the single place that knows file offsets: it appends the seek
  * table entry, feeds the whole-file hash and the current member's span hash,
- * and completes index entries when a member-end record goes out.
+ * builds the member-end record (its Content_Hash is the hash the member's
+ * last chunk left) and completes the index entry as that record goes out.
  *
  * Errors are sticky: after a failure every call returns the first failure's
  * status and message. The writer never seeks. It decides what goes into each
@@ -60,6 +64,7 @@ struct slot {
     size_t zret;       /* ZSTD result of the worker, checked at emission */
     uint64_t member, chunk;       /* encrypted: the chunk record's clear part */
     uint8_t digest[DIGEST_SIZE];  /* signed: the frame's Frame_Digest */
+    uint8_t content[16];          /* the member's Content_Hash up to this chunk's end */
 };
 
 /* What the index needs about a member, completed as its frames are emitted. */
@@ -72,8 +77,8 @@ struct member_meta {
     char *user, *group;
     struct bytebuf xattr_bytes;   /* with ADBK_HAS_XATTRS: the list's attributes */
     struct xattr_list xattrs;     /* over xattr_bytes */
-    uint64_t size, chunk_count;
-    uint8_t xxh128[16];
+    uint64_t number, size, chunk_count;
+    uint8_t xxh128[16];           /* set when the member-end record is emitted */
     uint64_t first_frame, offset; /* set when the member record is emitted */
 };
 
@@ -120,8 +125,11 @@ struct adbk_writer {
 
     /* the member being written */
     struct member_meta *cur;
-    XXH3_state_t *content_hash;
     uint64_t member_number;
+    /* Content hashes: the running XXH3-128, fed on the workers in chunk
+     * order (hash_job); the emitted member's hash so far; the empty one. */
+    XXH3_state_t *content_hash;
+    uint8_t emit_content[16], empty_content[16];
 
     struct nameset names;
     char **prop_keys, **prop_values;
@@ -288,6 +296,8 @@ static void rec_item_free(struct rec_item *r, bool with_meta)
     free(r);
 }
 
+static adbk_status build_end(struct adbk_writer *w, struct rec_item *r, struct adbk_error *err);
+
 /* The pipe's emit callback: the next item in archive order is ready. */
 static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk_error *err)
 {
@@ -298,6 +308,7 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
             return failf(w, err, ADBK_E_ZSTD, "%s: compressing the chunk at byte %llu: %s",
                          w->sink.name, (unsigned long long)w->offset, ZSTD_getErrorName(s->zret));
         const uint8_t *digest = w->signing ? s->digest : NULL;
+        memcpy(w->emit_content, s->content, 16);
         if (w->encrypted) /* a chunk record: a record's seek-table entry (13.5) */
             return emit_frame(w, s->out, s->out_len, 0, EMPTY_XXH64_LOW32, digest, err);
         /* A zstd frame with a checksum ends with the low 32 bits of XXH64 of
@@ -306,7 +317,9 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
                           chunk_checksum(s->out, s->out_len), digest, err);
     }
     struct rec_item *r = it->data;
+    adbk_status st = ADBK_OK;
     if (it->tag == REC_MBR) {
+        memcpy(w->emit_content, w->empty_content, 16);
         r->meta->offset = w->offset;
         r->meta->first_frame = w->frames;
         XXH3_64bits_reset(w->span_hash);
@@ -318,7 +331,10 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
             dlist_init(&w->span_dl);
         }
     }
-    adbk_status st = emit_frame(w, r->bytes, r->len, 0, EMPTY_XXH64_LOW32, NULL, err);
+    if (it->tag == REC_END)
+        st = build_end(w, r, err);
+    if (st == ADBK_OK)
+        st = emit_frame(w, r->bytes, r->len, 0, EMPTY_XXH64_LOW32, NULL, err);
     if (st == ADBK_OK && it->tag == REC_END) {
         w->in_span = false;
         st = add_entry(w, r->meta, err);
@@ -359,7 +375,7 @@ static adbk_status push_built(struct adbk_writer *w, uint32_t type, struct rec_i
                               struct adbk_error *err)
 {
     adbk_status st = opipe_push(&w->pipe, (struct opipe_item){.slot = -1, .tag = type, .data = r},
-                                NULL, NULL, err);
+                                NULL, NULL, NULL, err);
     if (st != ADBK_OK)
         rec_item_free(r, type == REC_END);
     return st;
@@ -391,6 +407,26 @@ static adbk_status build_record(struct adbk_writer *w, uint32_t type, struct byt
     r->meta = meta;
     *out = r;
     return ADBK_OK;
+}
+
+/* Builds the member-end record of r's member (FORMAT.md 3.4) as it is
+ * emitted: its Content_Hash is known once the last chunk has been hashed. */
+static adbk_status build_end(struct adbk_writer *w, struct rec_item *r, struct adbk_error *err)
+{
+    struct member_meta *m = r->meta;
+    memcpy(m->xxh128, w->emit_content, 16);
+    struct end_rec e = {.number = m->number, .size = m->size, .chunk_count = m->chunk_count};
+    memcpy(e.content_hash, m->xxh128, 16);
+    struct bytebuf b = {0};
+    end_encode(&e, &b);
+    if (w->encrypted)
+        seal_body(w, REC_END, &(struct sealed_rec){.number = e.number, .size = e.size,
+                                                   .chunk_count = e.chunk_count}, &b);
+    adbk_status st = b.failed ? err_set(&w->failure, ADBK_E_NOMEM, "%s: no memory for a %s",
+                                        w->sink.name, rec_type_name(REC_END))
+                              : rec_build(REC_END, b.p, b.len, &r->bytes, &r->len, &w->failure);
+    bb_free(&b);
+    return st == ADBK_OK ? ADBK_OK : fail(w, err);
 }
 
 /* Builds a record and queues it behind everything before it. */
@@ -466,6 +502,16 @@ static void compress_job(void *arg, unsigned worker)
         frame_digest(s->out, s->out_len, s->digest);
 }
 
+/* The ordered stage of a chunk's job (pool_submit): feeds the member's
+ * content hash, in chunk order, on a worker, and keeps the hash so far with
+ * the slot: emission hands the last one to the member-end record. */
+static void hash_job(void *arg, unsigned worker)
+{
+    (void)worker;
+    struct slot *s = arg;
+    content_hash_chunk(s->w->content_hash, s->chunk, s->in, s->in_len, s->content);
+}
+
 /* Hands the slot being filled to the workers, with an output buffer that
  * holds the frame zstd makes of its data at worst. */
 static adbk_status submit_fill(struct adbk_writer *w, struct adbk_error *err)
@@ -485,7 +531,8 @@ static adbk_status submit_fill(struct adbk_writer *w, struct adbk_error *err)
     }
     s->member = w->member_number;
     s->chunk = w->cur->chunk_count++;
-    return opipe_push(&w->pipe, (struct opipe_item){.slot = (int)s->index}, compress_job, s, err);
+    return opipe_push(&w->pipe, (struct opipe_item){.slot = (int)s->index}, compress_job,
+                      hash_job, s, err);
 }
 
 /* Gives the slot free space in its chunk buffer, growing the buffer when its
@@ -667,10 +714,14 @@ static adbk_status writer_open(const struct adbk_sink *sink,
     w->file_hash = XXH3_createState();
     w->span_hash = XXH3_createState();
     w->content_hash = XXH3_createState();
+    XXH128_canonical_t empty;
+    XXH128_canonicalFromHash(&empty, XXH3_128bits("", 0));
+    memcpy(w->empty_content, empty.digest, 16);
     adbk_status st = ADBK_E_NOMEM;
     if (!w->tool || !w->cctx || !w->slots || !w->file_hash || !w->span_hash ||
         !w->content_hash)
         goto nomem;
+    XXH3_128bits_reset(w->content_hash); /* and at every member's first chunk */
     if (strlen(w->tool) > 255) {
         st = err_set(err, ADBK_E_ARG, "%s: tool string longer than 255 bytes", sname);
         goto fail;
@@ -906,7 +957,6 @@ adbk_status adbk_writer_begin_member(struct adbk_writer *w, const struct adbk_me
     m->flags &= ~ADBK_HAS_EXPECTED_SIZE; /* not in the index (FORMAT.md 3.5) */
     w->cur = m;
     w->state = W_MEMBER;
-    XXH3_128bits_reset(w->content_hash);
     return push_record(w, REC_MBR, &b, m, err);
 }
 
@@ -936,7 +986,6 @@ adbk_status adbk_writer_commit(struct adbk_writer *w, size_t n, struct adbk_erro
         return ADBK_OK;
     if (!w->fill || n > w->fill->in_cap - w->fill->in_len)
         return err_set(err, ADBK_E_ARG, "adbk_writer_commit: %zu bytes is more than reserved", n);
-    XXH3_128bits_update(w->content_hash, w->fill->in + w->fill->in_len, n);
     w->fill->in_len += n;
     w->cur->size += n;
     w->bytes_in += n;
@@ -975,22 +1024,17 @@ adbk_status adbk_writer_end_member(struct adbk_writer *w, struct adbk_error *err
     if (st != ADBK_OK)
         return st;
     struct member_meta *m = w->cur;
-    XXH128_canonical_t c;
-    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(w->content_hash));
-    memcpy(m->xxh128, c.digest, 16);
-
-    struct end_rec e = {.number = w->member_number, .size = m->size,
-                        .chunk_count = m->chunk_count};
-    memcpy(e.content_hash, m->xxh128, 16);
-    struct bytebuf b = {0};
-    end_encode(&e, &b);
-    if (w->encrypted)
-        seal_body(w, REC_END, &(struct sealed_rec){.number = e.number, .size = e.size,
-                                                   .chunk_count = e.chunk_count}, &b);
-    w->member_number++;
+    m->number = w->member_number++;
     w->cur = NULL;
     w->state = W_OPEN;
-    return push_record(w, REC_END, &b, m, err);
+    struct rec_item *r = calloc(1, sizeof *r);
+    if (!r) {
+        meta_free(m);
+        return failf(w, err, ADBK_E_NOMEM, "%s: no memory for a member-end record",
+                     w->sink.name);
+    }
+    r->meta = m; /* built when emitted (build_end) */
+    return push_built(w, REC_END, r, err);
 }
 
 /* The index record's body (FORMAT.md 3.5): head, properties, the entries

@@ -17,4 +17,22 @@
 #include <xxh_x86dispatch.h>
 #endif
 
+#include <stdint.h>
+#include <string.h>
+
+/* One chunk into a member's content hash (FORMAT.md 3.4: XXH3-128 of the
+ * content, in order): chunk 0 starts it over; out gets the canonical hash of
+ * the content so far, which is the member's once its last chunk is in. The
+ * writer and the reader call it from a chunk job's ordered stage. */
+static inline void content_hash_chunk(XXH3_state_t *h, uint64_t chunk, const void *p, size_t n,
+                                      uint8_t out[16])
+{
+    if (chunk == 0)
+        XXH3_128bits_reset(h);
+    XXH3_128bits_update(h, p, n);
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(h));
+    memcpy(out, c.digest, 16);
+}
+
 #endif

@@ -15,3 +15,5 @@ target_compile_definitions(test_vectors PRIVATE ADBK_VECTORS_DIR="${PROJECT_SOUR
 target_include_directories(test_crypto PRIVATE ${PROJECT_SOURCE_DIR}/format/lib)
 # The front end's helpers (tools/common/cli.c).
 target_link_libraries(test_cli PRIVATE adbk_fe)
+# The worker pool's internals (internal.h).
+target_include_directories(test_pool PRIVATE ${PROJECT_SOURCE_DIR}/format/lib)
