@@ -13,7 +13,9 @@
  *   3. adbk_writer_begin_member(w, &info, &err)
  *   4. adbk_writer_write(w, buf, len, &err) as often as needed, or, to read
  *      straight into the chunk buffer without a copy, adbk_writer_reserve()
- *      then adbk_writer_commit(); then adbk_writer_end_member(w, &err).
+ *      then adbk_writer_commit(), or, for a regular file, have the workers
+ *      read it: adbk_writer_read_from(w, adbk_fd_read_at, &fds, 0, size,
+ *      &err); then adbk_writer_end_member(w, &err).
  *      Repeat 3-4 per member.
  *   5. adbk_writer_finish(w, &err)     index + seek table, then sink->finish
  *   6. adbk_writer_free(w)             always; frees a failed writer too
@@ -377,6 +379,35 @@ adbk_status adbk_writer_reserve(struct adbk_writer *w, void **buf_out, size_t *c
                                 struct adbk_error *err);
 ADBK_API
 adbk_status adbk_writer_commit(struct adbk_writer *w, size_t n, struct adbk_error *err);
+
+/* Reads up to len bytes at offset of a file into buf, from any thread, with
+ * several calls at once: 0 and *got (fewer than len only at the file's
+ * end), or an errno value. */
+typedef int (*adbk_read_at_fn)(void *ctx, uint64_t offset, void *buf, size_t len,
+                               size_t *got);
+
+/* The adbk_read_at_fn of a file: pread until len bytes or the end; ctx
+ * points to the file's struct adbk_fd_sink (its fd). */
+ADBK_API
+int adbk_fd_read_at(void *ctx, uint64_t offset, void *buf, size_t len, size_t *got);
+
+/* Adds the len bytes at offset of a file (read_at, ctx) to the open member,
+ * as adbk_writer_write would, but each whole chunk is read by the worker
+ * that compresses it, so reading scales with the threads as compression
+ * does. Bytes that do not make a whole chunk are read here, on the
+ * caller's thread. For a regular file whose size is known; a source that
+ * must be read in order goes through adbk_writer_reserve/commit.
+ * A read that comes back short (the file shrank since its size was taken)
+ * ends the member there: the bytes read are its content, and what was added
+ * to it after them, here or later, is left out (the member-end record and
+ * the index say the size it has). More may follow (a file that grew). A
+ * read error fails the archive, naming the member and the cause. The file
+ * and ctx must stay valid until adbk_writer_end_member returns, which waits
+ * for the workers' reads (even when the writer has failed), or until the
+ * writer is freed. */
+ADBK_API
+adbk_status adbk_writer_read_from(struct adbk_writer *w, adbk_read_at_fn read_at, void *ctx,
+                                  uint64_t offset, uint64_t len, struct adbk_error *err);
 
 /* Ends the open member: flushes its last chunk and writes its end record. */
 ADBK_API

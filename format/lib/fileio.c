@@ -44,6 +44,36 @@ int adbk_fd_write_at(void *ctx, uint64_t offset, const void *buf, size_t len)
     return write_all(s->fd, buf, len, (int64_t)offset);
 }
 
+/* pread until len bytes or the file's end: 0 and *got, or an errno value.
+ * The reader's file source and adbk_fd_read_at share it. */
+static int read_full(int fd, uint64_t offset, void *buf, size_t len, size_t *got)
+{
+    uint8_t *p = buf;
+    *got = 0;
+    while (len) {
+        if (offset > INT64_MAX)
+            return EFBIG;
+        ssize_t n = pread(fd, p, len, (off_t)offset);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno;
+        if (n == 0)
+            break;
+        p += n;
+        len -= (size_t)n;
+        offset += (uint64_t)n;
+        *got += (size_t)n;
+    }
+    return 0;
+}
+
+int adbk_fd_read_at(void *ctx, uint64_t offset, void *buf, size_t len, size_t *got)
+{
+    const struct adbk_fd_sink *s = ctx;
+    return read_full(s->fd, offset, buf, len, got);
+}
+
 static int fd_finish(void *ctx)
 {
     struct adbk_fd_sink *s = ctx;
@@ -73,21 +103,9 @@ struct file_source {
 static int file_read_at(void *ctx, uint64_t offset, void *buf, size_t len)
 {
     struct file_source *f = ctx;
-    uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pread(f->fd, p, len, (off_t)offset);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno;
-        }
-        if (n == 0)
-            return EIO; /* the file shrank under us */
-        p += n;
-        len -= (size_t)n;
-        offset += (uint64_t)n;
-    }
-    return 0;
+    size_t got;
+    int rc = read_full(f->fd, offset, buf, len, &got);
+    return rc ? rc : got < len ? EIO /* the file shrank under us */ : 0;
 }
 
 /* The end of the hole at offset, if the file system tells (SEEK_DATA); a file

@@ -124,6 +124,8 @@ adbk_status opipe_take_slot(struct opipe *p, unsigned *slot_out, struct adbk_err
 adbk_status opipe_push(struct opipe *p, struct opipe_item it, pool_fn fn, pool_fn ordered,
                        void *arg, struct adbk_error *err);
 adbk_status opipe_drain(struct opipe *p, struct adbk_error *err);
+/* Waits for the job of slot, if one is in flight, without emitting. */
+void opipe_wait_slot(struct opipe *p, unsigned slot);
 /* Waits for running jobs, then hands every queued item to drop (may be NULL)
  * without emitting it, and frees the pipe's arrays. */
 void opipe_destroy(struct opipe *p, void (*drop)(void *ctx, const struct opipe_item *it));

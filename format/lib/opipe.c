@@ -70,6 +70,12 @@ adbk_status opipe_push(struct opipe *p, struct opipe_item it, pool_fn fn, pool_f
     return ADBK_OK;
 }
 
+void opipe_wait_slot(struct opipe *p, unsigned slot)
+{
+    if (p->busy && p->busy[slot])
+        pool_wait(p->pool, &p->jobs[slot]);
+}
+
 adbk_status opipe_drain(struct opipe *p, struct adbk_error *err)
 {
     while (p->qlen) {

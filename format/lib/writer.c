@@ -65,6 +65,13 @@ struct slot {
     uint64_t member, chunk;       /* encrypted: the chunk record's clear part */
     uint8_t digest[DIGEST_SIZE];  /* signed: the frame's Frame_Digest */
     uint8_t content[16];          /* the member's Content_Hash up to this chunk's end */
+    /* adbk_writer_read_from: the worker reads the chunk (want bytes at
+     * read_off) before compressing it; rerr is its errno value. */
+    adbk_read_at_fn read_at;
+    void *read_ctx;
+    uint64_t read_off;
+    size_t want;
+    int rerr;
 };
 
 /* What the index needs about a member, completed as its frames are emitted. */
@@ -77,7 +84,8 @@ struct member_meta {
     char *user, *group;
     struct bytebuf xattr_bytes;   /* with ADBK_HAS_XATTRS: the list's attributes */
     struct xattr_list xattrs;     /* over xattr_bytes */
-    uint64_t number, size, chunk_count;
+    uint64_t number;
+    uint64_t size, chunk_count;   /* counted as its chunks are emitted */
     uint8_t xxh128[16];           /* set when the member-end record is emitted */
     uint64_t first_frame, offset; /* set when the member record is emitted */
 };
@@ -120,12 +128,14 @@ struct adbk_writer {
     XXH3_state_t *file_hash;
     XXH3_state_t *span_hash;
     bool in_span;               /* between a member record and its end record */
+    struct member_meta *emitting; /* the member whose frames are being emitted */
+    uint64_t cut_member;        /* a member ended by a short read: later chunks dropped */
     struct bytebuf entries;     /* index entries */
     uint64_t members_emitted;
 
     /* the member being written */
     struct member_meta *cur;
-    uint64_t member_number;
+    uint64_t member_number, cur_chunks;
     /* Content hashes: the running XXH3-128, fed on the workers in chunk
      * order (hash_job); the emitted member's hash so far; the empty one. */
     XXH3_state_t *content_hash;
@@ -304,6 +314,21 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
     struct adbk_writer *w = ctx;
     if (it->slot >= 0) {
         struct slot *s = &w->slots[it->slot];
+        struct member_meta *m = w->emitting;
+        if (s->member == w->cut_member)
+            return ADBK_OK; /* after its member's short read: left out */
+        if (s->read_at && s->rerr)
+            return failf(w, err, ADBK_E_IO, "%s: reading \"%s\" at byte %llu: %s", w->sink.name,
+                         m->source_path ? m->source_path : m->name,
+                         (unsigned long long)s->read_off, strerror(s->rerr));
+        if (s->read_at && s->in_len < s->want) {
+            w->cut_member = s->member; /* the file ended early: so does the member */
+            if (s->in_len == 0)
+                return ADBK_OK;
+        }
+        m->size += s->in_len;
+        m->chunk_count++;
+        w->bytes_in += s->in_len;
         if (ZSTD_isError(s->zret))
             return failf(w, err, ADBK_E_ZSTD, "%s: compressing the chunk at byte %llu: %s",
                          w->sink.name, (unsigned long long)w->offset, ZSTD_getErrorName(s->zret));
@@ -320,6 +345,7 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
     adbk_status st = ADBK_OK;
     if (it->tag == REC_MBR) {
         memcpy(w->emit_content, w->empty_content, 16);
+        w->emitting = r->meta;
         r->meta->offset = w->offset;
         r->meta->first_frame = w->frames;
         XXH3_64bits_reset(w->span_hash);
@@ -484,6 +510,17 @@ static void compress_job(void *arg, unsigned worker)
 {
     struct slot *s = arg;
     struct adbk_writer *w = s->w;
+    if (s->read_at) {
+        size_t got = 0;
+        s->rerr = s->read_at(s->read_ctx, s->read_off, s->in, s->want, &got);
+        if (!s->rerr && got > s->want)
+            s->rerr = EIO; /* a reader that says it read more than asked */
+        s->in_len = s->rerr ? 0 : got;
+        if (s->in_len == 0) { /* nothing to store: emission leaves the chunk out */
+            s->zret = s->out_len = 0;
+            return;
+        }
+    }
     size_t at = w->encrypted ? CHK_SEALED_AT : 0;
     size_t room = s->out_cap - (w->encrypted ? CHK_FRAME_SIZE(0) : 0);
     s->zret = w->store_raw ? raw_frame(s->out + at, room, s->in, s->in_len)
@@ -518,9 +555,10 @@ static adbk_status submit_fill(struct adbk_writer *w, struct adbk_error *err)
 {
     struct slot *s = w->fill;
     w->fill = NULL;
-    if (!s || s->in_len == 0)
+    if (!s || (s->in_len == 0 && !s->read_at))
         return ADBK_OK;
-    size_t need = ZSTD_compressBound(s->in_len) + (w->encrypted ? CHK_FRAME_SIZE(0) : 0);
+    size_t need = ZSTD_compressBound(s->read_at ? s->want : s->in_len) +
+                  (w->encrypted ? CHK_FRAME_SIZE(0) : 0);
     if (s->out_cap < need) {
         free(s->out);
         s->out_cap = 0;
@@ -530,7 +568,7 @@ static adbk_status submit_fill(struct adbk_writer *w, struct adbk_error *err)
         s->out_cap = need;
     }
     s->member = w->member_number;
-    s->chunk = w->cur->chunk_count++;
+    s->chunk = w->cur_chunks++;
     return opipe_push(&w->pipe, (struct opipe_item){.slot = (int)s->index}, compress_job,
                       hash_job, s, err);
 }
@@ -568,6 +606,7 @@ static adbk_status ensure_fill(struct adbk_writer *w, struct adbk_error *err)
         return st;
     w->fill = &w->slots[i];
     w->fill->in_len = 0;
+    w->fill->read_at = NULL;
     return slot_room(w, w->fill, err);
 }
 
@@ -722,6 +761,7 @@ static adbk_status writer_open(const struct adbk_sink *sink,
         !w->content_hash)
         goto nomem;
     XXH3_128bits_reset(w->content_hash); /* and at every member's first chunk */
+    w->cut_member = UINT64_MAX;
     if (strlen(w->tool) > 255) {
         st = err_set(err, ADBK_E_ARG, "%s: tool string longer than 255 bytes", sname);
         goto fail;
@@ -956,6 +996,7 @@ adbk_status adbk_writer_begin_member(struct adbk_writer *w, const struct adbk_me
         seal_body(w, REC_MBR, &(struct sealed_rec){.number = w->member_number}, &b);
     m->flags &= ~ADBK_HAS_EXPECTED_SIZE; /* not in the index (FORMAT.md 3.5) */
     w->cur = m;
+    w->cur_chunks = 0;
     w->state = W_MEMBER;
     return push_record(w, REC_MBR, &b, m, err);
 }
@@ -987,8 +1028,6 @@ adbk_status adbk_writer_commit(struct adbk_writer *w, size_t n, struct adbk_erro
     if (!w->fill || n > w->fill->in_cap - w->fill->in_len)
         return err_set(err, ADBK_E_ARG, "adbk_writer_commit: %zu bytes is more than reserved", n);
     w->fill->in_len += n;
-    w->cur->size += n;
-    w->bytes_in += n;
     if (w->fill->in_len == w->chunk_size)
         return submit_fill(w, err); /* start compressing at once */
     return ADBK_OK;
@@ -1015,8 +1054,71 @@ adbk_status adbk_writer_write(struct adbk_writer *w, const void *buf, size_t len
     return ADBK_OK;
 }
 
+adbk_status adbk_writer_read_from(struct adbk_writer *w, adbk_read_at_fn read_at, void *ctx,
+                                  uint64_t offset, uint64_t len, struct adbk_error *err)
+{
+    adbk_status st = usable(w, W_MEMBER, "adbk_writer_read_from", err);
+    if (st == ADBK_OK && w->cur->kind == ADBK_KIND_DIRECTORY)
+        st = err_set(err, ADBK_E_STATE, "member \"%s\" is a directory and has no content",
+                     w->cur->name);
+    while (st == ADBK_OK && len) {
+        if ((!w->fill || w->fill->in_len == 0) && len >= w->chunk_size) {
+            /* A whole chunk: its worker reads it. */
+            st = ensure_fill(w, err);
+            struct slot *s = w->fill;
+            if (st == ADBK_OK && s->in_cap < w->chunk_size) {
+                uint8_t *p = realloc(s->in, w->chunk_size);
+                if (!p)
+                    return failf(w, err, ADBK_E_NOMEM, "%s: no memory for a chunk buffer of "
+                                 "%u bytes", w->sink.name, w->chunk_size);
+                s->in = p;
+                s->in_cap = w->chunk_size;
+            }
+            if (st != ADBK_OK)
+                break;
+            s->read_at = read_at;
+            s->read_ctx = ctx;
+            s->read_off = offset;
+            s->want = w->chunk_size;
+            st = submit_fill(w, err);
+            offset += w->chunk_size;
+            len -= w->chunk_size;
+            continue;
+        }
+        /* The rest of a chunk begun by other bytes, or a tail: read here. */
+        void *buf = NULL;
+        size_t cap = 0, got = 0;
+        st = adbk_writer_reserve(w, &buf, &cap, err);
+        if (st != ADBK_OK)
+            break;
+        size_t n = len < cap ? (size_t)len : cap;
+        int rc = read_at(ctx, offset, buf, n, &got);
+        if (rc != 0 || got > n)
+            return failf(w, err, ADBK_E_IO, "%s: reading \"%s\" at byte %llu: %s",
+                         w->sink.name, w->cur->source_path ? w->cur->source_path : w->cur->name,
+                         (unsigned long long)offset, strerror(rc ? rc : EIO));
+        st = adbk_writer_commit(w, got, err);
+        if (got < n)
+            break; /* the file's end */
+        offset += got;
+        len -= got;
+    }
+    return st;
+}
+
+/* Waits until the workers have read every chunk of the open member that
+ * adbk_writer_read_from gave them: its caller may then close the file. */
+static void wait_reads(struct adbk_writer *w)
+{
+    for (unsigned i = 0; w->pool && w->cur && i < w->nslots; i++)
+        if (w->slots[i].read_at && w->slots[i].member == w->member_number)
+            opipe_wait_slot(&w->pipe, i);
+}
+
 adbk_status adbk_writer_end_member(struct adbk_writer *w, struct adbk_error *err)
 {
+    if (w)
+        wait_reads(w); /* even when failed: the caller closes the file next */
     adbk_status st = usable(w, W_MEMBER, "adbk_writer_end_member", err);
     if (st != ADBK_OK)
         return st;

@@ -123,22 +123,24 @@ adbk_status file_meta(const struct walk_opts *o, const char *path, const char *n
     return s;
 }
 
+/* A file being added: the writer's workers read its first bytes through
+ * fds (adbk_fd_read_at); file_read reads on from pos. */
 struct file_stream {
-    int fd;
+    struct adbk_fd_sink fds;
     const char *path;
+    uint64_t pos;
 };
 
 static adbk_status file_read(void *ctx, void *buf, size_t cap, size_t *got_out,
                              struct adbk_error *err)
 {
     struct file_stream *f = ctx;
-    ssize_t n;
-    do
-        n = read(f->fd, buf, cap);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return io_error(err, "cannot read", f->path, errno);
-    *got_out = (size_t)n;
+    size_t n = 0;
+    int rc = adbk_fd_read_at(&f->fds, f->pos, buf, cap, &n);
+    if (rc != 0)
+        return io_error(err, "cannot read", f->path, rc);
+    f->pos += n;
+    *got_out = n;
     return ADBK_OK;
 }
 
@@ -159,15 +161,21 @@ static adbk_status add_file(struct emit *e, const struct walk_opts *o, const cha
     struct file_meta m;
     adbk_status s = file_meta(o, path, name, &st, o->kind_of ? o->kind_of(o->ctx, path)
                                                            : ADBK_KIND_FILE, &m, e->err);
-    struct file_stream f = {fd, path};
+    struct file_stream f = {.fds = {fd}, .path = path, .pos = (uint64_t)st.st_size};
     uint64_t done = 0;
     if (s == ADBK_OK)
-        s = emit_member(e, &m.mi, (uint64_t)st.st_size, 1, file_read, &f, &done);
+        s = emit_file_member(e, &m.mi, (uint64_t)st.st_size, adbk_fd_read_at, &f.fds, file_read,
+                             &f, &done);
+    /* A file that shrank ends its member early (emit_file_member); one that
+     * grew was read on to its end. Either way the archive holds a file that
+     * changed as it was read: say so. */
+    struct stat after;
+    off_t now = fstat(fd, &after) == 0 ? after.st_size : (off_t)done;
+    if (s == ADBK_OK && (done != (uint64_t)st.st_size || now != st.st_size))
+        emit_warn(e, "%s changed size while being read (%lld bytes before, %lld after)",
+                  SHOWN(path), (long long)st.st_size, (long long)now);
     file_meta_free(&m);
     close(fd);
-    if (s == ADBK_OK && done != (uint64_t)st.st_size)
-        emit_warn(e, "%s changed size while being read (%lld bytes before, %llu read)", SHOWN(path),
-                  (long long)st.st_size, (unsigned long long)done);
     return s;
 }
 

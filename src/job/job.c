@@ -46,14 +46,31 @@ static void begin_note(struct emit *e, const struct adbk_member_info *mi, uint64
         e->cb->file_begin(e->cb->ctx, mi->name, mi->kind, size);
 }
 
-adbk_status emit_member(struct emit *e, const struct adbk_member_info *mi, uint64_t size,
-                        size_t min_read, emit_read_fn read, void *ctx, uint64_t *done_out)
+/* Step of the workers' reads in emit_file_member: progress and cancellation
+ * are looked at between steps. A multiple of every chunk size up to 64 MiB. */
+#define READ_STEP ((uint64_t)64 << 20)
+
+/* emit_member and emit_file_member: with read_at, the first size bytes
+ * through the writer's workers, then read until it reports the end. */
+static adbk_status emit_content(struct emit *e, const struct adbk_member_info *mi,
+                                uint64_t size, adbk_read_at_fn read_at, void *at_ctx,
+                                size_t min_read, emit_read_fn read, void *ctx,
+                                uint64_t *done_out)
 {
     begin_note(e, mi, size);
     adbk_status st = adbk_writer_begin_member(e->w, mi, e->err);
     uint64_t done = 0;
     char where[700];
     snprintf(where, sizeof where, "while reading %s", mi->source_path ? mi->source_path : mi->name);
+    while (st == ADBK_OK && read_at && done < size &&
+           (st = emit_check_cancel(e, where)) == ADBK_OK) {
+        uint64_t n = size - done < READ_STEP ? size - done : READ_STEP;
+        st = adbk_writer_read_from(e->w, read_at, at_ctx, done, n, e->err);
+        done += n;
+        e->res->bytes_in += n;
+        if (st == ADBK_OK && e->cb && e->cb->progress)
+            e->cb->progress(e->cb->ctx, done);
+    }
     while (st == ADBK_OK && (st = emit_check_cancel(e, where)) == ADBK_OK) {
         void *buf;
         size_t cap, got = 0;
@@ -76,11 +93,28 @@ adbk_status emit_member(struct emit *e, const struct adbk_member_info *mi, uint6
     }
     if (done_out)
         *done_out = done;
-    if (st == ADBK_OK)
+    if (st == ADBK_OK) {
         st = adbk_writer_end_member(e->w, e->err);
+    } else if (read_at) { /* it waits for the workers' reads: the file is closed next */
+        struct adbk_error ignored;
+        (void)adbk_writer_end_member(e->w, &ignored);
+    }
     if (st == ADBK_OK)
         e->res->files++;
     return st;
+}
+
+adbk_status emit_member(struct emit *e, const struct adbk_member_info *mi, uint64_t size,
+                        size_t min_read, emit_read_fn read, void *ctx, uint64_t *done_out)
+{
+    return emit_content(e, mi, size, NULL, NULL, min_read, read, ctx, done_out);
+}
+
+adbk_status emit_file_member(struct emit *e, const struct adbk_member_info *mi, uint64_t size,
+                             adbk_read_at_fn read_at, void *at_ctx, emit_read_fn read,
+                             void *ctx, uint64_t *done_out)
+{
+    return emit_content(e, mi, size, read_at, at_ctx, 1, read, ctx, done_out);
 }
 
 adbk_status emit_bytes(struct emit *e, const struct adbk_member_info *mi, const void *buf,

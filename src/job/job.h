@@ -49,6 +49,15 @@ typedef adbk_status (*emit_read_fn)(void *ctx, void *buf, size_t cap, size_t *go
  * the bytes read. */
 adbk_status emit_member(struct emit *e, const struct adbk_member_info *mi, uint64_t size,
                         size_t min_read, emit_read_fn read, void *ctx, uint64_t *done_out);
+/* emit_member for a regular file: the size bytes it had when its size was
+ * taken are read by the writer's workers (adbk_writer_read_from with
+ * read_at and at_ctx: each whole chunk by the worker that compresses it),
+ * then read (which must start at byte size) adds any it has gained. A file
+ * that shrank meanwhile ends its member where its data ended. When this
+ * returns, no worker reads the file any more, even after a failure. */
+adbk_status emit_file_member(struct emit *e, const struct adbk_member_info *mi, uint64_t size,
+                             adbk_read_at_fn read_at, void *at_ctx, emit_read_fn read,
+                             void *ctx, uint64_t *done_out);
 /* Writes a member whose content is in memory (len bytes of buf). */
 adbk_status emit_bytes(struct emit *e, const struct adbk_member_info *mi, const void *buf,
                        size_t len);

@@ -2,12 +2,13 @@
  * pipeline_scale.c - how the container writer's pipeline scales with threads
  * when compression costs nothing.
  *
- * The writer's caller thread reads (here: copies from a generator), orders
- * the output, builds the records, hashes what it writes (the whole-file
- * XXH3-128 and the member's span XXH3-64) and writes it; the workers
- * compress, and in each chunk job's ordered stage (pool_submit: one chunk at
- * a time, in order, on whichever worker is free) feed the member's content
- * hash (XXH3-128). With the test-only writer_store_raw the workers store each
+ * The members are added as regular files are (adbk_writer_read_from): each
+ * worker reads its chunk (here: copies it from a generator), compresses it,
+ * and in the job's ordered stage (pool_submit: one chunk at a time, in
+ * order, on whichever worker is free) feeds the member's content hash
+ * (XXH3-128). The writer's caller thread hands out the chunks, orders the
+ * output, builds the records, hashes what it writes (the whole-file XXH3-128
+ * and the member's span XXH3-64) and writes it. With the test-only writer_store_raw the workers store each
  * chunk as a zstd frame of Raw blocks (a copy and the frame's XXH64 content
  * checksum), so what is timed is the rest of the pipeline: if it does not
  * keep up with 16 workers, the single-threaded parts are the bottleneck
@@ -107,6 +108,23 @@ struct run {
     double wall, caller_cpu, cpu;
 };
 
+/* The generator as a file the workers read (adbk_writer_read_from): byte
+ * k of a member is pattern[k % PATTERN_SIZE], copied as a read copies from
+ * the page cache. */
+static int pattern_read_at(void *ctx, uint64_t off, void *buf, size_t len, size_t *got)
+{
+    (void)ctx;
+    uint8_t *p = buf;
+    for (size_t done = 0; done < len;) {
+        size_t at = (size_t)((off + done) % PATTERN_SIZE);
+        size_t n = len - done < PATTERN_SIZE ? len - done : PATTERN_SIZE;
+        memcpy(p + done, pattern + at, n);
+        done += n;
+    }
+    *got = len;
+    return 0;
+}
+
 static int write_archive(struct run *r)
 {
     struct adbk_sink sink = {.write = mem_write, .ctx = &r->sink, .name = "pipeline"};
@@ -119,27 +137,14 @@ static int write_archive(struct run *r)
     adbk_status st = adbk_writer_open(&sink, &o, &w, &err);
     if (st == ADBK_OK)
         writer_store_raw(w);
-    size_t pos = 0;
     for (size_t m = 0; st == ADBK_OK && m < r->members; m++) {
         char name[32];
         snprintf(name, sizeof name, "data/member%zu", m);
         st = adbk_writer_begin_member(w, &(struct adbk_member_info){.name = name,
                                                                     .kind = ADBK_KIND_FILE},
                                       &err);
-        for (uint64_t left = r->sizes[m]; st == ADBK_OK && left;) {
-            void *buf;
-            size_t cap;
-            st = adbk_writer_reserve(w, &buf, &cap, &err);
-            if (st != ADBK_OK)
-                break;
-            size_t n = cap < left ? cap : (size_t)left;
-            if (n > PATTERN_SIZE)
-                n = PATTERN_SIZE;
-            memcpy(buf, pattern + pos, n);
-            pos = (pos + n + 4093) % PATTERN_SIZE;
-            st = adbk_writer_commit(w, n, &err);
-            left -= n;
-        }
+        if (st == ADBK_OK)
+            st = adbk_writer_read_from(w, pattern_read_at, NULL, 0, r->sizes[m], &err);
         if (st == ADBK_OK)
             st = adbk_writer_end_member(w, &err);
     }

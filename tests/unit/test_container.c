@@ -19,10 +19,40 @@ struct spec {
     unsigned kind;
 };
 
+/* A file in memory for adbk_writer_read_from, counting the reads made off
+ * the caller's thread; fail_at (nonzero) fails the read at that offset. */
+struct mem_file {
+    const uint8_t *p;
+    size_t len;
+    pthread_t caller;
+    uint64_t fail_at;
+};
+static unsigned file_reads, file_reads_off_caller;
+static pthread_mutex_t file_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int mem_file_read_at(void *ctx, uint64_t off, void *buf, size_t len, size_t *got)
+{
+    const struct mem_file *f = ctx;
+    pthread_mutex_lock(&file_lock);
+    file_reads++;
+    file_reads_off_caller += !pthread_equal(pthread_self(), f->caller);
+    pthread_mutex_unlock(&file_lock);
+    if (f->fail_at && off == f->fail_at)
+        return EACCES;
+    size_t n = off >= f->len ? 0 : f->len - off < len ? (size_t)(f->len - off) : len;
+    memcpy(buf, f->p + off, n);
+    *got = n;
+    return 0;
+}
+
 /* Writes members of the given sizes (content from fill_pattern(seed = index))
- * into m, alternating write() in odd pieces and reserve/commit. */
-static adbk_status build(struct membuf *m, const struct spec *specs, size_t n, uint32_t chunk,
-                         unsigned threads, struct adbk_error *err)
+ * into m, alternating write() in odd pieces and reserve/commit. With ask,
+ * a member i with ask[i] > 0 is added with adbk_writer_read_from instead,
+ * from a file of its size, asking for ask[i] bytes (more: the file shrank
+ * since its size was taken; 5 bytes written after that are left out too). */
+static adbk_status build_asked(struct membuf *m, const struct spec *specs, const size_t *ask,
+                               size_t n, uint32_t chunk, unsigned threads,
+                               struct adbk_error *err)
 {
     static const uint8_t id[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
     struct adbk_writer_options o = {.level = 3, .threads = threads, .chunk_size = chunk,
@@ -42,6 +72,13 @@ static adbk_status build(struct membuf *m, const struct spec *specs, size_t n, u
         uint8_t *data = malloc(specs[i].size + 1);
         fill_pattern(data, specs[i].size, i);
         size_t done = 0, piece = 1;
+        struct mem_file f = {.p = data, .len = specs[i].size, .caller = pthread_self()};
+        if (st == ADBK_OK && ask && ask[i]) { /* f and data live until end_member */
+            st = adbk_writer_read_from(w, mem_file_read_at, &f, 0, ask[i], err);
+            if (st == ADBK_OK && ask[i] > specs[i].size)
+                st = adbk_writer_write(w, "grown", 5, err);
+            done = specs[i].size;
+        }
         while (st == ADBK_OK && done < specs[i].size) {
             if (i % 2 == 0) {
                 size_t k = piece < specs[i].size - done ? piece : specs[i].size - done;
@@ -61,14 +98,20 @@ static adbk_status build(struct membuf *m, const struct spec *specs, size_t n, u
                 done += k;
             }
         }
-        free(data);
         if (st == ADBK_OK)
             st = adbk_writer_end_member(w, err);
+        free(data);
     }
     if (st == ADBK_OK)
         st = adbk_writer_finish(w, err);
     adbk_writer_free(w);
     return st;
+}
+
+static adbk_status build(struct membuf *m, const struct spec *specs, size_t n, uint32_t chunk,
+                         unsigned threads, struct adbk_error *err)
+{
+    return build_asked(m, specs, NULL, n, chunk, threads, err);
 }
 
 static void check_roundtrip(struct membuf *m, const struct spec *specs, size_t n, unsigned threads)
@@ -599,6 +642,82 @@ TEST(write_member_writes_each_chunk_in_place_from_the_workers)
     free(full.file);
     free(p.file);
     free(want);
+    free(m.p);
+}
+
+/* adbk_writer_read_from: each whole chunk is read by a worker, the tail by
+ * the caller, and the archive is the one adbk_writer_write makes of the
+ * same bytes. */
+TEST(read_from_reads_whole_chunks_in_the_workers_and_writes_the_same_archive)
+{
+    const struct spec specs[] = {
+        {"ntds.dit", 10 * SMALL_CHUNK + SMALL_CHUNK / 2, ADBK_KIND_DATABASE},
+        {"edb.log", 3 * SMALL_CHUNK, ADBK_KIND_LOG}};
+    const size_t ask[] = {specs[0].size, specs[1].size};
+    struct membuf written = {0}, read = {0};
+    struct adbk_error err = {0};
+    REQUIRE_STATUS(ADBK_OK, build(&written, specs, 2, SMALL_CHUNK, 4, &err), &err);
+    file_reads = file_reads_off_caller = 0;
+    REQUIRE_STATUS(ADBK_OK, build_asked(&read, specs, ask, 2, SMALL_CHUNK, 4, &err), &err);
+    EXPECT_EQ_U64(14, file_reads);            /* 10 + 3 whole chunks, and one tail */
+    EXPECT_EQ_U64(13, file_reads_off_caller); /* the whole chunks, by the workers */
+    EXPECT_TRUE(read.len == written.len && memcmp(read.p, written.p, read.len) == 0);
+    check_roundtrip(&read, specs, 2, 2);
+    free(written.p);
+    free(read.p);
+}
+
+/* A file that shrank after its size was taken: the member ends where the
+ * data did (a short chunk, or none), and what was added after is left out;
+ * the next member is whole. */
+TEST(read_from_a_file_that_shrank_ends_the_member_where_its_data_ends)
+{
+    const struct spec specs[] = {{"shrank-mid-chunk", 2 * SMALL_CHUNK + SMALL_CHUNK / 2, 0},
+                                 {"shrank-at-a-chunk-end", 2 * SMALL_CHUNK, 0},
+                                 {"whole", SMALL_CHUNK + 5, 0}};
+    const size_t ask[] = {4 * SMALL_CHUNK, 4 * SMALL_CHUNK, 0};
+    for (unsigned threads = 1; threads <= 3; threads += 2) {
+        struct membuf m = {0};
+        struct adbk_error err = {0};
+        REQUIRE_STATUS(ADBK_OK, build_asked(&m, specs, ask, 3, SMALL_CHUNK, threads, &err),
+                       &err);
+        check_roundtrip(&m, specs, 3, threads);
+        struct adbk_source src = membuf_source(&m);
+        struct adbk_reader *r;
+        REQUIRE_STATUS(ADBK_OK, adbk_reader_open_source(&src, NULL, &r, &err), &err);
+        EXPECT_EQ_U64(3, adbk_reader_member(r, 0)->chunk_count);
+        EXPECT_EQ_U64(2, adbk_reader_member(r, 1)->chunk_count);
+        adbk_reader_close(r);
+        free(m.p);
+    }
+}
+
+/* A read that fails in a worker fails the archive, naming the file and the
+ * cause. */
+TEST(read_from_a_failing_file_fails_naming_it_and_the_cause)
+{
+    static const uint8_t data[4 * SMALL_CHUNK];
+    struct membuf m = {0};
+    struct adbk_sink sink = membuf_sink(&m);
+    struct adbk_writer_options o = {.threads = 2, .chunk_size = SMALL_CHUNK};
+    struct adbk_writer *w;
+    struct adbk_error err = {0};
+    REQUIRE_STATUS(ADBK_OK, adbk_writer_open(&sink, &o, &w, &err), &err);
+    struct adbk_member_info mi = {.name = "ntds.dit", .kind = ADBK_KIND_DATABASE,
+                                  .source_path = "/var/lib/dc/ntds.dit"};
+    struct mem_file f = {.p = data, .len = sizeof data, .caller = pthread_self(),
+                         .fail_at = 2 * SMALL_CHUNK};
+    adbk_status st = adbk_writer_begin_member(w, &mi, &err);
+    if (st == ADBK_OK)
+        st = adbk_writer_read_from(w, mem_file_read_at, &f, 0, sizeof data, &err);
+    if (st == ADBK_OK)
+        st = adbk_writer_end_member(w, &err);
+    if (st == ADBK_OK)
+        st = adbk_writer_finish(w, &err);
+    EXPECT_STATUS(ADBK_E_IO, st, &err);
+    EXPECT_TRUE(strstr(err.message, "/var/lib/dc/ntds.dit") && strstr(err.message, "8192") &&
+                strstr(err.message, strerror(EACCES)));
+    adbk_writer_free(w);
     free(m.p);
 }
 
