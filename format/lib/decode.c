@@ -772,9 +772,7 @@ adbk_status scan_create(struct adbk_reader *r, const struct scan_hooks *hooks, s
     s->slots = calloc(s->nslots, sizeof *s->slots);
     s->span = XXH3_createState();
     s->content = XXH3_createState();
-    XXH128_canonical_t empty;
-    XXH128_canonicalFromHash(&empty, XXH3_128bits("", 0));
-    memcpy(s->empty_hash, empty.digest, 16);
+    content_hash_empty(s->empty_hash);
     if (s->h.digests && !r->digests && !r->streaming)
         s->h.digests = false; /* unsigned: nothing to compare with */
     if (s->h.digests && !r->streaming)

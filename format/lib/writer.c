@@ -308,6 +308,16 @@ static void rec_item_free(struct rec_item *r, bool with_meta)
 
 static adbk_status build_end(struct adbk_writer *w, struct rec_item *r, struct adbk_error *err);
 
+/* A read of adbk_writer_read_from failed (rc, an errno value) at offset of
+ * m's file. */
+static adbk_status read_failed(struct adbk_writer *w, const struct member_meta *m,
+                               uint64_t offset, int rc, struct adbk_error *err)
+{
+    return failf(w, err, ADBK_E_IO, "%s: reading \"%s\" at byte %llu: %s", w->sink.name,
+                 m->source_path ? m->source_path : m->name, (unsigned long long)offset,
+                 strerror(rc));
+}
+
 /* The pipe's emit callback: the next item in archive order is ready. */
 static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk_error *err)
 {
@@ -318,9 +328,7 @@ static adbk_status emit_item(void *ctx, const struct opipe_item *it, struct adbk
         if (s->member == w->cut_member)
             return ADBK_OK; /* after its member's short read: left out */
         if (s->read_at && s->rerr)
-            return failf(w, err, ADBK_E_IO, "%s: reading \"%s\" at byte %llu: %s", w->sink.name,
-                         m->source_path ? m->source_path : m->name,
-                         (unsigned long long)s->read_off, strerror(s->rerr));
+            return read_failed(w, m, s->read_off, s->rerr, err);
         if (s->read_at && s->in_len < s->want) {
             w->cut_member = s->member; /* the file ended early: so does the member */
             if (s->in_len == 0)
@@ -573,15 +581,12 @@ static adbk_status submit_fill(struct adbk_writer *w, struct adbk_error *err)
                       hash_job, s, err);
 }
 
-/* Gives the slot free space in its chunk buffer, growing the buffer when its
- * data fills it and the chunk is not yet full. */
-static adbk_status slot_room(struct adbk_writer *w, struct slot *s, struct adbk_error *err)
+/* Gives the slot's chunk buffer cap bytes (at least what it has). */
+static adbk_status slot_grow(struct adbk_writer *w, struct slot *s, size_t cap,
+                             struct adbk_error *err)
 {
-    if (s->in_len < s->in_cap)
+    if (cap <= s->in_cap)
         return ADBK_OK;
-    size_t cap = s->in_cap ? 2 * s->in_cap : (size_t)64 << 10;
-    if (cap > w->chunk_size)
-        cap = w->chunk_size;
     uint8_t *p = realloc(s->in, cap);
     if (!p)
         return failf(w, err, ADBK_E_NOMEM, "%s: no memory for a chunk buffer of %zu bytes",
@@ -589,6 +594,16 @@ static adbk_status slot_room(struct adbk_writer *w, struct slot *s, struct adbk_
     s->in = p;
     s->in_cap = cap;
     return ADBK_OK;
+}
+
+/* Gives the slot free space in its chunk buffer, growing the buffer when its
+ * data fills it and the chunk is not yet full. */
+static adbk_status slot_room(struct adbk_writer *w, struct slot *s, struct adbk_error *err)
+{
+    if (s->in_len < s->in_cap)
+        return ADBK_OK;
+    size_t cap = s->in_cap ? 2 * s->in_cap : (size_t)64 << 10;
+    return slot_grow(w, s, cap < w->chunk_size ? cap : w->chunk_size, err);
 }
 
 /* Makes w->fill a slot with free space. Slots are reused round-robin, so the
@@ -753,9 +768,7 @@ static adbk_status writer_open(const struct adbk_sink *sink,
     w->file_hash = XXH3_createState();
     w->span_hash = XXH3_createState();
     w->content_hash = XXH3_createState();
-    XXH128_canonical_t empty;
-    XXH128_canonicalFromHash(&empty, XXH3_128bits("", 0));
-    memcpy(w->empty_content, empty.digest, 16);
+    content_hash_empty(w->empty_content);
     adbk_status st = ADBK_E_NOMEM;
     if (!w->tool || !w->cctx || !w->slots || !w->file_hash || !w->span_hash ||
         !w->content_hash)
@@ -1066,14 +1079,8 @@ adbk_status adbk_writer_read_from(struct adbk_writer *w, adbk_read_at_fn read_at
             /* A whole chunk: its worker reads it. */
             st = ensure_fill(w, err);
             struct slot *s = w->fill;
-            if (st == ADBK_OK && s->in_cap < w->chunk_size) {
-                uint8_t *p = realloc(s->in, w->chunk_size);
-                if (!p)
-                    return failf(w, err, ADBK_E_NOMEM, "%s: no memory for a chunk buffer of "
-                                 "%u bytes", w->sink.name, w->chunk_size);
-                s->in = p;
-                s->in_cap = w->chunk_size;
-            }
+            if (st == ADBK_OK)
+                st = slot_grow(w, s, w->chunk_size, err);
             if (st != ADBK_OK)
                 break;
             s->read_at = read_at;
@@ -1094,9 +1101,7 @@ adbk_status adbk_writer_read_from(struct adbk_writer *w, adbk_read_at_fn read_at
         size_t n = len < cap ? (size_t)len : cap;
         int rc = read_at(ctx, offset, buf, n, &got);
         if (rc != 0 || got > n)
-            return failf(w, err, ADBK_E_IO, "%s: reading \"%s\" at byte %llu: %s",
-                         w->sink.name, w->cur->source_path ? w->cur->source_path : w->cur->name,
-                         (unsigned long long)offset, strerror(rc ? rc : EIO));
+            return read_failed(w, w->cur, offset, rc ? rc : EIO, err);
         st = adbk_writer_commit(w, got, err);
         if (got < n)
             break; /* the file's end */

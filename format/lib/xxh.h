@@ -35,4 +35,12 @@ static inline void content_hash_chunk(XXH3_state_t *h, uint64_t chunk, const voi
     memcpy(out, c.digest, 16);
 }
 
+/* The content hash of a member with no content. */
+static inline void content_hash_empty(uint8_t out[16])
+{
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits("", 0));
+    memcpy(out, c.digest, 16);
+}
+
 #endif
